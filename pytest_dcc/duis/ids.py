@@ -1,0 +1,154 @@
+"""EUI-64s, RequestIDs (BusinessOriginatorID:BusinessTargetID:OriginatorCounter) and persistent counters."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from pytest_dcc.errors import BuildError
+
+MAX_COUNTER: Final = 2**64 - 1
+_HEX_EUI: Final = re.compile(r"[0-9A-Fa-f]{16}")
+_DASHED_EUI: Final = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
+# The counter grammar of RequestIDType: a decimal with no leading zero (0 itself allowed), at most 2^64-1.
+_COUNTER: Final = re.compile(r"0|[1-9][0-9]{0,19}")
+
+
+def normalise_eui(value: str) -> str:
+    """Return ``value`` as an upper-case, hyphenated EUI-64 (``90-B3-D5-1F-30-01-00-00``).
+
+    Accepts the hyphenated form in any case and the 16-hex-digit form.
+
+    :raises BuildError: anything else, naming the value.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and _DASHED_EUI.fullmatch(text):
+        return text.upper()
+    if isinstance(text, str) and _HEX_EUI.fullmatch(text):
+        return "-".join(text[i : i + 2] for i in range(0, 16, 2)).upper()
+    raise BuildError(f"not an EUI-64 (8 hyphenated hex octets): {value!r}")
+
+
+def eui_hex(eui: str) -> str:
+    """Return the 16 lower-case hex digits of an EUI-64 (the form found in certificates and GBCS headers)."""
+    return normalise_eui(eui).replace("-", "").lower()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RequestID:
+    """A DUIS RequestID: who sends, to which device (or the DCC) and the originator's counter."""
+
+    originator: str
+    target: str
+    counter: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "originator", normalise_eui(self.originator))
+        object.__setattr__(self, "target", normalise_eui(self.target))
+        if isinstance(self.counter, bool) or not isinstance(self.counter, int):
+            raise BuildError(f"originator counter must be an integer, got {self.counter!r}")
+        if not 0 <= self.counter <= MAX_COUNTER:
+            raise BuildError(f"originator counter {self.counter} is outside 0..2^64-1")
+
+    def __str__(self) -> str:
+        return f"{self.originator}:{self.target}:{self.counter}"
+
+    @classmethod
+    def parse(cls, text: str) -> RequestID:
+        """Parse the wire form strictly (as ``RequestIDType`` does); the EUIs are normalised to upper case.
+
+        :raises BuildError: on any deviation, naming the part at fault.
+        """
+        parts = text.strip().split(":") if isinstance(text, str) else []
+        if len(parts) != 3:
+            raise BuildError(f"RequestID must be originator:target:counter, got {text!r}")
+        originator, target, counter = parts
+        for label, eui in (("BusinessOriginatorID", originator), ("BusinessTargetID", target)):
+            if not _DASHED_EUI.fullmatch(eui):
+                raise BuildError(f"RequestID {text!r}: {label} {eui!r} is not a hyphenated EUI-64")
+        if not _COUNTER.fullmatch(counter) or int(counter) > MAX_COUNTER:
+            raise BuildError(f"RequestID {text!r}: counter {counter!r} is not a decimal in 0..2^64-1")
+        return cls(originator, target, int(counter))
+
+    def response_id(self) -> RequestID:
+        """The ResponseID a device response carries: originator and target swapped, counter kept (DCC Boxed)."""
+        return RequestID(self.target, self.originator, self.counter)
+
+
+def epoch_millis() -> int:
+    """Milliseconds since the epoch: the seed DCC Boxed uses for originator counters."""
+    return time.time_ns() // 1_000_000
+
+
+class CounterStore:
+    """Strictly increasing originator counters, persisted across runs and processes.
+
+    Each value is ``max(last + 1, now in epoch milliseconds)``, as DCC Boxed seeds its counters, so a real endpoint
+    never sees a replay even if the state file is lost. With ``path`` the last value per originator is kept in a
+    JSON file guarded by an exclusive lock, which makes it safe for pytest-xdist workers; without it the store is
+    per process.
+    """
+
+    def __init__(self, path: Path | None = None, clock: Callable[[], int] = epoch_millis) -> None:
+        self._path = path
+        self._clock = clock
+        self._memory: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def path(self) -> Path | None:
+        """The state file, or ``None`` for an in-memory store."""
+        return self._path
+
+    def next(self, originator: str) -> int:
+        """Reserve and return the next counter for ``originator``."""
+        eui = normalise_eui(originator)
+        with self._lock:
+            if self._path is None:
+                value = self._advance(self._memory, eui)
+            else:
+                value = self._next_persisted(eui)
+        return value
+
+    def _advance(self, state: dict[str, int], eui: str) -> int:
+        value = max(state.get(eui, -1) + 1, self._clock())
+        if value > MAX_COUNTER:
+            raise BuildError(f"originator counter for {eui} is exhausted")
+        state[eui] = value
+        return value
+
+    def _next_persisted(self, eui: str) -> int:
+        import fcntl  # POSIX only; imported here so the in-memory store works everywhere
+
+        assert self._path is not None
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._path.with_suffix(".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = self._load()
+            value = self._advance(state, eui)
+            tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self._path)
+        return value
+
+    def _load(self) -> dict[str, int]:
+        assert self._path is not None
+        try:
+            raw = json.loads(self._path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise BuildError(f"originator counter file {self._path} is unreadable: {exc}") from None
+        if not isinstance(raw, dict):
+            raise BuildError(f"originator counter file {self._path} is not a JSON object")
+        return {str(k): int(v) for k, v in raw.items()}
+
+
+__all__ = ["MAX_COUNTER", "CounterStore", "RequestID", "epoch_millis", "eui_hex", "normalise_eui"]

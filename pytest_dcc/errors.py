@@ -1,0 +1,162 @@
+"""Every exception pytest-dcc raises, one tree under :class:`DccError`.
+
+::
+
+    DccError
+    ├── ConfigError                    a bad setting or key material (becomes a pytest UsageError)
+    ├── BuildError (ValueError)        the message builder refused a value (bad EUI-64, fractional Wh, ...)
+    ├── MessageError                   a DUIS document that cannot be accepted
+    │   ├── XmlSecurityError           DOCTYPE, entity, oversize, non-UTF-8 or unparsable XML
+    │   ├── SchemaViolation            fails XSD validation (or strict base64)
+    │   └── SemanticViolation          breaks a DUIS rule the XSD does not check
+    ├── SignatureError                 a signature could not be made or does not verify
+    └── TransportError                 the endpoint under test could not be judged: always an ERROR verdict
+        ├── EndpointUnreachableError   connection refused, DNS, TLS handshake
+        ├── EndpointTimeoutError       no answer within the timeout
+        ├── HttpStatusError            an HTTP status that carries no DUIS response
+        ├── ResponseFormatError        not XML, wrong content type, not an sr:Response, hostile XML
+        ├── ResponseSchemaError        a response that fails the schema
+        ├── ResponseSignatureError     unsigned where a signature is required, bad or unknown signer
+        ├── CorrelationError           a response for another request
+        └── ResponseTimeoutError       an asynchronous response that did not arrive in time
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DccError(Exception):
+    """Base of every pytest-dcc exception."""
+
+
+class ConfigError(DccError):
+    """A setting, file or key given to pytest-dcc is unusable."""
+
+
+class BuildError(DccError, ValueError):
+    """The request builder refused a value before anything was sent."""
+
+
+class MessageError(DccError):
+    """A DUIS document that cannot be accepted."""
+
+
+class XmlSecurityError(MessageError):
+    """Hostile or unparsable XML: DOCTYPE, entities, oversize, bad encoding or not well-formed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a document: where (element path and line), what, and the rule it breaks."""
+
+    path: str
+    message: str
+    line: int | None = None
+    rule: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.path} (line {self.line})" if self.line else self.path
+        rule = f" [{self.rule}]" if self.rule else ""
+        return f"{where}: {self.message}{rule}"
+
+
+class _IssuesError(MessageError):
+    def __init__(self, title: str, issues: Sequence[Issue]) -> None:
+        self.title = title
+        self.issues = tuple(issues)
+        lines = "\n".join(f"  - {issue}" for issue in self.issues)
+        super().__init__(f"{title}:\n{lines}" if lines else title)
+
+
+class SchemaViolation(_IssuesError):
+    """The document is not valid against the DUIS schema in use; ``issues`` name each offending element."""
+
+
+class SemanticViolation(_IssuesError):
+    """The document breaks a DUIS rule that the XSD cannot express (SR/SRV/body/CV, threshold indexes, ...)."""
+
+
+class SignatureError(DccError):
+    """A signature could not be produced, or a required verification failed."""
+
+
+class TransportError(DccError):
+    """The endpoint could not be judged: the scenario's verdict is ERROR, never PASS or FAIL."""
+
+    cause = "transport"
+
+
+class EndpointUnreachableError(TransportError):
+    """Connection refused, name resolution or TLS handshake failure."""
+
+    cause = "unreachable"
+
+
+class EndpointTimeoutError(TransportError):
+    """The endpoint did not answer within the configured timeout."""
+
+    cause = "timeout"
+
+
+class HttpStatusError(TransportError):
+    """The endpoint answered with an HTTP status that carries no DUIS response."""
+
+    cause = "http-status"
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ResponseFormatError(TransportError):
+    """The answer is not a DUIS response: not XML, hostile XML, wrong content type or wrong root element."""
+
+    cause = "garbage"
+
+
+class ResponseSchemaError(TransportError):
+    """The answer is XML but not valid against the schema in use."""
+
+    cause = "schema"
+
+
+class ResponseSignatureError(TransportError):
+    """The answer is unsigned where a signature is required, or its signature does not verify."""
+
+    cause = "signature"
+
+
+class CorrelationError(TransportError):
+    """The answer belongs to another request (RequestID/ResponseID mismatch)."""
+
+    cause = "correlation"
+
+
+class ResponseTimeoutError(TransportError):
+    """An asynchronous response or alert did not arrive within the wait budget."""
+
+    cause = "async-timeout"
+
+
+__all__ = [
+    "BuildError",
+    "ConfigError",
+    "CorrelationError",
+    "DccError",
+    "EndpointTimeoutError",
+    "EndpointUnreachableError",
+    "HttpStatusError",
+    "Issue",
+    "MessageError",
+    "ResponseFormatError",
+    "ResponseSchemaError",
+    "ResponseSignatureError",
+    "ResponseTimeoutError",
+    "SchemaViolation",
+    "SemanticViolation",
+    "SignatureError",
+    "TransportError",
+    "XmlSecurityError",
+]

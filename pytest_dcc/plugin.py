@@ -1,0 +1,3 @@
+"""pytest11 entry point (wiring only)."""
+
+from __future__ import annotations
