@@ -174,7 +174,6 @@ def update_security_credentials_krp(
     execution_datetime: datetime | None = None,
 ) -> Children:
     """SRV 6.15.1: replace the certificates of a remote party (KRP) on the device."""
-    replacement = el("ReplacementCertificates")
     certs = _certs(
         (
             ("DigitalSigningCertificate", digital_signing),
@@ -182,8 +181,8 @@ def update_security_credentials_krp(
             ("KeyAgreementTopUpCertificate", key_agreement_top_up),
         )
     )
-    if certs:
-        replacement.append(el("SupplierOrNetworkOperatorCertificates", None, *certs))
+    # ReplacementCertificatesKRP is a mandatory choice of one wrapper whose three certificates are optional.
+    replacement = el("ReplacementCertificates", None, el("SupplierOrNetworkOperatorCertificates", None, *certs))
     return [
         *_future(execution_datetime),
         el("RemotePartyRole", remote_party_role),

@@ -67,6 +67,41 @@ CSP_REGIONS: Final = MappingProxyType(
     {"5.0": _CSP_REGIONS_OLD, "5.1": _CSP_REGIONS_OLD, "5.3a": _CSP_REGIONS_NEW, "5.4": _CSP_REGIONS_NEW}
 )
 
+#: Enumerations of the 8.14.x bodies and related types (DUIS XSD).
+CHF_INSTALL_TYPES: Final = ("New CHF Install", "Replacement CHF Install", "CHF Install - no SM WAN")
+CHF_LOCATIONS: Final = ("Outside Premises", "Indoors on external wall", "Deep indoors", "Basement or Cellar")
+PREMISE_TYPES: Final = (
+    "Detached / Semi Detached",
+    "Terraced",
+    "Low Rise Apartment (MDU <= 5 floors)",
+    "High Rise Apartment (MDU > 5 floors)",
+)
+FAULT_RETURN_TYPES: Final = ("Fault identified prior to installation", "Fault identified post installation")
+CONNECTION_METHODS: Final = ("Hot-shoe", "Cradle", "ESME")
+FAULT_REASONS: Final = (
+    "Damaged case",
+    "Damaged Connector",
+    "Illegal interference or missing seals",
+    "Environmental conditions exceeded",
+    "SM WAN Fault",
+    "SMHAN Interface Fault",
+    "LED Fault",
+    "Aerial fault",
+    "Manufacturing defect",
+)
+NO_FAULT_RETURN_TYPES: Final = (
+    "No Fault Return (general)",
+    "No Fault Return (non-dom opt out)",
+    "No Fault Return (dual supplier HAN variant replacement)",
+    "No Fault Return (SM WAN variant replacement requested by DCC)",
+    "Lost or Stolen Hub",
+)
+REMOTE_PARTY_ROLES: Final = ("ACB", "NetworkOperator", "Recovery", "Root", "Supplier", "TransCoS", "LoadController")
+PERIODICITIES: Final = ("Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly")
+ESME_VARIANTS: Final = tuple(
+    "A B C AD BD CD ADE BDE CDE ADF BDF CDF ADEF BDEF CDEF ADG ADEG AF BF CF AEF BEF CEF AG AEG".split()
+)
+
 _NOT_IN_5_0: Final = frozenset(
     {"E050111", "E050112", "E062305", "E062306", "E081406", "E110106", "E120103"}
     | {"E65", "E66", "E67", "E68", "E69", "E70", "E71"}
@@ -138,6 +173,16 @@ def path_for_cv(cv: int) -> str:
 
 
 __all__ = [
+    "REMOTE_PARTY_ROLES",
+    "PREMISE_TYPES",
+    "PERIODICITIES",
+    "NO_FAULT_RETURN_TYPES",
+    "FAULT_RETURN_TYPES",
+    "FAULT_REASONS",
+    "ESME_VARIANTS",
+    "CONNECTION_METHODS",
+    "CHF_LOCATIONS",
+    "CHF_INSTALL_TYPES",
     "BODY_TO_SRV",
     "CSP_REGIONS",
     "CV_SERVICE",
