@@ -1,0 +1,350 @@
+"""XML signatures in the DCC Boxed profile, and the trusted certificates that verify them.
+
+The profile (seen on every DCC Boxed message): an enveloped ``ds:Signature``, last child of the root;
+``CanonicalizationMethod`` exclusive C14N; ``SignatureMethod`` ecdsa-sha256; one ``Reference URI=""`` whose only
+transform is enveloped-signature, so its digest is taken over the inclusive C14N 1.0 of the document (the XMLDSig
+default for a node-set); SHA-256 digest; ``SignatureValue`` the raw r‖s; ``KeyInfo`` with only
+``X509Data/X509IssuerSerial``. The verifier finds the certificate by serial number among the trusted ones.
+
+Signing is done here with lxml C14N and cryptography, because signxml always adds an explicit C14N transform the
+profile does not have. Verification is delegated to signxml, given the certificate found by serial number, after
+the profile and the signer have been checked here.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+from signxml.algorithms import CanonicalizationMethod
+from signxml.exceptions import InvalidInput
+from signxml.exceptions import InvalidSignature as XmlInvalidSignature
+
+from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.errors import ConfigError, SignatureError
+from pytest_dcc.spec import NS_DS
+
+EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ECDSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
+#: Transforms a verifier accepts on the reference: the profile's one, and signxml's extra (equivalent) C14N.
+_ACCEPTED_TRANSFORMS: Final = ((ENVELOPED,), (ENVELOPED, EXC_C14N))
+_DS: Final = f"{{{NS_DS}}}"
+#: x500UniqueIdentifier: where DUIS signing certificates carry the signer's EUI-64 (as a BIT STRING).
+_UNIQUE_ID_OID: Final = x509.ObjectIdentifier("2.5.4.45")
+
+
+def certificate_eui(cert: x509.Certificate) -> str | None:
+    """The EUI-64 in the subject's x500UniqueIdentifier (``#030900<8 octets>``), or ``None``."""
+    for attribute in cert.subject.get_attributes_for_oid(_UNIQUE_ID_OID):
+        raw = attribute.value
+        octets = raw if isinstance(raw, bytes) else raw.encode("latin-1")
+        if len(octets) >= 8:
+            return normalise_eui(octets[-8:].hex())
+    return None
+
+
+def issuer_string(cert: x509.Certificate) -> str:
+    """The issuer in the RFC 2253 form DCC Boxed writes into ``X509IssuerName`` (``CN=Z1,OU=07``)."""
+    return cert.issuer.rfc4514_string()
+
+
+def load_certificate(path: str | Path) -> x509.Certificate:
+    """Read a PEM or DER certificate, with a :class:`ConfigError` naming the file on failure."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read certificate {path}: {exc.strerror}") from None
+    try:
+        return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not an X.509 certificate: {exc}") from None
+
+
+def load_private_key(path: str | Path) -> ec.EllipticCurvePrivateKey:
+    """Read a PKCS#8 (DER or PEM) or SEC1 PEM EC private key, unencrypted."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read private key {path}: {exc.strerror}") from None
+    try:
+        key = (
+            serialization.load_pem_private_key(data, password=None)
+            if b"-----BEGIN" in data
+            else serialization.load_der_private_key(data, password=None)
+        )
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{path} is not an unencrypted private key: {exc}") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ConfigError(f"{path} holds a {type(key).__name__}; DUIS signing keys are EC (prime256v1)")
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class SigningIdentity:
+    """A private key and the certificate that names it, used to sign DUIS messages."""
+
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+
+    def __post_init__(self) -> None:
+        if self.key.public_key().public_numbers() != self.certificate.public_key().public_numbers():
+            raise ConfigError("the signing key does not match the signing certificate")
+
+    @classmethod
+    def from_files(cls, key_path: str | Path, cert_path: str | Path) -> SigningIdentity:
+        """Load a key and certificate from files; :class:`ConfigError` names the file at fault."""
+        return cls(load_private_key(key_path), load_certificate(cert_path))
+
+    @property
+    def eui(self) -> str | None:
+        """The signer's EUI-64 from the certificate subject."""
+        return certificate_eui(self.certificate)
+
+
+def _c14n(node: etree._Element, *, exclusive: bool) -> bytes:
+    return bytes(etree.tostring(node, method="c14n", exclusive=exclusive, with_comments=False))
+
+
+def _remove_signatures(root: etree._Element) -> None:
+    for old in list(root.iter(f"{_DS}Signature")):
+        parent = old.getparent()
+        if parent is not None:
+            parent.remove(old)
+
+
+def sign(root: etree._Element, identity: SigningIdentity) -> etree._Element:
+    """Sign ``root`` in place in the DCC Boxed profile (any earlier signature is removed) and return it."""
+    if root.getparent() is not None:
+        raise SignatureError("only a document's root element can carry an enveloped DUIS signature")
+    _remove_signatures(root)
+    digest = base64.b64encode(hashlib.sha256(_c14n(root, exclusive=False)).digest()).decode("ascii")
+    signature = etree.SubElement(root, f"{_DS}Signature", nsmap={"ds": NS_DS})
+    signed_info = etree.SubElement(signature, f"{_DS}SignedInfo")
+    etree.SubElement(signed_info, f"{_DS}CanonicalizationMethod", Algorithm=EXC_C14N)
+    etree.SubElement(signed_info, f"{_DS}SignatureMethod", Algorithm=ECDSA_SHA256)
+    reference = etree.SubElement(signed_info, f"{_DS}Reference", URI="")
+    transforms = etree.SubElement(reference, f"{_DS}Transforms")
+    etree.SubElement(transforms, f"{_DS}Transform", Algorithm=ENVELOPED)
+    etree.SubElement(reference, f"{_DS}DigestMethod", Algorithm=SHA256)
+    etree.SubElement(reference, f"{_DS}DigestValue").text = digest
+    der = identity.key.sign(_c14n(signed_info, exclusive=True), ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    size = (identity.key.curve.key_size + 7) // 8
+    raw = r.to_bytes(size, "big") + s.to_bytes(size, "big")
+    etree.SubElement(signature, f"{_DS}SignatureValue").text = base64.b64encode(raw).decode("ascii")
+    issuer_serial = etree.SubElement(
+        etree.SubElement(etree.SubElement(signature, f"{_DS}KeyInfo"), f"{_DS}X509Data"), f"{_DS}X509IssuerSerial"
+    )
+    etree.SubElement(issuer_serial, f"{_DS}X509IssuerName").text = issuer_string(identity.certificate)
+    etree.SubElement(issuer_serial, f"{_DS}X509SerialNumber").text = str(identity.certificate.serial_number)
+    return root
+
+
+class TrustStore:
+    """Certificates trusted to sign DUIS messages, looked up by serial number as DCC Boxed does."""
+
+    def __init__(self, certificates: Iterable[x509.Certificate] = ()) -> None:
+        self._by_serial: dict[int, list[x509.Certificate]] = {}
+        for cert in certificates:
+            self.add(cert)
+
+    @classmethod
+    def from_files(cls, paths: Iterable[str | Path]) -> TrustStore:
+        """Trust each certificate file in ``paths``."""
+        return cls(load_certificate(p) for p in paths)
+
+    def add(self, cert: x509.Certificate) -> None:
+        """Trust one more certificate."""
+        bucket = self._by_serial.setdefault(cert.serial_number, [])
+        if cert not in bucket:
+            bucket.append(cert)
+
+    def __iter__(self) -> Iterator[x509.Certificate]:
+        for bucket in self._by_serial.values():
+            yield from bucket
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self._by_serial.values())
+
+    def find(self, serial: int, issuer: str | None = None) -> x509.Certificate | None:
+        """The trusted certificate with ``serial`` (and, when several share it, the matching issuer)."""
+        bucket = self._by_serial.get(serial, [])
+        if len(bucket) > 1 and issuer is not None:
+            wanted = _normalise_dn(issuer)
+            bucket = [c for c in bucket if _normalise_dn(issuer_string(c)) == wanted] or bucket
+        return bucket[0] if bucket else None
+
+    def for_eui(self, eui: str) -> list[x509.Certificate]:
+        """Trusted certificates whose subject names ``eui``."""
+        wanted = normalise_eui(eui)
+        return [c for c in self if certificate_eui(c) == wanted]
+
+
+def _normalise_dn(text: str) -> str:
+    parts = [p.strip().replace(" ", "") for p in text.replace(";", ",").split(",") if p.strip()]
+    return ",".join(sorted(p.upper() for p in parts))
+
+
+class SignatureStatus(str, Enum):
+    """Outcome of checking a document's signature."""
+
+    VERIFIED = "verified"
+    UNSIGNED = "unsigned"
+    INVALID = "invalid"
+    UNKNOWN_SIGNER = "unknown-signer"
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """What the verifier found: the status, why, and who signed (when known). Evidence for reports."""
+
+    status: SignatureStatus
+    reason: str
+    serial: int | None = None
+    issuer: str | None = None
+    signer_eui: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        """True only for a signature that verified against a trusted certificate."""
+        return self.status is SignatureStatus.VERIFIED
+
+    def summary(self) -> str:
+        """One line for evidence and error messages."""
+        who = f" by serial {self.serial}" if self.serial is not None else ""
+        eui = f" ({self.signer_eui})" if self.signer_eui else ""
+        return f"{self.status.value}{who}{eui}: {self.reason}"
+
+
+_EXPECT: Final = SignatureConfiguration(
+    require_x509=False,
+    signature_methods=frozenset({SignatureMethod.ECDSA_SHA256}),
+    digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+    default_reference_c14n_method=CanonicalizationMethod.CANONICAL_XML_1_0,
+)
+
+
+def _profile_problem(signature: etree._Element, root: etree._Element) -> str | None:
+    if signature.getparent() is not root:
+        return "ds:Signature is not a child of the document root (not an enveloped signature)"
+    algorithm = signature.findtext(f"{_DS}SignedInfo/{_DS}SignatureMethod[@Algorithm]")
+    methods = [m.get("Algorithm") for m in signature.iterfind(f"{_DS}SignedInfo/{_DS}SignatureMethod")]
+    if methods != [ECDSA_SHA256]:
+        return f"SignatureMethod {methods or algorithm} is not ecdsa-sha256"
+    c14n = [m.get("Algorithm") for m in signature.iterfind(f"{_DS}SignedInfo/{_DS}CanonicalizationMethod")]
+    if c14n != [EXC_C14N]:
+        return f"CanonicalizationMethod {c14n} is not exclusive C14N"
+    references = signature.findall(f"{_DS}SignedInfo/{_DS}Reference")
+    if len(references) != 1 or references[0].get("URI") != "":
+        return 'the signature must have exactly one Reference with URI=""'
+    transforms = tuple(t.get("Algorithm") for t in references[0].iterfind(f"{_DS}Transforms/{_DS}Transform"))
+    if transforms not in _ACCEPTED_TRANSFORMS:
+        return f"Reference transforms {list(transforms)} are not the enveloped-signature profile"
+    digests = [d.get("Algorithm") for d in references[0].iterfind(f"{_DS}DigestMethod")]
+    if digests != [SHA256]:
+        return f"DigestMethod {digests} is not SHA-256"
+    return None
+
+
+def _issuer_serial(signature: etree._Element) -> tuple[int | None, str | None]:
+    node = signature.find(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509IssuerSerial")
+    if node is None:
+        return None, None
+    text = (node.findtext(f"{_DS}X509SerialNumber") or "").strip()
+    issuer = node.findtext(f"{_DS}X509IssuerName")
+    return (int(text) if text.isdigit() else None), issuer
+
+
+def verify(root: etree._Element, trust: TrustStore, *, at: datetime | None = None) -> SignatureCheck:
+    """Check the signature of the document rooted at ``root``; never raises for a bad signature.
+
+    :param trust: the certificates that may sign.
+    :param at: the moment the certificate must be valid at (default: now). Pass the message's own date-time to
+        judge a message as of when it was made.
+    """
+    signatures = list(root.iter(f"{_DS}Signature"))
+    if not signatures:
+        return SignatureCheck(SignatureStatus.UNSIGNED, "the document carries no ds:Signature")
+    if len(signatures) > 1:
+        return SignatureCheck(SignatureStatus.INVALID, f"{len(signatures)} ds:Signature elements; exactly one allowed")
+    signature = signatures[0]
+    serial, issuer = _issuer_serial(signature)
+    problem = _profile_problem(signature, root)
+    if problem:
+        return SignatureCheck(SignatureStatus.INVALID, problem, serial, issuer)
+    if serial is None:
+        return SignatureCheck(SignatureStatus.INVALID, "KeyInfo has no X509IssuerSerial with a decimal serial number")
+    cert = trust.find(serial, issuer)
+    if cert is None:
+        return SignatureCheck(
+            SignatureStatus.UNKNOWN_SIGNER, f"no trusted certificate has serial {serial}", serial, issuer
+        )
+    return _verify_with(root, cert, serial, issuer, at)
+
+
+def _verify_with(
+    root: etree._Element, cert: x509.Certificate, serial: int, issuer: str | None, at: datetime | None
+) -> SignatureCheck:
+    eui = certificate_eui(cert)
+    moment = (at or datetime.now(UTC)).astimezone(UTC)
+    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+        reason = f"certificate serial {serial} is not valid at {moment.isoformat()}"
+        return SignatureCheck(SignatureStatus.INVALID, reason, serial, issuer, eui)
+    config = SignatureConfiguration(
+        require_x509=_EXPECT.require_x509,
+        signature_methods=_EXPECT.signature_methods,
+        digest_algorithms=_EXPECT.digest_algorithms,
+        default_reference_c14n_method=_EXPECT.default_reference_c14n_method,
+        verification_time=moment,
+    )
+    try:
+        XMLVerifier().verify(etree.tostring(root), x509_cert=cert, expect_config=config)
+    except (XmlInvalidSignature, InvalidSignature, InvalidInput) as exc:
+        return SignatureCheck(SignatureStatus.INVALID, f"does not verify: {exc}".rstrip(": "), serial, issuer, eui)
+    except ValueError as exc:
+        return SignatureCheck(SignatureStatus.INVALID, f"cannot be checked: {exc}", serial, issuer, eui)
+    return SignatureCheck(SignatureStatus.VERIFIED, "signature and digest verify", serial, issuer, eui)
+
+
+def subject_common_name(cert: x509.Certificate) -> str:
+    """A short label for a certificate: its CN, OU or serial."""
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME):
+        values = cert.subject.get_attributes_for_oid(oid)
+        if values:
+            return str(values[0].value)
+    return f"serial {cert.serial_number}"
+
+
+__all__ = [
+    "ECDSA_SHA256",
+    "ENVELOPED",
+    "EXC_C14N",
+    "SHA256",
+    "SignatureCheck",
+    "SignatureStatus",
+    "SigningIdentity",
+    "TrustStore",
+    "certificate_eui",
+    "issuer_string",
+    "load_certificate",
+    "load_private_key",
+    "sign",
+    "subject_common_name",
+    "verify",
+]
