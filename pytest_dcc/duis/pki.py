@@ -1,0 +1,162 @@
+"""A throw-away DUIS test PKI, generated at run time: a CA, the DCC's response-signing identity, one per user.
+
+Certificates carry the signer's EUI-64 in the subject's x500UniqueIdentifier (as DUIS XML-signing certificates do)
+and keys are EC prime256v1. Nothing here is ever committed; :func:`write_pki` stores a PKI in a folder so the
+reference server and the suite can share it (``pytest-dcc serve --pki DIR`` and ``--dcc-pki DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from pytest_dcc.duis.ids import eui_hex, normalise_eui
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore, load_certificate, load_private_key
+from pytest_dcc.errors import ConfigError
+from pytest_dcc.spec import DCC_EUI
+
+_MANIFEST: Final = "pki.json"
+#: Subject OU of DUIS XML-signing certificates: 87 (= 135, XmlSign) for users, 89 (= 137, DspXmlSign) for the DCC.
+_OU_USER: Final = "87"
+_OU_DCC: Final = "89"
+
+
+def _name(ou: str, eui: str | None, cn: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou)]
+    if cn:
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    if eui:
+        raw = bytes.fromhex(eui_hex(eui))
+        attributes.append(
+            x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, raw, _type=x509.name._ASN1Type.BitString)
+        )
+    return x509.Name(attributes)
+
+
+def _certificate(
+    subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name, issuer_key: ec.EllipticCurvePrivateKey, ca: bool
+) -> x509.Certificate:
+    now = datetime.now(UTC) - timedelta(days=1)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=not ca, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+@dataclass
+class TestPki:
+    """A CA plus signing identities keyed by EUI-64: the DCC's and one per user."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    ca_key: ec.EllipticCurvePrivateKey
+    ca_certificate: x509.Certificate
+    identities: dict[str, SigningIdentity] = field(default_factory=dict)
+
+    @classmethod
+    def generate(cls, users: Iterable[str] = (), dcc_eui: str = DCC_EUI) -> TestPki:
+        """A fresh PKI with the DCC's identity and one for each user EUI-64."""
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = _name("07", None, "pytest-dcc test CA")
+        pki = cls(ca_key, _certificate(ca_name, ca_key, ca_name, ca_key, ca=True))
+        pki.add(dcc_eui, dcc=True)
+        for user in users:
+            pki.add(user)
+        return pki
+
+    def add(self, eui: str, *, dcc: bool = False) -> SigningIdentity:
+        """Issue (or return the existing) signing identity for ``eui``."""
+        key_eui = normalise_eui(eui)
+        if key_eui not in self.identities:
+            key = ec.generate_private_key(ec.SECP256R1())
+            subject = _name(_OU_DCC if dcc else _OU_USER, key_eui)
+            cert = _certificate(subject, key, self.ca_certificate.subject, self.ca_key, ca=False)
+            self.identities[key_eui] = SigningIdentity(key, cert)
+        return self.identities[key_eui]
+
+    def identity(self, eui: str) -> SigningIdentity:
+        """The identity for ``eui``; :class:`ConfigError` when the PKI has none."""
+        try:
+            return self.identities[normalise_eui(eui)]
+        except KeyError:
+            raise ConfigError(f"the test PKI has no signing identity for {eui}") from None
+
+    def trust(self) -> TrustStore:
+        """Every certificate of this PKI, as a trust store."""
+        return TrustStore(i.certificate for i in self.identities.values())
+
+
+def write_pki(pki: TestPki, folder: Path) -> None:
+    """Store ``pki`` in ``folder``: ``<EUI>.key`` (PKCS#8 DER, mode 0600), ``<EUI>.pem`` and ``pki.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = {}
+    for eui, identity in pki.identities.items():
+        stem = eui_hex(eui).upper()
+        key_path = folder / f"{stem}.key"
+        key_bytes = identity.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key_bytes)
+        (folder / f"{stem}.pem").write_bytes(identity.certificate.public_bytes(serialization.Encoding.PEM))
+        entries[eui] = {"key": key_path.name, "certificate": f"{stem}.pem"}
+    (folder / "ca.pem").write_bytes(pki.ca_certificate.public_bytes(serialization.Encoding.PEM))
+    ca_key = pki.ca_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(folder / "ca.key", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(ca_key)
+    (folder / _MANIFEST).write_text(json.dumps({"identities": entries}, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def read_pki(folder: Path) -> TestPki:
+    """Load a PKI written by :func:`write_pki`; :class:`ConfigError` names what is missing."""
+    manifest = folder / _MANIFEST
+    if not manifest.is_file():
+        raise ConfigError(f"{folder} is not a pytest-dcc test PKI (no {_MANIFEST}); create it with 'pytest-dcc serve --pki {folder}'")
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8"))["identities"]
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(f"{manifest} is unreadable: {exc}") from None
+    pki = TestPki(load_private_key(folder / "ca.key"), load_certificate(folder / "ca.pem"))
+    for eui, files in entries.items():
+        pki.identities[normalise_eui(eui)] = SigningIdentity.from_files(folder / files["key"], folder / files["certificate"])
+    return pki
+
+
+def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
+    """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there."""
+    pki = read_pki(folder) if (folder / _MANIFEST).is_file() else TestPki.generate()
+    before = set(pki.identities)
+    for user in users:
+        pki.add(user)
+    if set(pki.identities) != before or not (folder / _MANIFEST).is_file():
+        write_pki(pki, folder)
+    return pki
+
+
+__all__ = ["TestPki", "load_or_create_pki", "read_pki", "write_pki"]
