@@ -1,0 +1,15 @@
+"""Where the bundled data is: the feature files in a checkout or inside the installed wheel."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+
+def features_dir() -> Path:
+    """The ``features/`` folder: the checkout's when running from one, else the copy bundled in the wheel."""
+    package = Path(str(resources.files("pytest_dcc")))
+    checkout = package.parent / "features"
+    if checkout.is_dir():
+        return checkout
+    return package / "_bundled" / "features"

@@ -1,0 +1,154 @@
+"""Plugin settings: parsed once from options and ini into a frozen dataclass; bad values are UsageErrors."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.errors import BuildError
+from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
+from pytest_dcc.transport.judge import SignaturePolicy
+
+#: The test supplier of DCC Boxed: the default BusinessOriginatorID.
+DEFAULT_USER: Final = "90-B3-D5-1F-30-01-00-00"
+
+
+@dataclass(frozen=True, slots=True)
+class DccSettings:
+    """Everything the options and ini say, checked."""
+
+    endpoint: str | None
+    xsd: Path | None
+    schema_version: SchemaVersion
+    user_id: str
+    signing_key: Path | None
+    signing_cert: Path | None
+    trust_certs: tuple[Path, ...]
+    ca_bundle: Path | None
+    client_cert: Path | None
+    client_key: Path | None
+    timeout_s: float
+    headers: tuple[tuple[str, str], ...]
+    signature_policy: SignaturePolicy
+    state_dir: Path
+    receiver_host: str
+    receiver_port: int
+
+
+def _value(config: pytest.Config, name: str) -> str | None:
+    option = config.getoption(name.replace("-", "_"), default=None)
+    if option not in (None, "", []):
+        return str(option)
+    ini = config.getini(name.replace("-", "_")) if name.replace("-", "_") in _INI_KEYS else None
+    return str(ini) if ini not in (None, "", []) else None
+
+
+_INI_KEYS: Final = {"dcc_xsd", "dcc_endpoint", "dcc_schema_version", "dcc_user_id", "dcc_timeout", "dcc_state_dir"}
+
+
+def _file(config: pytest.Config, option: str, *, directory_ok: bool = False) -> Path | None:
+    text = _value(config, option)
+    if text is None:
+        return None
+    path = Path(text).expanduser()
+    if not (path.is_file() or (directory_ok and path.is_dir())):
+        raise pytest.UsageError(f"--{option.replace('_', '-')} must name an existing file, given: {text}")
+    return path
+
+
+def _usage(option: str, why: str, given: object) -> pytest.UsageError:
+    return pytest.UsageError(f"--{option} {why}, given: {given}")
+
+
+def load_settings(config: pytest.Config) -> DccSettings:
+    """Read and check every ``--dcc-*`` option; raises :class:`pytest.UsageError` naming option and value."""
+    endpoint = _value(config, "dcc_endpoint")
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise _usage("dcc-endpoint", "must be an http:// or https:// URL", endpoint)
+    version = _value(config, "dcc_schema_version") or "5.4"
+    if version not in SCHEMA_VERSIONS:
+        raise _usage("dcc-schema-version", f"must be one of {', '.join(SCHEMA_VERSIONS)}", version)
+    user = _value(config, "dcc_user_id") or DEFAULT_USER
+    try:
+        user = normalise_eui(user)
+    except BuildError:
+        raise _usage("dcc-user-id", "must be an EUI-64 such as 90-B3-D5-1F-30-01-00-00", user) from None
+    timeout_text = _value(config, "dcc_timeout") or "10"
+    try:
+        timeout = float(timeout_text)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise _usage("dcc-timeout", "must be a number of seconds in (0, 600]", timeout_text)
+    key, cert = _file(config, "dcc_signing_key"), _file(config, "dcc_signing_cert")
+    if (key is None) != (cert is None):
+        raise pytest.UsageError("--dcc-signing-key and --dcc-signing-cert go together; only one was given")
+    client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
+    if client_key is not None and client_cert is None:
+        raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
+    return DccSettings(
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+        xsd=_file(config, "dcc_xsd", directory_ok=True),
+        schema_version=version,  # type: ignore[arg-type]  # checked against SCHEMA_VERSIONS above
+        user_id=user,
+        signing_key=key,
+        signing_cert=cert,
+        trust_certs=tuple(_trust(config)),
+        ca_bundle=_file(config, "dcc_ca_bundle"),
+        client_cert=client_cert,
+        client_key=client_key,
+        timeout_s=timeout,
+        headers=tuple(_headers(config)),
+        signature_policy=_policy(config),
+        state_dir=Path(_value(config, "dcc_state_dir") or os.environ.get("PYTEST_DCC_STATE", "~/.cache/pytest-dcc")).expanduser(),
+        receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
+        receiver_port=_port(config),
+    )
+
+
+def _trust(config: pytest.Config) -> list[Path]:
+    paths = []
+    for text in config.getoption("dcc_trust_cert") or []:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise _usage("dcc-trust-cert", "must name an existing certificate file", text)
+        paths.append(path)
+    return paths
+
+
+def _headers(config: pytest.Config) -> list[tuple[str, str]]:
+    pairs = []
+    for text in config.getoption("dcc_header") or []:
+        name, sep, value = text.partition(":")
+        if not sep or not name.strip() or any(c in name for c in " \t\r\n"):
+            raise _usage("dcc-header", "must be 'Name: value'", text)
+        pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _policy(config: pytest.Config) -> SignaturePolicy:
+    text = config.getoption("dcc_signature_policy") or SignaturePolicy.ALLOW_UNSIGNED_ERRORS.value
+    try:
+        return SignaturePolicy(text)
+    except ValueError:
+        allowed = ", ".join(p.value for p in SignaturePolicy)
+        raise _usage("dcc-signature-policy", f"must be one of {allowed}", text) from None
+
+
+def _port(config: pytest.Config) -> int:
+    text = config.getoption("dcc_receiver_port")
+    if text is None:
+        return 0
+    if not str(text).isdigit() or not 0 <= int(text) <= 65535:
+        raise _usage("dcc-receiver-port", "must be a TCP port number (0 picks a free one)", text)
+    return int(text)
+
+
+SETTINGS_KEY: Final = pytest.StashKey[DccSettings]()
+
+__all__ = ["DEFAULT_USER", "SETTINGS_KEY", "DccSettings", "load_settings"]

@@ -1,0 +1,94 @@
+"""Public fixtures of pytest-dcc (see ``pytest --fixtures``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_dcc._settings import SETTINGS_KEY, DccSettings
+from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.ids import CounterStore
+from pytest_dcc.duis.pki import TestPki
+from pytest_dcc.duis.schema import DuisSchema, load_schema
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore
+from pytest_dcc.errors import ConfigError
+from pytest_dcc.transport import Transport
+from pytest_dcc.transport.http import HttpTransport, client_ssl_context
+from pytest_dcc.transport.judge import ResponseJudge
+
+
+@pytest.fixture(scope="session")
+def dcc_settings(pytestconfig: pytest.Config) -> DccSettings:
+    """The checked ``--dcc-*`` settings of this run."""
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def dcc_schema(dcc_settings: DccSettings) -> DuisSchema:
+    """The DUIS schema in use: the official XSD given by ``--dcc-xsd``, else the embedded schema. Loaded once."""
+    try:
+        return load_schema(dcc_settings.xsd)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--dcc-xsd {dcc_settings.xsd}: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def dcc_test_pki(dcc_settings: DccSettings) -> TestPki:
+    """A test PKI generated for this run (DCC and user identities); no private key is ever committed."""
+    return TestPki.generate([dcc_settings.user_id])
+
+
+@pytest.fixture(scope="session")
+def dcc_identity(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> SigningIdentity:
+    """The identity signing requests: ``--dcc-signing-key``/``--dcc-signing-cert``, else the run's test PKI."""
+    if dcc_settings.signing_key and dcc_settings.signing_cert:
+        try:
+            return SigningIdentity.from_files(dcc_settings.signing_key, dcc_settings.signing_cert)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"--dcc-signing-key/--dcc-signing-cert: {exc}") from None
+    return dcc_test_pki.identity(dcc_settings.user_id)
+
+
+@pytest.fixture(scope="session")
+def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
+    """Certificates trusted to sign responses: every ``--dcc-trust-cert``, else the run's test PKI."""
+    if dcc_settings.trust_certs:
+        try:
+            return TrustStore.from_files(dcc_settings.trust_certs)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"--dcc-trust-cert: {exc}") from None
+    return dcc_test_pki.trust()
+
+
+@pytest.fixture(scope="session")
+def dcc_counters(dcc_settings: DccSettings) -> CounterStore:
+    """Originator counters, persisted under ``--dcc-state-dir`` so no endpoint ever sees a replayed RequestID."""
+    return CounterStore(dcc_settings.state_dir / "counters.json")
+
+
+@pytest.fixture(scope="session")
+def dcc_builder(dcc_settings: DccSettings, dcc_counters: CounterStore) -> RequestBuilder:
+    """Builds requests for the configured user and schema version."""
+    return RequestBuilder(dcc_settings.user_id, dcc_counters, dcc_settings.schema_version)
+
+
+@pytest.fixture(scope="session")
+def dcc_judge(dcc_settings: DccSettings, dcc_schema: DuisSchema, dcc_trust: TrustStore) -> ResponseJudge:
+    """Judges every response: hardened parse, schema, signature (by policy) and typing."""
+    return ResponseJudge(dcc_schema, dcc_trust, dcc_settings.signature_policy)
+
+
+@pytest.fixture(scope="session")
+def dcc_transport(dcc_settings: DccSettings, dcc_judge: ResponseJudge) -> Iterator[Transport]:
+    """The transport to the endpoint under test (``--dcc-endpoint`` over HTTP(S))."""
+    if dcc_settings.endpoint is None:
+        pytest.fail("no DUIS endpoint: this build has no in-process reference DCC yet; pass --dcc-endpoint URL")
+    context = None
+    if dcc_settings.endpoint.startswith("https://"):
+        context = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
+    transport = HttpTransport(
+        dcc_settings.endpoint, dcc_judge, timeout_s=dcc_settings.timeout_s, ssl_context=context, headers=dict(dcc_settings.headers)
+    )
+    yield transport
+    transport.close()

@@ -1,0 +1,1 @@
+"""The bundled conformance suite: ``pytest --pyargs pytest_dcc.suite``."""

@@ -1,0 +1,76 @@
+"""HTTP(S) transport with httpx: ``/api/v1/serviceD|S|T`` by CV, TLS with a CA bundle, mTLS, timeouts, headers."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from pytest_dcc.duis.build import DuisRequest
+from pytest_dcc.errors import ConfigError, EndpointTimeoutError, EndpointUnreachableError
+from pytest_dcc.transport import Exchange, ResponseJudge, _clock, _Closing
+
+
+def client_ssl_context(
+    ca_bundle: Path | None = None, client_cert: Path | None = None, client_key: Path | None = None
+) -> ssl.SSLContext:
+    """A TLS client context trusting ``ca_bundle`` (system roots when ``None``), optionally with a client cert."""
+    try:
+        context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+        if client_cert is not None:
+            context.load_cert_chain(str(client_cert), str(client_key) if client_key else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot set up TLS: {exc}") from None
+    return context
+
+
+class HttpTransport(_Closing):
+    """POSTs signed requests to ``base_url`` + the path the CV requires, with ``Content-Type: application/xml``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        judge: ResponseJudge,
+        *,
+        timeout_s: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"endpoint must be an http:// or https:// URL, given: {base_url}")
+        self.base_url = base_url.rstrip("/")
+        self.judge = judge
+        self._client = httpx.Client(
+            timeout=timeout_s,
+            verify=ssl_context if ssl_context is not None else True,
+            headers={**(headers or {}), "Content-Type": "application/xml", "Accept": "application/xml"},
+            follow_redirects=False,
+        )
+
+    def send(self, request: DuisRequest, body: bytes) -> Exchange:
+        """POST ``body`` to the path the request's CV requires and judge the answer."""
+        return self.send_to(request, body, request.path)
+
+    def send_to(self, request: DuisRequest, body: bytes, path: str) -> Exchange:
+        """As :meth:`send`, to an explicit ``path`` (for wrong-URL scenarios)."""
+        url = self.base_url + path
+        start = _clock()
+        try:
+            reply = self._client.post(url, content=body)
+        except httpx.TimeoutException as exc:
+            raise EndpointTimeoutError(f"no answer from {url} within the timeout ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise EndpointUnreachableError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
+        elapsed = _clock() - start
+        headers = {k.lower(): v for k, v in reply.headers.items()}
+        judged = self.judge.judge_http(request, reply.status_code, headers, reply.content)
+        return Exchange(request, body, url, reply.status_code, headers, elapsed, judged)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+__all__ = ["HttpTransport", "client_ssl_context"]

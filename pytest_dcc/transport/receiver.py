@@ -1,0 +1,200 @@
+"""The asynchronous response receiver: where a DCC delivers device responses and alerts to the user.
+
+:class:`ResponseInbox` judges each delivered ``sr:Response`` and keeps it, correlated by RequestID, for
+:meth:`ResponseInbox.wait_for`. :class:`ResponseReceiver` puts an inbox behind a real HTTP(S) endpoint (uvicorn on
+a background thread) that answers 204 to a response it accepted and 400, with the reason, to anything else.
+In process, the reference DCC's response sink feeds an inbox directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.errors import ResponseTimeoutError, TransportError
+from pytest_dcc.transport.judge import Judged, ResponseJudge
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A delivery the inbox refused, and why (kept so a test can report what a broken endpoint sent)."""
+
+    raw: bytes
+    reason: str
+    cause: str
+
+
+@dataclass
+class ResponseInbox:
+    """Thread-safe store of asynchronous responses, judged on arrival and waited for by RequestID."""
+
+    judge: ResponseJudge
+    accepted: list[Judged] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def deliver(self, raw: bytes, content_type: str | None = "application/xml") -> Judged:
+        """Judge and store one delivery; raises the judge's :class:`TransportError` after recording it."""
+        try:
+            judged = self.judge.judge(raw, content_type=content_type, what="asynchronous response")
+        except TransportError as exc:
+            with self._cond:
+                self.rejected.append(Rejected(raw, str(exc), exc.cause))
+                self._cond.notify_all()
+            raise
+        with self._cond:
+            self.accepted.append(judged)
+            self._cond.notify_all()
+        return judged
+
+    def for_request(self, request_id: RequestID) -> list[Judged]:
+        """Every accepted response that names ``request_id``."""
+        with self._cond:
+            return [j for j in self.accepted if j.response.request_id == request_id]
+
+    def wait_for(
+        self, request_id: RequestID, timeout_s: float, *, count: int = 1, predicate: Callable[[Judged], bool] | None = None
+    ) -> list[Judged]:
+        """Wait until ``count`` accepted responses name ``request_id`` (and satisfy ``predicate``).
+
+        :raises ResponseTimeoutError: not enough arrived in time; the message lists what did arrive, including
+            deliveries that were refused (a broken endpoint's answer is reported, never silently lost).
+        """
+        deadline = time.monotonic() + timeout_s
+
+        def matching() -> list[Judged]:
+            return [
+                j
+                for j in self.accepted
+                if j.response.request_id == request_id and (predicate is None or predicate(j))
+            ]
+
+        with self._cond:
+            while len(found := matching()) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ResponseTimeoutError(self._timeout_message(request_id, timeout_s, len(found), count))
+                self._cond.wait(remaining)
+            return found
+
+    def _timeout_message(self, request_id: RequestID, timeout_s: float, got: int, wanted: int) -> str:
+        others = [str(j.response.request_id) for j in self.accepted if j.response.request_id != request_id]
+        refused = [f"{r.cause}: {r.reason.splitlines()[0]}" for r in self.rejected]
+        return (
+            f"{got} of {wanted} asynchronous response(s) for {request_id} arrived within {timeout_s:g}s; "
+            f"other responses: {others or 'none'}; refused deliveries: {refused or 'none'}"
+        )
+
+    def clear(self) -> None:
+        """Forget everything received."""
+        with self._cond:
+            self.accepted.clear()
+            self.rejected.clear()
+
+
+def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
+    """A Starlette app that accepts ``sr:Response`` POSTs at ``path`` into ``inbox`` (204 / 400)."""
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        try:
+            await asyncio.to_thread(inbox.deliver, body, request.headers.get("content-type"))
+        except TransportError as exc:
+            return PlainTextResponse(f"{exc.cause}: {exc}", status_code=400)
+        return Response(status_code=204)
+
+    return Starlette(routes=[Route(path, receive, methods=["POST"])])
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """An unused TCP port on ``host``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread:
+    """Runs a uvicorn server for ``app`` on a daemon thread; ``start`` waits until it listens."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: dict[str, Any] | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.tls = bool(ssl_context)
+        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off", **(ssl_context or {}))
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self.server.run, name=f"pytest-dcc-server-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 10.0) -> ServerThread:
+        """Start and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"server on {self.host}:{self.port} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Ask the server to exit and wait for the thread."""
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ResponseReceiver(ServerThread):
+    """An HTTP(S) receiver for asynchronous DUIS responses, backed by :attr:`inbox`.
+
+    :param tls: uvicorn TLS settings (``ssl_certfile``, ``ssl_keyfile``, ``ssl_ca_certs``, ``ssl_cert_reqs``)
+        for an HTTPS receiver, mutual TLS included.
+    """
+
+    def __init__(
+        self, judge: ResponseJudge, host: str = "127.0.0.1", port: int = 0, path: str = "/", tls: dict[str, Any] | None = None
+    ) -> None:
+        self.inbox = ResponseInbox(judge)
+        self.path = path
+        super().__init__(make_receiver_app(self.inbox, path), host, port, tls)
+
+    @property
+    def response_url(self) -> str:
+        """The URL to configure as the DCC's "Receive Response Service address"."""
+        return self.url + self.path
+
+
+def require_client_cert_tls(certfile: str, keyfile: str, client_ca: str) -> dict[str, Any]:
+    """uvicorn TLS settings for a receiver that requires a client certificate signed by ``client_ca``."""
+    return {"ssl_certfile": certfile, "ssl_keyfile": keyfile, "ssl_ca_certs": client_ca, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+
+
+__all__ = [
+    "Rejected",
+    "ResponseInbox",
+    "ResponseReceiver",
+    "ServerThread",
+    "free_port",
+    "make_receiver_app",
+    "require_client_cert_tls",
+]
