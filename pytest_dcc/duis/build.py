@@ -111,11 +111,17 @@ class RequestBuilder:
             if not variant.non_device:
                 raise BuildError(f"SRV {srv} is a device service request: give the target device")
             target = DCC_EUI
+        if chosen_cv in SIGNED_PRE_COMMAND_CVS:
+            if set(values) - {"gbcs_payload", "execution_datetime"} or "gbcs_payload" not in values:
+                raise BuildError(f"CV {chosen_cv} carries a signed pre-command: give gbcs_payload (and no SRV body values)")
+            body = signed_pre_command(**values)
+        else:
+            body = body_children(srv, **values)
         return build_request(
             srv=srv,
             cv=chosen_cv,
             request_id=self.next_request_id(target),
-            body=body_children(srv, **values),
+            body=body,
             schema_version=self.schema_version,
         )
 
