@@ -105,7 +105,9 @@ def load_settings(config: pytest.Config) -> DccSettings:
         timeout_s=timeout,
         headers=tuple(_headers(config)),
         signature_policy=_policy(config),
-        state_dir=Path(_value(config, "dcc_state_dir") or os.environ.get("PYTEST_DCC_STATE", "~/.cache/pytest-dcc")).expanduser(),
+        state_dir=Path(
+            _value(config, "dcc_state_dir") or os.environ.get("PYTEST_DCC_STATE", "~/.cache/pytest-dcc")
+        ).expanduser(),
         receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
         receiver_port=_port(config),
     )

@@ -88,7 +88,11 @@ def dcc_transport(dcc_settings: DccSettings, dcc_judge: ResponseJudge) -> Iterat
     if dcc_settings.endpoint.startswith("https://"):
         context = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
     transport = HttpTransport(
-        dcc_settings.endpoint, dcc_judge, timeout_s=dcc_settings.timeout_s, ssl_context=context, headers=dict(dcc_settings.headers)
+        dcc_settings.endpoint,
+        dcc_judge,
+        timeout_s=dcc_settings.timeout_s,
+        ssl_context=context,
+        headers=dict(dcc_settings.headers),
     )
     yield transport
     transport.close()

@@ -15,12 +15,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """All options in one ``dcc`` group; the main ones also as ini keys."""
     group = parser.getgroup("dcc", "DUIS conformance (pytest-dcc)")
     group.addoption("--dcc-endpoint", help="base URL of the DUIS endpoint under test; default: in-process reference")
-    group.addoption("--dcc-xsd", help="official DUIS XSD (file or folder) to validate against instead of the embedded one")
+    group.addoption(
+        "--dcc-xsd", help="official DUIS XSD (file or folder) to validate against instead of the embedded one"
+    )
     group.addoption("--dcc-schema-version", help=f"DUIS schema version of the requests: {', '.join(SCHEMA_VERSIONS)}")
     group.addoption("--dcc-user-id", help="the user's EUI-64 (BusinessOriginatorID)")
     group.addoption("--dcc-signing-key", help="private key signing requests (PKCS#8 DER or PEM)")
     group.addoption("--dcc-signing-cert", help="certificate of the signing key")
-    group.addoption("--dcc-trust-cert", action="append", default=[], help="certificate trusted to sign responses (repeat)")
+    group.addoption(
+        "--dcc-trust-cert", action="append", default=[], help="certificate trusted to sign responses (repeat)"
+    )
     group.addoption("--dcc-ca-bundle", help="CA bundle for the endpoint's TLS certificate")
     group.addoption("--dcc-client-cert", help="client certificate for mutual TLS (PEM, may include the key)")
     group.addoption("--dcc-client-key", help="client key for mutual TLS")

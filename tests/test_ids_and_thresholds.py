@@ -74,7 +74,14 @@ def test_counter_is_unique_across_processes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("given", "wh"),
-    [("1000 kWh", 1_000_000), ("5 Wh", 5), ("1.5 kWh", 1500), ("2 MWh", 2_000_000), (7, 7), ("281474976710655 Wh", MAX_GAS_THRESHOLD_WH)],
+    [
+        ("1000 kWh", 1_000_000),
+        ("5 Wh", 5),
+        ("1.5 kWh", 1500),
+        ("2 MWh", 2_000_000),
+        (7, 7),
+        ("281474976710655 Wh", MAX_GAS_THRESHOLD_WH),
+    ],
 )
 def test_thresholds_go_on_the_wire_in_wh(given: str | int, wh: int) -> None:
     assert to_wh(given) == wh
@@ -82,7 +89,14 @@ def test_thresholds_go_on_the_wire_in_wh(given: str | int, wh: int) -> None:
 
 @pytest.mark.parametrize(
     ("given", "message"),
-    [("0.5 Wh", "whole Wh"), ("1.0005 kWh", "whole Wh"), ("281474976710656 Wh", "2\\^48-1"), ("-1 kWh", "negative"), ("3 therms", "unit"), ("kWh", "quantity")],
+    [
+        ("0.5 Wh", "whole Wh"),
+        ("1.0005 kWh", "whole Wh"),
+        ("281474976710656 Wh", "2\\^48-1"),
+        ("-1 kWh", "negative"),
+        ("3 therms", "unit"),
+        ("kWh", "quantity"),
+    ],
 )
 def test_thresholds_refused(given: str, message: str) -> None:
     with pytest.raises(BuildError, match=message):

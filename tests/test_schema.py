@@ -64,7 +64,9 @@ def _break(xml: bytes, old: bytes, new: bytes) -> etree._Element:
         ("8.2", b"<sr:CommandVariant>8", b"<sr:CommandVariant>0", "CommandVariant"),
     ],
 )
-def test_broken_requests_are_refused_naming_the_element(schema: str, srv: str, old: bytes, new: bytes, element: str) -> None:
+def test_broken_requests_are_refused_naming_the_element(
+    schema: str, srv: str, old: bytes, new: bytes, element: str
+) -> None:
     xml = RequestBuilder("90-B3-D5-1F-30-01-00-00").request(srv, **sample_values(srv)).to_bytes()
     with pytest.raises(SchemaViolation, match=element) as info:
         _schema(schema).validate(_break(xml, old, new))
@@ -76,7 +78,7 @@ def test_base64_is_checked_strictly(schema: str) -> None:
     xml = RequestBuilder("90-B3-D5-1F-30-01-00-00").request("8.13", **sample_values("8.13")).to_bytes()
     root = parse(xml).getroot()
     root.find(".//{*}DeviceGBCSResponse").text = "@@@"
-    with pytest.raises(SchemaViolation, match="DeviceGBCSResponse.*base64"):
+    with pytest.raises(SchemaViolation, match=r"DeviceGBCSResponse.*base64"):
         _schema(schema).validate(root)
 
 
@@ -113,7 +115,9 @@ def test_bad_schema_paths_are_config_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("schema", SCHEMAS)
-@pytest.mark.parametrize("name", ["readfw-response.xml", "acknowledgement-error.xml", "readfw-response-no-signature.xml"])
+@pytest.mark.parametrize(
+    "name", ["readfw-response.xml", "acknowledgement-error.xml", "readfw-response-no-signature.xml"]
+)
 def test_real_dcc_boxed_responses_are_valid(schema: str, name: str) -> None:
     root = parse((SHARED / "dccboxed" / "responses" / name).read_bytes()).getroot()
     issues = _schema(schema).issues(root)

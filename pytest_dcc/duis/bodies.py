@@ -149,7 +149,9 @@ def restrict_access_for_change_of_tenancy(
 
 def update_billing_calendar_gas(*, billing_period_start: datetime, periodicity: str = "Monthly") -> Children:
     """SRV 6.8 for a gas meter (``GasBillingCalendar``)."""
-    return [el("GasBillingCalendar", None, el("BillingPeriodStart", billing_period_start), el("Periodicity", periodicity))]
+    return [
+        el("GasBillingCalendar", None, el("BillingPeriodStart", billing_period_start), el("Periodicity", periodicity))
+    ]
 
 
 def update_billing_calendar_electricity_daily(*, billing_time: str = "00:00:00") -> Children:

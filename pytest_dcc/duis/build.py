@@ -101,9 +101,7 @@ class RequestBuilder:
         """A RequestID for ``target`` with this originator's next counter."""
         return RequestID(self.originator, target, self.counters.next(self.originator))
 
-    def request(
-        self, srv: str, *, cv: int | None = None, target: str | None = None, **values: Any
-    ) -> DuisRequest:
+    def request(self, srv: str, *, cv: int | None = None, target: str | None = None, **values: Any) -> DuisRequest:
         """Build SRV ``srv``; ``cv`` defaults to the first the SRV allows, ``values`` go to its body builder."""
         variant = service_variant(srv)
         chosen_cv = cv if cv is not None else variant.command_variants[0]
@@ -113,7 +111,9 @@ class RequestBuilder:
             target = DCC_EUI
         if chosen_cv in SIGNED_PRE_COMMAND_CVS:
             if set(values) - {"gbcs_payload", "execution_datetime"} or "gbcs_payload" not in values:
-                raise BuildError(f"CV {chosen_cv} carries a signed pre-command: give gbcs_payload (and no SRV body values)")
+                raise BuildError(
+                    f"CV {chosen_cv} carries a signed pre-command: give gbcs_payload (and no SRV body values)"
+                )
             body = signed_pre_command(**values)
         else:
             body = body_children(srv, **values)

@@ -37,14 +37,16 @@ def _name(ou: str, eui: str | None, cn: str | None = None) -> x509.Name:
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
     if eui:
         raw = bytes.fromhex(eui_hex(eui))
-        attributes.append(
-            x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, raw, _type=x509.name._ASN1Type.BitString)
-        )
+        attributes.append(x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, raw, _type=x509.name._ASN1Type.BitString))
     return x509.Name(attributes)
 
 
 def _certificate(
-    subject: x509.Name, key: ec.EllipticCurvePrivateKey, issuer: x509.Name, issuer_key: ec.EllipticCurvePrivateKey, ca: bool
+    subject: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: x509.Name,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    ca: bool,
 ) -> x509.Certificate:
     now = datetime.now(UTC) - timedelta(days=1)
     builder = (
@@ -58,8 +60,15 @@ def _certificate(
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=not ca, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False,
+                digital_signature=not ca,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=ca,
+                crl_sign=ca,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -126,7 +135,9 @@ def write_pki(pki: TestPki, folder: Path) -> None:
         (folder / f"{stem}.pem").write_bytes(identity.certificate.public_bytes(serialization.Encoding.PEM))
         entries[eui] = {"key": key_path.name, "certificate": f"{stem}.pem"}
     (folder / "ca.pem").write_bytes(pki.ca_certificate.public_bytes(serialization.Encoding.PEM))
-    ca_key = pki.ca_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    ca_key = pki.ca_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     fd = os.open(folder / "ca.key", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(ca_key)
@@ -137,14 +148,18 @@ def read_pki(folder: Path) -> TestPki:
     """Load a PKI written by :func:`write_pki`; :class:`ConfigError` names what is missing."""
     manifest = folder / _MANIFEST
     if not manifest.is_file():
-        raise ConfigError(f"{folder} is not a pytest-dcc test PKI (no {_MANIFEST}); create it with 'pytest-dcc serve --pki {folder}'")
+        raise ConfigError(
+            f"{folder} is not a pytest-dcc test PKI (no {_MANIFEST}); create it with 'pytest-dcc serve --pki {folder}'"
+        )
     try:
         entries = json.loads(manifest.read_text(encoding="utf-8"))["identities"]
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"{manifest} is unreadable: {exc}") from None
     pki = TestPki(load_private_key(folder / "ca.key"), load_certificate(folder / "ca.pem"))
     for eui, files in entries.items():
-        pki.identities[normalise_eui(eui)] = SigningIdentity.from_files(folder / files["key"], folder / files["certificate"])
+        pki.identities[normalise_eui(eui)] = SigningIdentity.from_files(
+            folder / files["key"], folder / files["certificate"]
+        )
     return pki
 
 

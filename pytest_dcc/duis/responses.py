@@ -157,7 +157,9 @@ def parse_wan_matrix(node: etree._Element) -> WanMatrix:
     address = query.find(f"{_SR}PartialAddress") if query is not None else None
     rows = node.findall(f"{_SR}DSPWANMatrixResponse")
     if rows:
-        regions = tuple(_coverage(r, _opt_text(r, "CSPRegion") or "", _opt_text(r, "CSPRegionResponseCode")) for r in rows)
+        regions = tuple(
+            _coverage(r, _opt_text(r, "CSPRegion") or "", _opt_text(r, "CSPRegionResponseCode")) for r in rows
+        )
     else:
         regions = (_coverage(node, _opt_text(node, "CSPRegion") or "", None),)
     return WanMatrix(
@@ -222,7 +224,9 @@ def parse_response(root: etree._Element) -> DuisResponse:
         inner = message.find(f"{_SR}DCCAlert")
         first = inner[0] if inner is not None and len(inner) else None
         name = etree.QName(first).localname if first is not None else None
-        return DuisResponse(**base, payload_kind=kind, dcc_alert=DccAlert(_opt_text(message, "DCCAlertCode") or "", name))  # type: ignore[arg-type]
+        return DuisResponse(
+            **base, payload_kind=kind, dcc_alert=DccAlert(_opt_text(message, "DCCAlertCode") or "", name)
+        )  # type: ignore[arg-type]
     if kind != "ResponseMessage":
         raise ResponseFormatError(f"unsupported response body {kind}")
     return _response_message(base, message)
@@ -233,7 +237,10 @@ def _response_message(base: dict[str, object], message: etree._Element) -> DuisR
     payload = extra[0] if extra else None
     kind = etree.QName(payload).localname if payload is not None else None
     values: dict[str, object] = dict(
-        base, service_reference=_opt_text(message, "ServiceReference"), srv=_opt_text(message, "ServiceReferenceVariant"), payload_kind=kind
+        base,
+        service_reference=_opt_text(message, "ServiceReference"),
+        srv=_opt_text(message, "ServiceReferenceVariant"),
+        payload_kind=kind,
     )
     if payload is not None and kind == "GBCSPayload":
         values["gbcs_payload"] = _b64(payload.text)

@@ -26,9 +26,19 @@ def sample_values(srv: str) -> dict[str, Any]:
         "1.1.1": {"target": GSME, "thresholds": gas_thresholds(["1000 kWh", "2000 kWh", "3000 kWh"])},
         "3.2": {"target": ESME, "restriction_datetime": _WHEN},
         "6.8": {"target": GSME, "billing_period_start": _WHEN},
-        "6.15.1": {"target": ESME, "remote_party_role": "Supplier", "certification_path": [_CERT], "digital_signing": _CERT},
+        "6.15.1": {
+            "target": ESME,
+            "remote_party_role": "Supplier",
+            "certification_path": [_CERT],
+            "digital_signing": _CERT,
+        },
         "6.15.2": {"target": ESME, "device_certificate": _CERT},
-        "6.21": {"target": GPF, "remote_party_role": "Supplier", "certification_path": [_CERT], "digital_signing": _CERT},
+        "6.21": {
+            "target": GPF,
+            "remote_party_role": "Supplier",
+            "certification_path": [_CERT],
+            "digital_signing": _CERT,
+        },
         "6.23": {
             "target": ESME,
             "supplier_floor_seq_number": 1,

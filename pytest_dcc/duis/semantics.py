@@ -65,7 +65,11 @@ def _envelope_issues(root: etree._Element, path: str | None) -> list[Issue]:
     if cv not in variant.command_variants:
         allowed = ", ".join(map(str, variant.command_variants))
         issues.append(
-            Issue("/sr:Request/sr:Header/sr:CommandVariant", f"CV {cv_text} not allowed for SRV {srv_text} ({allowed})", rule="E12")
+            Issue(
+                "/sr:Request/sr:Header/sr:CommandVariant",
+                f"CV {cv_text} not allowed for SRV {srv_text} ({allowed})",
+                rule="E12",
+            )
         )
     body = root.find(f"{_SR}Body")
     children = [c for c in body if isinstance(c.tag, str)] if body is not None else []
@@ -73,10 +77,20 @@ def _envelope_issues(root: etree._Element, path: str | None) -> list[Issue]:
     actual = etree.QName(children[0]).localname if children else None
     if actual != expected:
         issues.append(
-            Issue("/sr:Request/sr:Body", f"body element {actual} does not match SRV {srv_text} CV {cv_text} (expected {expected})", rule="E12")
+            Issue(
+                "/sr:Request/sr:Body",
+                f"body element {actual} does not match SRV {srv_text} CV {cv_text} (expected {expected})",
+                rule="E12",
+            )
         )
     if cv is not None and path is not None and cv in range(1, 9) and path.rstrip("/") != path_for_cv(cv):
-        issues.append(Issue("/sr:Request/sr:Header/sr:CommandVariant", f"CV {cv} must be sent to {path_for_cv(cv)}, not {path}", rule="E13"))
+        issues.append(
+            Issue(
+                "/sr:Request/sr:Header/sr:CommandVariant",
+                f"CV {cv} must be sent to {path_for_cv(cv)}, not {path}",
+                rule="E13",
+            )
+        )
     issues += _target_issues(root, variant.non_device)
     return issues
 
@@ -88,7 +102,13 @@ def _target_issues(root: etree._Element, non_device: bool) -> list[Issue]:
     except BuildError as exc:
         return [Issue("/sr:Request/sr:Header/sr:RequestID", str(exc))]
     if non_device and request_id.target != DCC_EUI:
-        return [Issue("/sr:Request/sr:Header/sr:RequestID", f"a non-device request is addressed to the DCC ({DCC_EUI}), not {request_id.target}", rule="E12")]
+        return [
+            Issue(
+                "/sr:Request/sr:Header/sr:RequestID",
+                f"a non-device request is addressed to the DCC ({DCC_EUI}), not {request_id.target}",
+                rule="E12",
+            )
+        ]
     return []
 
 
@@ -102,9 +122,15 @@ def threshold_index_issues(root: etree._Element) -> list[Issue]:
         indexes = [int(i) if i.strip().isdigit() else -1 for i in raw]
         where = matrix.getroottree().getpath(matrix)
         if len(set(indexes)) != len(indexes):
-            issues.append(Issue(where, f"BlockThreshold index values {raw} are not unique", matrix.sourceline, "E010101"))
+            issues.append(
+                Issue(where, f"BlockThreshold index values {raw} are not unique", matrix.sourceline, "E010101")
+            )
         elif sorted(indexes) != list(range(1, len(indexes) + 1)):
-            issues.append(Issue(where, f"BlockThreshold index values {raw} are not consecutive from 1", matrix.sourceline, "E010101"))
+            issues.append(
+                Issue(
+                    where, f"BlockThreshold index values {raw} are not consecutive from 1", matrix.sourceline, "E010101"
+                )
+            )
     return issues
 
 

@@ -28,9 +28,7 @@ SCHEMA_VERSIONS: Final[tuple[SchemaVersion, ...]] = ("5.0", "5.1", "5.3a", "5.4"
 SCHEMA_VERSION_ATTRIBUTE: Final = MappingProxyType({"5.0": "5.0", "5.1": "5.1", "5.3a": "5.3", "5.4": "5.4"})
 
 #: Web service path per DCC Boxed service name.
-SERVICE_PATHS: Final = MappingProxyType(
-    {"D": "/api/v1/serviceD", "S": "/api/v1/serviceS", "T": "/api/v1/serviceT"}
-)
+SERVICE_PATHS: Final = MappingProxyType({"D": "/api/v1/serviceD", "S": "/api/v1/serviceS", "T": "/api/v1/serviceT"})
 #: The web service each command variant must be sent to (DUIS CV table; D non-device, S send command, T transform).
 CV_SERVICE: Final = MappingProxyType({1: "S", 2: "D", 3: "S", 4: "T", 5: "S", 6: "D", 7: "S", 8: "D"})
 #: Command variants whose input is a signed pre-command (``sr:SignedPreCommand`` body).
@@ -99,7 +97,7 @@ NO_FAULT_RETURN_TYPES: Final = (
 REMOTE_PARTY_ROLES: Final = ("ACB", "NetworkOperator", "Recovery", "Root", "Supplier", "TransCoS", "LoadController")
 PERIODICITIES: Final = ("Daily", "Weekly", "Monthly", "Quarterly", "SixMonthly", "Yearly")
 ESME_VARIANTS: Final = tuple(
-    "A B C AD BD CD ADE BDE CDE ADF BDF CDF ADEF BDEF CDEF ADG ADEG AF BF CF AEF BEF CEF AG AEG".split()
+    "A B C AD BD CD ADE BDE CDE ADF BDF CDF ADEF BDEF CDEF ADG ADEG AF BF CF AEF BEF CEF AG AEG".split()  # noqa: SIM905
 )
 
 _NOT_IN_5_0: Final = frozenset(

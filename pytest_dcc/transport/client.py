@@ -15,7 +15,11 @@ class DuisClient:
     """Signs each request with ``identity`` (when given) and sends it through ``transport``."""
 
     def __init__(
-        self, builder: RequestBuilder, transport: Transport, identity: SigningIdentity | None, inbox: ResponseInbox | None = None
+        self,
+        builder: RequestBuilder,
+        transport: Transport,
+        identity: SigningIdentity | None,
+        inbox: ResponseInbox | None = None,
     ) -> None:
         self.builder = builder
         self.transport = transport

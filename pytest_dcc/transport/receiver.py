@@ -66,7 +66,12 @@ class ResponseInbox:
             return [j for j in self.accepted if j.response.request_id == request_id]
 
     def wait_for(
-        self, request_id: RequestID, timeout_s: float, *, count: int = 1, predicate: Callable[[Judged], bool] | None = None
+        self,
+        request_id: RequestID,
+        timeout_s: float,
+        *,
+        count: int = 1,
+        predicate: Callable[[Judged], bool] | None = None,
     ) -> list[Judged]:
         """Wait until ``count`` accepted responses name ``request_id`` (and satisfy ``predicate``).
 
@@ -77,9 +82,7 @@ class ResponseInbox:
 
         def matching() -> list[Judged]:
             return [
-                j
-                for j in self.accepted
-                if j.response.request_id == request_id and (predicate is None or predicate(j))
+                j for j in self.accepted if j.response.request_id == request_id and (predicate is None or predicate(j))
             ]
 
         with self._cond:
@@ -129,11 +132,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServerThread:
     """Runs a uvicorn server for ``app`` on a daemon thread; ``start`` waits until it listens."""
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, ssl_context: dict[str, Any] | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.tls = bool(ssl_context)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off", **(ssl_context or {}))
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", lifespan="off", **(ssl_context or {})
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self.server.run, name=f"pytest-dcc-server-{self.port}", daemon=True)
 
@@ -172,7 +179,12 @@ class ResponseReceiver(ServerThread):
     """
 
     def __init__(
-        self, judge: ResponseJudge, host: str = "127.0.0.1", port: int = 0, path: str = "/", tls: dict[str, Any] | None = None
+        self,
+        judge: ResponseJudge,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        path: str = "/",
+        tls: dict[str, Any] | None = None,
     ) -> None:
         self.inbox = ResponseInbox(judge)
         self.path = path
@@ -186,7 +198,12 @@ class ResponseReceiver(ServerThread):
 
 def require_client_cert_tls(certfile: str, keyfile: str, client_ca: str) -> dict[str, Any]:
     """uvicorn TLS settings for a receiver that requires a client certificate signed by ``client_ca``."""
-    return {"ssl_certfile": certfile, "ssl_keyfile": keyfile, "ssl_ca_certs": client_ca, "ssl_cert_reqs": ssl.CERT_REQUIRED}
+    return {
+        "ssl_certfile": certfile,
+        "ssl_keyfile": keyfile,
+        "ssl_ca_certs": client_ca,
+        "ssl_cert_reqs": ssl.CERT_REQUIRED,
+    }
 
 
 __all__ = [
