@@ -94,7 +94,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
-        schema_version=version,  # type: ignore[arg-type]  # checked against SCHEMA_VERSIONS above
+        schema_version=version,
         user_id=user,
         signing_key=key,
         signing_cert=cert,

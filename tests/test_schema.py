@@ -133,3 +133,124 @@ def test_embedded_schema_is_generated_from_the_template() -> None:
     import gen_xsd
 
     assert embedded_schema_path().read_text(encoding="utf-8") == gen_xsd.render(), "run python tools/gen_xsd.py"
+
+
+def _wan_query() -> etree._Element:
+    request = RequestBuilder("90-B3-D5-1F-30-01-00-00").request("12.1", **sample_values("12.1"))
+    return request.root.find(".//{http://www.dccinterface.co.uk/ServiceUserGateway}RequestWANMatrix")
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_every_response_the_reply_builders_make_is_valid(schema: str) -> None:
+    from datetime import date
+
+    from pytest_dcc.duis import replies
+    from pytest_dcc.duis.ids import RequestID
+    from pytest_dcc.duis.responses import parse_response
+
+    checked = _schema(schema)
+    version = "5.4" if schema == "embedded" else schema
+    per_region = version in {"5.3a", "5.4"}
+    rid = RequestID("90-B3-D5-1F-30-01-00-00", "00-DB-12-34-56-78-90-A2", 42)
+    rows = [
+        replies.CoverageRow("North", available=True, wan_technology="Cellular", connectivity_likelihood="High"),
+        replies.CoverageRow(
+            "South",
+            available=False,
+            anticipated_date=date(2027, 1, 1),
+            wan_technology=" ",
+            connectivity_likelihood="Low",
+            additional_information="Availability date given, variant unconfirmed",
+        ),
+        replies.CoverageRow("Central", code="E120101"),
+    ]
+    device = replies.InventoryEntry(
+        "00-DB-12-34-56-78-90-A2",
+        "ESME",
+        "Commissioned",
+        "4D 49",
+        "0001",
+        {"ImportMPxN": "1234567890123", "UPRN": "100023336956", "CSPRegion": "North", "DateCommissioned": "2025-12-28"},
+        property_filter=("M22 0RR", "Threapwood Road"),
+    )
+    payloads = {
+        "ack": None,
+        "gbcs": replies.gbcs_payload(b"\xdd\x00"),
+        "pre": replies.pre_command(b"\x01\x02"),
+        "local": replies.local_command(b"\x03"),
+        "inventory": replies.dsp_inventory([device]),
+        "wan": replies.wan_matrix(_wan_query(), rows if per_region else rows[:1], per_region=per_region),
+    }
+    for name, payload in payloads.items():
+        root = replies.build_response(
+            schema_version=version, code="I0", srv="8.2", request_id=rid, response_id=rid.response_id(), payload=payload
+        )
+        assert checked.issues(root) == [], name
+        parsed = parse_response(parse(replies.to_bytes(root)).getroot())
+        assert parsed.request_id == rid and parsed.service_reference == "8.2"
+    alert = replies.build_device_alert(schema_version=version, alert_code="8F0A", gbcs_payload=b"\x01")
+    assert checked.issues(alert) == []
+    wan = parse_response(
+        parse(
+            replies.to_bytes(
+                replies.build_response(schema_version=version, code="I0", srv="12.1", payload=payloads["wan"])
+            )
+        ).getroot()
+    ).wan_matrix
+    assert wan is not None and wan.flat is not per_region
+    assert wan.regions[0].wan_technology == "Cellular"
+    if per_region:
+        assert wan.regions[1].wan_technology == " " and wan.regions[2].response_code == "E120101"
+
+
+def test_flat_wan_matrix_holds_one_region() -> None:
+    from pytest_dcc.duis import replies
+
+    with pytest.raises(ValueError, match="exactly one region"):
+        replies.wan_matrix(_wan_query(), [replies.CoverageRow("North"), replies.CoverageRow("South")], per_region=False)
+
+
+_B64_ALPHABET = "AQgwBRE4+/= \n\t@-é%"
+
+
+@pytest.mark.parametrize("schema", ["embedded", "5.0", "5.4"])
+def test_base64_check_is_exactly_the_xsd_grammar(schema: str) -> None:
+    """libxml2's own base64 check plus the added facet accept exactly the XSD 1.1 base64Binary grammar."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pytest_dcc.duis.signing import is_strict_base64
+
+    checked = _schema(schema)
+    xml = RequestBuilder("90-B3-D5-1F-30-01-00-00").request("8.13", **sample_values("8.13")).to_bytes()
+    root = parse(xml).getroot()
+    node = root.find(".//{*}DeviceGBCSResponse")
+
+    @settings(max_examples=3000, deadline=None, derandomize=True)
+    @given(st.text(alphabet=_B64_ALPHABET, max_size=12))
+    def agrees(text: str) -> None:
+        node.text = text
+        assert checked.is_valid(root) is is_strict_base64(text), repr(text)
+
+    agrees()
+
+
+def test_strict_base64_grammar() -> None:
+    from pytest_dcc.duis.signing import is_strict_base64
+
+    good = ["", "QUJD", "QUJDRA==", "QUJDREU=", "QU JD", "QUJD\n  REVG", "QUJD&#13; REVG".replace("&#13;", "\r")]
+    bad = ["@@@", "QUJD@@@", "QUJDRA=", "QUJDRB==", "QUJ", "QUJD====", "QUJDRA==QUJD", "QUJDé"]
+    assert all(is_strict_base64(t) for t in good)
+    assert not any(is_strict_base64(t) for t in bad)
+
+
+def test_strict_base64_rewrite_declares_a_prefix_when_the_target_namespace_has_none(tmp_path: Path) -> None:
+    (tmp_path / "DUIS Schema V9.xsd").write_text(
+        '<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:x" elementFormDefault="qualified">'
+        '<element name="a"><complexType><sequence><element name="b" type="base64Binary"/></sequence>'
+        "</complexType></element></schema>"
+    )
+    checked = load_schema(tmp_path)
+    assert checked.is_valid(etree.fromstring(b'<a xmlns="urn:x"><b>QUJD</b></a>'))
+    issues = checked.issues(etree.fromstring(b'<a xmlns="urn:x"><b>QUJD@@@</b></a>'))
+    assert len(issues) == 1 and "{urn:x}b" in issues[0].message and "outside the alphabet" in issues[0].message

@@ -114,3 +114,14 @@ def test_gas_threshold_indexes_unique_and_consecutive_from_one(indexes: list[int
     )
     issues = request_issues(request.root, path=request.path)
     assert len(issues) == 1 and problem in issues[0].message and issues[0].rule == "E010101"
+
+
+@pytest.mark.parametrize("element", ["SignatureValue", "DigestValue"])
+def test_foreign_characters_in_signature_values_make_it_invalid(supplier: SigningIdentity, element: str) -> None:
+    """b64decode would skip the junk and the signature would still verify; the profile check refuses it."""
+    request = RequestBuilder("90-B3-D5-1F-30-01-00-00").request("8.2", **sample_values("8.2"))
+    sign(request.root, supplier)
+    node = request.root.find(f".//{DS}{element}")
+    node.text = node.text[:8] + "@@@@" + node.text[8:]
+    check = verify(request.root, TrustStore([supplier.certificate]))
+    assert check.status is SignatureStatus.INVALID and f"ds:{element}" in check.summary()

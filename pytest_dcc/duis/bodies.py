@@ -332,7 +332,7 @@ def read_inventory(
         opt("MPxN", mpxn),
         _address("PropertyFilter", postcode, address_identifier),
     ]
-    chosen = [s for s in selectors if s is not None]
+    chosen: Children = [s for s in selectors if s is not None]
     if len(chosen) != 1:
         raise BuildError("8.2 Read Inventory takes exactly one of device_id, uprn, mpxn, postcode+address_identifier")
     return chosen

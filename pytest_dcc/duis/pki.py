@@ -37,7 +37,7 @@ def _name(ou: str, eui: str | None, cn: str | None = None) -> x509.Name:
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
     if eui:
         raw = bytes.fromhex(eui_hex(eui))
-        attributes.append(x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, raw, _type=x509.name._ASN1Type.BitString))
+        attributes.append(x509.NameAttribute(NameOID.X500_UNIQUE_IDENTIFIER, raw, _type=x509.name._ASN1Type.BitString))  # type: ignore[arg-type]
     return x509.Name(attributes)
 
 

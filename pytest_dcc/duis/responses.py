@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Final
+from typing import Any, Final
 
 from lxml import etree
 
@@ -208,7 +208,7 @@ def parse_response(root: etree._Element) -> DuisResponse:
     body = root.find(f"{_SR}Body")
     if header is None or body is None or not len(body):
         raise ResponseFormatError("sr:Response lacks a Header or a Body")
-    base = dict(
+    base: dict[str, Any] = dict(
         schema_version=root.get("schemaVersion", ""),
         request_id=_id(_opt_text(header, "RequestID"), "RequestID"),
         response_id=_id(_opt_text(header, "ResponseID"), "ResponseID"),
@@ -219,24 +219,24 @@ def parse_response(root: etree._Element) -> DuisResponse:
     kind = etree.QName(message).localname
     if kind == "DeviceAlertMessage":
         alert = DeviceAlert(_opt_text(message, "AlertCode") or "", _b64(_opt_text(message, "GBCSPayload")) or b"")
-        return DuisResponse(**base, payload_kind=kind, device_alert=alert)  # type: ignore[arg-type]
+        return DuisResponse(**base, payload_kind=kind, device_alert=alert)
     if kind == "DCCAlertMessage":
         inner = message.find(f"{_SR}DCCAlert")
         first = inner[0] if inner is not None and len(inner) else None
         name = etree.QName(first).localname if first is not None else None
         return DuisResponse(
             **base, payload_kind=kind, dcc_alert=DccAlert(_opt_text(message, "DCCAlertCode") or "", name)
-        )  # type: ignore[arg-type]
+        )
     if kind != "ResponseMessage":
         raise ResponseFormatError(f"unsupported response body {kind}")
     return _response_message(base, message)
 
 
-def _response_message(base: dict[str, object], message: etree._Element) -> DuisResponse:
+def _response_message(base: dict[str, Any], message: etree._Element) -> DuisResponse:
     extra = [c for c in message if isinstance(c.tag, str)][2:]
     payload = extra[0] if extra else None
     kind = etree.QName(payload).localname if payload is not None else None
-    values: dict[str, object] = dict(
+    values: dict[str, Any] = dict(
         base,
         service_reference=_opt_text(message, "ServiceReference"),
         srv=_opt_text(message, "ServiceReferenceVariant"),
@@ -251,7 +251,7 @@ def _response_message(base: dict[str, object], message: etree._Element) -> DuisR
         values["wan_matrix"] = parse_wan_matrix(payload)
     elif payload is not None and kind == "DSPInventory":
         values["inventory"] = _inventory(payload)
-    return DuisResponse(**values)  # type: ignore[arg-type]
+    return DuisResponse(**values)
 
 
 __all__ = [

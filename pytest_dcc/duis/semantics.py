@@ -21,6 +21,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.xmlsafe import line_of
 from pytest_dcc.errors import BuildError, Issue, SemanticViolation
 from pytest_dcc.spec import DCC_EUI, NS_SR, SIGNED_PRE_COMMAND_CVS, SRVS, path_for_cv
 
@@ -122,13 +123,11 @@ def threshold_index_issues(root: etree._Element) -> list[Issue]:
         indexes = [int(i) if i.strip().isdigit() else -1 for i in raw]
         where = matrix.getroottree().getpath(matrix)
         if len(set(indexes)) != len(indexes):
-            issues.append(
-                Issue(where, f"BlockThreshold index values {raw} are not unique", matrix.sourceline, "E010101")
-            )
+            issues.append(Issue(where, f"BlockThreshold index values {raw} are not unique", line_of(matrix), "E010101"))
         elif sorted(indexes) != list(range(1, len(indexes) + 1)):
             issues.append(
                 Issue(
-                    where, f"BlockThreshold index values {raw} are not consecutive from 1", matrix.sourceline, "E010101"
+                    where, f"BlockThreshold index values {raw} are not consecutive from 1", line_of(matrix), "E010101"
                 )
             )
     return issues
@@ -141,7 +140,7 @@ def base64_issues(root: etree._Element) -> list[Issue]:
         try:
             base64.b64decode("".join((node.text or "").split()), validate=True)
         except (binascii.Error, ValueError):
-            issues.append(Issue(node.getroottree().getpath(node), "content is not valid base64", node.sourceline))
+            issues.append(Issue(node.getroottree().getpath(node), "content is not valid base64", line_of(node)))
     return issues
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,10 +30,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
-from signxml.algorithms import CanonicalizationMethod
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput
 from signxml.exceptions import InvalidSignature as XmlInvalidSignature
+from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import ConfigError, SignatureError
@@ -103,7 +104,10 @@ class SigningIdentity:
     certificate: x509.Certificate
 
     def __post_init__(self) -> None:
-        if self.key.public_key().public_numbers() != self.certificate.public_key().public_numbers():
+        public = self.certificate.public_key()
+        if not isinstance(public, ec.EllipticCurvePublicKey) or (
+            self.key.public_key().public_numbers() != public.public_numbers()
+        ):
             raise ConfigError("the signing key does not match the signing certificate")
 
     @classmethod
@@ -259,7 +263,28 @@ def _profile_problem(signature: etree._Element, root: etree._Element) -> str | N
     digests = [d.get("Algorithm") for d in references[0].iterfind(f"{_DS}DigestMethod")]
     if digests != [SHA256]:
         return f"DigestMethod {digests} is not SHA-256"
+    for name, node in (
+        ("DigestValue", references[0].find(f"{_DS}DigestValue")),
+        ("SignatureValue", signature.find(f"{_DS}SignatureValue")),
+    ):
+        if node is None or not is_strict_base64(node.text or ""):
+            return f"ds:{name} is missing or not base64"
     return None
+
+
+_BASE64_GRAMMAR: Final = re.compile(
+    r"((([A-Za-z0-9+/] ?){4})*(([A-Za-z0-9+/] ?){3}[A-Za-z0-9+/]|([A-Za-z0-9+/] ?){2}[AEIMQUYcgkosw048] ?="
+    r"|[A-Za-z0-9+/] ?[AQgw] ?= ?=))?"
+)
+
+
+def is_strict_base64(text: str) -> bool:
+    """``text`` is in the lexical space of ``xs:base64Binary`` (XSD 1.1 Part 2 3.3.16), after whitespace collapse.
+
+    Python's ``b64decode`` (as signxml uses it) skips foreign characters, so the signature's own values are held to
+    the grammar here.
+    """
+    return _BASE64_GRAMMAR.fullmatch(" ".join(text.split())) is not None
 
 
 def _issuer_serial(signature: etree._Element) -> tuple[int | None, str | None]:

@@ -27,6 +27,12 @@ def _parser() -> etree.XMLParser:
 _PARSER: Final = _parser()
 
 
+def line_of(node: etree._Element) -> int | None:
+    """The source line of ``node`` when lxml knows it."""
+    line = node.sourceline
+    return line if isinstance(line, int) else None
+
+
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "document") -> etree._ElementTree:
     """Parse untrusted XML bytes safely and return the tree.
 
@@ -48,7 +54,8 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "docum
         raise XmlSecurityError(f"{what} is not well-formed XML: {exc}") from None
     tree = root.getroottree()
     info = tree.docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+    doctype = info.doctype  # type: ignore[union-attr]  # lxml-stubs lacks DocInfo.doctype
+    if doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise XmlSecurityError(f"{what} carries a DOCTYPE; DTDs and entity declarations are refused")
     encoding = (info.encoding or "UTF-8").upper().replace("_", "-")
     if encoding not in {"UTF-8", "UTF8"}:

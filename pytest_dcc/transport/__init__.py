@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.transport.judge import Judged, ResponseJudge, SignaturePolicy
@@ -54,13 +54,9 @@ class Transport(Protocol):
         """Release connections."""
         ...
 
-    def __enter__(self) -> Transport: ...
-
-    def __exit__(self, *exc: object) -> None: ...
-
 
 class _Closing:
-    def __enter__(self) -> _Closing:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
