@@ -49,6 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
+    config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     config.stash[SETTINGS_KEY] = load_settings(config)
 
 
