@@ -1,0 +1,449 @@
+"""The reference DCC: the Data Service Provider side of DUIS, behaving as a chosen SEC release.
+
+:meth:`ReferenceDcc.handle` is the whole request pipeline (see ``docs/reference-dcc.md`` for the order and the
+codes): HTTP checks, hardened parse, schema, signature, RequestID and counter, SR/SRV/body/CV and URL, user and role,
+device existence, user-for-device, device status, then the Service Request's own processing. Every Service Request
+runs in one SQLite transaction; a refusal rolls it back, so a refused request changes nothing.
+
+Device Service Requests are carried out by simulated devices (:mod:`pytest_dcc.reference.devices`); their
+responses reach the user asynchronously through the response sink (in process) or the response URL (server).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from lxml import etree
+
+from pytest_dcc.duis import replies
+from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
+from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.schema import DuisSchema, load_schema
+from pytest_dcc.duis.semantics import request_issues
+from pytest_dcc.duis.signing import (
+    SignatureStatus,
+    SigningIdentity,
+    TrustStore,
+    certificate_eui,
+    sign,
+    verify,
+)
+from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
+from pytest_dcc.errors import XmlSecurityError
+from pytest_dcc.reference import devices
+from pytest_dcc.reference.gbcs import MESSAGE_CODES, GbcsError, parse_general_signing
+from pytest_dcc.reference.inventory import Device, Inventory
+from pytest_dcc.reference.releases import Release, release
+from pytest_dcc.spec import (
+    LOCAL_DELIVERY_CVS,
+    NS_SR,
+    RESPONSE_CODES,
+    SERVICE_PATHS,
+    SIGNED_PRE_COMMAND_CVS,
+    SRVS,
+    ServiceVariant,
+)
+
+log = logging.getLogger("pytest_dcc.reference")
+
+_SR: Final = f"{{{NS_SR}}}"
+_XML: Final = {"content-type": "application/xml"}
+#: Device statuses in which a device accepts Service Requests (the E5 check; docs/reference-dcc.md).
+ACTIVE_STATUSES: Final = frozenset({"InstalledNotCommissioned", "Commissioned"})
+#: SRVs that reach a device through the DCC but whose simulated device the reference DCC knows.
+SIMULATED_DEVICE_SRVS: Final = frozenset(MESSAGE_CODES)
+
+
+class Refusal(Exception):
+    """The request is refused with a DUIS response code; the transaction is rolled back."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass
+class _Context:
+    """What the pipeline learnt about the request so far."""
+
+    root: etree._Element
+    path: str
+    request_id: RequestID
+    cv: int
+    srv: ServiceVariant
+    body: etree._Element
+    outbox: list[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The record of one request, kept for test control and logs."""
+
+    request_id: str | None
+    srv: str | None
+    code: str
+    reason: str
+
+
+class ReferenceDcc:
+    """The reference DCC, callable in process (:class:`~pytest_dcc.duis.endpoint.DuisEndpoint`).
+
+    :param release: SEC release name (``latest`` included) or a :class:`Release`.
+    :param identity: the DCC's response-signing key and certificate.
+    :param inventory: the SMI; a fresh in-memory one by default.
+    :param trust: extra certificates users may sign with (besides the ones registered with each user).
+    :param verify_signatures: check request signatures (DCC Boxed's "DUIS Signature validation" switch).
+    :param schema: the schema requests are validated against (the embedded schema by default).
+    :param clock: the current time (for ``ResponseDateTime``, E081402 and certificate validity).
+    """
+
+    def __init__(
+        self,
+        *,
+        identity: SigningIdentity,
+        release: str | Release = "latest",
+        inventory: Inventory | None = None,
+        trust: TrustStore | None = None,
+        verify_signatures: bool = True,
+        schema: DuisSchema | None = None,
+        clock: Callable[[], datetime] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
+        self.release = release if isinstance(release, Release) else _release(release)
+        self.identity = identity
+        self.inventory = inventory or Inventory()
+        self.trust = trust or TrustStore()
+        self.verify_signatures = verify_signatures
+        self.schema = schema or load_schema(None)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.max_bytes = max_bytes
+        self._sink: ResponseSink | None = None
+        self.undelivered: list[bytes] = []
+        self.history: list[Handled] = []
+
+    # -- the DuisEndpoint contract ------------------------------------------------------------------------------
+
+    def set_response_sink(self, sink: ResponseSink | None) -> None:
+        """Where asynchronous responses go; ``None`` keeps them in :attr:`undelivered`."""
+        self._sink = sink
+        if sink is not None:
+            pending, self.undelivered = self.undelivered, []
+            for item in pending:
+                sink(item)
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply:
+        """Answer one HTTP request to ``/api/v1/serviceD|S|T``."""
+        if path not in SERVICE_PATHS.values():
+            return _text(404, f"no DUIS service at {path}; use {', '.join(SERVICE_PATHS.values())}")
+        if method.upper() != "POST":
+            return _text(405, f"{method} is not allowed on {path}; POST a signed sr:Request")
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        if content_type is not None and content_type.split(";")[0].strip().lower() not in {
+            "application/xml",
+            "text/xml",
+        }:
+            return _text(415, f"Content-Type {content_type!r} is not application/xml")
+        if len(body) > self.max_bytes:
+            return _text(413, f"request of {len(body)} bytes exceeds the {self.max_bytes}-byte limit")
+        try:
+            root = parse(body, max_bytes=self.max_bytes, what="request").getroot()
+        except XmlSecurityError as exc:
+            return _text(400, str(exc))
+        issues = self.schema.issues(root)
+        if issues:
+            listed = "\n".join(f"- {i}" for i in issues[:20])
+            return _text(400, f"request is not valid against {self.schema.name}:\n{listed}")
+        if root.tag != f"{_SR}Request":
+            return _text(400, f"expected sr:Request, got {etree.QName(root).localname}")
+        srv_text = root.findtext(f"{_SR}Header/{_SR}ServiceReferenceVariant") or ""
+        if srv_text not in SRVS:
+            return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
+        with self.inventory.lock:
+            context = self._context(root, path)
+            try:
+                with self.inventory.transaction():
+                    answer = self._process(context)
+                outbox = context.outbox
+                code = answer.findtext(f"{_SR}Header/{_SR}ResponseCode") or ""
+                self.history.append(Handled(str(context.request_id), context.srv.srv, code, "processed"))
+            except Refusal as refusal:
+                answer = self._bare(context, refusal.code)
+                outbox = []
+                self.history.append(Handled(str(context.request_id), context.srv.srv, refusal.code, refusal.reason))
+                log.info("refused %s (%s): %s", context.request_id, context.srv.srv, refusal)
+            sign(answer, self.identity)
+        for item in outbox:
+            self._deliver(item)
+        return HttpReply(200, replies.to_bytes(answer), dict(_XML))
+
+    # -- pipeline ----------------------------------------------------------------------------------------------
+
+    def _context(self, root: etree._Element, path: str) -> _Context:
+        header = root.find(f"{_SR}Header")
+        assert header is not None  # schema-valid
+        body = root.find(f"{_SR}Body")
+        assert body is not None and len(body)
+        return _Context(
+            root=root,
+            path=path,
+            request_id=RequestID.parse(header.findtext(f"{_SR}RequestID") or ""),
+            cv=int(header.findtext(f"{_SR}CommandVariant") or "0"),
+            srv=SRVS[header.findtext(f"{_SR}ServiceReferenceVariant") or ""],
+            body=body[0],
+        )
+
+    def _process(self, ctx: _Context) -> etree._Element:
+        self._authenticate(ctx)
+        self._check_envelope(ctx)
+        user = self._authorise_user(ctx)
+        if ctx.srv.non_device:
+            return self._non_device(ctx, user.role)
+        device = self._device_for(ctx)
+        self._authorise_device(ctx, user.role, device)
+        return self._device_request(ctx, device)
+
+    def _authenticate(self, ctx: _Context) -> None:
+        rid = ctx.request_id
+        if self.verify_signatures:
+            user = self.inventory.user(rid.originator)
+            trust = TrustStore(self.trust)
+            if user is not None and user.certificate:
+                from cryptography import x509
+
+                trust.add(x509.load_der_x509_certificate(user.certificate))
+            check = verify(ctx.root, trust, at=self.clock())
+            if check.status is not SignatureStatus.VERIFIED:
+                raise Refusal("E1", f"request signature: {check.summary()}")
+            cert = trust.find(check.serial or -1, check.issuer)
+            signer = certificate_eui(cert) if cert is not None else None
+            if signer is not None and signer != rid.originator:
+                raise Refusal("E1", f"signed by {signer}, but the BusinessOriginatorID is {rid.originator}")
+        follow_up = ctx.cv in SIGNED_PRE_COMMAND_CVS
+        last = self.inventory.last_counter(rid.originator)
+        if not follow_up and last is not None and rid.counter <= last:
+            raise Refusal("E1", f"OriginatorCounter {rid.counter} is not above the last accepted ({last}): replay")
+        if not follow_up:
+            self.inventory.accept_counter(rid.originator, rid.counter)
+
+    def _check_envelope(self, ctx: _Context) -> None:
+        for issue in request_issues(ctx.root, path=ctx.path):
+            if issue.rule in {"E12", "E13"}:
+                raise Refusal(issue.rule, issue.message)
+
+    def _authorise_user(self, ctx: _Context) -> Any:
+        user = self.inventory.user(ctx.request_id.originator)
+        if user is None:
+            raise Refusal("E1", f"{ctx.request_id.originator} is not a registered user")
+        if user.status != "Active":
+            raise Refusal("E3", f"user {user.eui} is {user.status}")
+        if user.role not in ctx.srv.roles:
+            raise Refusal(
+                "E2", f"role {user.role} may not send SRV {ctx.srv.srv} (eligible: {', '.join(ctx.srv.roles)})"
+            )
+        return user
+
+    def _device_for(self, ctx: _Context) -> Device:
+        device = self.inventory.device(ctx.request_id.target)
+        if device is None:
+            raise Refusal("E19", f"device {ctx.request_id.target} is not in the Smart Metering Inventory")
+        return device
+
+    def _authorise_device(self, ctx: _Context, role: str, device: Device) -> None:
+        originator = ctx.request_id.originator
+        if role in {"IS", "GS"} and device.supplier is not None and device.supplier != originator:
+            raise Refusal("E4", f"{originator} is not the supplier registered for {device.eui}")
+        if device.status not in ACTIVE_STATUSES:
+            raise Refusal(
+                "E5", f"device {device.eui} is {device.status}; SRV {ctx.srv.srv} needs {sorted(ACTIVE_STATUSES)}"
+            )
+
+    # -- responses ---------------------------------------------------------------------------------------------
+
+    def _response(self, ctx: _Context, code: str, payload: etree._Element | None = None) -> etree._Element:
+        if code not in RESPONSE_CODES[self.release.schema_version]:
+            raise AssertionError(f"{code} is not a DUIS {self.release.schema_version} code")  # a reference DCC bug
+        return replies.build_response(
+            schema_version=self.release.schema_version,
+            code=code,
+            srv=ctx.srv.srv,
+            service_reference=ctx.srv.service_reference,
+            request_id=ctx.request_id,
+            payload=payload,
+            when=self.clock(),
+        )
+
+    def _bare(self, ctx: _Context, code: str) -> etree._Element:
+        return self._response(ctx, code)
+
+    def _deliver(self, item: bytes) -> None:
+        if self._sink is None:
+            self.undelivered.append(item)
+            return
+        try:
+            self._sink(item)
+        except Exception:  # the user's receiver failing must not break the DCC
+            log.exception("delivering an asynchronous response failed")
+
+    def device_response(self, ctx: _Context, code: str, payload: bytes | None) -> bytes:
+        """A signed asynchronous response to ``ctx``'s request, as DCC Boxed forms it."""
+        rid = ctx.request_id
+        root = replies.build_response(
+            schema_version=self.release.schema_version,
+            code=code,
+            srv=ctx.srv.srv,
+            service_reference=ctx.srv.service_reference,
+            request_id=rid,
+            response_id=rid.response_id(),
+            payload=replies.gbcs_payload(payload) if payload is not None else None,
+            when=self.clock(),
+        )
+        sign(root, self.identity)
+        return replies.to_bytes(root)
+
+    # -- non-device Service Requests ---------------------------------------------------------------------------
+
+    def _non_device(self, ctx: _Context, role: str) -> etree._Element:
+        handler = _NON_DEVICE.get(ctx.srv.srv)
+        if handler is None:
+            raise Refusal("E12", f"SRV {ctx.srv.srv} is not implemented by the reference DCC")
+        return handler(self, ctx, role)
+
+    # -- device Service Requests ---------------------------------------------------------------------------------
+
+    def _device_request(self, ctx: _Context, device: Device) -> etree._Element:
+        if ctx.srv.srv not in SIMULATED_DEVICE_SRVS:
+            raise Refusal("E11", f"SRV {ctx.srv.srv} is not simulated by the reference DCC's devices")
+        rid = ctx.request_id
+        if ctx.cv in SIGNED_PRE_COMMAND_CVS:
+            command = self._signed_pre_command(ctx)
+            body = etree.fromstring(command["body"])
+        else:
+            devices.validate(self, ctx.srv.srv, device, ctx.body)
+            body = ctx.body
+            message = devices.command(self, ctx.srv.srv, rid, device, body)
+            if ctx.cv == 4:
+                payload = message.to_bytes()
+                self.inventory.save_pre_command(
+                    str(rid), ctx.srv.srv, device.eui, etree.tostring(body).decode(), payload
+                )
+                return self._response(ctx, "I0", replies.pre_command(payload, device.gbcs_version or "4.0"))
+            command = {"payload": message.to_bytes(), "body": etree.tostring(body).decode()}
+        if ctx.cv in LOCAL_DELIVERY_CVS:
+            self.inventory.record_local_command(
+                request_id=str(rid),
+                originator=rid.originator,
+                target=rid.target,
+                counter=rid.counter,
+                srv=ctx.srv.srv,
+                message_code=MESSAGE_CODES[ctx.srv.srv],
+                body=command["body"],
+                issued_at=self.clock().isoformat(),
+            )
+        remote = ctx.cv in {1, 3, 5, 7}
+        if remote:
+            self._send_to_device(ctx, device, body)
+        if ctx.cv in LOCAL_DELIVERY_CVS:
+            return self._response(ctx, "I0", replies.local_command(command["payload"]))
+        return self._response(ctx, "I99")
+
+    def _signed_pre_command(self, ctx: _Context) -> dict[str, Any]:
+        stored = self.inventory.pre_command(str(ctx.request_id))
+        if stored is None or stored["srv"] != ctx.srv.srv:
+            raise Refusal("E17", f"no pre-command was issued for {ctx.request_id} (SRV {ctx.srv.srv}) with CV 4")
+        text = ctx.body.findtext(f"{_SR}GBCSPayload") or ""
+        import base64
+
+        signed = base64.b64decode("".join(text.split()))
+        try:
+            message = parse_general_signing(signed)
+            issued = parse_general_signing(bytes(stored["payload"]))
+        except GbcsError as exc:
+            raise Refusal("E17", f"the signed pre-command is not a GBCS message: {exc}") from None
+        same = (message.counter, message.originator, message.recipient, message.message_code, message.content)
+        if same != (issued.counter, issued.originator, issued.recipient, issued.message_code, issued.content):
+            raise Refusal("E17", "the signed pre-command is not the pre-command issued for this RequestID")
+        if not message.signature:
+            raise Refusal("E17", "the pre-command carries no signature")
+        self.inventory.drop_pre_command(str(ctx.request_id))
+        return {"payload": signed, "body": stored["body"]}
+
+    def _send_to_device(self, ctx: _Context, device: Device, body: etree._Element) -> None:
+        result = devices.execute(self, ctx.srv.srv, ctx.request_id, device, body)
+        if result.lost:
+            ctx.outbox.append(self.device_response(ctx, "E21", None))
+            return
+        devices.on_response(self, ctx.srv.srv, device, body, result, via_local=False)
+        ctx.outbox.append(self.device_response(ctx, "I0", result.message.to_bytes()))
+
+    # -- test control (plain calls in process; HTTP in pytest_dcc.reference.control) ------------------------------
+
+    def seed(self, data: Mapping[str, Any]) -> None:
+        """Load an inventory document (devices, users, coverage) on top of the current state."""
+        self.inventory.seed(data)
+
+    def reset(self) -> None:
+        """Forget everything: inventory, device state, counters, queued responses, history."""
+        with self.inventory.lock:
+            self.inventory.reset()
+            self.undelivered.clear()
+            self.history.clear()
+
+    def execute_locally(self, request_id: str) -> bytes:
+        """Carry out a command issued for local delivery on its simulated device (the hand-held terminal path) and
+        return the device's GBCS response, as the engineer's terminal receives it."""
+        with self.inventory.lock, self.inventory.transaction():
+            command = self.inventory.local_command(request_id)
+            if command is None:
+                raise KeyError(f"no command for local delivery was issued for {request_id}")
+            device = self.inventory.device(command["target"])
+            if device is None:
+                raise KeyError(f"device {command['target']} is no longer in the inventory")
+            result = devices.execute(
+                self, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
+            )
+            self.inventory.mark_local_command(request_id, executed=True)
+            return result.message.to_bytes()
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        """Both views of a device: what the SMI records and what the simulated device holds."""
+        device = self.inventory.device(eui)
+        if device is None:
+            raise KeyError(f"device {eui} is not in the inventory")
+        inv = self.inventory
+        return {
+            "smi": {
+                **{k: getattr(device, k) for k in Device.__dataclass_fields__},
+                "joins": inv.joins(eui, smi=True),
+                "certificates": inv.device_certificates(eui, smi=True),
+                "organisation_certificates": {
+                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(eui, smi=True).items()
+                },
+            },
+            "device": {
+                "joins": inv.joins(eui, smi=False),
+                "certificates": inv.device_certificates(eui, smi=False),
+                "organisation_certificates": {
+                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(eui, smi=False).items()
+                },
+                "state": inv.sim_state(eui),
+            },
+        }
+
+
+def _release(name: str) -> Release:
+    return release(name)
+
+
+def _text(status: int, message: str) -> HttpReply:
+    return HttpReply(status, message.encode("utf-8"), {"content-type": "text/plain; charset=utf-8"})
+
+
+# Non-device handlers are in their own module; imported here to fill the dispatch table.
+from pytest_dcc.reference.nondevice import NON_DEVICE as _NON_DEVICE  # noqa: E402
+
+__all__ = ["ACTIVE_STATUSES", "Handled", "ReferenceDcc", "Refusal"]
