@@ -21,6 +21,7 @@ from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
+from pytest_dcc.duis.gbcs import MESSAGE_CODES, GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.semantics import request_issues
@@ -35,7 +36,6 @@ from pytest_dcc.duis.signing import (
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
 from pytest_dcc.errors import XmlSecurityError
 from pytest_dcc.reference import devices
-from pytest_dcc.reference.gbcs import MESSAGE_CODES, GbcsError, parse_general_signing
 from pytest_dcc.reference.inventory import Device, Inventory
 from pytest_dcc.reference.releases import Release, release
 from pytest_dcc.spec import (
@@ -125,6 +125,8 @@ class ReferenceDcc:
         self._sink: ResponseSink | None = None
         self.undelivered: list[bytes] = []
         self.history: list[Handled] = []
+        #: Called after every :meth:`seed` (the PKI set-up uses it to give new users their certificates).
+        self.on_seed: Callable[[ReferenceDcc], None] | None = None
 
     # -- the DuisEndpoint contract ------------------------------------------------------------------------------
 
@@ -384,7 +386,10 @@ class ReferenceDcc:
 
     def seed(self, data: Mapping[str, Any]) -> None:
         """Load an inventory document (devices, users, coverage) on top of the current state."""
-        self.inventory.seed(data)
+        with self.inventory.lock:
+            self.inventory.seed(data)
+            if self.on_seed is not None:
+                self.on_seed(self)
 
     def reset(self) -> None:
         """Forget everything: inventory, device state, counters, queued responses, history."""
@@ -408,6 +413,28 @@ class ReferenceDcc:
             )
             self.inventory.mark_local_command(request_id, executed=True)
             return result.message.to_bytes()
+
+    def renew_device_certificates(self, eui: str) -> dict[str, str]:
+        """Give a simulated device a new set of security certificates (Digital Signature and Key Agreement) that
+        the SMI does not know yet (the 6.24.2 situation); returns usage -> new serial."""
+        with self.inventory.lock, self.inventory.transaction():
+            if self.inventory.device(eui) is None:
+                raise KeyError(f"device {eui} is not in the inventory")
+            issued = {}
+            for usage in ("Digital Signature", "Key Agreement"):
+                serial, der = device_certificate(eui, usage)
+                self.inventory.set_device_certificate(
+                    eui, usage, {"serial": serial, "der": der.hex()}, smi=False, device=True
+                )
+                issued[usage] = serial
+            return issued
+
+    def set_fault(self, eui: str, kind: str, times: int = 1) -> None:
+        """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
+        with self.inventory.lock:
+            if self.inventory.device(eui) is None:
+                raise KeyError(f"device {eui} is not in the inventory")
+            self.inventory.set_fault(eui, kind, times)
 
     def device_view(self, eui: str) -> dict[str, Any]:
         """Both views of a device: what the SMI records and what the simulated device holds."""
@@ -433,6 +460,41 @@ class ReferenceDcc:
                 "state": inv.sim_state(eui),
             },
         }
+
+
+def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:
+    """A fresh device certificate (P-256, the EUI as x500UniqueIdentifier) for the simulated device: serial, DER."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from pytest_dcc.duis.ids import eui_hex
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, usage),
+            x509.NameAttribute(
+                NameOID.X500_UNIQUE_IDENTIFIER, bytes.fromhex(eui_hex(eui)), _type=x509.name._ASN1Type.BitString
+            ),
+        ]
+    )
+    now = datetime.now(UTC)
+    serial = x509.random_serial_number()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    return str(serial), cert.public_bytes(serialization.Encoding.DER)
 
 
 def _release(name: str) -> Release:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from lxml import etree
 
+from pytest_dcc.duis.gbcs import CRA_COMMAND, CRA_RESPONSE, MESSAGE_CODES, GbcsMessage
 from pytest_dcc.duis.ids import RequestID, normalise_eui
 from pytest_dcc.duis.semantics import threshold_index_issues
-from pytest_dcc.reference.gbcs import CRA_COMMAND, CRA_RESPONSE, MESSAGE_CODES, GbcsMessage
 from pytest_dcc.reference.inventory import FAULT_LOSE_RESPONSE, FAULT_REJECT_REJOIN, Device
 from pytest_dcc.spec import NS_SR
 

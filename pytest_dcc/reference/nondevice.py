@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Final
 from lxml import etree
 
 from pytest_dcc.duis import replies
+from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID, normalise_eui
 from pytest_dcc.reference import devices
-from pytest_dcc.reference.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsError, parse_general_signing
 from pytest_dcc.reference.inventory import WAN_VARIANTS, Device
 from pytest_dcc.spec import CSP_REGIONS, NS_SR
 

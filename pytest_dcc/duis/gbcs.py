@@ -15,10 +15,14 @@ result byte and the command's data), not a GBCS use case encoding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Final
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from pytest_dcc.duis.ids import eui_hex, normalise_eui
 
@@ -198,4 +202,15 @@ __all__ = [
     "GbcsMessage",
     "dlms_date_time",
     "parse_general_signing",
+    "sign_pre_command",
 ]
+
+
+def sign_pre_command(payload: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
+    """Sign a pre-command (CV 4 answer) as the user does before CV 5-7: ECDSA P-256 / SHA-256 over the message up
+    to the signature, appended as raw r||s (64 bytes) in place of the empty placeholder."""
+    message = parse_general_signing(payload)
+    unsigned = replace(message, signature=b"").to_bytes()[:-1]  # everything before the signature length
+    der = key.sign(unsigned, ec.ECDSA(hashes.SHA256()))
+    r, s = decode_dss_signature(der)
+    return replace(message, signature=r.to_bytes(32, "big") + s.to_bytes(32, "big")).to_bytes()
