@@ -87,4 +87,3 @@ class Harness:
 
     def device_responses(self, exchange: Exchange, timeout_s: float = 0.5) -> list[Judged]:
         return self.inbox.wait_for(exchange.request.request_id, timeout_s)
-
