@@ -11,6 +11,7 @@ import pytest
 
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError
+from pytest_dcc.reference.releases import RELEASES, release
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.transport.judge import SignaturePolicy
 
@@ -38,6 +39,8 @@ class DccSettings:
     state_dir: Path
     receiver_host: str
     receiver_port: int
+    release: str
+    pki_dir: Path | None
 
 
 def _value(config: pytest.Config, name: str) -> str | None:
@@ -48,7 +51,16 @@ def _value(config: pytest.Config, name: str) -> str | None:
     return str(ini) if ini not in (None, "", []) else None
 
 
-_INI_KEYS: Final = {"dcc_xsd", "dcc_endpoint", "dcc_schema_version", "dcc_user_id", "dcc_timeout", "dcc_state_dir"}
+_INI_KEYS: Final = {
+    "dcc_xsd",
+    "dcc_endpoint",
+    "dcc_schema_version",
+    "dcc_user_id",
+    "dcc_timeout",
+    "dcc_state_dir",
+    "dcc_release",
+    "dcc_pki",
+}
 
 
 def _file(config: pytest.Config, option: str, *, directory_ok: bool = False) -> Path | None:
@@ -91,6 +103,15 @@ def load_settings(config: pytest.Config) -> DccSettings:
     client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
     if client_key is not None and client_cert is None:
         raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
+    release_name = _value(config, "dcc_release") or "latest"
+    try:
+        release(release_name)
+    except ValueError:
+        raise _usage("dcc-release", f"must be one of {', '.join([*RELEASES, 'latest'])}", release_name) from None
+    pki_text = _value(config, "dcc_pki")
+    pki_dir = Path(pki_text).expanduser() if pki_text else None
+    if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
+        raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
@@ -110,6 +131,8 @@ def load_settings(config: pytest.Config) -> DccSettings:
         ).expanduser(),
         receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
         receiver_port=_port(config),
+        release=release_name,
+        pki_dir=pki_dir,
     )
 
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
-from pytest_dcc.duis.pki import TestPki
+from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore
-from pytest_dcc.errors import ConfigError
+from pytest_dcc.errors import ConfigError, TransportError
+from pytest_dcc.reference.dcc import ReferenceDcc
+from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.transport import Transport
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
+from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
+from pytest_dcc.transport.receiver import ResponseInbox, ResponseReceiver
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +40,13 @@ def dcc_schema(dcc_settings: DccSettings) -> DuisSchema:
 
 @pytest.fixture(scope="session")
 def dcc_test_pki(dcc_settings: DccSettings) -> TestPki:
-    """A test PKI generated for this run (DCC and user identities); no private key is ever committed."""
+    """The test PKI: ``--dcc-pki DIR`` (shared with ``pytest-dcc serve --pki DIR``), else one generated for this
+    run. No private key is ever committed."""
+    if dcc_settings.pki_dir is not None:
+        try:
+            return load_or_create_pki(dcc_settings.pki_dir, [dcc_settings.user_id])
+        except ConfigError as exc:
+            raise pytest.UsageError(f"--dcc-pki {dcc_settings.pki_dir}: {exc}") from None
     return TestPki.generate([dcc_settings.user_id])
 
 
@@ -80,10 +91,51 @@ def dcc_judge(dcc_settings: DccSettings, dcc_schema: DuisSchema, dcc_trust: Trus
 
 
 @pytest.fixture(scope="session")
-def dcc_transport(dcc_settings: DccSettings, dcc_judge: ResponseJudge) -> Iterator[Transport]:
-    """The transport to the endpoint under test (``--dcc-endpoint`` over HTTP(S))."""
+def dcc_reference(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> Iterator[ReferenceDcc]:
+    """The bundled reference DCC under ``--dcc-release``, in process (used when no ``--dcc-endpoint`` is given)."""
+    dcc = build_reference(dcc_test_pki, release=dcc_settings.release)
+    yield dcc
+    dcc.inventory.close()
+
+
+@pytest.fixture(scope="session")
+def dcc_inbox(
+    dcc_settings: DccSettings, dcc_judge: ResponseJudge, request: pytest.FixtureRequest
+) -> Iterator[ResponseInbox]:
+    """Where asynchronous responses arrive: fed directly by the in-process reference DCC, or a real HTTP receiver
+    (``--dcc-receiver-host``/``--dcc-receiver-port``) for an endpoint under test."""
     if dcc_settings.endpoint is None:
-        pytest.fail("no DUIS endpoint: this build has no in-process reference DCC yet; pass --dcc-endpoint URL")
+        inbox = ResponseInbox(dcc_judge)
+        reference: ReferenceDcc = request.getfixturevalue("dcc_reference")
+        reference.set_response_sink(_swallow(inbox))
+        yield inbox
+        reference.set_response_sink(None)
+        return
+    receiver = ResponseReceiver(dcc_judge, dcc_settings.receiver_host, dcc_settings.receiver_port)
+    with receiver:
+        yield receiver.inbox
+
+
+def _swallow(inbox: ResponseInbox) -> Callable[[bytes], None]:
+    """A sink that records a refused delivery in the inbox (for the report) instead of raising into the DCC."""
+
+    def deliver(raw: bytes) -> None:
+        with contextlib.suppress(TransportError):  # a refused delivery is kept in inbox.rejected
+            inbox.deliver(raw)
+
+    return deliver
+
+
+@pytest.fixture(scope="session")
+def dcc_transport(
+    dcc_settings: DccSettings, dcc_judge: ResponseJudge, request: pytest.FixtureRequest
+) -> Iterator[Transport]:
+    """The transport to the endpoint under test: ``--dcc-endpoint`` over HTTP(S), else the in-process reference."""
+    if dcc_settings.endpoint is None:
+        reference: ReferenceDcc = request.getfixturevalue("dcc_reference")
+        with InProcessTransport(reference, dcc_judge) as in_process:
+            yield in_process
+        return
     context = None
     if dcc_settings.endpoint.startswith("https://"):
         context = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)

@@ -34,6 +34,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dcc-signature-policy", help="require | allow-unsigned-errors (default) | off: which responses must be signed"
     )
     group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
+    group.addoption("--dcc-release", help="SEC release the endpoint claims (default latest); sets the expectations")
+    group.addoption("--dcc-pki", help="test PKI folder shared with 'pytest-dcc serve --pki' (created when absent)")
     group.addoption("--dcc-receiver-host", help="address the asynchronous response receiver listens on (127.0.0.1)")
     group.addoption("--dcc-receiver-port", help="port of the asynchronous response receiver (default: a free one)")
     for key, text in (
@@ -43,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("dcc_user_id", "the user's EUI-64"),
         ("dcc_timeout", "seconds to wait for an answer"),
         ("dcc_state_dir", "where originator counters persist"),
+        ("dcc_release", "SEC release the endpoint claims"),
+        ("dcc_pki", "test PKI folder"),
     ):
         parser.addini(key, text, default="")
 
@@ -58,4 +62,7 @@ def pytest_report_header(config: pytest.Config) -> str:
     settings = config.stash[SETTINGS_KEY]
     target = settings.endpoint or "in-process reference DCC"
     schema = str(settings.xsd) if settings.xsd else "embedded schema"
-    return f"pytest-dcc {__version__}: endpoint {target}; DUIS {settings.schema_version}; {schema}"
+    return (
+        f"pytest-dcc {__version__}: endpoint {target}; SEC release {settings.release}; "
+        f"DUIS {settings.schema_version}; {schema}"
+    )

@@ -15,6 +15,11 @@ pytest_plugins = ["pytester"]
         ("--dcc-signature-policy", "maybe", "--dcc-signature-policy must be one of"),
         ("--dcc-header", "NoColon", "--dcc-header must be 'Name: value'"),
         ("--dcc-xsd", "/no/such.xsd", "--dcc-xsd must name an existing file, given: /no/such.xsd"),
+        (
+            "--dcc-release",
+            "2019-01",
+            "--dcc-release must be one of 2020-06, 2020-11, 2021-06, 2024-06, 2025-11, latest",
+        ),
     ],
 )
 def test_bad_settings_are_usage_errors_naming_option_and_value(
@@ -30,4 +35,39 @@ def test_report_header_names_the_target(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("--dcc-endpoint=https://duis.example:8079", "--dcc-schema-version=5.1")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*pytest-dcc * endpoint https://duis.example:8079; DUIS 5.1; embedded schema*"])
+    result.stdout.fnmatch_lines(
+        ["*pytest-dcc * endpoint https://duis.example:8079; SEC release latest; DUIS 5.1; embedded schema*"]
+    )
+
+
+def test_default_transport_is_the_in_process_reference_dcc(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from pytest_dcc.transport.inprocess import InProcessTransport
+
+        def test_reference(dcc_transport, dcc_reference, dcc_builder, dcc_identity, dcc_inbox):
+            assert isinstance(dcc_transport, InProcessTransport)
+            assert dcc_reference.release.name == "2020-11"
+            from pytest_dcc.duis.signing import sign
+            request = dcc_builder.request("12.1", postcode="M22 0RR", address_identifier="Threapwood Road")
+            sign(request.root, dcc_identity)
+            # The run's user is not in the empty inventory: the reference DCC refuses it, signed, with E1.
+            exchange = dcc_transport.send(request, request.to_bytes())
+            assert exchange.code == "E1" and exchange.judged.signature.verified
+        """
+    )
+    result = pytester.runpytest("--dcc-release=2020-11", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*endpoint in-process reference DCC; SEC release 2020-11*"])
+
+
+def test_pki_folder_option_shares_the_serve_pki(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_pki(dcc_test_pki, dcc_settings):
+            assert (dcc_settings.pki_dir / "pki.json").is_file()
+            assert dcc_settings.user_id in dcc_test_pki.identities
+        """
+    )
+    result = pytester.runpytest(f"--dcc-pki={pytester.path / 'pki'}", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
