@@ -13,6 +13,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
+from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import SigningIdentity, certificate_eui, load_certificate
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference.dcc import ReferenceDcc
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--signing-cert", type=Path, help="the DCC's response-signing certificate")
     serve.add_argument("--user-cert", type=Path, action="append", default=[], help="a user's XML-signing certificate")
     serve.add_argument("--response-url", help="the users' Receive Response Service URL for asynchronous responses")
+    serve.add_argument("--xsd", type=Path, help="validate requests against an official DUIS XSD (file or folder)")
     serve.add_argument("--no-verify-signatures", action="store_true", help="do not check request signatures")
     serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (chain) ...")
     serve.add_argument("--tls-key", type=Path, help="... and this key")
@@ -73,11 +75,13 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     else:
         assert pki is not None
         identity = pki.identity(DCC_EUI)
+    schema = load_schema(args.xsd) if args.xsd else None
     dcc = ReferenceDcc(
         identity=identity,
         release=chosen,
         inventory=Inventory(args.db),
         verify_signatures=not args.no_verify_signatures,
+        schema=schema,
     )
     if pki is not None:
         dcc.on_seed = lambda d: attach_user_certificates(d, pki)

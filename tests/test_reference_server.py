@@ -49,6 +49,15 @@ def test_serve_arguments_are_checked(tmp_path: Path) -> None:
             build_from_args(_args(*argv))
 
 
+def test_serve_validates_with_an_official_xsd_when_asked(tmp_path: Path) -> None:
+    from tests.conftest import SHARED
+
+    dcc, _ = build_from_args(_args("--pki", str(tmp_path), "--xsd", str(SHARED / "duis-xsd" / "5.4")))
+    assert "V5.4" in dcc.schema.name
+    with pytest.raises(ConfigError):
+        build_from_args(_args("--pki", str(tmp_path), "--xsd", str(tmp_path / "none.xsd")))
+
+
 def test_pki_folder_is_created_then_reused_and_shared_with_the_suite(tmp_path: Path) -> None:
     pki_dir = tmp_path / "pki"
     dcc, pki = build_from_args(_args("--pki", str(pki_dir), "--inventory", str(INVENTORY)))
