@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, Final
+
 import pytest
 
 from pytest_dcc import __version__
 from pytest_dcc._settings import SETTINGS_KEY, load_settings
 from pytest_dcc.spec import SCHEMA_VERSIONS
+from pytest_dcc.spec.clauses import CLAUSES
 
 pytest_plugins = ["pytest_dcc.fixtures", "pytest_dcc.steps.wire"]
 
@@ -54,7 +58,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
+    for kind, text in TAG_MARKERS.items():
+        config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
     config.stash[SETTINGS_KEY] = load_settings(config)
+
+
+#: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.
+TAG_MARKERS: Final = {
+    "clause": "the SEC clause a scenario judges",
+    "release": "the SEC releases a scenario applies to",
+    "srv": "the Service Reference Variant a scenario exercises",
+    "level": "the level a scenario works at (envelope, clause, story)",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
+    """Turn ``@kind:value`` tags into ``dcc_<kind>(value)`` markers; an unknown clause ID stops the run."""
+    kind, sep, value = tag.partition(":")
+    if not sep or kind not in TAG_MARKERS:
+        return None
+    if not value:
+        raise pytest.UsageError(f"Gherkin tag @{tag} has no value")
+    if kind == "clause" and value not in CLAUSES:
+        raise pytest.UsageError(f"Gherkin tag @{tag} names a clause that is not in the registry: {value}")
+    getattr(pytest.mark, f"dcc_{kind}")(value)(function)
+    return True
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -71,3 +71,39 @@ def test_pki_folder_option_shares_the_serve_pki(pytester: pytest.Pytester) -> No
     )
     result = pytester.runpytest(f"--dcc-pki={pytester.path / 'pki'}", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_gherkin_tags_become_registered_markers_and_unknown_clauses_stop_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makefile(
+        ".feature",
+        tagged=(
+            "Feature: Tagged\n"
+            "  @clause:MP178-UNJOIN @release:2024-06 @srv:8.8.2 @level:clause\n"
+            "  Scenario: Known clause\n"
+            "    Given nothing\n"
+        ),
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from pytest_bdd import given, scenarios
+
+        scenarios("tagged.feature")
+
+        @given("nothing")
+        def nothing(request):
+            marks = {m.name: m.args for m in request.node.iter_markers()}
+            assert marks["dcc_clause"] == ("MP178-UNJOIN",)
+            assert marks["dcc_release"] == ("2024-06",) and marks["dcc_srv"] == ("8.8.2",)
+        """
+    )
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+    (pytester.path / "tagged.feature").write_text(
+        "Feature: Tagged\n  @clause:MP999-NOPE\n  Scenario: Unknown clause\n    Given nothing\n"
+    )
+    result = pytester.runpytest_subprocess()
+    assert result.ret != pytest.ExitCode.OK
+    output = result.stdout.str() + result.stderr.str()
+    assert "names a clause that is not in the registry: MP999-NOPE" in output

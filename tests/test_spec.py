@@ -75,3 +75,15 @@ def test_unknown_values_are_named() -> None:
         spec.service_variant("9.9.9")
     with pytest.raises(KeyError, match="9"):
         spec.service_for_cv(9)
+
+
+def test_clause_registry_matches_the_shared_registry() -> None:
+    import re
+
+    from pytest_dcc.spec.clauses import CLAUSES
+    from tests.conftest import SHARED
+
+    text = (SHARED / "docs" / "sec-clauses.md").read_text()
+    ids = re.findall(r"^\| ((?:MP|DP)\d+-[A-Z0-9.-]+) \|", text, flags=re.MULTILINE)
+    assert len(ids) == 13
+    assert list(CLAUSES) == ids
