@@ -160,3 +160,8 @@ __all__ = [
     "TransportError",
     "XmlSecurityError",
 ]
+
+
+class NotApplicableError(DccError):
+    """The scenario cannot be judged on this target (release, statement, or no driver for what it needs): the
+    verdict is NOT_APPLICABLE with this reason, never a pass."""

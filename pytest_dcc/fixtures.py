@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings
+from pytest_dcc.drivers import Driver, NoDriver
+from pytest_dcc.drivers.http import TestControlDriver
+from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
@@ -15,7 +20,10 @@ from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore
 from pytest_dcc.errors import ConfigError, TransportError
 from pytest_dcc.reference.dcc import ReferenceDcc
+from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
+from pytest_dcc.suite.context import Target
+from pytest_dcc.suite.estate import GAS_SUPPLIER, OTHER_USER
 from pytest_dcc.transport import Transport
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.inprocess import InProcessTransport
@@ -148,3 +156,48 @@ def dcc_transport(
     )
     yield transport
     transport.close()
+
+
+@pytest.fixture(scope="session")
+def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Iterator[Driver]:
+    """Test control of the target: the in-process reference DCC; for ``--dcc-endpoint`` the ``pytest_dcc_driver``
+    hook's driver, else the reference server's test-control API when it offers one, else no driver."""
+    if dcc_settings.endpoint is None:
+        yield InProcessDriver(request.getfixturevalue("dcc_reference"))
+        return
+    chosen = request.config.hook.pytest_dcc_driver(config=request.config, settings=dcc_settings)
+    if chosen is not None:
+        yield chosen
+        return
+    verify: ssl.SSLContext | bool = True
+    if dcc_settings.endpoint.startswith("https://"):
+        verify = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
+    with httpx.Client(timeout=dcc_settings.timeout_s, verify=verify) as client:
+        yield TestControlDriver.probe(dcc_settings.endpoint, client) or NoDriver()
+
+
+@pytest.fixture(scope="session")
+def dcc_target(
+    dcc_settings: DccSettings,
+    dcc_transport: Transport,
+    dcc_inbox: ResponseInbox,
+    dcc_driver: Driver,
+    dcc_counters: CounterStore,
+    dcc_identity: SigningIdentity,
+    dcc_test_pki: TestPki,
+) -> Target:
+    """Everything the clause steps need about the endpoint under test."""
+    identities = {dcc_settings.user_id: dcc_identity}
+    for eui in (GAS_SUPPLIER, OTHER_USER):
+        identities[eui] = dcc_test_pki.add(eui)
+    return Target(
+        transport=dcc_transport,
+        inbox=dcc_inbox,
+        driver=dcc_driver,
+        release=release(dcc_settings.release),
+        schema_version=dcc_settings.schema_version,
+        counters=dcc_counters,
+        identities=identities,
+        roles={"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER},
+        timeout_s=dcc_settings.timeout_s,
+    )

@@ -11,8 +11,16 @@ from pytest_dcc import __version__
 from pytest_dcc._settings import SETTINGS_KEY, load_settings
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.suite.applicability import check_release_tag, release_excludes
 
-pytest_plugins = ["pytest_dcc.fixtures", "pytest_dcc.steps.wire"]
+pytest_plugins = ["pytest_dcc.fixtures", "pytest_dcc.steps.wire", "pytest_dcc.steps.clauses"]
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Register pytest-dcc's hooks (:mod:`pytest_dcc.hooks`)."""
+    from pytest_dcc import hooks
+
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,8 +90,23 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
         raise pytest.UsageError(f"Gherkin tag @{tag} has no value")
     if kind == "clause" and value not in CLAUSES:
         raise pytest.UsageError(f"Gherkin tag @{tag} names a clause that is not in the registry: {value}")
+    if kind == "release":
+        try:
+            check_release_tag(value)
+        except ValueError as exc:
+            raise pytest.UsageError(f"Gherkin tag @{tag}: {exc}") from None
     getattr(pytest.mark, f"dcc_{kind}")(value)(function)
     return True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A scenario whose ``@release:`` tags exclude the claimed release is NOT_APPLICABLE (reported as a skip)."""
+    claimed = item.config.stash[SETTINGS_KEY].release
+    for mark in item.iter_markers("dcc_release"):
+        reason = release_excludes(str(mark.args[0]), claimed)
+        if reason:
+            pytest.skip(f"NOT_APPLICABLE: {reason}")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

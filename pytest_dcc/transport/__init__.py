@@ -50,6 +50,10 @@ class Transport(Protocol):
         """Send ``body`` (the signed serialisation of ``request``) to the path its CV requires."""
         ...
 
+    def send_to(self, request: DuisRequest, body: bytes, path: str) -> Exchange:
+        """As :meth:`send`, to an explicit URL path (for wrong-URL scenarios)."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

@@ -1,0 +1,97 @@
+"""Drivers: everything a scenario needs beyond DUIS (arranging state, the hand-held terminal, device faults).
+
+:class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.inprocess.InProcessDriver` (the
+reference DCC in process), :class:`~pytest_dcc.drivers.http.TestControlDriver` (``pytest-dcc serve
+--test-control``), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver lacks
+raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from pytest_dcc.errors import NotApplicableError
+
+#: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
+CAPABILITIES = (
+    "reset",  # forget all state between scenarios
+    "seed",  # load an inventory document (devices, users, coverage)
+    "device-view",  # read the SMI's and the device's view of a device
+    "faults",  # lose-next-response, reject-rejoin
+    "renew-certificates",  # give a device new security certificates
+    "execute-locally",  # run a locally delivered command on its device (hand-held terminal)
+    "smki",  # search the SMKI repository
+)
+
+
+@runtime_checkable
+class Driver(Protocol):
+    """What the suite can ask of a target besides DUIS."""
+
+    name: str
+    capabilities: frozenset[str]
+
+    def reset(self) -> None:
+        """Forget all state."""
+
+    def seed(self, document: Mapping[str, Any]) -> None:
+        """Load an inventory document (docs/inventory-format.md)."""
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        """``{"smi": {...}, "device": {...}}`` as ReferenceDcc.device_view returns it."""
+
+    def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
+        """Arm a device fault."""
+
+    def renew_certificates(self, eui: str) -> dict[str, str]:
+        """New device security certificates; usage -> serial."""
+
+    def execute_locally(self, request_id: str) -> bytes:
+        """The device's GBCS response to a command delivered locally."""
+
+    def smki(self, subject: str) -> list[dict[str, Any]]:
+        """SMKI repository entries for a device (serial, usage, status)."""
+
+
+def require(driver: Driver, capability: str, why: str) -> None:
+    """Raise :class:`NotApplicableError` unless ``driver`` has ``capability``."""
+    if capability not in driver.capabilities:
+        raise NotApplicableError(f"{why} needs the '{capability}' capability, which driver {driver.name} lacks")
+
+
+class NoDriver:
+    """The driver of a target that offers nothing beyond DUIS: every capability is missing."""
+
+    name = "none"
+    capabilities: frozenset[str] = frozenset()
+
+    def _missing(self, capability: str) -> NotApplicableError:
+        return NotApplicableError(
+            f"the target offers no '{capability}' (give a --dcc-endpoint served with --test-control, "
+            "or implement the pytest_dcc_driver hook)"
+        )
+
+    def reset(self) -> None:
+        raise self._missing("reset")
+
+    def seed(self, document: Mapping[str, Any]) -> None:
+        raise self._missing("seed")
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        raise self._missing("device-view")
+
+    def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
+        raise self._missing("faults")
+
+    def renew_certificates(self, eui: str) -> dict[str, str]:
+        raise self._missing("renew-certificates")
+
+    def execute_locally(self, request_id: str) -> bytes:
+        raise self._missing("execute-locally")
+
+    def smki(self, subject: str) -> list[dict[str, Any]]:
+        raise self._missing("smki")
+
+
+__all__ = ["CAPABILITIES", "Driver", "NoDriver", "require"]

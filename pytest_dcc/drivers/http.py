@@ -1,0 +1,84 @@
+"""The driver of ``pytest-dcc serve --test-control``: its JSON test-control API over HTTP(S)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from pytest_dcc.drivers import CAPABILITIES
+from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
+
+
+class TestControlDriver:
+    """Test control of a reference DCC server at ``base_url`` (its DUIS base URL)."""
+
+    __test__ = False
+    name = "reference DCC test-control API"
+    capabilities = frozenset(CAPABILITIES)
+
+    def __init__(self, base_url: str, client: httpx.Client) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = client
+
+    @classmethod
+    def probe(cls, base_url: str, client: httpx.Client) -> TestControlDriver | None:
+        """The driver when ``base_url`` serves the test-control API, else ``None``."""
+        try:
+            reply = client.get(base_url.rstrip("/") + "/health")
+        except httpx.HTTPError:
+            return None
+        if reply.status_code != 200:
+            return None
+        try:
+            enabled = bool(reply.json().get("test_control"))
+        except ValueError:
+            return None
+        return cls(base_url, client) if enabled else None
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        url = self.base_url + "/test-control" + path
+        try:
+            reply = self.client.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            raise EndpointUnreachableError(f"test control {url}: {type(exc).__name__}: {exc}") from None
+        if reply.status_code >= 300:
+            raise HttpStatusError(
+                f"test control {method} {url}: HTTP {reply.status_code}: {reply.text[:300]}", reply.status_code
+            )
+        return reply.json()
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def seed(self, document: Mapping[str, Any]) -> None:
+        self._call("POST", "/inventory", dict(document))
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/devices/{eui}"))
+
+    def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
+        self._call("POST", f"/devices/{eui}/faults", {"fault": fault, "times": times})
+
+    def renew_certificates(self, eui: str) -> dict[str, str]:
+        return dict(self._call("POST", f"/devices/{eui}/certificates"))
+
+    def execute_locally(self, request_id: str) -> bytes:
+        answer = self._call("POST", f"/local-commands/{request_id}/execute")
+        return base64.b64decode(answer["gbcs_response"])
+
+    def smki(self, subject: str) -> list[dict[str, Any]]:
+        try:
+            reply = self.client.get(self.base_url + "/smki/certificates", params={"subject": subject})
+        except httpx.HTTPError as exc:
+            raise EndpointUnreachableError(f"SMKI search: {type(exc).__name__}: {exc}") from None
+        if reply.status_code == 404:
+            return []
+        if reply.status_code != 200:
+            raise HttpStatusError(f"SMKI search: HTTP {reply.status_code}: {reply.text[:300]}", reply.status_code)
+        return [{k: v for k, v in e.items() if k != "certificate"} for e in reply.json()]
+
+
+__all__ = ["TestControlDriver"]

@@ -1,0 +1,47 @@
+"""The driver of the in-process reference DCC: plain calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pytest_dcc.drivers import CAPABILITIES
+from pytest_dcc.reference.dcc import ReferenceDcc
+
+
+class InProcessDriver:
+    """Test control of a :class:`ReferenceDcc` in this process."""
+
+    name = "in-process reference DCC"
+    capabilities = frozenset(CAPABILITIES)
+
+    def __init__(self, dcc: ReferenceDcc) -> None:
+        self.dcc = dcc
+
+    def reset(self) -> None:
+        self.dcc.reset()
+
+    def seed(self, document: Mapping[str, Any]) -> None:
+        self.dcc.seed(document)
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        return self.dcc.device_view(eui)
+
+    def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
+        self.dcc.set_fault(eui, fault, times)
+
+    def renew_certificates(self, eui: str) -> dict[str, str]:
+        return self.dcc.renew_device_certificates(eui)
+
+    def execute_locally(self, request_id: str) -> bytes:
+        return self.dcc.execute_locally(request_id)
+
+    def smki(self, subject: str) -> list[dict[str, Any]]:
+        with self.dcc.inventory.lock:
+            return [
+                {k: v for k, v in entry.items() if k != "certificate"}
+                for entry in self.dcc.inventory.smki_search(subject=subject)
+            ]
+
+
+__all__ = ["InProcessDriver"]

@@ -1,0 +1,110 @@
+"""What clause steps share: the target (transport, inbox, driver), the users, and the scenario's evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_dcc.drivers import Driver
+from pytest_dcc.duis.build import DuisRequest, RequestBuilder
+from pytest_dcc.duis.gbcs import sign_pre_command
+from pytest_dcc.duis.ids import CounterStore
+from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.duis.signing import SigningIdentity, sign
+from pytest_dcc.errors import NotApplicableError
+from pytest_dcc.reference.releases import Release
+from pytest_dcc.spec import SRVS, SchemaVersion
+from pytest_dcc.suite.estate import DEVICES
+from pytest_dcc.transport import Exchange, Transport
+from pytest_dcc.transport.judge import Judged
+from pytest_dcc.transport.receiver import ResponseInbox
+
+
+@dataclass
+class Target:
+    """The endpoint under test as the steps see it (session-wide)."""
+
+    transport: Transport
+    inbox: ResponseInbox
+    driver: Driver
+    release: Release
+    schema_version: SchemaVersion
+    counters: CounterStore
+    identities: Mapping[str, SigningIdentity]
+    roles: Mapping[str, str]  # role -> user EUI
+    timeout_s: float
+    builders: dict[str, RequestBuilder] = field(default_factory=dict)
+
+    def builder(self, user: str) -> RequestBuilder:
+        if user not in self.builders:
+            self.builders[user] = RequestBuilder(user, self.counters, self.schema_version)
+        return self.builders[user]
+
+    def user(self, role: str) -> str:
+        try:
+            return self.roles[role]
+        except KeyError:
+            raise NotApplicableError(f"the target declares no user in role {role}") from None
+
+
+@dataclass
+class Scenario:
+    """The evidence one scenario gathers: every exchange, the last one, device responses, local-delivery data."""
+
+    target: Target
+    exchanges: list[Exchange] = field(default_factory=list)
+    device_responses: list[Judged] = field(default_factory=list)
+    local_request_id: str | None = None
+    local_srv: str | None = None
+    gbcs_response: bytes | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last(self) -> Exchange:
+        if not self.exchanges:
+            raise AssertionError("no request was sent in this scenario")
+        return self.exchanges[-1]
+
+    def send(self, request: DuisRequest, *, role: str = "IS", path: str | None = None) -> Exchange:
+        user = self.target.user(role)
+        identity = self.target.identities[user]
+        sign(request.root, identity)
+        body = request.to_bytes()
+        transport = self.target.transport
+        exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def request(self, srv: str, *, role: str = "IS", cv: int | None = None, **values: Any) -> Exchange:
+        request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
+        return self.send(request, role=role)
+
+    def srv(
+        self, srv: str, *, device: str | None = None, local: bool = False, role: str = "IS", **overrides: Any
+    ) -> Exchange:
+        """Send ``srv`` with sample values (to ``device`` when named): a critical SRV goes CV 4 then its signed
+        pre-command (CV 5, or CV 6 for local delivery); a non-critical one CV 1 (CV 2 for local delivery)."""
+        values = dict(sample_values(srv))
+        if device is not None:
+            values["target"] = DEVICES[device]
+        values.update(overrides)
+        variant = SRVS[srv]
+        if not variant.critical:
+            return self.request(srv, role=role, cv=2 if local else (None if variant.non_device else 1), **values)
+        first = self.request(srv, role=role, cv=4, **values)
+        if first.code != "I0" or first.judged.response.gbcs_payload is None:
+            return first
+        user = self.target.user(role)
+        signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
+        follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
+        return self.send(follow, role=role)
+
+    def wait_device_response(self, exchange: Exchange | None = None) -> Judged:
+        exchange = exchange or self.last
+        found = self.target.inbox.wait_for(exchange.request.request_id, self.target.timeout_s)
+        self.device_responses.append(found[0])
+        return found[0]
+
+
+__all__ = ["Scenario", "Target"]

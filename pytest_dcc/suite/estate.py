@@ -1,0 +1,67 @@
+"""The standard estate every clause scenario starts from: one dual-fuel premises, its users and coverage.
+
+Device EUIs follow the DUIS template convention (the same ones :mod:`pytest_dcc.duis.samples` addresses). The run's
+user is the Import Supplier and the supplier registered for every meter; a Gas Supplier and an Other User exist
+for role checks. Certificates of the users come from the run's PKI, so the document seeds a server too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any, Final
+
+from pytest_dcc.duis.samples import CAD, CHF, ESME, GPF, GSME
+
+PPMID: Final = "00-DB-12-34-56-78-90-A4"
+GAS_SUPPLIER: Final = "90-B3-D5-1F-30-03-00-00"
+OTHER_USER: Final = "90-B3-D5-1F-30-04-00-00"
+UPRN: Final = 100023336956
+POSTCODE: Final = "M22 0RR"
+ADDRESS: Final = "Threapwood Road"
+
+#: Names scenarios use for the estate's devices.
+DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": PPMID, "CAD": CAD}
+
+_PREMISES: Final = {"uprn": UPRN, "postcode": POSTCODE, "address_identifier": ADDRESS}
+
+
+def device_entries(supplier: str) -> dict[str, dict[str, Any]]:
+    """The estate's devices by name, as inventory entries."""
+    meter = {"status": "Commissioned", "manufacturer": "PYTEST-DCC", "chf": CHF, "supplier": supplier, **_PREMISES}
+    return {
+        "CHF": {"eui": CHF, "type": "CHF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "CH-1",
+                "gpf": GPF, "csp_region": "North", **_PREMISES},
+        "GPF": {"eui": GPF, "type": "GPF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "GPF-1",
+                "chf": CHF, **_PREMISES},
+        "ESME": {"eui": ESME, "type": "ESME", "model": "ESME-1", "mpxn": "1234567890123", "esme_variant": "A",
+                 "certificates": {"Digital Signature": {"serial": "1001"}, "Key Agreement": {"serial": "1002"}},
+                 **meter},
+        "GSME": {"eui": GSME, "type": "GSME", "model": "GSME-1", "mpxn": "9876543210",
+                 "certificates": {"Digital Signature": {"serial": "2001"}, "Key Agreement": {"serial": "2002"}},
+                 **meter},
+        "PPMID": {"eui": PPMID, "type": "PPMID", "status": "Commissioned", "manufacturer": "PYTEST-DCC",
+                  "model": "PPMID-1", "chf": CHF, "supplier": supplier},
+        "CAD": {"eui": CAD, "type": "CAD", "status": "Whitelisted", "manufacturer": "PYTEST-DCC", "model": "CAD-1",
+                "chf": CHF},
+    }  # fmt: skip
+
+
+def standard_estate(user: str, certificates: Mapping[str, bytes]) -> dict[str, Any]:
+    """The inventory document: ``user`` is the Import Supplier; ``certificates`` maps user EUI -> DER."""
+    users = [{"eui": user, "role": "IS"}, {"eui": GAS_SUPPLIER, "role": "GS"}, {"eui": OTHER_USER, "role": "OU"}]
+    for entry in users:
+        der = certificates.get(str(entry["eui"]))
+        if der is not None:
+            entry["certificate"] = der.hex()
+    return {"version": 1, "users": users, "devices": list(device_entries(user).values())}
+
+
+def with_status(entry: Mapping[str, Any], status: str) -> dict[str, Any]:
+    """A copy of a device entry in another status."""
+    changed = copy.deepcopy(dict(entry))
+    changed["status"] = status
+    return changed
+
+
+__all__ = ["DEVICES", "GAS_SUPPLIER", "OTHER_USER", "PPMID", "UPRN", "device_entries", "standard_estate", "with_status"]
