@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -12,6 +13,7 @@ from pytest_dcc._settings import SETTINGS_KEY, load_settings
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag, release_excludes
+from pytest_dcc.verdicts import VerdictRecorder, run_metadata
 
 pytest_plugins = ["pytest_dcc.fixtures", "pytest_dcc.steps.wire", "pytest_dcc.steps.clauses"]
 
@@ -46,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dcc-signature-policy", help="require | allow-unsigned-errors (default) | off: which responses must be signed"
     )
     group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
+    group.addoption("--dcc-report-dir", help="where verdicts.json is written (default reports/)")
     group.addoption("--dcc-release", help="SEC release the endpoint claims (default latest); sets the expectations")
     group.addoption("--dcc-pki", help="test PKI folder shared with 'pytest-dcc serve --pki' (created when absent)")
     group.addoption("--dcc-receiver-host", help="address the asynchronous response receiver listens on (127.0.0.1)")
@@ -68,7 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
-    config.stash[SETTINGS_KEY] = load_settings(config)
+    config.stash[SETTINGS_KEY] = settings = load_settings(config)
+    report_dir = Path(config.getoption("dcc_report_dir") or "reports")
+    config.pluginmanager.register(VerdictRecorder(report_dir, run_metadata(settings)), "pytest-dcc-verdicts")
 
 
 #: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.

@@ -78,7 +78,7 @@ def test_gherkin_tags_become_registered_markers_and_unknown_clauses_stop_the_run
         ".feature",
         tagged=(
             "Feature: Tagged\n"
-            "  @clause:MP178-UNJOIN @release:2024-06 @srv:8.8.2 @level:clause\n"
+            "  @clause:MP178-UNJOIN @release:from-2024-06 @srv:8.8.2 @level:clause\n"
             "  Scenario: Known clause\n"
             "    Given nothing\n"
         ),
@@ -94,7 +94,7 @@ def test_gherkin_tags_become_registered_markers_and_unknown_clauses_stop_the_run
         def nothing(request):
             marks = {m.name: m.args for m in request.node.iter_markers()}
             assert marks["dcc_clause"] == ("MP178-UNJOIN",)
-            assert marks["dcc_release"] == ("2024-06",) and marks["dcc_srv"] == ("8.8.2",)
+            assert marks["dcc_release"] == ("from-2024-06",) and marks["dcc_srv"] == ("8.8.2",)
         """
     )
     pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\n")

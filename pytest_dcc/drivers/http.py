@@ -28,8 +28,8 @@ class TestControlDriver:
         """The driver when ``base_url`` serves the test-control API, else ``None``."""
         try:
             reply = client.get(base_url.rstrip("/") + "/health")
-        except httpx.HTTPError:
-            return None
+        except httpx.TransportError as exc:
+            raise EndpointUnreachableError(f"cannot reach {base_url}: {type(exc).__name__}: {exc}") from None
         if reply.status_code != 200:
             return None
         try:

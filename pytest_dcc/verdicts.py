@@ -1,0 +1,203 @@
+"""Verdicts: what each scenario says about the endpoint, and ``verdicts.json``.
+
+* PASS: the endpoint behaved as the claimed release requires.
+* FAIL: it answered, wrongly (an assertion on what crossed the wire).
+* ERROR: the endpoint could not be judged: transport, signature, schema, timeout, or a harness failure.
+* NOT_APPLICABLE: the release, the statement or the available driver rule the scenario out (with the reason).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Generator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import pytest
+
+from pytest_dcc import __version__
+from pytest_dcc.errors import NotApplicableError, TransportError
+
+PASS: Final = "PASS"
+FAIL: Final = "FAIL"
+ERROR: Final = "ERROR"
+NOT_APPLICABLE: Final = "NOT_APPLICABLE"
+#: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
+SEVERITY: Final = (ERROR, FAIL, PASS, NOT_APPLICABLE)
+NA_PREFIX: Final = "NOT_APPLICABLE: "
+
+
+@dataclass
+class ScenarioVerdict:
+    """One scenario's verdict with where it comes from."""
+
+    id: str
+    name: str
+    location: str
+    clauses: list[str]
+    verdict: str
+    message: str = ""
+    duration_s: float = 0.0
+
+
+def classify(exc: BaseException | None) -> str:
+    """The verdict an exception raised while running a scenario stands for."""
+    if exc is None:
+        return PASS
+    if isinstance(exc, NotApplicableError):
+        return NOT_APPLICABLE
+    if isinstance(exc, AssertionError):
+        return FAIL
+    return ERROR  # TransportError and anything else: the endpoint was not judged
+
+
+@dataclass
+class VerdictRecorder:
+    """Collects verdicts during the run and writes ``verdicts.json`` at the end."""
+
+    report_dir: Path
+    metadata: dict[str, Any]
+    scenarios: dict[str, ScenarioVerdict] = field(default_factory=dict)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+        outcome = yield
+        report: pytest.TestReport = outcome.get_result()
+        if _template(item) is None:
+            return  # not a Gherkin scenario: the project's own tests and plain tests are left alone
+        exc = call.excinfo.value if call.excinfo is not None else None
+        verdict = None
+        if report.skipped:
+            verdict = NOT_APPLICABLE
+            message = _skip_reason(report)
+        elif exc is not None:
+            verdict = classify(exc)
+            message = f"{type(exc).__name__}: {exc}".strip()
+            if verdict == NOT_APPLICABLE:
+                report.outcome = "skipped"
+                report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
+        elif report.when == "call":
+            verdict, message = PASS, ""
+        if verdict is None:
+            return
+        report.user_properties.append(("dcc_verdict", verdict))
+        previous = self.scenarios.get(item.nodeid)
+        if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(verdict):
+            return  # keep the worse verdict (a teardown error after a pass, for example)
+        self.scenarios[item.nodeid] = ScenarioVerdict(
+            id=item.nodeid,
+            name=_scenario_name(item),
+            location=_location(item),
+            clauses=[str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+            verdict=verdict,
+            message=message.splitlines()[0][:500] if message else "",
+            duration_s=round(report.duration, 4),
+        )
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
+        verdict = dict(getattr(report, "user_properties", ())).get("dcc_verdict")
+        if verdict == ERROR and report.failed:
+            return "error", "E", ERROR
+        if verdict == NOT_APPLICABLE and report.skipped:
+            return "skipped", "n", NOT_APPLICABLE
+        return None
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.scenarios:
+            self.write()
+
+    def document(self) -> dict[str, Any]:
+        """The verdicts.json content."""
+        clauses: dict[str, dict[str, Any]] = {}
+        for verdict in self.scenarios.values():
+            for clause in verdict.clauses:
+                entry = clauses.setdefault(clause, {"verdict": NOT_APPLICABLE, "scenarios": 0, "counts": {}})
+                entry["scenarios"] += 1
+                entry["counts"][verdict.verdict] = entry["counts"].get(verdict.verdict, 0) + 1
+                if SEVERITY.index(verdict.verdict) < SEVERITY.index(entry["verdict"]):
+                    entry["verdict"] = verdict.verdict
+        totals: dict[str, int] = {}
+        for verdict in self.scenarios.values():
+            totals[verdict.verdict] = totals.get(verdict.verdict, 0) + 1
+        return {
+            "run": {**self.metadata, "finished": datetime.now(UTC).isoformat(timespec="seconds"), "totals": totals},
+            "scenarios": [asdict(v) for v in self.scenarios.values()],
+            "clauses": dict(sorted(clauses.items())),
+        }
+
+    def write(self) -> Path:
+        """Write ``verdicts.json`` into the report directory."""
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        path = self.report_dir / "verdicts.json"
+        path.write_text(json.dumps(self.document(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        return path
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        reason = str(longrepr[2])
+        return reason.removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _template(item: pytest.Item) -> Any:
+    """pytest-bdd's ScenarioTemplate behind ``item`` (None for other tests). pytest-bdd 9 keeps it in a registry
+    keyed by the generated test function; tests/test_bdd_allure_smoke.py guards this against upgrades."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+    except ImportError:  # pragma: no cover - an incompatible pytest-bdd
+        return None
+    function = getattr(item, "function", None)
+    if function is None:
+        return None
+    try:
+        return scenario_wrapper_template_registry.get(function)
+    except TypeError:
+        return None
+
+
+def _scenario_name(item: pytest.Item) -> str:
+    name = getattr(_template(item), "name", None)
+    return str(name) if name else item.name
+
+
+def _location(item: pytest.Item) -> str:
+    scenario = _template(item)
+    feature = getattr(scenario, "feature", None)
+    if scenario is not None and feature is not None:
+        filename = getattr(feature, "rel_filename", None) or getattr(feature, "filename", "?")
+        return f"{filename}:{getattr(scenario, 'line_number', '?')}"
+    path, line, _ = item.location
+    return f"{path}:{(line or 0) + 1}"
+
+
+def run_metadata(settings: Any) -> dict[str, Any]:
+    """What the run was: suite version, release claimed, endpoint, schema, command line."""
+    return {
+        "suite_version": __version__,
+        "release": settings.release,
+        "endpoint": settings.endpoint or "in-process reference DCC",
+        "schema_version": settings.schema_version,
+        "schema": str(settings.xsd) if settings.xsd else "embedded",
+        "user_id": settings.user_id,
+        "command_line": sys.argv,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+__all__ = [
+    "ERROR",
+    "FAIL",
+    "NOT_APPLICABLE",
+    "PASS",
+    "ScenarioVerdict",
+    "TransportError",
+    "VerdictRecorder",
+    "classify",
+    "run_metadata",
+]

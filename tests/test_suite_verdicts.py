@@ -1,0 +1,154 @@
+"""The suite's verdicts, proven with pytester: a wrong endpoint behaviour is FAIL, a dead endpoint is ERROR, a target
+without a needed capability is NOT_APPLICABLE, and the bundled suite passes against the reference in every release."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from pytest_dcc._resources import features_dir
+from pytest_dcc.reference.releases import RELEASES
+from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.transport.receiver import ServerThread, free_port
+
+JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
+
+
+def _suite(pytester: pytest.Pytester, feature: Path, conftest: str = "") -> None:
+    pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(feature)!r})\n")
+    if conftest:
+        pytester.makeconftest(conftest)
+
+
+def _verdicts(pytester: pytest.Pytester) -> dict[str, object]:
+    return json.loads((pytester.path / "reports" / "verdicts.json").read_text())
+
+
+def test_wrong_endpoint_behaviour_is_fail(pytester: pytest.Pytester) -> None:
+    _suite(
+        pytester,
+        JOIN_FEATURE,
+        """
+import dataclasses
+import pytest
+from pytest_dcc.reference.releases import release
+from pytest_dcc.reference.setup import build_reference
+
+@pytest.fixture(scope="session")
+def dcc_reference(dcc_test_pki):
+    # An endpoint claiming June 2024 that still checks the SMI join (MP178 not implemented).
+    dcc = build_reference(dcc_test_pki, release="2024-06")
+    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    yield dcc
+""",
+    )
+    result = pytester.runpytest("--dcc-release=2024-06", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, failed=2, skipped=2)
+    document = _verdicts(pytester)
+    failed = [s for s in document["scenarios"] if s["verdict"] == "FAIL"]  # type: ignore[index]
+    assert {tuple(s["clauses"]) for s in failed} >= {("MP178-UNJOIN",)}
+    assert all("expected I99, the endpoint answered E080801" in s["message"] for s in failed)
+    assert document["clauses"]["MP178-UNJOIN"]["verdict"] == "FAIL"  # type: ignore[index]
+    assert document["clauses"]["DP178-E080801"]["verdict"] == "NOT_APPLICABLE"  # type: ignore[index]
+
+
+def test_dead_endpoint_is_error_never_fail(pytester: pytest.Pytester) -> None:
+    _suite(pytester, JOIN_FEATURE)
+    result = pytester.runpytest(f"--dcc-endpoint=http://127.0.0.1:{free_port()}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    document = _verdicts(pytester)
+    verdicts = {s["verdict"] for s in document["scenarios"]}  # type: ignore[index]
+    assert verdicts <= {"ERROR", "NOT_APPLICABLE"} and "ERROR" in verdicts
+    assert "FAIL" not in verdicts and "PASS" not in verdicts
+    assert all("EndpointUnreachableError" in s["message"] for s in document["scenarios"] if s["verdict"] == "ERROR")  # type: ignore[index]
+    result.stdout.fnmatch_lines(["*error*"])
+
+
+def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester) -> None:
+    from pytest_dcc.duis.pki import TestPki
+    from pytest_dcc.reference.server import make_app
+    from pytest_dcc.reference.setup import build_reference
+
+    _suite(pytester, JOIN_FEATURE)
+    dcc = build_reference(TestPki.generate())
+    with ServerThread(make_app(dcc, test_control=False)) as server:  # DUIS only, no test control
+        result = pytester.runpytest_subprocess(f"--dcc-endpoint={server.url}", "-p", "no:cacheprovider", "-rs")
+    assert result.ret == pytest.ExitCode.OK
+    document = _verdicts(pytester)
+    assert {s["verdict"] for s in document["scenarios"]} == {"NOT_APPLICABLE"}  # type: ignore[index]
+    assert any("needs the 'reset' capability" in s["message"] for s in document["scenarios"])  # type: ignore[index]
+    result.stdout.fnmatch_lines(["*NOT_APPLICABLE*"])
+
+
+def test_every_registry_clause_has_a_scenario() -> None:
+    tags = set()
+    for feature in features_dir().rglob("*.feature"):
+        tags |= set(re.findall(r"@clause:([A-Za-z0-9.-]+)", feature.read_text()))
+    assert tags == set(CLAUSES)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("release", [*RELEASES, "latest"])
+def test_bundled_suite_passes_against_the_reference_in_every_release(pytester: pytest.Pytester, release: str) -> None:
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "pytest_dcc.suite", f"--dcc-release={release}", "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    totals = _verdicts(pytester)["run"]["totals"]  # type: ignore[index]
+    assert set(totals) <= {"PASS", "NOT_APPLICABLE"} and totals["PASS"] >= 40
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("release", [*RELEASES])
+def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
+    pytester: pytest.Pytester, tmp_path: Path, release: str
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.test_reference_server import _wait_healthy
+
+    server_port, receiver_port = free_port(), free_port()
+    pki = tmp_path / "pki"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest_dcc.cli",
+            "serve",
+            "--port",
+            str(server_port),
+            "--pki",
+            str(pki),
+            "--test-control",
+            "--release",
+            release,
+            "--response-url",
+            f"http://127.0.0.1:{receiver_port}/",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_healthy(f"http://127.0.0.1:{server_port}", server)
+        result = pytester.runpytest_subprocess(
+            "--pyargs",
+            "pytest_dcc.suite",
+            f"--dcc-endpoint=http://127.0.0.1:{server_port}",
+            f"--dcc-pki={pki}",
+            f"--dcc-release={release}",
+            f"--dcc-receiver-port={receiver_port}",
+            "-p",
+            "no:cacheprovider",
+        )
+    finally:
+        server.terminate()
+        server.communicate(timeout=15)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    totals = _verdicts(pytester)["run"]["totals"]  # type: ignore[index]
+    assert set(totals) <= {"PASS", "NOT_APPLICABLE"} and totals["PASS"] >= 40
