@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__
+from pytest_dcc import __version__, _allure_compat
 from pytest_dcc._settings import SETTINGS_KEY, load_settings
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
@@ -68,6 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
+    _allure_compat.install()
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")

@@ -54,7 +54,7 @@ def classify(exc: BaseException | None) -> str:
     return ERROR  # TransportError and anything else: the endpoint was not judged
 
 
-@dataclass
+@dataclass(eq=False)  # a pytest plugin object must stay hashable
 class VerdictRecorder:
     """Collects verdicts during the run and writes ``verdicts.json`` at the end."""
 

@@ -72,3 +72,22 @@ def test_scenarios_steps_and_tags_reach_allure(pytester: pytest.Pytester) -> Non
     assert "expected 6, got 5" in bad["statusDetails"]["message"]
     assert {"name": "tag", "value": "smoke-tag"} in good["labels"]
     assert str(good["fullName"]).endswith("smoke.feature:Arithmetic that holds")
+
+
+def test_features_outside_the_rootdir_reach_allure(
+    pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The installed suite's features live in site-packages, outside the user's rootdir."""
+    elsewhere = tmp_path_factory.mktemp("site-packages-like")
+    (elsewhere / "smoke.feature").write_text(FEATURE)
+    pytester.makepyfile(
+        test_smoke=STEPS.replace('scenarios("smoke.feature")', f"scenarios({str(elsewhere / 'smoke.feature')!r})")
+    )
+    pytester.makeini("[pytest]\nmarkers =\n    smoke-tag: smoke\n")
+    out = pytester.path / "allure"
+    result = pytester.runpytest_subprocess(
+        "--alluredir", str(out), "-p", "no:cacheprovider", f"--rootdir={pytester.path}"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    results = _results(out)
+    assert results["Arithmetic that holds"]["titlePath"][-1] == "Pairing smoke"
