@@ -146,6 +146,25 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def conformance(argv: Sequence[str] | None = None) -> int:
+    """``dcc-conformance [pytest args...]``: run the bundled conformance suite from any directory, writing the
+    Allure results, JUnit XML and verdicts.json under ``reports/`` unless told otherwise. pytest runs in a fresh
+    interpreter, so the plugin's modules are imported (and assertion-rewritten) by pytest itself."""
+    import subprocess
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    defaults = []
+    if not any(a == "--alluredir" or a.startswith("--alluredir=") for a in args):
+        defaults += ["--alluredir", "reports/allure-results"]
+    if not any(a.startswith("--junitxml") or a.startswith("--junit-xml") for a in args):
+        defaults += ["--junitxml", "reports/junit.xml"]
+    command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", *defaults, *args]
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pytest-dcc`` script."""
     args = _parser().parse_args(argv)

@@ -188,3 +188,67 @@ def test_readme_quick_start_suite_command_from_the_checkout(tmp_path: Path) -> N
     executed = json.loads((tmp_path / "verdicts.json").read_text())["run"]["totals"]["PASS"]
     # Scenarios ruled out at setup (NOT_APPLICABLE) do not reach allure-pytest-bdd; the executed ones all do.
     assert len(list((tmp_path / "allure").glob("*-result.json"))) == executed
+
+
+@pytest.mark.slow
+def test_dcc_conformance_script_runs_the_bundled_suite_from_any_directory(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "dcc-conformance"
+    assert script.is_file(), "the console script is installed with the package"
+    result = subprocess.run(
+        [str(script), "-q", "-p", "no:cacheprovider", "--dcc-release", "2020-06"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "warning" not in result.stdout.lower()
+    document = json.loads((tmp_path / "reports" / "verdicts.json").read_text())
+    assert document["run"]["release"] == "2020-06"
+    assert (tmp_path / "reports" / "junit.xml").is_file() and (tmp_path / "reports" / "allure-results").is_dir()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_features(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if built.returncode != 0 and "hatchling" in built.stderr:
+        built = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("pytest_dcc-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = {n for n in names if n.startswith("pytest_dcc/_bundled/features/") and n.endswith(".feature")}
+    in_checkout = {
+        f"pytest_dcc/_bundled/features/{p.relative_to(root / 'features')}"
+        for p in (root / "features").rglob("*.feature")
+    }
+    assert shipped == in_checkout
+    assert "pytest_dcc/spec/xsd/pytest-dcc-duis.xsd" in names and "pytest_dcc/py.typed" in names
