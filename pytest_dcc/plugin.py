@@ -15,7 +15,12 @@ from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag, release_excludes
 from pytest_dcc.verdicts import VerdictRecorder, run_metadata
 
-pytest_plugins = ["pytest_dcc.fixtures", "pytest_dcc.steps.wire", "pytest_dcc.steps.clauses"]
+pytest_plugins = [
+    "pytest_dcc.fixtures",
+    "pytest_dcc.steps.wire",
+    "pytest_dcc.steps.clauses",
+    "pytest_dcc.steps.envelope",
+]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

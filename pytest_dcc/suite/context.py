@@ -12,7 +12,7 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SigningIdentity, sign
-from pytest_dcc.errors import NotApplicableError
+from pytest_dcc.errors import HttpStatusError, NotApplicableError
 from pytest_dcc.reference.releases import Release
 from pytest_dcc.spec import SRVS, SchemaVersion
 from pytest_dcc.suite.estate import DEVICES
@@ -59,6 +59,7 @@ class Scenario:
     local_srv: str | None = None
     gbcs_response: bytes | None = None
     notes: dict[str, Any] = field(default_factory=dict)
+    refusals: list[str] = field(default_factory=list)
 
     @property
     def last(self) -> Exchange:
@@ -75,6 +76,18 @@ class Scenario:
         exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
         self.exchanges.append(exchange)
         return exchange
+
+    def send_raw(self, request: DuisRequest, body: bytes, path: str | None = None) -> None:
+        """Send ``body`` as it is; an HTTP 4xx answer counts as a refusal (recorded), not as an error."""
+        try:
+            exchange = self.target.transport.send_to(request, body, path or request.path)
+        except HttpStatusError as exc:
+            if not 400 <= exc.status < 500:
+                raise
+            self.refusals.append(f"HTTP {exc.status}")
+            return
+        self.exchanges.append(exchange)
+        self.refusals.append(exchange.code)
 
     def request(self, srv: str, *, role: str = "IS", cv: int | None = None, **values: Any) -> Exchange:
         request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
