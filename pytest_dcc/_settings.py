@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import pytest
 
 from pytest_dcc.duis.ids import normalise_eui
-from pytest_dcc.errors import BuildError
+from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reference.releases import RELEASES, release
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
+from pytest_dcc.statement import ExpectedFailures, Statement, load_expected_failures, load_statement
 from pytest_dcc.transport.judge import SignaturePolicy
 
 #: The test supplier of DCC Boxed: the default BusinessOriginatorID.
@@ -41,6 +42,9 @@ class DccSettings:
     receiver_port: int
     release: str
     pki_dir: Path | None
+    statement: Statement | None = None
+    expected_failures: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
+    mode: str = "development"
 
 
 def _value(config: pytest.Config, name: str) -> str | None:
@@ -103,7 +107,30 @@ def load_settings(config: pytest.Config) -> DccSettings:
     client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
     if client_key is not None and client_cert is None:
         raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
-    release_name = _value(config, "dcc_release") or "latest"
+    statement = None
+    statement_path = _file(config, "dcc_statement")
+    if statement_path is not None:
+        try:
+            statement = load_statement(statement_path)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"--dcc-statement: {exc}") from None
+    expected = ExpectedFailures(None)
+    expected_path = _file(config, "dcc_expected_failures")
+    if expected_path is not None:
+        try:
+            expected = load_expected_failures(expected_path)
+        except ConfigError as exc:
+            raise pytest.UsageError(f"--dcc-expected-failures: {exc}") from None
+    mode = config.getoption("dcc_mode") or "development"
+    if mode not in {"development", "certification"}:
+        raise _usage("dcc-mode", "must be development or certification", mode)
+    release_name = _value(config, "dcc_release") or (statement.release if statement else "latest")
+    if statement is not None and release(release_name).name != statement.release:
+        raise _usage("dcc-release", f"contradicts the statement, which claims {statement.release}", release_name)
+    if statement is not None and _value(config, "dcc_user_id") is None and "IS" in statement.users:
+        user = statement.users["IS"]
+    if statement is not None and statement.schema_version and _value(config, "dcc_schema_version") is None:
+        version = statement.schema_version
     try:
         release(release_name)
     except ValueError:
@@ -115,7 +142,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
-        schema_version=version,
+        schema_version=cast("SchemaVersion", version),  # checked against SCHEMA_VERSIONS above
         user_id=user,
         signing_key=key,
         signing_cert=cert,
@@ -133,6 +160,9 @@ def load_settings(config: pytest.Config) -> DccSettings:
         receiver_port=_port(config),
         release=release_name,
         pki_dir=pki_dir,
+        statement=statement,
+        expected_failures=expected,
+        mode=mode,
     )
 
 

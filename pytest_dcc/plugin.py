@@ -9,10 +9,11 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import __version__, _allure_compat
-from pytest_dcc._settings import SETTINGS_KEY, load_settings
+from pytest_dcc._settings import SETTINGS_KEY, DccSettings, load_settings
+from pytest_dcc.certification import TestListWriter, not_applicable_reason
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
-from pytest_dcc.suite.applicability import check_release_tag, release_excludes
+from pytest_dcc.suite.applicability import check_release_tag
 from pytest_dcc.verdicts import VerdictRecorder, run_metadata
 
 pytest_plugins = [
@@ -53,6 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--dcc-signature-policy", help="require | allow-unsigned-errors (default) | off: which responses must be signed"
     )
     group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
+    group.addoption("--dcc-statement", help="implementation statement (YAML): release, users, SRVs and CVs, devices")
+    group.addoption("--dcc-expected-failures", help="expected failures (YAML: id, reason, ticket, expires)")
+    group.addoption("--dcc-mode", help="development (default) or certification (no deselection, no expected failures)")
     group.addoption("--dcc-report-dir", help="where verdicts.json is written (default reports/)")
     group.addoption("--dcc-release", help="SEC release the endpoint claims (default latest); sets the expectations")
     group.addoption("--dcc-pki", help="test PKI folder shared with 'pytest-dcc serve --pki' (created when absent)")
@@ -79,7 +83,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
     config.stash[SETTINGS_KEY] = settings = load_settings(config)
     report_dir = Path(config.getoption("dcc_report_dir") or "reports")
-    config.pluginmanager.register(VerdictRecorder(report_dir, run_metadata(settings)), "pytest-dcc-verdicts")
+    if settings.mode == "certification":
+        _check_certification(config, settings)
+    recorder = VerdictRecorder(report_dir, run_metadata(settings), settings.expected_failures)
+    config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
+    config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
 
 
 #: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.
@@ -113,11 +121,26 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A scenario whose ``@release:`` tags exclude the claimed release is NOT_APPLICABLE (reported as a skip)."""
-    claimed = item.config.stash[SETTINGS_KEY].release
-    for mark in item.iter_markers("dcc_release"):
-        reason = release_excludes(str(mark.args[0]), claimed)
-        if reason:
-            pytest.skip(f"NOT_APPLICABLE: {reason}")
+    reason = not_applicable_reason(item, item.config.stash[SETTINGS_KEY])
+    if reason:
+        pytest.skip(f"NOT_APPLICABLE: {reason}")
+
+
+def _check_certification(config: pytest.Config, settings: DccSettings) -> None:
+    """Certification runs the whole computed list: no deselection, no expected failures, no early stop."""
+    forbidden = {
+        "-k": config.getoption("keyword", ""),
+        "-m": config.getoption("markexpr", ""),
+        "--deselect": config.getoption("deselect", None),
+        "--last-failed": config.getoption("lf", False),
+        "--maxfail/-x": config.getoption("maxfail", 0),
+        "--dcc-expected-failures": settings.expected_failures.path,
+    }
+    used = [name for name, value in forbidden.items() if value]
+    if used:
+        raise pytest.UsageError(f"--dcc-mode certification forbids {', '.join(used)}")
+    if settings.statement is None:
+        raise pytest.UsageError("--dcc-mode certification needs --dcc-statement")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,13 +20,16 @@ import pytest
 
 from pytest_dcc import __version__
 from pytest_dcc.errors import NotApplicableError, TransportError
+from pytest_dcc.statement import ExpectedFailures
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
 ERROR: Final = "ERROR"
 NOT_APPLICABLE: Final = "NOT_APPLICABLE"
+KNOWN_FAILURE: Final = "KNOWN_FAILURE"
+UNEXPECTED_PASS: Final = "UNEXPECTED_PASS"
 #: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
-SEVERITY: Final = (ERROR, FAIL, PASS, NOT_APPLICABLE)
+SEVERITY: Final = (ERROR, UNEXPECTED_PASS, FAIL, KNOWN_FAILURE, PASS, NOT_APPLICABLE)
 NA_PREFIX: Final = "NOT_APPLICABLE: "
 
 
@@ -60,6 +63,8 @@ class VerdictRecorder:
 
     report_dir: Path
     metadata: dict[str, Any]
+    expected: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
     scenarios: dict[str, ScenarioVerdict] = field(default_factory=dict)
 
     @pytest.hookimpl(hookwrapper=True)
@@ -83,6 +88,8 @@ class VerdictRecorder:
             verdict, message = PASS, ""
         if verdict is None:
             return
+        clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
+        verdict, message = self._expectation(item, report, verdict, message, clauses)
         report.user_properties.append(("dcc_verdict", verdict))
         previous = self.scenarios.get(item.nodeid)
         if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(verdict):
@@ -91,11 +98,29 @@ class VerdictRecorder:
             id=item.nodeid,
             name=_scenario_name(item),
             location=_location(item),
-            clauses=[str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+            clauses=clauses,
             verdict=verdict,
             message=message.splitlines()[0][:500] if message else "",
             duration_s=round(report.duration, 4),
         )
+
+    def _expectation(
+        self, item: pytest.Item, report: pytest.TestReport, verdict: str, message: str, clauses: list[str]
+    ) -> tuple[str, str]:
+        """Apply the expected-failures file: FAIL -> KNOWN_FAILURE, PASS -> UNEXPECTED_PASS (fails the run)."""
+        entry = self.expected.find(item.nodeid, _scenario_name(item), clauses)
+        if entry is None or verdict not in (FAIL, PASS):
+            return verdict, message
+        if not entry.active(self.today):
+            return verdict, f"(expected-failure entry {entry.id!r} expired on {entry.expires}) {message}".strip()
+        label = f"{entry.reason}" + (f" [{entry.ticket}]" if entry.ticket else "")
+        if verdict == FAIL:
+            report.outcome = "skipped"
+            report.wasxfail = f"KNOWN_FAILURE: {label}"
+            return KNOWN_FAILURE, f"{label}: {message}"
+        report.outcome = "failed"
+        report.longrepr = f"UNEXPECTED_PASS: listed as an expected failure ({label}) but it passed"
+        return UNEXPECTED_PASS, f"listed as an expected failure ({label}) but it passed"
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
@@ -104,6 +129,10 @@ class VerdictRecorder:
             return "error", "E", ERROR
         if verdict == NOT_APPLICABLE and report.skipped:
             return "skipped", "n", NOT_APPLICABLE
+        if verdict == KNOWN_FAILURE:
+            return "xfailed", "k", KNOWN_FAILURE
+        if verdict == UNEXPECTED_PASS:
+            return "failed", "U", UNEXPECTED_PASS
         return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -193,6 +222,8 @@ def run_metadata(settings: Any) -> dict[str, Any]:
 __all__ = [
     "ERROR",
     "FAIL",
+    "KNOWN_FAILURE",
+    "UNEXPECTED_PASS",
     "NOT_APPLICABLE",
     "PASS",
     "ScenarioVerdict",

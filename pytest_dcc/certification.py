@@ -1,0 +1,121 @@
+"""Applicability (release tags, the statement's SRVs), the computed test list (``test-list.json``) and the
+certification check that the run covers the whole bundled suite."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_dcc._resources import features_dir
+from pytest_dcc._settings import DccSettings
+from pytest_dcc.suite.applicability import release_excludes
+from pytest_dcc.verdicts import _location, _scenario_name, _template
+
+
+def scenario_srvs(item: pytest.Item) -> list[str]:
+    """The SRVs a scenario exercises: its ``@srv:`` tags and an Examples column named ``srv``."""
+    srvs = [str(m.args[0]) for m in item.iter_markers("dcc_srv")]
+    callspec = getattr(item, "callspec", None)
+    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    if isinstance(example, dict) and example.get("srv"):
+        srvs.append(str(example["srv"]))
+    return srvs
+
+
+def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | None:
+    """Why ``item`` does not apply to the endpoint (release tags, then the statement), or None."""
+    for mark in item.iter_markers("dcc_release"):
+        reason = release_excludes(str(mark.args[0]), settings.release)
+        if reason:
+            return reason
+    if settings.statement is not None and _template(item) is not None:
+        missing = settings.statement.missing_srv(scenario_srvs(item))
+        if missing:
+            return f"the implementation statement {settings.statement.path.name} does not declare SRV {missing}"
+    return None
+
+
+def bundled_scenarios() -> Counter[tuple[str, str]]:
+    """(feature path relative to features/, scenario name) -> how many tests pytest-bdd makes of it."""
+    from pytest_bdd.parser import FeatureParser
+
+    base = features_dir()
+    found: Counter[tuple[str, str]] = Counter()
+    for path in sorted(base.rglob("*.feature")):
+        feature = FeatureParser(str(base), str(path.relative_to(base))).parse()
+        for name, scenario in feature.scenarios.items():
+            rows = sum(len(examples.examples) for examples in scenario.examples)
+            found[(path.relative_to(base).as_posix(), name)] += max(rows, 1)
+    return found
+
+
+def _collected_key(item: pytest.Item) -> tuple[str, str] | None:
+    template = _template(item)
+    if template is None:
+        return None
+    filename = Path(str(getattr(template.feature, "filename", "")))
+    try:
+        relative = filename.resolve().relative_to(features_dir().resolve()).as_posix()
+    except ValueError:
+        relative = filename.as_posix()
+    return relative, str(template.name)
+
+
+@dataclass(eq=False)  # a pytest plugin object must stay hashable
+class TestListWriter:
+    """Writes ``test-list.json`` after collection and, in certification mode, checks the run is complete."""
+
+    __test__ = False
+    report_dir: Path
+    settings: DccSettings
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        entries: list[dict[str, Any]] = []
+        for item in session.items:
+            if _template(item) is None:
+                continue
+            reason = not_applicable_reason(item, self.settings)
+            entries.append(
+                {
+                    "id": item.nodeid,
+                    "name": _scenario_name(item),
+                    "location": _location(item),
+                    "clauses": [str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+                    "srvs": scenario_srvs(item),
+                    "applicable": reason is None,
+                    "reason": reason or "",
+                }
+            )
+        if not entries:
+            return
+        self.report_dir.mkdir(parents=True, exist_ok=True)
+        document = {
+            "release": self.settings.release,
+            "statement": str(self.settings.statement.path) if self.settings.statement else None,
+            "mode": self.settings.mode,
+            "scenarios": entries,
+        }
+        (self.report_dir / "test-list.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        if self.settings.mode == "certification":
+            self._check_complete(session)
+
+    def _check_complete(self, session: pytest.Session) -> None:
+        expected = bundled_scenarios()
+        collected: Counter[tuple[str, str]] = Counter(k for k in map(_collected_key, session.items) if k)
+        missing = expected - collected
+        extra = collected - expected
+        if missing or extra:
+            detail = [f"missing {f}: {n} (x{c})" for (f, n), c in sorted(missing.items())[:10]]
+            detail += [f"not in the bundled suite {f}: {n} (x{c})" for (f, n), c in sorted(extra.items())[:10]]
+            raise pytest.UsageError(
+                "--dcc-mode certification: the collected scenarios differ from the computed list:\n  "
+                + "\n  ".join(detail)
+            )
+
+
+__all__ = ["TestListWriter", "bundled_scenarios", "not_applicable_reason", "scenario_srvs"]

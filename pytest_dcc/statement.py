@@ -1,0 +1,174 @@
+"""The implementation statement (``--dcc-statement FILE``): what an endpoint claims and offers, and the
+expected-failures file (``--dcc-expected-failures FILE``).
+
+Statement (YAML)::
+
+    release: 2021-06              # the SEC release claimed (overrides --dcc-release when both agree or only this)
+    schema_version: "5.1"         # DUIS schema version of the requests
+    users:                        # the user roles and EUI-64s the suite may act as
+      - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}
+    srvs:                         # the SRVs the endpoint supports, with their command variants
+      "8.13": [8]
+      "6.24.2": [4, 5]
+    devices:                      # the device pool (IXIT): EUI-64 and type
+      - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
+
+A scenario that exercises an SRV the statement does not declare is NOT_APPLICABLE, with that reason.
+
+Expected failures (YAML)::
+
+    - id: "MP178-UNJOIN"          # a clause ID, a scenario name, or a test node ID
+      reason: "unjoin validation still on; vendor ticket"
+      ticket: ABC-123
+      expires: 2027-01-31         # after this date the entry no longer applies
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.errors import BuildError, ConfigError
+from pytest_dcc.reference.releases import release
+from pytest_dcc.spec import DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A checked implementation statement."""
+
+    path: Path
+    release: str
+    schema_version: str | None
+    users: dict[str, str]  # role -> EUI
+    srvs: dict[str, tuple[int, ...]]
+    devices: dict[str, str]  # EUI -> type
+
+    def missing_srv(self, srvs: list[str]) -> str | None:
+        """The first of ``srvs`` the statement does not declare."""
+        return next((s for s in srvs if s not in self.srvs), None)
+
+
+def _load_yaml(path: Path, what: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {what} {path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"the {what} {path} is not valid YAML: {exc}") from None
+
+
+def load_statement(path: Path) -> Statement:
+    """Read and lint a statement; :class:`ConfigError` lists every problem."""
+    data = _load_yaml(path, "implementation statement")
+    if not isinstance(data, dict):
+        raise ConfigError(f"the implementation statement {path} must be a mapping")
+    problems: list[str] = []
+    unknown = set(data) - {"release", "schema_version", "users", "srvs", "devices"}
+    if unknown:
+        problems.append(f"unknown keys {sorted(unknown)}")
+    claimed = str(data.get("release", "latest"))
+    try:
+        claimed = release(claimed).name
+    except ValueError as exc:
+        problems.append(f"release: {exc}")
+    schema = data.get("schema_version")
+    if schema is not None and str(schema) not in SCHEMA_VERSIONS:
+        problems.append(f"schema_version {schema!r} is not one of {', '.join(SCHEMA_VERSIONS)}")
+    users: dict[str, str] = {}
+    for entry in data.get("users") or []:
+        role, eui = str(entry.get("role")), str(entry.get("eui"))
+        if role not in ROLES:
+            problems.append(f"user {eui}: role {role!r} is not one of {', '.join(ROLES)}")
+            continue
+        try:
+            users[role] = normalise_eui(eui)
+        except BuildError:
+            problems.append(f"user {role}: {eui!r} is not an EUI-64")
+    srvs: dict[str, tuple[int, ...]] = {}
+    for srv, cvs in (data.get("srvs") or {}).items():
+        key = str(srv)
+        variant = SRVS.get(key)
+        if variant is None:
+            problems.append(f"srvs: {key!r} is not a DUIS Service Reference Variant")
+            continue
+        values = tuple(int(c) for c in (cvs or variant.command_variants))
+        wrong = [c for c in values if c not in variant.command_variants]
+        if wrong:
+            allowed = ", ".join(map(str, variant.command_variants))
+            problems.append(f"srvs: SRV {key} does not take command variant(s) {wrong} (DUIS allows {allowed})")
+        eligible = [r for r in users if r in variant.roles]
+        if users and not eligible:
+            problems.append(
+                f"srvs: SRV {key} may be sent by {', '.join(variant.roles)}; the statement's users are "
+                f"{', '.join(users)}"
+            )
+        srvs[key] = values
+    devices: dict[str, str] = {}
+    for entry in data.get("devices") or []:
+        kind = str(entry.get("type"))
+        if kind not in DEVICE_TYPES:
+            problems.append(f"device {entry.get('eui')}: type {kind!r} is not one of {', '.join(DEVICE_TYPES)}")
+            continue
+        try:
+            devices[normalise_eui(str(entry.get("eui")))] = kind
+        except BuildError:
+            problems.append(f"device {entry.get('eui')!r} is not an EUI-64")
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"implementation statement {path}:\n{listed}")
+    return Statement(path, claimed, str(schema) if schema is not None else None, users, srvs, devices)
+
+
+@dataclass(frozen=True)
+class ExpectedFailure:
+    """One entry of the expected-failures file."""
+
+    id: str
+    reason: str
+    ticket: str = ""
+    expires: date | None = None
+
+    def matches(self, nodeid: str, name: str, clauses: list[str]) -> bool:
+        return self.id in (nodeid, name) or self.id in clauses
+
+    def active(self, today: date) -> bool:
+        return self.expires is None or today <= self.expires
+
+
+@dataclass(frozen=True)
+class ExpectedFailures:
+    """The expected-failures file."""
+
+    path: Path | None
+    entries: tuple[ExpectedFailure, ...] = field(default_factory=tuple)
+
+    def find(self, nodeid: str, name: str, clauses: list[str]) -> ExpectedFailure | None:
+        return next((e for e in self.entries if e.matches(nodeid, name, clauses)), None)
+
+
+def load_expected_failures(path: Path) -> ExpectedFailures:
+    """Read the expected-failures file; every entry needs ``id`` and ``reason``; ``expires`` is a date."""
+    data = _load_yaml(path, "expected-failures file")
+    if not isinstance(data, list):
+        raise ConfigError(f"the expected-failures file {path} must be a list of entries")
+    entries = []
+    for number, entry in enumerate(data, 1):
+        if not isinstance(entry, dict) or not entry.get("id") or not entry.get("reason"):
+            raise ConfigError(f"{path} entry {number}: 'id' and 'reason' are required")
+        expires = entry.get("expires")
+        if expires is not None and not isinstance(expires, date):
+            try:
+                expires = date.fromisoformat(str(expires))
+            except ValueError:
+                raise ConfigError(f"{path} entry {number}: expires {expires!r} is not a date (YYYY-MM-DD)") from None
+        entries.append(ExpectedFailure(str(entry["id"]), str(entry["reason"]), str(entry.get("ticket", "")), expires))
+    return ExpectedFailures(path, tuple(entries))
+
+
+__all__ = ["ExpectedFailure", "ExpectedFailures", "Statement", "load_expected_failures", "load_statement"]

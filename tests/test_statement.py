@@ -1,0 +1,160 @@
+"""The implementation statement, expected failures and certification mode, through pytester."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pytest_dcc._resources import features_dir
+from tests.reference_harness import FIXTURES
+
+STATEMENT = FIXTURES / "statements" / "reference-latest.yaml"
+JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
+BROKEN_2024 = """
+import dataclasses
+import pytest
+from pytest_dcc.reference.releases import release
+from pytest_dcc.reference.setup import build_reference
+
+@pytest.fixture(scope="session")
+def dcc_reference(dcc_test_pki):
+    dcc = build_reference(dcc_test_pki, release="2024-06")
+    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    yield dcc
+"""
+
+
+def _statement(pytester: pytest.Pytester, **changes: object) -> Path:
+    data = yaml.safe_load(STATEMENT.read_text())
+    data.update(changes)
+    path = pytester.path / "statement.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _local_join_suite(pytester: pytest.Pytester, conftest: str = "") -> None:
+    pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(JOIN_FEATURE)!r})\n")
+    if conftest:
+        pytester.makeconftest(conftest)
+
+
+def test_statement_lint_names_every_problem(pytester: pytest.Pytester) -> None:
+    path = _statement(
+        pytester,
+        users=[{"role": "OU", "eui": "90-B3-D5-1F-30-04-00-00"}, {"role": "XX", "eui": "1"}],
+        srvs={"8.13": [1], "8.14.2": [8], "9.9.9": [8]},
+        devices=[{"eui": "nope", "type": "ESME"}, {"eui": "00-DB-12-34-56-78-90-A0", "type": "METER"}],
+    )
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(f"--dcc-statement={path}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    for fragment in (
+        "role 'XX' is not one of",
+        "SRV 8.13 does not take command variant(s) [1]",
+        "SRV 8.14.2 may be sent by IS, GS; the statement's users are OU",
+        "'9.9.9' is not a DUIS Service Reference Variant",
+        "'nope' is not an EUI-64",
+        "type 'METER' is not one of",
+    ):
+        assert fragment in err, fragment
+
+
+def test_release_contradicting_the_statement_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(f"--dcc-statement={_statement(pytester)}", "--dcc-release=2020-06")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--dcc-release contradicts the statement, which claims 2025-11*"])
+
+
+def test_undeclared_srv_makes_scenarios_not_applicable_and_is_in_the_test_list(pytester: pytest.Pytester) -> None:
+    data = yaml.safe_load(STATEMENT.read_text())
+    srvs = {k: v for k, v in data["srvs"].items() if k not in {"8.8.2"}}
+    _local_join_suite(pytester)
+    result = pytester.runpytest(f"--dcc-statement={_statement(pytester, srvs=srvs)}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    listed = json.loads((pytester.path / "reports" / "test-list.json").read_text())["scenarios"]
+    ruled_out = [s for s in listed if not s["applicable"] and "does not declare SRV 8.8.2" in s["reason"]]
+    # The from-2024-06 unjoin and the from-2024-06 story; the before-2024-06 ones are ruled out by release first.
+    assert len(ruled_out) == 2
+    verdicts = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
+    assert verdicts["clauses"]["MP178-UNJOIN"]["verdict"] == "NOT_APPLICABLE"
+
+
+def test_expected_failures_known_failure_unexpected_pass_and_expiry(pytester: pytest.Pytester) -> None:
+    _local_join_suite(pytester, BROKEN_2024)
+    failures = pytester.path / "expected.yaml"
+    failures.write_text(
+        yaml.safe_dump(
+            [
+                {"id": "MP178-UNJOIN", "reason": "unjoin validation still on", "ticket": "V-1"},
+                {
+                    "id": "A join response lost on its way to the DSP leaves the inventory without the join",
+                    "reason": "thought broken",
+                    "ticket": "V-2",
+                },
+            ]
+        )
+    )
+    result = pytester.runpytest(
+        "--dcc-release=2024-06", f"--dcc-expected-failures={failures}", "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the unexpected pass fails the run
+    verdicts = {
+        s["name"]: s["verdict"] for s in json.loads((pytester.path / "reports/verdicts.json").read_text())["scenarios"]
+    }
+    assert verdicts["From June 2024 an Unjoin goes to the device whatever the inventory says"] == "KNOWN_FAILURE"
+    assert (
+        verdicts["A join response lost on its way to the DSP leaves the inventory without the join"]
+        == "UNEXPECTED_PASS"
+    )
+    failures.write_text(yaml.safe_dump([{"id": "MP178-UNJOIN", "reason": "old", "expires": "2020-01-01"}]))
+    result = pytester.runpytest(
+        "--dcc-release=2024-06", f"--dcc-expected-failures={failures}", "-p", "no:cacheprovider"
+    )
+    verdicts = {s["name"]: s for s in json.loads((pytester.path / "reports/verdicts.json").read_text())["scenarios"]}
+    expired = verdicts["From June 2024 an Unjoin goes to the device whatever the inventory says"]
+    assert expired["verdict"] == "FAIL" and "expired on 2020-01-01" in expired["message"]
+
+
+def test_bad_expected_failures_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    bad = pytester.path / "expected.yaml"
+    bad.write_text(yaml.safe_dump([{"id": "X"}]))
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(f"--dcc-expected-failures={bad}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*entry 1: 'id' and 'reason' are required*"])
+
+
+def test_certification_forbids_deselection_and_needs_a_statement(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--dcc-mode=certification", "-k", "x", f"--dcc-statement={_statement(pytester)}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*certification forbids -k*"])
+    result = pytester.runpytest("--dcc-mode=certification")
+    result.stderr.fnmatch_lines(["*certification needs --dcc-statement*"])
+
+
+def test_certification_refuses_an_incomplete_run(pytester: pytest.Pytester) -> None:
+    _local_join_suite(pytester)  # one feature only
+    result = pytester.runpytest(
+        "--dcc-mode=certification", f"--dcc-statement={_statement(pytester)}", "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*collected scenarios differ from the computed list*", "*missing clauses/*"])
+
+
+@pytest.mark.slow
+def test_certification_run_of_the_bundled_suite(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--pyargs",
+        "pytest_dcc.suite",
+        "--dcc-mode=certification",
+        f"--dcc-statement={STATEMENT}",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:] + result.stderr.str()[-2000:]
