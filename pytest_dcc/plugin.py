@@ -85,6 +85,13 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("dcc_report_dir") or "reports")
     if settings.mode == "certification":
         _check_certification(config, settings)
+    workers = getattr(config.option, "numprocesses", None)
+    if settings.endpoint is not None and workers not in (None, 0, 1) and not hasattr(config, "workerinput"):
+        raise pytest.UsageError(
+            f"-n {workers} with --dcc-endpoint: every scenario resets and seeds the one endpoint's state, so parallel "
+            "workers would undo each other's arrangements; run against an endpoint without -n (in process, -n is "
+            "safe: each worker has its own reference DCC)"
+        )
     recorder = VerdictRecorder(report_dir, run_metadata(settings), settings.expected_failures)
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")

@@ -90,17 +90,34 @@ class VerdictRecorder:
             return
         clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
         verdict, message = self._expectation(item, report, verdict, message, clauses)
-        report.user_properties.append(("dcc_verdict", verdict))
-        previous = self.scenarios.get(item.nodeid)
-        if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(verdict):
+        # Everything the verdict needs travels on the report, so that under pytest-xdist the controller, which
+        # sees reports but not items, records it the same way (pytest_runtest_logreport below).
+        report.user_properties.extend(
+            [
+                ("dcc_verdict", verdict),
+                ("dcc_name", _scenario_name(item)),
+                ("dcc_location", _location(item)),
+                ("dcc_clauses", ",".join(clauses)),
+                ("dcc_message", message.splitlines()[0][:500] if message else ""),
+            ]
+        )
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        verdict = props.get("dcc_verdict")
+        if verdict is None:
+            return
+        previous = self.scenarios.get(report.nodeid)
+        if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(str(verdict)):
             return  # keep the worse verdict (a teardown error after a pass, for example)
-        self.scenarios[item.nodeid] = ScenarioVerdict(
-            id=item.nodeid,
-            name=_scenario_name(item),
-            location=_location(item),
-            clauses=clauses,
-            verdict=verdict,
-            message=message.splitlines()[0][:500] if message else "",
+        clauses = str(props.get("dcc_clauses", ""))
+        self.scenarios[report.nodeid] = ScenarioVerdict(
+            id=report.nodeid,
+            name=str(props.get("dcc_name", report.nodeid)),
+            location=str(props.get("dcc_location", "")),
+            clauses=clauses.split(",") if clauses else [],
+            verdict=str(verdict),
+            message=str(props.get("dcc_message", "")),
             duration_s=round(report.duration, 4),
         )
 
@@ -136,7 +153,7 @@ class VerdictRecorder:
         return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.scenarios:
+        if self.scenarios and not hasattr(session.config, "workerinput"):  # the xdist controller writes, not workers
             self.write()
 
     def document(self) -> dict[str, Any]:

@@ -252,3 +252,20 @@ def test_the_wheel_ships_the_features(tmp_path: Path) -> None:
     }
     assert shipped == in_checkout
     assert "pytest_dcc/spec/xsd/pytest-dcc-duis.xsd" in names and "pytest_dcc/py.typed" in names
+
+
+@pytest.mark.slow
+def test_parallel_in_process_run_records_every_verdict_once(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--pyargs", "pytest_dcc.suite", "-n", "2", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    document = _verdicts(pytester)
+    ids = [s["id"] for s in document["scenarios"]]  # type: ignore[index]
+    assert len(ids) == len(set(ids)) >= 90
+    assert set(document["run"]["totals"]) == {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
+
+
+def test_parallel_run_against_one_endpoint_is_refused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("--dcc-endpoint=http://127.0.0.1:9", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*-n 2 with --dcc-endpoint*"])
