@@ -23,7 +23,7 @@ from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.suite.context import Target
-from pytest_dcc.suite.estate import GAS_SUPPLIER, OTHER_USER
+from pytest_dcc.suite.estate import DEVICES, GAS_SUPPLIER, OTHER_USER
 from pytest_dcc.transport import Transport
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.inprocess import InProcessTransport
@@ -187,9 +187,18 @@ def dcc_target(
     dcc_test_pki: TestPki,
 ) -> Target:
     """Everything the clause steps need about the endpoint under test."""
+    statement = dcc_settings.statement
+    roles = {"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
+    devices = dict(DEVICES)
+    if statement is not None:
+        roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
+        pool: dict[str, str] = {}
+        for eui, kind in statement.devices.items():
+            pool.setdefault(kind, eui)
+        devices.update({name: pool[name] for name in DEVICES if name in pool})
     identities = {dcc_settings.user_id: dcc_identity}
-    for eui in (GAS_SUPPLIER, OTHER_USER):
-        identities[eui] = dcc_test_pki.add(eui)
+    for role in ("GS", "OU"):
+        identities[roles[role]] = dcc_test_pki.add(roles[role])
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,
@@ -198,6 +207,7 @@ def dcc_target(
         schema_version=dcc_settings.schema_version,
         counters=dcc_counters,
         identities=identities,
-        roles={"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER},
+        roles=roles,
         timeout_s=dcc_settings.timeout_s,
+        devices=devices,
     )

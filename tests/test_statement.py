@@ -158,3 +158,27 @@ def test_certification_run_of_the_bundled_suite(pytester: pytest.Pytester) -> No
         "no:cacheprovider",
     )
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:] + result.stderr.str()[-2000:]
+
+
+def test_statement_device_pool_and_users_replace_the_template_euis(pytester: pytest.Pytester) -> None:
+    data = yaml.safe_load(STATEMENT.read_text())
+    data["devices"] = [
+        d if d["type"] != "ESME" else {"eui": "00-DB-12-34-56-78-90-B0", "type": "ESME"} for d in data["devices"]
+    ]
+    data["users"] = [
+        u if u["role"] != "GS" else {"role": "GS", "eui": "90-B3-D5-1F-30-07-00-00"} for u in data["users"]
+    ]
+    path = pytester.path / "statement.yaml"
+    path.write_text(yaml.safe_dump(data))
+    pytester.makepyfile(
+        test_suite=(
+            f"from pytest_bdd import scenarios\nscenarios({str(JOIN_FEATURE)!r})\n\n"
+            "def test_zz_pool_was_used(dcc_reference):\n"
+            "    inventory = dcc_reference.inventory\n"
+            "    assert inventory.device('00-DB-12-34-56-78-90-B0').type == 'ESME'\n"
+            "    assert inventory.device('00-DB-12-34-56-78-90-A0') is None\n"
+            "    assert inventory.user('90-B3-D5-1F-30-07-00-00').role == 'GS'\n"
+        )
+    )
+    result = pytester.runpytest(f"--dcc-statement={path}", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6, skipped=2)

@@ -17,7 +17,7 @@ from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.spec import NS_SR
 from pytest_dcc.suite.applicability import claims_at_least
 from pytest_dcc.suite.context import Scenario, Target
-from pytest_dcc.suite.estate import DEVICES, device_entries, standard_estate, with_status
+from pytest_dcc.suite.estate import device_entries, standard_estate, with_status
 
 _SR = f"{{{NS_SR}}}"
 
@@ -32,13 +32,6 @@ CHISM_TABLE_3 = {
 }
 #: The DCC 1.3 names, accepted only from endpoints claiming a release before MP081.
 CHISM_DCC13 = {"Standard 420": "420", "Variant 450": "450"}
-
-
-def _device(name: str) -> str:
-    try:
-        return DEVICES[name]
-    except KeyError:
-        raise AssertionError(f"the standard estate has no device called {name}") from None
 
 
 # -- Given -------------------------------------------------------------------------------------------------------
@@ -56,21 +49,21 @@ def standard(dcc_target: Target) -> Scenario:
         for eui, identity in dcc_target.identities.items()
     }
     driver.reset()
-    driver.seed(standard_estate(dcc_target.roles["IS"], certificates))
+    driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
     return Scenario(dcc_target)
 
 
 @given(parsers.parse('the {device} is in status "{status}"'))
 def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
-    entries = device_entries(dcc_scenario.target.roles["IS"])
+    entries = device_entries(dcc_scenario.target.roles["IS"], dcc_scenario.target.devices)
     dcc_scenario.target.driver.seed({"devices": [with_status(entries[device], status)]})
 
 
 @given(parsers.parse("the {other} is joined to the {device}"))
 def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
-    entries = device_entries(dcc_scenario.target.roles["IS"])
+    entries = device_entries(dcc_scenario.target.roles["IS"], dcc_scenario.target.devices)
     entry = dict(entries[device])
-    entry["joins"] = [_device(other)]
+    entry["joins"] = [dcc_scenario.target.device(other)]
     dcc_scenario.target.driver.seed({"devices": [entry]})
 
 
@@ -100,20 +93,22 @@ def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state
 @given(parsers.parse("the {device} holds new security certificates"))
 def renewed(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "renew-certificates", "giving a device new certificates")
-    dcc_scenario.notes["renewed"] = dcc_scenario.target.driver.renew_certificates(_device(device))
-    dcc_scenario.notes["before"] = dcc_scenario.target.driver.device_view(_device(device))["smi"]["certificates"]
+    dcc_scenario.notes["renewed"] = dcc_scenario.target.driver.renew_certificates(dcc_scenario.target.device(device))
+    dcc_scenario.notes["before"] = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"][
+        "certificates"
+    ]
 
 
 @given(parsers.parse("the {device}'s next response will be lost on its way to the DCC"))
 def lose(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "faults", "losing a device response")
-    dcc_scenario.target.driver.set_fault(_device(device), "lose-next-response")
+    dcc_scenario.target.driver.set_fault(dcc_scenario.target.device(device), "lose-next-response")
 
 
 @given(parsers.parse("the {device} rejects a Join it already holds"))
 def reject_rejoin(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "faults", "a meter that rejects a re-sent Join")
-    dcc_scenario.target.driver.set_fault(_device(device), "reject-rejoin", 1000)
+    dcc_scenario.target.driver.set_fault(dcc_scenario.target.device(device), "reject-rejoin", 1000)
 
 
 # -- When --------------------------------------------------------------------------------------------------------
@@ -134,7 +129,7 @@ def tariff(dcc_scenario: Scenario, values: str) -> None:
 def tariff_indexes(dcc_scenario: Scenario, indexes: str) -> None:
     idx = [int(i) for i in indexes.split(",")]
     thresholds = gas_thresholds([f"{n} Wh" for n in range(1, len(idx) + 1)], indexes=idx)
-    dcc_scenario.request("1.1.1", cv=4, target=DEVICES["GSME"], thresholds=thresholds)
+    dcc_scenario.request("1.1.1", cv=4, target=dcc_scenario.target.device("GSME"), thresholds=thresholds)
 
 
 @when(parsers.parse('the user retrieves the "{usage}" credentials of the {device}'))
@@ -145,18 +140,20 @@ def credentials(dcc_scenario: Scenario, usage: str, device: str) -> None:
 @when(parsers.re(r"the user notifies the installation of the (?P<device>\w+) without SM WAN(?P<when> in the future)?"))
 def install(dcc_scenario: Scenario, device: str, when: str | None) -> None:
     moment = datetime.now(UTC) + (timedelta(days=2) if when else timedelta(minutes=-30))
-    details = InstallDetails(device_id=_device(device), mpxn="1234567890123", install_datetime=moment)
+    details = InstallDetails(
+        device_id=dcc_scenario.target.device(device), mpxn="1234567890123", install_datetime=moment
+    )
     dcc_scenario.request("8.14.2", details=details)
 
 
 @when(parsers.parse("the user joins the {other} to the {device}"))
 def join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    dcc_scenario.srv("8.7.2", device=device, other_device_id=_device(other))
+    dcc_scenario.srv("8.7.2", device=device, other_device_id=dcc_scenario.target.device(other))
 
 
 @when(parsers.parse("the user unjoins the {other} from the {device}"))
 def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
-    dcc_scenario.srv("8.8.2", device=device, other_device_id=_device(other))
+    dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
 
 
 @when(parsers.parse('the user issues SRV "{srv}" for local delivery'))
@@ -269,14 +266,14 @@ def carried(dcc_scenario: Scenario, values: str) -> None:
 def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     require(dcc_scenario.target.driver, "device-view", "reading the meter's tariff")
     wanted = [int(v.strip()) for v in values.split(",")]
-    state = dcc_scenario.target.driver.device_view(DEVICES["GSME"])["device"]["state"]
+    state = dcc_scenario.target.driver.device_view(dcc_scenario.target.device("GSME"))["device"]["state"]
     assert state.get("gas_block_thresholds_wh") == wanted, f"the meter holds {state.get('gas_block_thresholds_wh')}"
 
 
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
-    answer = dcc_scenario.request("8.2", device_id=_device(device))
+    answer = dcc_scenario.request("8.2", device_id=dcc_scenario.target.device(device))
     assert answer.code == "I0", f"8.2 Read Inventory answered {answer.code}"
-    found = [d for d in answer.judged.response.inventory if d.device_id == _device(device)]
+    found = [d for d in answer.judged.response.inventory if d.device_id == dcc_scenario.target.device(device)]
     assert found, f"8.2 did not return {device}"
     return found[0].status
 
@@ -290,13 +287,13 @@ def inventory_status(dcc_scenario: Scenario, device: str, status: str) -> None:
 @then(parsers.parse('the inventory records the new "{usage}" certificate of the {device}'))
 def inventory_certificate(dcc_scenario: Scenario, usage: str, device: str) -> None:
     new = dcc_scenario.notes["renewed"][usage]
-    recorded = dcc_scenario.target.driver.device_view(_device(device))["smi"]["certificates"]
+    recorded = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"]["certificates"]
     assert recorded.get(usage) == new, f"the inventory records {recorded.get(usage)}, the device uses {new}"
 
 
 @then(parsers.parse('the inventory keeps the old "{usage}" certificate of the {device}'))
 def inventory_old(dcc_scenario: Scenario, usage: str, device: str) -> None:
-    recorded = dcc_scenario.target.driver.device_view(_device(device))["smi"]["certificates"]
+    recorded = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"]["certificates"]
     assert recorded.get(usage) == dcc_scenario.notes["before"].get(usage), "the inventory changed"
 
 
@@ -304,34 +301,40 @@ def inventory_old(dcc_scenario: Scenario, usage: str, device: str) -> None:
 def smki_new(dcc_scenario: Scenario, usage: str, device: str) -> None:
     require(dcc_scenario.target.driver, "smki", "searching the SMKI repository")
     new = dcc_scenario.notes["renewed"][usage]
-    entries = {e["serial"]: e for e in dcc_scenario.target.driver.smki(_device(device))}
+    entries = {e["serial"]: e for e in dcc_scenario.target.driver.smki(dcc_scenario.target.device(device))}
     assert new in entries, f"the SMKI repository has no certificate {new} for the {device}"
     assert entries[new]["status"] == "In Use" and entries[new]["usage"] == usage
 
 
 def _view(dcc_scenario: Scenario, device: str) -> dict[str, Any]:
     require(dcc_scenario.target.driver, "device-view", "reading the inventory's joins")
-    return dcc_scenario.target.driver.device_view(_device(device))
+    return dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))
 
 
 @then(parsers.parse("the inventory records the {other} joined to the {device}"))
 def smi_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    assert _device(other) in _view(dcc_scenario, device)["smi"]["joins"], "the SMI records no join"
+    assert dcc_scenario.target.device(other) in _view(dcc_scenario, device)["smi"]["joins"], "the SMI records no join"
 
 
 @then(parsers.parse("the inventory records no join of the {other} to the {device}"))
 def smi_no_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    assert _device(other) not in _view(dcc_scenario, device)["smi"]["joins"], "the SMI records a join"
+    assert dcc_scenario.target.device(other) not in _view(dcc_scenario, device)["smi"]["joins"], (
+        "the SMI records a join"
+    )
 
 
 @then(parsers.parse("the {device} itself holds the join with the {other}"))
 def device_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    assert _device(other) in _view(dcc_scenario, device)["device"]["joins"], "the device holds no join"
+    assert dcc_scenario.target.device(other) in _view(dcc_scenario, device)["device"]["joins"], (
+        "the device holds no join"
+    )
 
 
 @then(parsers.parse("the {device} itself no longer holds the join with the {other}"))
 def device_no_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    assert _device(other) not in _view(dcc_scenario, device)["device"]["joins"], "the device still holds the join"
+    assert dcc_scenario.target.device(other) not in _view(dcc_scenario, device)["device"]["joins"], (
+        "the device still holds the join"
+    )
 
 
 @then(parsers.parse("the organisation certificates tracked for the {device} include the new one"))

@@ -10,6 +10,7 @@ from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.spec import NS_SR, SERVICE_PATHS
 from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.estate import remap
 
 _SR = f"{{{NS_SR}}}"
 
@@ -17,7 +18,8 @@ _SR = f"{{{NS_SR}}}"
 def _fresh(dcc_scenario: Scenario, srv: str) -> DuisRequest:
     user = dcc_scenario.target.user("IS")
     cv = 4 if srv in {"6.24.2", "6.15.1", "8.7.1", "8.8.1", "1.1.1", "11.3", "6.8", "6.15.2"} else None
-    return dcc_scenario.target.builder(user).request(srv, cv=cv, **sample_values(srv))
+    values = remap(sample_values(srv), dcc_scenario.target.devices)
+    return dcc_scenario.target.builder(user).request(srv, cv=cv, **values)
 
 
 def _signed(dcc_scenario: Scenario, request: DuisRequest) -> bytes:

@@ -15,7 +15,7 @@ from pytest_dcc.duis.signing import SigningIdentity, sign
 from pytest_dcc.errors import HttpStatusError, NotApplicableError
 from pytest_dcc.reference.releases import Release
 from pytest_dcc.spec import SRVS, SchemaVersion
-from pytest_dcc.suite.estate import DEVICES
+from pytest_dcc.suite.estate import DEVICES, remap
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged
 from pytest_dcc.transport.receiver import ResponseInbox
@@ -34,12 +34,19 @@ class Target:
     identities: Mapping[str, SigningIdentity]
     roles: Mapping[str, str]  # role -> user EUI
     timeout_s: float
+    devices: Mapping[str, str] = field(default_factory=lambda: dict(DEVICES))  # estate name -> EUI
     builders: dict[str, RequestBuilder] = field(default_factory=dict)
 
     def builder(self, user: str) -> RequestBuilder:
         if user not in self.builders:
             self.builders[user] = RequestBuilder(user, self.counters, self.schema_version)
         return self.builders[user]
+
+    def device(self, name: str) -> str:
+        try:
+            return self.devices[name]
+        except KeyError:
+            raise AssertionError(f"the standard estate has no device called {name}") from None
 
     def user(self, role: str) -> str:
         try:
@@ -98,9 +105,9 @@ class Scenario:
     ) -> Exchange:
         """Send ``srv`` with sample values (to ``device`` when named): a critical SRV goes CV 4 then its signed
         pre-command (CV 5, or CV 6 for local delivery); a non-critical one CV 1 (CV 2 for local delivery)."""
-        values = dict(sample_values(srv))
+        values = remap(sample_values(srv), self.target.devices)
         if device is not None:
-            values["target"] = DEVICES[device]
+            values["target"] = self.target.device(device)
         values.update(overrides)
         variant = SRVS[srv]
         if not variant.critical:

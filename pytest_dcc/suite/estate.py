@@ -26,8 +26,11 @@ DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": P
 _PREMISES: Final = {"uprn": UPRN, "postcode": POSTCODE, "address_identifier": ADDRESS}
 
 
-def device_entries(supplier: str) -> dict[str, dict[str, Any]]:
-    """The estate's devices by name, as inventory entries."""
+def device_entries(supplier: str, devices: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The estate's devices by name, as inventory entries; ``devices`` maps names to the EUIs to use (a
+    statement's device pool), the DUIS template EUIs otherwise."""
+    d = {**DEVICES, **(devices or {})}
+    CHF, GPF, ESME, GSME, PPMID, CAD = (d[n] for n in ("CHF", "GPF", "ESME", "GSME", "PPMID", "CAD"))
     meter = {"status": "Commissioned", "manufacturer": "PYTEST-DCC", "chf": CHF, "supplier": supplier, **_PREMISES}
     return {
         "CHF": {"eui": CHF, "type": "CHF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "CH-1",
@@ -47,14 +50,23 @@ def device_entries(supplier: str) -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-def standard_estate(user: str, certificates: Mapping[str, bytes]) -> dict[str, Any]:
-    """The inventory document: ``user`` is the Import Supplier; ``certificates`` maps user EUI -> DER."""
-    users = [{"eui": user, "role": "IS"}, {"eui": GAS_SUPPLIER, "role": "GS"}, {"eui": OTHER_USER, "role": "OU"}]
+def standard_estate(
+    roles: Mapping[str, str], certificates: Mapping[str, bytes], devices: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The inventory document: ``roles`` maps role -> user EUI (IS is the supplier of the meters);
+    ``certificates`` maps user EUI -> DER; ``devices`` maps device names to EUIs."""
+    users: list[dict[str, Any]] = [{"eui": eui, "role": role} for role, eui in roles.items()]
     for entry in users:
         der = certificates.get(str(entry["eui"]))
         if der is not None:
             entry["certificate"] = der.hex()
-    return {"version": 1, "users": users, "devices": list(device_entries(user).values())}
+    return {"version": 1, "users": users, "devices": list(device_entries(roles["IS"], devices).values())}
+
+
+def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, Any]:
+    """Sample values with the DUIS template EUIs replaced by the target's devices of the same name."""
+    by_template = {DEVICES[name]: eui for name, eui in devices.items() if name in DEVICES}
+    return {k: by_template.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
 
 
 def with_status(entry: Mapping[str, Any], status: str) -> dict[str, Any]:
@@ -64,4 +76,14 @@ def with_status(entry: Mapping[str, Any], status: str) -> dict[str, Any]:
     return changed
 
 
-__all__ = ["DEVICES", "GAS_SUPPLIER", "OTHER_USER", "PPMID", "UPRN", "device_entries", "standard_estate", "with_status"]
+__all__ = [
+    "DEVICES",
+    "GAS_SUPPLIER",
+    "OTHER_USER",
+    "PPMID",
+    "UPRN",
+    "device_entries",
+    "remap",
+    "standard_estate",
+    "with_status",
+]
