@@ -9,6 +9,7 @@ from lxml import etree
 
 from pytest_dcc.duis.bodies import gas_thresholds
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.duis.samples import IN_SCOPE_SRVS, sample_values
 from pytest_dcc.duis.schema import embedded_schema_path, load_schema
 from pytest_dcc.duis.xmlsafe import parse
@@ -153,16 +154,17 @@ def test_every_response_the_reply_builders_make_is_valid(schema: str) -> None:
     per_region = version in {"5.3a", "5.4"}
     rid = RequestID("90-B3-D5-1F-30-01-00-00", "00-DB-12-34-56-78-90-A2", 42)
     rows = [
-        replies.CoverageRow("North", available=True, wan_technology="Cellular", connectivity_likelihood="High"),
-        replies.CoverageRow(
+        WanCoverage("North", "I0", available=True, wan_technology="Cellular", connectivity_likelihood="High"),
+        WanCoverage(
             "South",
+            "I0",
             available=False,
             anticipated_date=date(2027, 1, 1),
             wan_technology=" ",
             connectivity_likelihood="Low",
             additional_information="Availability date given, variant unconfirmed",
         ),
-        replies.CoverageRow("Central", code="E120101"),
+        WanCoverage("Central", "E120101"),
     ]
     device = replies.InventoryEntry(
         "00-DB-12-34-56-78-90-A2",
@@ -207,7 +209,7 @@ def test_flat_wan_matrix_holds_one_region() -> None:
     from pytest_dcc.duis import replies
 
     with pytest.raises(ValueError, match="exactly one region"):
-        replies.wan_matrix(_wan_query(), [replies.CoverageRow("North"), replies.CoverageRow("South")], per_region=False)
+        replies.wan_matrix(_wan_query(), [WanCoverage("North", "I0"), WanCoverage("South", "I0")], per_region=False)
 
 
 _B64_ALPHABET = "AQgwBRE4+/= \n\t@-é%"

@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from lxml import etree
 
 from pytest_dcc.duis.bodies import el, opt
 from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.spec import NS_DS, NS_SR, SCHEMA_VERSION_ATTRIBUTE, SchemaVersion
 
 _NSMAP = {"sr": NS_SR, "ds": NS_DS}
@@ -103,33 +104,21 @@ def local_command(data: bytes) -> etree._Element:
     return el("LocalCommand", None, el("GBCSPayload", _b64(data)))
 
 
-@dataclass(frozen=True, slots=True)
-class CoverageRow:
-    """One CSP region's coverage for the SR 12.1 answer; ``code`` only for the 5.3a/5.4 per-region shape."""
-
-    region: str
-    code: str = "I0"
-    available: bool | None = None
-    anticipated_date: date | None = None
-    wan_technology: str | None = None
-    connectivity_likelihood: str | None = None
-    auxiliary_equipment: str | None = None
-    additional_information: str | None = None
-
-    def _group(self) -> list[etree._Element | None]:
-        if self.available is None:
-            return []
-        return [
-            el("CoverageAvailability", "true" if self.available else "false"),
-            opt("AnticipatedCoverageDate", self.anticipated_date.isoformat() if self.anticipated_date else None),
-            el("WANTechnology", self.wan_technology or ""),
-            el("ConnectivityLikelihood", self.connectivity_likelihood or "Low"),
-            opt("AuxiliaryEquipmentRequired", self.auxiliary_equipment),
-            opt("AdditionalInformation", self.additional_information),
-        ]
+def _coverage_group(row: WanCoverage) -> list[etree._Element | None]:
+    """The all-or-nothing coverage group of a region (empty for a code-only row)."""
+    if row.available is None:
+        return []
+    return [
+        el("CoverageAvailability", "true" if row.available else "false"),
+        opt("AnticipatedCoverageDate", row.anticipated_date.isoformat() if row.anticipated_date else None),
+        el("WANTechnology", row.wan_technology or ""),
+        el("ConnectivityLikelihood", row.connectivity_likelihood or "Low"),
+        opt("AuxiliaryEquipmentRequired", row.auxiliary_equipment),
+        opt("AdditionalInformation", row.additional_information),
+    ]
 
 
-def wan_matrix(query: etree._Element, rows: Sequence[CoverageRow], *, per_region: bool) -> etree._Element:
+def wan_matrix(query: etree._Element, rows: Sequence[WanCoverage], *, per_region: bool) -> etree._Element:
     """``sr:DSPWANMatrix`` echoing ``query`` (the request's ``RequestWANMatrix``).
 
     ``per_region`` selects the 5.3a/5.4 shape (one ``DSPWANMatrixResponse`` per row); otherwise the flat 5.0/5.1
@@ -142,8 +131,8 @@ def wan_matrix(query: etree._Element, rows: Sequence[CoverageRow], *, per_region
                 "DSPWANMatrixResponse",
                 None,
                 el("CSPRegion", row.region),
-                el("CSPRegionResponseCode", row.code),
-                *row._group(),
+                el("CSPRegionResponseCode", row.response_code or "I0"),
+                *_coverage_group(row),
             )
             for row in rows
         ]
@@ -151,7 +140,7 @@ def wan_matrix(query: etree._Element, rows: Sequence[CoverageRow], *, per_region
     if len(rows) != 1:
         raise ValueError(f"the flat DSPWANMatrix shape holds exactly one region, given {len(rows)}")
     row = rows[0]
-    return el("DSPWANMatrix", None, echo, el("CSPRegion", row.region), *row._group())
+    return el("DSPWANMatrix", None, echo, el("CSPRegion", row.region), *_coverage_group(row))
 
 
 def _copy(node: etree._Element) -> etree._Element:
@@ -234,7 +223,6 @@ def to_bytes(root: etree._Element) -> bytes:
 
 __all__ = [
     "DEVICE_FIELD_ORDER",
-    "CoverageRow",
     "InventoryEntry",
     "build_device_alert",
     "build_response",

@@ -12,6 +12,7 @@ from lxml import etree
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID, normalise_eui
+from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.reference import devices
 from pytest_dcc.reference.inventory import WAN_VARIANTS, Device
 from pytest_dcc.spec import CSP_REGIONS, NS_SR
@@ -259,23 +260,23 @@ def request_wan_matrix(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._El
     coverage = [_coverage_row(r, release.chism_dcc2_names) for r in rows]
     per_region = version in PER_REGION_VERSIONS
     if not per_region:
-        usable = [c for c in coverage if c.code == "I0"]
+        usable = [c for c in coverage if c.response_code == "I0"]
         if not usable:
             raise _refusal("E120102", "no CSP region holds coverage data for this premises")
         coverage = usable[:1]
     return dcc._response(ctx, "I0", replies.wan_matrix(body, coverage, per_region=per_region))
 
 
-def _coverage_row(row: dict[str, object], dcc2_names: bool) -> replies.CoverageRow:
+def _coverage_row(row: dict[str, object], dcc2_names: bool) -> WanCoverage:
     code = str(row["response_code"])
     if code != "I0" or row["available"] is None:
-        return replies.CoverageRow(str(row["region"]), code=code)
+        return WanCoverage(str(row["region"]), response_code=code)
     variant = row["wan_variant"]
     name = WAN_VARIANTS[str(variant)][0] if dcc2_names and variant is not None else variant
     anticipated = row["anticipated_date"]
-    return replies.CoverageRow(
+    return WanCoverage(
         region=str(row["region"]),
-        code=code,
+        response_code=code,
         available=bool(row["available"]),
         anticipated_date=date.fromisoformat(str(anticipated)) if anticipated else None,
         wan_technology=str(name) if name is not None else "",
