@@ -76,6 +76,14 @@ def _certificate(
     return builder.sign(issuer_key, hashes.SHA256())
 
 
+def self_signed_certificate(ou: str, eui: str) -> x509.Certificate:
+    """A fresh self-signed P-256 certificate naming ``eui`` (x500UniqueIdentifier) under organisational unit
+    ``ou``; the reference DCC gives its simulated devices these."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name(ou, eui)
+    return _certificate(name, key, name, key, ca=False)
+
+
 @dataclass
 class TestPki:
     """A CA plus signing identities keyed by EUI-64: the DCC's and one per user."""
@@ -174,4 +182,4 @@ def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
     return pki
 
 
-__all__ = ["TestPki", "load_or_create_pki", "read_pki", "write_pki"]
+__all__ = ["TestPki", "load_or_create_pki", "read_pki", "self_signed_certificate", "write_pki"]

@@ -11,18 +11,22 @@ responses reach the user asynchronously through the response sink (in process) o
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
 from pytest_dcc.duis.gbcs import MESSAGE_CODES, GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.semantics import request_issues
 from pytest_dcc.duis.signing import (
@@ -36,8 +40,10 @@ from pytest_dcc.duis.signing import (
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
 from pytest_dcc.errors import XmlSecurityError
 from pytest_dcc.reference import devices
+from pytest_dcc.reference.checks import ACTIVE_STATUSES, Refusal, check_status, check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory
-from pytest_dcc.reference.releases import Release, release
+from pytest_dcc.reference.releases import Release
+from pytest_dcc.reference.releases import release as release_named
 from pytest_dcc.spec import (
     LOCAL_DELIVERY_CVS,
     NS_SR,
@@ -52,19 +58,8 @@ log = logging.getLogger("pytest_dcc.reference")
 
 _SR: Final = f"{{{NS_SR}}}"
 _XML: Final = {"content-type": "application/xml"}
-#: Device statuses in which a device accepts Service Requests (the E5 check; docs/reference-dcc.md).
-ACTIVE_STATUSES: Final = frozenset({"InstalledNotCommissioned", "Commissioned"})
 #: SRVs that reach a device through the DCC but whose simulated device the reference DCC knows.
 SIMULATED_DEVICE_SRVS: Final = frozenset(MESSAGE_CODES)
-
-
-class Refusal(Exception):
-    """The request is refused with a DUIS response code; the transaction is rolled back."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 @dataclass
@@ -114,7 +109,7 @@ class ReferenceDcc:
         clock: Callable[[], datetime] | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
-        self.release = release if isinstance(release, Release) else _release(release)
+        self.release = release if isinstance(release, Release) else release_named(release)
         self.identity = identity
         self.inventory = inventory or Inventory()
         self.trust = trust or TrustStore()
@@ -174,7 +169,7 @@ class ReferenceDcc:
                 code = answer.findtext(f"{_SR}Header/{_SR}ResponseCode") or ""
                 self.history.append(Handled(str(context.request_id), context.srv.srv, code, "processed"))
             except Refusal as refusal:
-                answer = self._bare(context, refusal.code)
+                answer = self._response(context, refusal.code)
                 outbox = []
                 self.history.append(Handled(str(context.request_id), context.srv.srv, refusal.code, refusal.reason))
                 log.info("refused %s (%s): %s", context.request_id, context.srv.srv, refusal)
@@ -215,8 +210,6 @@ class ReferenceDcc:
             user = self.inventory.user(rid.originator)
             trust = TrustStore(self.trust)
             if user is not None and user.certificate:
-                from cryptography import x509
-
                 trust.add(x509.load_der_x509_certificate(user.certificate))
             check = verify(ctx.root, trust, at=self.clock())
             if check.status is not SignatureStatus.VERIFIED:
@@ -256,13 +249,8 @@ class ReferenceDcc:
         return device
 
     def _authorise_device(self, ctx: _Context, role: str, device: Device) -> None:
-        originator = ctx.request_id.originator
-        if role in {"IS", "GS"} and device.supplier is not None and device.supplier != originator:
-            raise Refusal("E4", f"{originator} is not the supplier registered for {device.eui}")
-        if device.status not in ACTIVE_STATUSES:
-            raise Refusal(
-                "E5", f"device {device.eui} is {device.status}; SRV {ctx.srv.srv} needs {sorted(ACTIVE_STATUSES)}"
-            )
+        check_supplier(ctx.request_id.originator, role, device)
+        check_status(device, ctx.srv.srv)
 
     # -- responses ---------------------------------------------------------------------------------------------
 
@@ -278,9 +266,6 @@ class ReferenceDcc:
             payload=payload,
             when=self.clock(),
         )
-
-    def _bare(self, ctx: _Context, code: str) -> etree._Element:
-        return self._response(ctx, code)
 
     def _deliver(self, item: bytes) -> None:
         if self._sink is None:
@@ -358,8 +343,6 @@ class ReferenceDcc:
         if stored is None or stored["srv"] != ctx.srv.srv:
             raise Refusal("E17", f"no pre-command was issued for {ctx.request_id} (SRV {ctx.srv.srv}) with CV 4")
         text = ctx.body.findtext(f"{_SR}GBCSPayload") or ""
-        import base64
-
         signed = base64.b64decode("".join(text.split()))
         try:
             message = parse_general_signing(signed)
@@ -464,41 +447,8 @@ class ReferenceDcc:
 
 def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:
     """A fresh device certificate (P-256, the EUI as x500UniqueIdentifier) for the simulated device: serial, DER."""
-    from datetime import timedelta
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    from pytest_dcc.duis.ids import eui_hex
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, usage),
-            x509.NameAttribute(
-                NameOID.X500_UNIQUE_IDENTIFIER, bytes.fromhex(eui_hex(eui)), _type=x509.name._ASN1Type.BitString
-            ),
-        ]
-    )
-    now = datetime.now(UTC)
-    serial = x509.random_serial_number()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(serial)
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .sign(key, hashes.SHA256())
-    )
-    return str(serial), cert.public_bytes(serialization.Encoding.DER)
-
-
-def _release(name: str) -> Release:
-    return release(name)
+    cert = self_signed_certificate(usage, eui)
+    return str(cert.serial_number), cert.public_bytes(serialization.Encoding.DER)
 
 
 def _text(status: int, message: str) -> HttpReply:

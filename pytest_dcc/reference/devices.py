@@ -18,6 +18,7 @@ from lxml import etree
 from pytest_dcc.duis.gbcs import CRA_COMMAND, CRA_RESPONSE, MESSAGE_CODES, GbcsMessage
 from pytest_dcc.duis.ids import RequestID, normalise_eui
 from pytest_dcc.duis.semantics import threshold_index_issues
+from pytest_dcc.reference.checks import Refusal
 from pytest_dcc.reference.inventory import FAULT_LOSE_RESPONSE, FAULT_REJECT_REJOIN, Device
 from pytest_dcc.spec import NS_SR
 
@@ -61,8 +62,6 @@ def _other(body: etree._Element) -> str:
 
 def validate(dcc: ReferenceDcc, srv: str, device: Device, body: etree._Element) -> None:
     """SR-specific validation before a command goes to the device (raises :class:`Refusal`)."""
-    from pytest_dcc.reference.dcc import Refusal
-
     release = dcc.release
     if srv == "1.1.1":
         for issue in threshold_index_issues(body):
@@ -165,21 +164,13 @@ def on_response(
     elif srv == "6.24.2" and dcc.release.track_device_credentials:
         recorded = inv.device_certificates(device.eui, smi=True)
         for usage, serial in result.data.get("certificates", {}).items():
-            if recorded.get(usage) != serial:
-                held = {r["serial"]: r for r in inv.smki_search(subject=device.eui)}
-                old = recorded.get(usage)
-                if old in held:
-                    inv.db.execute("UPDATE smki_certs SET status = 'Superseded' WHERE serial = ?", (old,))
-                der = inv.db.execute(
-                    "SELECT certificate FROM sim_device_certs WHERE device = ? AND usage = ?", (device.eui, usage)
-                ).fetchone()
-                inv.set_device_certificate(
-                    device.eui,
-                    usage,
-                    {"serial": serial, "der": bytes(der[0]).hex() if der else ""},
-                    smi=True,
-                    device=False,
-                )
+            if recorded.get(usage) == serial:
+                continue
+            old = recorded.get(usage)
+            if old is not None:
+                inv.supersede_certificate(old)
+            der = inv.device_certificate_der(device.eui, usage)
+            inv.set_device_certificate(device.eui, usage, {"serial": serial, "der": der.hex()}, smi=True, device=False)
 
 
 __all__ = ["Result", "command", "execute", "on_response", "org_certificates", "validate"]

@@ -449,6 +449,17 @@ class Inventory:
         rows = self.db.execute(f"SELECT usage, serial FROM {table} WHERE device = ?", (normalise_eui(eui),))
         return {r[0]: r[1] for r in rows}
 
+    def device_certificate_der(self, eui: str, usage: str) -> bytes:
+        """The DER of the certificate the simulated device holds for ``usage`` (empty when unknown)."""
+        row = self.db.execute(
+            "SELECT certificate FROM sim_device_certs WHERE device = ? AND usage = ?", (normalise_eui(eui), usage)
+        ).fetchone()
+        return bytes(row[0]) if row else b""
+
+    def supersede_certificate(self, serial: str) -> None:
+        """Mark an SMKI repository entry as superseded by a newer certificate."""
+        self.db.execute("UPDATE smki_certs SET status = 'Superseded' WHERE serial = ?", (serial,))
+
     def smki_search(self, subject: str | None = None, serial: str | None = None) -> list[dict[str, Any]]:
         """SMKI repository entries by subject (device EUI) and/or serial."""
         query, args = "SELECT serial, subject, usage, status, certificate FROM smki_certs WHERE 1=1", []

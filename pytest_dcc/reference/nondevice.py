@@ -14,6 +14,7 @@ from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsError, par
 from pytest_dcc.duis.ids import RequestID, normalise_eui
 from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.reference import devices
+from pytest_dcc.reference.checks import Refusal, check_status, check_supplier
 from pytest_dcc.reference.inventory import WAN_VARIANTS, Device
 from pytest_dcc.spec import CSP_REGIONS, NS_SR
 
@@ -28,12 +29,6 @@ PER_REGION_VERSIONS: Final = frozenset({"5.3a", "5.4"})
 Handler = Callable[["ReferenceDcc", "_Context", str], etree._Element]
 
 
-def _refusal(code: str, reason: str) -> Exception:
-    from pytest_dcc.reference.dcc import Refusal
-
-    return Refusal(code, reason)
-
-
 def _text(node: etree._Element, name: str) -> str | None:
     value = node.findtext(f"{_SR}{name}")
     return value.strip() if value is not None else None
@@ -42,9 +37,8 @@ def _text(node: etree._Element, name: str) -> str | None:
 def _named_device(dcc: ReferenceDcc, ctx: _Context, role: str, eui: str | None) -> Device:
     device = dcc.inventory.device(eui or "")
     if device is None:
-        raise _refusal("E19", f"device {eui} is not in the Smart Metering Inventory")
-    if role in {"IS", "GS"} and device.supplier is not None and device.supplier != ctx.request_id.originator:
-        raise _refusal("E4", f"{ctx.request_id.originator} is not the supplier registered for {device.eui}")
+        raise Refusal("E19", f"device {eui} is not in the Smart Metering Inventory")
+    check_supplier(ctx.request_id.originator, role, device)
     return device
 
 
@@ -64,9 +58,9 @@ def read_inventory(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Elemen
         assert filt is not None  # schema-valid
         found = inv.devices_at(_text(filt, "PostCode") or "", _text(filt, "AddressIdentifier") or "")
     if not found:
-        raise _refusal("E080201", "no device in the Smart Metering Inventory matches the selection")
+        raise Refusal("E080201", "no device in the Smart Metering Inventory matches the selection")
     if len(found) > MAX_INVENTORY_DEVICES:
-        raise _refusal("E080202", f"{len(found)} devices match; a DSPInventory holds at most {MAX_INVENTORY_DEVICES}")
+        raise Refusal("E080202", f"{len(found)} devices match; a DSPInventory holds at most {MAX_INVENTORY_DEVICES}")
     version = dcc.release.schema_version
     entries = [_inventory_entry(d, version) for d in found]
     return dcc._response(ctx, "I0", replies.dsp_inventory(entries))
@@ -104,20 +98,20 @@ def update_inventory(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Elem
     kind = etree.QName(change).localname
     if kind == "UpdateDeviceStatusExceptCH":
         if device.type == "CHF":
-            raise _refusal("E080405", f"{device.eui} is a CHF; use UpdateDeviceStatusCH")
+            raise Refusal("E080405", f"{device.eui} is a CHF; use UpdateDeviceStatusCH")
         inv.set_status(device.eui, (change.text or "").strip())
     elif kind == "UpdateDeviceStatusCH":
         if device.type != "CHF":
-            raise _refusal("E080405", f"{device.eui} is a {device.type}, not a CHF")
+            raise Refusal("E080405", f"{device.eui} is a {device.type}, not a CHF")
         inv.set_status(device.eui, (change.text or "").strip())
     elif kind == "DeleteDevice":
         if device.status != "Pending":
-            raise _refusal("E080406", f"{device.eui} is {device.status}; only Pending devices are deleted")
+            raise Refusal("E080406", f"{device.eui} is {device.status}; only Pending devices are deleted")
         inv.delete_device(device.eui)
     elif kind == "UpdateMPxN":
         inv.update_device(device.eui, mpxn=_text(change, "ImportMPxN"))
     else:
-        raise _refusal("E080407", f"8.4 {kind} is not simulated by the reference DCC")
+        raise Refusal("E080407", f"8.4 {kind} is not simulated by the reference DCC")
     return dcc._response(ctx, "I99")
 
 
@@ -130,21 +124,21 @@ def return_local_command_response(dcc: ReferenceDcc, ctx: _Context, role: str) -
     try:
         message = parse_general_signing(raw)
     except GbcsError as exc:
-        raise _refusal("E081303", f"DeviceGBCSResponse is not a GBCS response: {exc}") from None
+        raise Refusal("E081303", f"DeviceGBCSResponse is not a GBCS response: {exc}") from None
     original_text = _text(body, "OriginalRequestID")
     if original_text is None:
         if message.cra == CRA_ALERT:  # a Device Alert needs no OriginalRequestID
             return dcc._response(ctx, "I99")
-        raise _refusal("E081301", "OriginalRequestID is required unless the payload is a Device Alert")
+        raise Refusal("E081301", "OriginalRequestID is required unless the payload is a Device Alert")
     original = RequestID.parse(original_text)
     command = inv.local_command(str(original))
     if command is None:
-        raise _refusal("E081301", f"no command for local delivery was issued for {original}")
+        raise Refusal("E081301", f"no command for local delivery was issued for {original}")
     if original.originator != ctx.request_id.originator:
-        raise _refusal("E4", f"{original} was issued to {original.originator}, not {ctx.request_id.originator}")
+        raise Refusal("E4", f"{original} was issued to {original.originator}, not {ctx.request_id.originator}")
     srv = command["srv"]
     if srv not in dcc.release.local_response_srvs:
-        raise _refusal(
+        raise Refusal(
             "E081302", f"responses to SRV {srv} are not accepted through 8.13 under the {dcc.release.name} release"
         )
     expected = (
@@ -154,12 +148,12 @@ def return_local_command_response(dcc: ReferenceDcc, ctx: _Context, role: str) -
     )
     for what, got, want in expected:
         if got != want:
-            raise _refusal("E081303", f"GBCS {what} {got} does not match OriginalRequestID {original} ({want})")
+            raise Refusal("E081303", f"GBCS {what} {got} does not match OriginalRequestID {original} ({want})")
     if SRVS_BY_MESSAGE_CODE.get(message.message_code) != srv:
-        raise _refusal("E081303", f"GBCS message code 0x{message.message_code:04X} is not a response to SRV {srv}")
+        raise Refusal("E081303", f"GBCS message code 0x{message.message_code:04X} is not a response to SRV {srv}")
     device = inv.device(command["target"])
     if device is None:
-        raise _refusal("E19", f"device {command['target']} is no longer in the Smart Metering Inventory")
+        raise Refusal("E19", f"device {command['target']} is no longer in the Smart Metering Inventory")
     result = devices.Result(message, lost=False)
     devices.on_response(dcc, srv, device, etree.fromstring(command["body"]), result, via_local=True)
     inv.mark_local_command(str(original), returned=True)
@@ -172,7 +166,7 @@ def return_local_command_response(dcc: ReferenceDcc, ctx: _Context, role: str) -
 def _chf(dcc: ReferenceDcc, ctx: _Context, role: str) -> Device:
     device = _named_device(dcc, ctx, role, _text(ctx.body, "DeviceID"))
     if device.type != "CHF":
-        raise _refusal("E081401", f"{device.eui} is a {device.type}, not a CHF")
+        raise Refusal("E081401", f"{device.eui} is a {device.type}, not a CHF")
     return device
 
 
@@ -191,14 +185,14 @@ def _install_time_check(dcc: ReferenceDcc, ctx: _Context) -> None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if moment > dcc.clock():
-        raise _refusal("E081402", f"InstallDateTime {text} is in the future")
+        raise Refusal("E081402", f"InstallDateTime {text} is in the future")
 
 
 def chf_install_no_wan(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Element:
     """8.14.2. From MP081: no E5; E081401, E081402; W081401 with Pending -> InstalledNotCommissioned."""
     if not dcc.release.chf_no_wan_rules:
         device = _named_device(dcc, ctx, role, _text(ctx.body, "DeviceID"))
-        _general_status_check(device, ctx)
+        check_status(device, ctx.srv.srv)
         return dcc._response(ctx, "I99")
     chf = _chf(dcc, ctx, role)
     _install_time_check(dcc, ctx)
@@ -212,19 +206,10 @@ def chf_install_no_wan(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._El
     return dcc._response(ctx, "W081401")
 
 
-def _general_status_check(device: Device, ctx: _Context) -> None:
-    from pytest_dcc.reference.dcc import ACTIVE_STATUSES
-
-    if device.status not in ACTIVE_STATUSES:
-        raise _refusal(
-            "E5", f"device {device.eui} is {device.status}; SRV {ctx.srv.srv} needs {sorted(ACTIVE_STATUSES)}"
-        )
-
-
 def chf_install_wan(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Element:
     """8.14.1: the general checks (E5 included), then the CHF is InstalledNotCommissioned."""
     chf = _chf(dcc, ctx, role)
-    _general_status_check(chf, ctx)
+    check_status(chf, ctx.srv.srv)
     _install_time_check(dcc, ctx)
     return dcc._response(ctx, "I99")
 
@@ -256,13 +241,13 @@ def request_wan_matrix(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._El
         )
     rows = [r for r in rows if r["region"] in CSP_REGIONS[version]]
     if not rows:
-        raise _refusal("E120101", "no WAN coverage data is held for this UPRN or address")
+        raise Refusal("E120101", "no WAN coverage data is held for this UPRN or address")
     coverage = [_coverage_row(r, release.chism_dcc2_names) for r in rows]
     per_region = version in PER_REGION_VERSIONS
     if not per_region:
         usable = [c for c in coverage if c.response_code == "I0"]
         if not usable:
-            raise _refusal("E120102", "no CSP region holds coverage data for this premises")
+            raise Refusal("E120102", "no CSP region holds coverage data for this premises")
         coverage = usable[:1]
     return dcc._response(ctx, "I0", replies.wan_matrix(body, coverage, per_region=per_region))
 
@@ -293,7 +278,7 @@ def device_prenotification(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree
     body, inv = ctx.body, dcc.inventory
     eui = normalise_eui(_text(body, "DeviceID") or "")
     if inv.device(eui) is not None:
-        raise _refusal("E120201", f"{eui} is already in the Smart Metering Inventory")
+        raise Refusal("E120201", f"{eui} is already in the Smart Metering Inventory")
     kind = _text(body, "DeviceType") or ""
     supplier = ctx.request_id.originator if role in {"IS", "GS"} else None
     gpf = _text(body, "AssociatedGPFDeviceID")
