@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, cast
+from typing import Final, TypeVar, cast
 
 import pytest
 
@@ -67,6 +68,9 @@ _INI_KEYS: Final = {
 }
 
 
+T = TypeVar("T")
+
+
 def _file(config: pytest.Config, option: str, *, directory_ok: bool = False) -> Path | None:
     text = _value(config, option)
     if text is None:
@@ -75,6 +79,17 @@ def _file(config: pytest.Config, option: str, *, directory_ok: bool = False) -> 
     if not (path.is_file() or (directory_ok and path.is_dir())):
         raise pytest.UsageError(f"--{option.replace('_', '-')} must name an existing file, given: {text}")
     return path
+
+
+def _loaded(config: pytest.Config, option: str, loader: Callable[[Path], T]) -> T | None:
+    """The file named by ``option`` read by ``loader``; its ConfigError becomes a UsageError naming the option."""
+    path = _file(config, option)
+    if path is None:
+        return None
+    try:
+        return loader(path)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"--{option.replace('_', '-')}: {exc}") from None
 
 
 def _usage(option: str, why: str, given: object) -> pytest.UsageError:
@@ -107,20 +122,8 @@ def load_settings(config: pytest.Config) -> DccSettings:
     client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
     if client_key is not None and client_cert is None:
         raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
-    statement = None
-    statement_path = _file(config, "dcc_statement")
-    if statement_path is not None:
-        try:
-            statement = load_statement(statement_path)
-        except ConfigError as exc:
-            raise pytest.UsageError(f"--dcc-statement: {exc}") from None
-    expected = ExpectedFailures(None)
-    expected_path = _file(config, "dcc_expected_failures")
-    if expected_path is not None:
-        try:
-            expected = load_expected_failures(expected_path)
-        except ConfigError as exc:
-            raise pytest.UsageError(f"--dcc-expected-failures: {exc}") from None
+    statement = _loaded(config, "dcc_statement", load_statement)
+    expected = _loaded(config, "dcc_expected_failures", load_expected_failures) or ExpectedFailures(None)
     mode = config.getoption("dcc_mode") or "development"
     if mode not in {"development", "certification"}:
         raise _usage("dcc-mode", "must be development or certification", mode)

@@ -27,6 +27,12 @@ def _verdicts(pytester: pytest.Pytester) -> dict[str, object]:
     return json.loads((pytester.path / "reports" / "verdicts.json").read_text())
 
 
+def _assert_all_pass_or_not_applicable(pytester: pytest.Pytester, result: pytest.RunResult) -> None:
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    totals = _verdicts(pytester)["run"]["totals"]  # type: ignore[index]
+    assert set(totals) <= {"PASS", "NOT_APPLICABLE"} and totals["PASS"] >= 40
+
+
 def test_wrong_endpoint_behaviour_is_fail(pytester: pytest.Pytester) -> None:
     _suite(
         pytester,
@@ -96,9 +102,7 @@ def test_bundled_suite_passes_against_the_reference_in_every_release(pytester: p
     result = pytester.runpytest_subprocess(
         "--pyargs", "pytest_dcc.suite", f"--dcc-release={release}", "-p", "no:cacheprovider"
     )
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    totals = _verdicts(pytester)["run"]["totals"]  # type: ignore[index]
-    assert set(totals) <= {"PASS", "NOT_APPLICABLE"} and totals["PASS"] >= 40
+    _assert_all_pass_or_not_applicable(pytester, result)
 
 
 @pytest.mark.slow
@@ -149,9 +153,7 @@ def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
     finally:
         server.terminate()
         server.communicate(timeout=15)
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    totals = _verdicts(pytester)["run"]["totals"]  # type: ignore[index]
-    assert set(totals) <= {"PASS", "NOT_APPLICABLE"} and totals["PASS"] >= 40
+    _assert_all_pass_or_not_applicable(pytester, result)
 
 
 @pytest.mark.slow
