@@ -8,7 +8,7 @@ from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
-from pytest_dcc.spec import NS_SR, SERVICE_PATHS
+from pytest_dcc.spec import NS_SR, SERVICE_PATHS, SRVS, path_for_cv
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.estate import remap
 
@@ -17,7 +17,7 @@ _SR = f"{{{NS_SR}}}"
 
 def _fresh(dcc_scenario: Scenario, srv: str) -> DuisRequest:
     user = dcc_scenario.target.user("IS")
-    cv = 4 if srv in {"6.24.2", "6.15.1", "8.7.1", "8.8.1", "1.1.1", "11.3", "6.8", "6.15.2"} else None
+    cv = 4 if SRVS[srv].critical else None
     values = remap(sample_values(srv), dcc_scenario.target.devices)
     return dcc_scenario.target.builder(user).request(srv, cv=cv, **values)
 
@@ -75,8 +75,6 @@ def wrong_cv(dcc_scenario: Scenario, srv: str, cv: int) -> None:
     node = request.root.find(f"{_SR}Header/{_SR}CommandVariant")
     assert node is not None
     node.text = str(cv)
-    from pytest_dcc.spec import path_for_cv
-
     dcc_scenario.send_raw(request, _signed(dcc_scenario, request), path_for_cv(cv))
 
 
