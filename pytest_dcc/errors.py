@@ -10,6 +10,7 @@
     │   ├── SchemaViolation            fails XSD validation (or strict base64)
     │   └── SemanticViolation          breaks a DUIS rule the XSD does not check
     ├── SignatureError                 a signature could not be made or does not verify
+    ├── ArrangementError               a driver could not arrange state the scenario needs (harness: ERROR)
     └── TransportError                 the endpoint under test could not be judged: always an ERROR verdict
         ├── EndpointUnreachableError   connection refused, DNS, TLS handshake
         ├── EndpointTimeoutError       no answer within the timeout
@@ -141,6 +142,7 @@ class ResponseTimeoutError(TransportError):
 
 
 __all__ = [
+    "ArrangementError",
     "BuildError",
     "ConfigError",
     "CorrelationError",
@@ -150,6 +152,7 @@ __all__ = [
     "HttpStatusError",
     "Issue",
     "MessageError",
+    "NotApplicableError",
     "ResponseFormatError",
     "ResponseSchemaError",
     "ResponseSignatureError",
@@ -160,6 +163,12 @@ __all__ = [
     "TransportError",
     "XmlSecurityError",
 ]
+
+
+class ArrangementError(DccError):
+    """A driver could not arrange what a scenario needs although it should have (the declared device pool does not
+    match the endpoint, an accepted arrangement did not take effect): an ERROR verdict, the endpoint was not judged
+    on the clause."""
 
 
 class NotApplicableError(DccError):

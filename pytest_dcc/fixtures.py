@@ -5,26 +5,28 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings
-from pytest_dcc.drivers import Driver, NoDriver
+from pytest_dcc.drivers import Driver
+from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.http import TestControlDriver
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
-from pytest_dcc.duis.signing import SigningIdentity, TrustStore
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, TransportError
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.suite.context import Target
 from pytest_dcc.suite.estate import DEVICES, GAS_SUPPLIER, OTHER_USER
-from pytest_dcc.transport import Transport
+from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
@@ -161,7 +163,9 @@ def dcc_transport(
 @pytest.fixture(scope="session")
 def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Iterator[Driver]:
     """Test control of the target: the in-process reference DCC; for ``--dcc-endpoint`` the ``pytest_dcc_driver``
-    hook's driver, else the reference server's test-control API when it offers one, else no driver."""
+    hook's driver, else the reference server's test-control API when it offers one, else arrangement over DUIS
+    (SR 8.2, 8.4, 12.2) as the run's user. A vendor who wants no arrangement traffic returns ``NoDriver()`` from
+    the hook."""
     if dcc_settings.endpoint is None:
         yield InProcessDriver(request.getfixturevalue("dcc_reference"))
         return
@@ -173,7 +177,28 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     if dcc_settings.endpoint.startswith("https://"):
         verify = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
     with httpx.Client(timeout=dcc_settings.timeout_s, verify=verify) as client:
-        yield TestControlDriver.probe(dcc_settings.endpoint, client) or NoDriver()
+        control = TestControlDriver.probe(dcc_settings.endpoint, client)
+        if control is not None:
+            yield control
+            return
+    yield DuisDriver(
+        _sender(
+            request.getfixturevalue("dcc_transport"),
+            request.getfixturevalue("dcc_builder"),
+            request.getfixturevalue("dcc_identity"),
+        )
+    )
+
+
+def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIdentity) -> Sender:
+    """Build, sign and send a non-device request as the run's user."""
+
+    def send(srv: str, **values: Any) -> Exchange:
+        duis = builder.request(srv, **values)
+        sign(duis.root, identity)
+        return transport.send(duis, duis.to_bytes())
+
+    return send
 
 
 @pytest.fixture(scope="session")
@@ -190,12 +215,14 @@ def dcc_target(
     statement = dcc_settings.statement
     roles = {"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
     devices = dict(DEVICES)
+    declared: frozenset[str] = frozenset()
     if statement is not None:
         roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
         pool: dict[str, str] = {}
         for eui, kind in statement.devices.items():
             pool.setdefault(kind, eui)
         devices.update({name: pool[name] for name in DEVICES if name in pool})
+        declared = frozenset(name for name in DEVICES if name in pool)
     identities = {dcc_settings.user_id: dcc_identity}
     for role in ("GS", "OU"):
         identities[roles[role]] = dcc_test_pki.add(roles[role])
@@ -210,4 +237,5 @@ def dcc_target(
         roles=roles,
         timeout_s=dcc_settings.timeout_s,
         devices=devices,
+        declared_devices=declared,
     )

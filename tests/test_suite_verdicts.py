@@ -85,8 +85,58 @@ def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester) 
     assert result.ret == pytest.ExitCode.OK
     document = _verdicts(pytester)
     assert {s["verdict"] for s in document["scenarios"]} == {"NOT_APPLICABLE"}  # type: ignore[index]
-    assert any("needs the 'reset' capability" in s["message"] for s in document["scenarios"])  # type: ignore[index]
+    assert any("declares no device pool" in s["message"] for s in document["scenarios"])  # type: ignore[index]
     result.stdout.fnmatch_lines(["*NOT_APPLICABLE*"])
+
+
+def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """No test control, no vendor hook: the statement's device pool is the estate, statuses DUIS lets a User set
+    are set with SR 8.4, the rest is NOT_APPLICABLE with the reason; what needs no arrangement is judged."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.reference.server import make_app
+    from pytest_dcc.reference.setup import build_reference
+    from tests.reference_harness import CHF, FIXTURES, GPF, GS, IS, OU, PREMISES
+
+    pki = load_or_create_pki(tmp_path / "pki", [IS, GS, OU])
+    dcc = build_reference(pki, inventory=PREMISES)
+    _suite(pytester, features_dir() / "clauses" / "chf-install-no-wan.feature")
+    with ServerThread(make_app(dcc, test_control=False)) as server:
+        result = pytester.runpytest_subprocess(
+            f"--dcc-endpoint={server.url}",
+            f"--dcc-pki={tmp_path / 'pki'}",
+            f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
+            "-p",
+            "no:cacheprovider",
+        )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    scenarios = _verdicts(pytester)["scenarios"]
+    by_verdict: dict[str, list[dict[str, str]]] = {}
+    for scenario in scenarios:  # type: ignore[attr-defined]
+        by_verdict.setdefault(scenario["verdict"], []).append(scenario)
+    assert set(by_verdict) == {"PASS", "NOT_APPLICABLE"}
+    passed = " | ".join(s["id"] for s in by_verdict["PASS"]).lower()
+    assert "e081401" in passed and "e081402" in passed  # need nothing but the pool
+    assert "installednotcommissioned-pending-i99" in passed  # CHF and GPF both set with SR 8.4
+    reasons = [s["message"] for s in by_verdict["NOT_APPLICABLE"]]
+    assert any("UpdateDeviceStatusCH can only set" in r for r in reasons)  # a Pending CHF is out of reach
+    assert all("8.4" in r or "release" in r for r in reasons), reasons
+    assert dcc.inventory.device(CHF).status != "Commissioned"  # type: ignore[union-attr]
+    assert dcc.inventory.device(GPF) is not None
+
+    # The fixture's GSME is supplied by the Gas Supplier, not the run's user: E4 is the pool's fault, not a FAIL.
+    _suite(pytester, features_dir() / "clauses" / "gas-thresholds.feature")
+    with ServerThread(make_app(dcc, test_control=False)) as server:
+        pytester.runpytest_subprocess(
+            f"--dcc-endpoint={server.url}",
+            f"--dcc-pki={tmp_path / 'pki'}",
+            f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
+            "-p",
+            "no:cacheprovider",
+        )
+    scenarios = _verdicts(pytester)["scenarios"]
+    assert {s["verdict"] for s in scenarios} == {"ERROR", "NOT_APPLICABLE"}  # type: ignore[attr-defined]
+    errors = [s["message"] for s in scenarios if s["verdict"] == "ERROR"]  # type: ignore[attr-defined]
+    assert all("ArrangementError" in m and "refused with E4" in m for m in errors), errors
 
 
 def test_every_registry_clause_has_a_scenario() -> None:

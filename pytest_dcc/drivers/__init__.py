@@ -2,8 +2,9 @@
 
 :class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.inprocess.InProcessDriver` (the
 reference DCC in process), :class:`~pytest_dcc.drivers.http.TestControlDriver` (``pytest-dcc serve
---test-control``), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver lacks
-raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
+--test-control``), :class:`~pytest_dcc.drivers.duis.DuisDriver` (arrangement over SR 8.2, 8.4 and 12.2 for an
+endpoint with nothing else), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver
+lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ CAPABILITIES = (
     "renew-certificates",  # give a device new security certificates
     "execute-locally",  # run a locally delivered command on its device (hand-held terminal)
     "smki",  # search the SMKI repository
+    "set-status",  # set a device's status in the inventory (a driver may refuse some statuses)
+    "estate",  # without reset/seed: use the statement's device pool as the estate, adding what is missing
 )
+#: What a driver with full test control of a reference DCC offers (it seeds the estate instead of "estate").
+FULL_CONTROL = frozenset(CAPABILITIES) - {"estate"}
 
 
 @runtime_checkable
@@ -53,6 +58,14 @@ class Driver(Protocol):
     def smki(self, subject: str) -> list[dict[str, Any]]:
         """SMKI repository entries for a device (serial, usage, status)."""
 
+    def set_status(self, eui: str, status: str) -> None:
+        """Capability "set-status": bring a device to ``status`` in the inventory; NotApplicableError where the
+        driver cannot reach that status."""
+
+    def arrange_estate(self, devices: Mapping[str, str]) -> None:
+        """Capability "estate", for a driver without "reset" and "seed": make the declared devices (type -> EUI)
+        usable as the estate."""
+
 
 def require(driver: Driver, capability: str, why: str) -> None:
     """Raise :class:`NotApplicableError` unless ``driver`` has ``capability``."""
@@ -61,7 +74,8 @@ def require(driver: Driver, capability: str, why: str) -> None:
 
 
 class NoDriver:
-    """The driver of a target that offers nothing beyond DUIS: every capability is missing."""
+    """The driver of a target that offers nothing beyond DUIS: every capability is missing. Other drivers derive
+    from it so a capability they do not implement is missing in the same way."""
 
     name = "none"
     capabilities: frozenset[str] = frozenset()
@@ -93,5 +107,11 @@ class NoDriver:
     def smki(self, subject: str) -> list[dict[str, Any]]:
         raise self._missing("smki")
 
+    def arrange_estate(self, devices: Mapping[str, str]) -> None:
+        raise self._missing("estate")
 
-__all__ = ["CAPABILITIES", "Driver", "NoDriver", "require"]
+    def set_status(self, eui: str, status: str) -> None:
+        raise self._missing("set-status")
+
+
+__all__ = ["CAPABILITIES", "FULL_CONTROL", "Driver", "NoDriver", "require"]

@@ -8,16 +8,16 @@ from typing import Any
 
 import httpx
 
-from pytest_dcc.drivers import CAPABILITIES
+from pytest_dcc.drivers import FULL_CONTROL, NoDriver
 from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
 
 
-class TestControlDriver:
+class TestControlDriver(NoDriver):
     """Test control of a reference DCC server at ``base_url`` (its DUIS base URL)."""
 
     __test__ = False
     name = "reference DCC test-control API"
-    capabilities = frozenset(CAPABILITIES)
+    capabilities = FULL_CONTROL
 
     def __init__(self, base_url: str, client: httpx.Client) -> None:
         self.base_url = base_url.rstrip("/")
@@ -58,6 +58,9 @@ class TestControlDriver:
 
     def device_view(self, eui: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/devices/{eui}"))
+
+    def set_status(self, eui: str, status: str) -> None:
+        self._call("POST", f"/devices/{eui}/status", {"status": status})
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
         self._call("POST", f"/devices/{eui}/faults", {"fault": fault, "times": times})

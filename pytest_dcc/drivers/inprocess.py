@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_dcc.drivers import CAPABILITIES
+from pytest_dcc.drivers import FULL_CONTROL, NoDriver
 from pytest_dcc.reference.dcc import ReferenceDcc
 
 
-class InProcessDriver:
+class InProcessDriver(NoDriver):
     """Test control of a :class:`ReferenceDcc` in this process."""
 
     name = "in-process reference DCC"
-    capabilities = frozenset(CAPABILITIES)
+    capabilities = FULL_CONTROL
 
     def __init__(self, dcc: ReferenceDcc) -> None:
         self.dcc = dcc
@@ -26,6 +26,9 @@ class InProcessDriver:
 
     def device_view(self, eui: str) -> dict[str, Any]:
         return self.dcc.device_view(eui)
+
+    def set_status(self, eui: str, status: str) -> None:
+        self.dcc.set_status(eui, status)
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
         self.dcc.set_fault(eui, fault, times)

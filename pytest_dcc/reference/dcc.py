@@ -412,6 +412,13 @@ class ReferenceDcc:
                 issued[usage] = serial
             return issued
 
+    def set_status(self, eui: str, status: str) -> None:
+        """Set a device's SMI status (test control; any status of the inventory, not only what 8.4 allows)."""
+        with self.inventory.lock:
+            if self.inventory.device(eui) is None:
+                raise KeyError(f"device {eui} is not in the inventory")
+            self.inventory.set_status(eui, status)
+
     def set_fault(self, eui: str, kind: str, times: int = 1) -> None:
         """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
         with self.inventory.lock:

@@ -169,11 +169,7 @@ def control_routes(dcc: ReferenceDcc) -> list[Route]:
         return dcc.device_view(request.path_params["eui"])
 
     def status(request: Request, data: Any) -> None:
-        eui = request.path_params["eui"]
-        with dcc.inventory.lock:
-            if dcc.inventory.device(eui) is None:
-                raise KeyError(f"device {eui} is not in the inventory")
-            dcc.inventory.set_status(eui, str(data["status"]))
+        dcc.set_status(request.path_params["eui"], str(data["status"]))
 
     def joins(request: Request, data: Any) -> None:
         eui = request.path_params["eui"]

@@ -3,6 +3,7 @@ asserts on what crossed the wire or on state read back (over DUIS, the SMKI repo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,10 +15,11 @@ from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.errors import NotApplicableError
 from pytest_dcc.spec import NS_SR
 from pytest_dcc.suite.applicability import claims_at_least
 from pytest_dcc.suite.context import Scenario, Target
-from pytest_dcc.suite.estate import device_entries, standard_estate, with_status
+from pytest_dcc.suite.estate import device_entries, standard_estate
 
 _SR = f"{{{NS_SR}}}"
 
@@ -39,28 +41,40 @@ CHISM_DCC13 = {"Standard 420": "420", "Variant 450": "450"}
 
 @given("the standard estate", target_fixture="dcc_scenario")
 def standard(dcc_target: Target) -> Scenario:
+    """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is."""
     driver = dcc_target.driver
-    require(driver, "reset", "arranging the standard estate")
-    require(driver, "seed", "arranging the standard estate")
-    from cryptography.hazmat.primitives import serialization
+    if {"reset", "seed"} <= driver.capabilities:
+        from cryptography.hazmat.primitives import serialization
 
-    certificates = {
-        eui: identity.certificate.public_bytes(serialization.Encoding.DER)
-        for eui, identity in dcc_target.identities.items()
-    }
-    driver.reset()
-    driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
-    return Scenario(dcc_target)
+        certificates = {
+            eui: identity.certificate.public_bytes(serialization.Encoding.DER)
+            for eui, identity in dcc_target.identities.items()
+        }
+        driver.reset()
+        driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
+        return Scenario(dcc_target)
+    if "estate" not in driver.capabilities:
+        require(driver, "seed", "arranging the standard estate")
+    if not dcc_target.declared_devices:
+        raise NotApplicableError(
+            f"driver {driver.name} cannot seed the standard estate, and the implementation statement declares no "
+            "device pool (devices:) to use instead"
+        )
+    declared = {name: eui for name, eui in dcc_target.devices.items() if name in dcc_target.declared_devices}
+    driver.arrange_estate(declared)
+    return Scenario(replace(dcc_target, devices=declared), seeded=False)
 
 
 @given(parsers.parse('the {device} is in status "{status}"'))
 def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
-    entries = device_entries(dcc_scenario.target.roles["IS"], dcc_scenario.target.devices)
-    dcc_scenario.target.driver.seed({"devices": [with_status(entries[device], status)]})
+    target = dcc_scenario.target
+    require(target.driver, "set-status", f"putting the {device} in status {status}")
+    target.driver.set_status(target.device(device), status)
 
 
 @given(parsers.parse("the {other} is joined to the {device}"))
 def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
+    require(dcc_scenario.target.driver, "seed", "recording a join in the inventory and on the device")
     entries = device_entries(dcc_scenario.target.roles["IS"], dcc_scenario.target.devices)
     entry = dict(entries[device])
     entry["joins"] = [dcc_scenario.target.device(other)]
@@ -74,6 +88,7 @@ def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
     )
 )
 def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state: str, when: str | None) -> None:
+    require(dcc_scenario.target.driver, "seed", "arranging WAN coverage")
     dcc_scenario.target.driver.seed(
         {
             "coverage": [

@@ -12,7 +12,7 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SigningIdentity, sign
-from pytest_dcc.errors import HttpStatusError, NotApplicableError
+from pytest_dcc.errors import ArrangementError, HttpStatusError, NotApplicableError
 from pytest_dcc.reference.releases import Release
 from pytest_dcc.spec import SRVS, SchemaVersion
 from pytest_dcc.suite.estate import DEVICES, remap
@@ -35,6 +35,7 @@ class Target:
     roles: Mapping[str, str]  # role -> user EUI
     timeout_s: float
     devices: Mapping[str, str] = field(default_factory=lambda: dict(DEVICES))  # estate name -> EUI
+    declared_devices: frozenset[str] = frozenset()  # the names the statement's device pool declares
     builders: dict[str, RequestBuilder] = field(default_factory=dict)
 
     def builder(self, user: str) -> RequestBuilder:
@@ -46,7 +47,7 @@ class Target:
         try:
             return self.devices[name]
         except KeyError:
-            raise AssertionError(f"the standard estate has no device called {name}") from None
+            raise NotApplicableError(f"the estate has no {name} (the statement's device pool declares none)") from None
 
     def user(self, role: str) -> str:
         try:
@@ -67,6 +68,7 @@ class Scenario:
     gbcs_response: bytes | None = None
     notes: dict[str, Any] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
+    seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
 
     @property
     def last(self) -> Exchange:
@@ -82,6 +84,11 @@ class Scenario:
         transport = self.target.transport
         exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
         self.exchanges.append(exchange)
+        if exchange.code == "E4" and not self.seeded:  # no scenario expects E4: the pool does not fit the user
+            raise ArrangementError(
+                f"SRV {request.srv} was refused with E4: {user} is not the supplier the endpoint registers for "
+                f"{request.request_id.target} (declare in the statement's device pool devices that user supplies)"
+            )
         return exchange
 
     def send_raw(self, request: DuisRequest, body: bytes, path: str | None = None) -> None:

@@ -7,7 +7,6 @@ for role checks. Certificates of the users come from the run's PKI, so the docum
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -69,13 +68,6 @@ def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, An
     return {k: by_template.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
 
 
-def with_status(entry: Mapping[str, Any], status: str) -> dict[str, Any]:
-    """A copy of a device entry in another status."""
-    changed = copy.deepcopy(dict(entry))
-    changed["status"] = status
-    return changed
-
-
 __all__ = [
     "DEVICES",
     "GAS_SUPPLIER",
@@ -85,5 +77,4 @@ __all__ = [
     "device_entries",
     "remap",
     "standard_estate",
-    "with_status",
 ]

@@ -1,0 +1,123 @@
+"""Arrangement over DUIS (SR 8.2, 8.4, 12.2) against the reference DCC in process: what it can arrange it arranges
+and reads back; what DUIS cannot do is NOT_APPLICABLE with the reason; a pool that does not match is an error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_dcc.drivers import FULL_CONTROL, require
+from pytest_dcc.drivers.duis import DuisDriver
+from pytest_dcc.drivers.inprocess import InProcessDriver
+from pytest_dcc.errors import ArrangementError, NotApplicableError
+from pytest_dcc.transport import Exchange
+from tests.reference_harness import CHF, ESME, GPF, GS, GSME, IS, Harness
+
+NEW_CHF = "00-DB-12-34-56-78-91-B0"
+NEW_GPF = "00-DB-12-34-56-78-91-B1"
+
+
+def _driver(harness: Harness, user: str = IS) -> DuisDriver:
+    def send(srv: str, **values: Any) -> Exchange:
+        return harness.request(srv, user=user, **values)
+
+    return DuisDriver(send)
+
+
+def _status(harness: Harness, eui: str) -> str | None:
+    device = harness.dcc.inventory.device(eui)
+    return None if device is None else device.status
+
+
+def _srvs(driver: DuisDriver) -> list[str]:
+    return [e.request.srv for e in driver.exchanges]
+
+
+def test_the_declared_pool_is_used_as_it_is_when_every_device_exists() -> None:
+    harness = Harness()
+    driver = _driver(harness)
+    driver.arrange_estate({"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF})
+    assert _srvs(driver) == ["8.2"] * 4
+
+
+def test_a_missing_hub_is_pre_notified_with_its_gpf_and_starts_pending() -> None:
+    harness = Harness()
+    driver = _driver(harness)
+    driver.arrange_estate({"GPF": NEW_GPF, "CHF": NEW_CHF})
+    assert _srvs(driver) == ["8.2", "12.2", "8.2", "8.2"]  # the hub first, its GPF comes with it
+    assert _status(harness, NEW_CHF) == "Pending" and _status(harness, NEW_GPF) == "Pending"
+    assert harness.dcc.inventory.device(NEW_GPF).type == "GPF"  # type: ignore[union-attr]
+
+
+def test_a_pool_that_does_not_match_the_endpoint_is_an_arrangement_error() -> None:
+    driver = _driver(Harness())
+    with pytest.raises(ArrangementError, match=f"declares {ESME} a GSME.*lists it as a ESME"):
+        driver.arrange_estate({"GSME": ESME})
+
+
+def test_statuses_8_4_allows_are_set_and_read_back() -> None:
+    harness = Harness()
+    driver = _driver(harness)
+    driver.set_status(GPF, "Pending")
+    driver.set_status(CHF, "InstalledNotCommissioned")
+    assert _status(harness, GPF) == "Pending" and _status(harness, CHF) == "InstalledNotCommissioned"
+    assert _srvs(driver) == ["8.2", "8.4", "8.2"] * 2
+    update = driver.exchanges[4].request.to_bytes()
+    assert b"UpdateDeviceStatusCH" in update  # a hub takes the CH element
+
+
+def test_a_status_already_held_sends_no_update() -> None:
+    harness = Harness()
+    driver = _driver(harness)
+    driver.set_status(CHF, str(_status(harness, CHF)))
+    assert _srvs(driver) == ["8.2"]
+
+
+@pytest.mark.parametrize(
+    ("device", "status", "element"),
+    [(CHF, "Pending", "UpdateDeviceStatusCH"), (GSME, "Suspended", "UpdateDeviceStatusExceptCH")],
+)
+def test_a_status_8_4_cannot_set_is_not_applicable_with_the_reason(device: str, status: str, element: str) -> None:
+    harness = Harness()
+    before = _status(harness, device)
+    driver = _driver(harness)
+    with pytest.raises(NotApplicableError, match=f"{element} can only set .*'{status}' needs a driver with the 'seed'"):
+        driver.set_status(device, status)
+    assert _status(harness, device) == before and "8.4" not in _srvs(driver)
+
+
+def test_an_endpoint_refusing_the_arrangement_makes_it_not_applicable_naming_the_code() -> None:
+    harness = Harness()
+    driver = _driver(harness, user=GS)  # the Gas Supplier is not the supplier registered for the ESME
+    with pytest.raises(NotApplicableError, match=r"refused SR 8\.4 setting .* with E4"):
+        driver.set_status(ESME, "Pending")
+    assert _status(harness, ESME) == "Commissioned"
+
+
+def test_an_accepted_update_that_does_not_take_effect_is_an_arrangement_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    harness = Harness()
+    monkeypatch.setattr(harness.dcc.inventory, "set_status", lambda eui, status: None)
+    with pytest.raises(ArrangementError, match="reads it back as Commissioned"):
+        _driver(harness).set_status(GPF, "Pending")
+
+
+def test_everything_else_is_missing_and_names_what_to_do() -> None:
+    driver = _driver(Harness())
+    assert "seed" not in driver.capabilities and {"estate", "set-status"} <= driver.capabilities
+    with pytest.raises(NotApplicableError, match=r"'seed' cannot be arranged over DUIS.*--test-control"):
+        driver.seed({})
+    with pytest.raises(NotApplicableError, match="needs the 'faults' capability"):
+        require(driver, "faults", "losing a device response")
+
+
+def test_full_control_drivers_set_any_inventory_status() -> None:
+    harness = Harness()
+    driver = InProcessDriver(harness.dcc)
+    assert driver.capabilities == FULL_CONTROL
+    driver.set_status(CHF, "Pending")
+    assert _status(harness, CHF) == "Pending"
+    with pytest.raises(NotApplicableError, match="'estate'"):
+        driver.arrange_estate({})
