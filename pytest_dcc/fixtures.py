@@ -24,7 +24,7 @@ from pytest_dcc.errors import ConfigError, TransportError
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
-from pytest_dcc.suite.context import Target
+from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import DEVICES, GAS_SUPPLIER, OTHER_USER
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
@@ -161,6 +161,15 @@ def dcc_transport(
 
 
 @pytest.fixture(scope="session")
+def dcc_evidence(pytestconfig: pytest.Config) -> Evidence:
+    """Where exchanges are reported as they happen: attached to the running Gherkin step when allure writes
+    results (``--alluredir``), else nowhere beyond the scenario."""
+    from pytest_dcc.reporting.allure import AllureEvidence, active
+
+    return AllureEvidence() if active(pytestconfig) else NoEvidence()
+
+
+@pytest.fixture(scope="session")
 def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Iterator[Driver]:
     """Test control of the target: the in-process reference DCC; for ``--dcc-endpoint`` the ``pytest_dcc_driver``
     hook's driver, else the reference server's test-control API when it offers one, else arrangement over DUIS
@@ -186,17 +195,18 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
             request.getfixturevalue("dcc_transport"),
             request.getfixturevalue("dcc_builder"),
             request.getfixturevalue("dcc_identity"),
+            request.getfixturevalue("dcc_evidence"),
         )
     )
 
 
-def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIdentity) -> Sender:
+def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIdentity, evidence: Evidence) -> Sender:
     """Build, sign and send a non-device request as the run's user."""
 
     def send(srv: str, **values: Any) -> Exchange:
         duis = builder.request(srv, **values)
         sign(duis.root, identity)
-        return transport.send(duis, duis.to_bytes())
+        return send_observed(transport, evidence, duis, duis.to_bytes())
 
     return send
 
@@ -210,6 +220,7 @@ def dcc_target(
     dcc_counters: CounterStore,
     dcc_identity: SigningIdentity,
     dcc_test_pki: TestPki,
+    dcc_evidence: Evidence,
 ) -> Target:
     """Everything the clause steps need about the endpoint under test."""
     statement = dcc_settings.statement
@@ -238,4 +249,5 @@ def dcc_target(
         timeout_s=dcc_settings.timeout_s,
         devices=devices,
         declared_devices=declared,
+        evidence=dcc_evidence,
     )

@@ -11,10 +11,13 @@ import pytest
 from pytest_dcc import __version__, _allure_compat
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
+from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag
 from pytest_dcc.verdicts import VerdictRecorder, run_metadata
+
+LINK_PATTERN_KEY: Final = pytest.StashKey[str]()
 
 pytest_plugins = [
     "pytest_dcc.fixtures",
@@ -56,6 +59,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
     group.addoption("--dcc-statement", help="implementation statement (YAML): release, users, SRVs and CVs, devices")
     group.addoption("--dcc-expected-failures", help="expected failures (YAML: id, reason, ticket, expires)")
+    group.addoption(
+        "--dcc-clause-link-pattern",
+        help="URL of a clause in the allure report; placeholders {id} and {modification} "
+        "(default: the modification on the SECAS site)",
+    )
     group.addoption("--dcc-mode", help="development (default) or certification (no deselection, no expected failures)")
     group.addoption("--dcc-report-dir", help="where verdicts.json is written (default reports/)")
     group.addoption("--dcc-release", help="SEC release the endpoint claims (default latest); sets the expectations")
@@ -92,7 +100,17 @@ def pytest_configure(config: pytest.Config) -> None:
             "workers would undo each other's arrangements; run against an endpoint without -n (in process, -n is "
             "safe: each worker has its own reference DCC)"
         )
-    recorder = VerdictRecorder(report_dir, run_metadata(settings), settings.expected_failures)
+    pattern = config.getoption("dcc_clause_link_pattern") or allure_reports.DEFAULT_LINK_PATTERN
+    try:
+        config.stash[LINK_PATTERN_KEY] = allure_reports.check_link_pattern(pattern)
+    except ValueError as exc:
+        raise pytest.UsageError(f"--dcc-clause-link-pattern {pattern!r}: {exc}") from None
+    recorder = VerdictRecorder(
+        report_dir,
+        run_metadata(settings),
+        settings.expected_failures,
+        allure_results=Path(config.option.allure_report_dir) if allure_reports.active(config) else None,
+    )
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
 
@@ -125,10 +143,18 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
     return True
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """A scenario whose ``@release:`` tags exclude the claimed release is NOT_APPLICABLE (reported as a skip)."""
-    reason = not_applicable_reason(item, item.config.stash[SETTINGS_KEY])
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Allure labels and links of every scenario, from the clause registry and its tags."""
+    claimed = config.stash[SETTINGS_KEY].release
+    for item in items:
+        allure_reports.label_item(item, config.stash[LINK_PATTERN_KEY], claimed)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """A scenario whose ``@release:`` tags or the statement exclude it is NOT_APPLICABLE (reported as a skip).
+    Raised as the scenario starts (after allure-pytest-bdd opened its result), so the report shows it too."""
+    reason = not_applicable_reason(request.node, request.config.stash[SETTINGS_KEY])
     if reason:
         pytest.skip(f"NOT_APPLICABLE: {reason}")
 

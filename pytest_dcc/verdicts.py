@@ -64,10 +64,12 @@ class VerdictRecorder:
     report_dir: Path
     metadata: dict[str, Any]
     expected: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
+    allure_results: Path | None = None  # --alluredir, when allure writes results
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     scenarios: dict[str, ScenarioVerdict] = field(default_factory=dict)
 
-    @pytest.hookimpl(hookwrapper=True)
+    # trylast: inside allure-pytest-bdd's wrapper, which must see the report as the verdict leaves it.
+    @pytest.hookimpl(hookwrapper=True, trylast=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
@@ -90,6 +92,12 @@ class VerdictRecorder:
             return
         clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
         verdict, message = self._expectation(item, report, verdict, message, clauses)
+        if self.allure_results is not None:
+            from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict
+
+            add_verdict(verdict)
+            if verdict == FAIL:  # categories.json sorts FAILs by clause on this line of the trace
+                report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
         # Everything the verdict needs travels on the report, so that under pytest-xdist the controller, which
         # sees reports but not items, records it the same way (pytest_runtest_logreport below).
         report.user_properties.extend(
@@ -176,10 +184,22 @@ class VerdictRecorder:
         }
 
     def write(self) -> Path:
-        """Write ``verdicts.json`` into the report directory."""
+        """Write ``verdicts.json`` and the clause matrix (Markdown, HTML) into the report directory, and the
+        results metadata into allure's results directory."""
+        from pytest_dcc.reporting import matrix
+
         self.report_dir.mkdir(parents=True, exist_ok=True)
+        document = self.document()
         path = self.report_dir / "verdicts.json"
-        path.write_text(json.dumps(self.document(), indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        table = matrix.build([document])
+        page = matrix.to_html(table)
+        (self.report_dir / "clause-matrix.md").write_text(matrix.to_markdown(table), encoding="utf-8")
+        (self.report_dir / "clause-matrix.html").write_text(page, encoding="utf-8")
+        if self.allure_results is not None:
+            from pytest_dcc.reporting.allure import write_results_metadata
+
+            write_results_metadata(self.allure_results, document, page)
         return path
 
 
@@ -223,9 +243,19 @@ def _location(item: pytest.Item) -> str:
 
 
 def run_metadata(settings: Any) -> dict[str, Any]:
-    """What the run was: suite version, release claimed, endpoint, schema, command line."""
+    """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
+    line."""
+    from pytest_dcc.reporting.integrity import sha256_file, suite_digest
+
+    statement = settings.statement
+    digest = suite_digest()
     return {
         "suite_version": __version__,
+        "suite_sha256": digest["suite_sha256"],
+        "feature_sha256": digest["features"],
+        "mode": settings.mode,
+        "statement": str(statement.path) if statement is not None else None,
+        "statement_sha256": sha256_file(statement.path) if statement is not None else None,
         "release": settings.release,
         "endpoint": settings.endpoint or "in-process reference DCC",
         "schema_version": settings.schema_version,

@@ -91,8 +91,7 @@ class DuisDriver(NoDriver):
                     raise ArrangementError(f"SR 12.2 pre-notified {kind} {eui}, but SR 8.2 does not find it")
             if entry.device_type is not None and entry.device_type != kind:
                 raise ArrangementError(
-                    f"the statement declares {eui} a {kind}; the endpoint's inventory lists it as a "
-                    f"{entry.device_type}"
+                    f"the statement declares {eui} a {kind}; the endpoint's inventory lists it as a {entry.device_type}"
                 )
             self._types[eui] = kind
 

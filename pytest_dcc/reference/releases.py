@@ -87,6 +87,20 @@ _ROWS: Final = (
 )
 
 RELEASES: Final = MappingProxyType({r.name: r for r in _ROWS})
+#: The clauses whose expected behaviour each release flag governs (for release gating: what a release touches).
+FLAG_CLAUSES: Final = MappingProxyType(
+    {
+        "gas_thresholds_in_wh": ("MP081-DUIS-3.8.1.2",),
+        "chism_dcc2_names": ("MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE"),
+        "space_means_unknown": ("MP081-CHISM-E3-SPACE",),
+        "chf_no_wan_rules": ("MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4"),
+        "track_device_credentials": ("MP081-DUIS-3.8.77.3", "MP081-DUIS-3.8.77.4"),
+        "track_org_certificates_locally": ("MP081-ORGCERT-TRACKING",),
+        "local_response_srvs": ("MP081-DUIS-3.8.112.2",),
+        "unjoin_requires_smi_join": ("DP178-E080801", "MP178-UNJOIN"),
+    }
+)
+
 #: The name ``latest`` stands for the newest release.
 LATEST: Final = _ROWS[-1].name
 
@@ -101,4 +115,12 @@ def release(name: str) -> Release:
         raise ValueError(f"unknown SEC release {name!r} (known: {known})") from None
 
 
-__all__ = ["LATEST", "LOCAL_RESPONSE_SRVS_BEFORE", "LOCAL_RESPONSE_SRVS_MP081", "RELEASES", "Release", "release"]
+__all__ = [
+    "FLAG_CLAUSES",
+    "LATEST",
+    "LOCAL_RESPONSE_SRVS_BEFORE",
+    "LOCAL_RESPONSE_SRVS_MP081",
+    "RELEASES",
+    "Release",
+    "release",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_dcc.drivers import Driver
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
@@ -12,13 +12,49 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SigningIdentity, sign
-from pytest_dcc.errors import ArrangementError, HttpStatusError, NotApplicableError
+from pytest_dcc.errors import ArrangementError, HttpStatusError, NotApplicableError, TransportError
 from pytest_dcc.reference.releases import Release
 from pytest_dcc.spec import SRVS, SchemaVersion
 from pytest_dcc.suite.estate import DEVICES, remap
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged
 from pytest_dcc.transport.receiver import ResponseInbox
+
+
+class Evidence(Protocol):
+    """Where the evidence of each exchange goes as it happens (the allure report attaches it to the running step)."""
+
+    def exchange(self, exchange: Exchange) -> None: ...
+
+    def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None: ...
+
+    def device_response(self, judged: Judged) -> None: ...
+
+
+class NoEvidence:
+    """Evidence kept only in the scenario (no report is being written)."""
+
+    def exchange(self, exchange: Exchange) -> None:
+        return None
+
+    def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None:
+        return None
+
+    def device_response(self, judged: Judged) -> None:
+        return None
+
+
+def send_observed(
+    transport: Transport, evidence: Evidence, request: DuisRequest, body: bytes, path: str | None = None
+) -> Exchange:
+    """Send through ``transport`` and hand what happened to ``evidence``, an answer or the error."""
+    try:
+        exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
+    except TransportError as exc:
+        evidence.failure(request, body, exc)
+        raise
+    evidence.exchange(exchange)
+    return exchange
 
 
 @dataclass
@@ -37,6 +73,7 @@ class Target:
     devices: Mapping[str, str] = field(default_factory=lambda: dict(DEVICES))  # estate name -> EUI
     declared_devices: frozenset[str] = frozenset()  # the names the statement's device pool declares
     builders: dict[str, RequestBuilder] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=NoEvidence)
 
     def builder(self, user: str) -> RequestBuilder:
         if user not in self.builders:
@@ -81,8 +118,7 @@ class Scenario:
         identity = self.target.identities[user]
         sign(request.root, identity)
         body = request.to_bytes()
-        transport = self.target.transport
-        exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
+        exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
         self.exchanges.append(exchange)
         if exchange.code == "E4" and not self.seeded:  # no scenario expects E4: the pool does not fit the user
             raise ArrangementError(
@@ -94,7 +130,7 @@ class Scenario:
     def send_raw(self, request: DuisRequest, body: bytes, path: str | None = None) -> None:
         """Send ``body`` as it is; an HTTP 4xx answer counts as a refusal (recorded), not as an error."""
         try:
-            exchange = self.target.transport.send_to(request, body, path or request.path)
+            exchange = send_observed(self.target.transport, self.target.evidence, request, body, path or request.path)
         except HttpStatusError as exc:
             if not 400 <= exc.status < 500:
                 raise
@@ -130,8 +166,9 @@ class Scenario:
     def wait_device_response(self, exchange: Exchange | None = None) -> Judged:
         exchange = exchange or self.last
         found = self.target.inbox.wait_for(exchange.request.request_id, self.target.timeout_s)
+        self.target.evidence.device_response(found[0])
         self.device_responses.append(found[0])
         return found[0]
 
 
-__all__ = ["Scenario", "Target"]
+__all__ = ["Evidence", "NoEvidence", "Scenario", "Target", "send_observed"]

@@ -1,0 +1,231 @@
+"""Allure: labels from the clause registry, evidence attached to the step that produced it, the verdict label, and
+the results-directory metadata (environment.properties, executor.json, categories.json, the clause matrix).
+
+Only this module imports allure. allure-pytest-bdd writes results only with ``--alluredir``; everything here is a
+no-op without it. Secrets never leave: what is attached is what crossed the wire (signed requests carry a signature
+and the signer's issuer and serial, never a key) and text this module writes itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import platform
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import allure
+import allure_commons
+import pytest
+from allure_commons.types import AttachmentType
+
+from pytest_dcc import __version__
+from pytest_dcc.duis.build import DuisRequest
+from pytest_dcc.errors import TransportError
+from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.transport import Exchange
+from pytest_dcc.transport.judge import Judged
+
+#: Allure severity of a scenario, from its ``@level:`` tag.
+SEVERITY_BY_LEVEL: Final = {"story": "blocker", "clause": "critical", "envelope": "normal", "wire": "minor"}
+#: Default link of a clause: the SEC modification on the SECAS site (placeholders {id} and {modification}).
+DEFAULT_LINK_PATTERN: Final = "https://smartenergycodecompany.co.uk/?s={modification}"
+#: ERROR causes (TransportError.cause and the other harness errors), for categories.json.
+ERROR_CAUSES: Final = {
+    "endpoint unreachable": "EndpointUnreachableError",
+    "timeout": "EndpointTimeoutError|ResponseTimeoutError",
+    "HTTP status without a DUIS response": "HttpStatusError",
+    "garbage (not a DUIS response)": "ResponseFormatError",
+    "response fails the schema": "ResponseSchemaError",
+    "response signature": "ResponseSignatureError",
+    "correlation": "CorrelationError",
+    "arrangement (statement or driver)": "ArrangementError",
+}
+CLAUSE_TRACE_MARK: Final = "[dcc clauses: {}]"
+
+
+def active(config: pytest.Config) -> bool:
+    """Whether allure-pytest-bdd writes results in this run."""
+    return bool(getattr(config.option, "allure_report_dir", None))
+
+
+# -- labels at collection --------------------------------------------------------------------------------------
+
+
+def label_item(item: pytest.Item, link_pattern: str, claimed_release: str) -> None:
+    """Add the allure label and link markers of a Gherkin scenario item (read by allure-pytest-bdd)."""
+    clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
+    if not clauses:
+        return
+    entries = [CLAUSES[c] for c in clauses if c in CLAUSES]
+    labels: dict[str, list[str]] = {
+        "epic": sorted({e.document for e in entries}),
+        "feature": sorted({f"{e.document} {e.section}" for e in entries}),
+        "story": clauses,
+        "tag": [f"release:{m.args[0]}" for m in item.iter_markers("dcc_release")]
+        + [f"srv:{m.args[0]}" for m in item.iter_markers("dcc_srv")],
+        "release": [claimed_release],
+    }
+    level = item.get_closest_marker("dcc_level")
+    if level is not None and str(level.args[0]) in SEVERITY_BY_LEVEL:
+        labels["severity"] = [SEVERITY_BY_LEVEL[str(level.args[0])]]
+    for name, values in labels.items():
+        if values:
+            item.add_marker(pytest.mark.allure_label(*values, label_type=name))
+    for entry in entries:
+        url = link_pattern.format(id=entry.id, modification=entry.modification)
+        item.add_marker(pytest.mark.allure_link(url, name=f"{entry.id} ({entry.source})", link_type="link"))
+
+
+def check_link_pattern(pattern: str) -> str:
+    """``ValueError`` unless ``pattern`` formats with {id} and {modification} only."""
+    try:
+        pattern.format(id="MP081-DUIS-3.8.1.2", modification="MP081")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"placeholders are {{id}} and {{modification}} ({type(exc).__name__}: {exc})") from None
+    return pattern
+
+
+def add_verdict(verdict: str) -> None:
+    """The ``verdict`` label of the running scenario (allure shows NOT_APPLICABLE and KNOWN_FAILURE both as
+    skipped; the label tells them apart)."""
+    with contextlib.suppress(AttributeError):  # no allure test result is open (stopped before it started)
+        allure.dynamic.label("verdict", verdict)  # type: ignore[no-untyped-call]
+
+
+# -- evidence --------------------------------------------------------------------------------------------------
+
+
+def _judgement(judged: Judged) -> str:
+    check = judged.signature
+    issues = "; ".join(str(i) for i in judged.schema_issues) or "none"
+    signer = (
+        f", signer {check.signer_eui or '?'} (serial {check.serial}, issuer {check.issuer})" if check.serial else ""
+    )
+    return (
+        f"schema: {judged.schema_name}: valid (issues: {issues})\n"
+        f"signature: {check.status.value}: {check.reason}{signer}\n"
+        f"response code: {judged.response.code}"
+    )
+
+
+class AllureEvidence:
+    """Attaches each exchange to the Gherkin step running when it happened."""
+
+    def exchange(self, exchange: Exchange) -> None:
+        request = exchange.request
+        allure.attach(
+            exchange.request_bytes,
+            name=f"request SRV {request.srv} CV {request.cv} {request.request_id} (signed)",
+            attachment_type=AttachmentType.XML,
+        )
+        allure.attach(
+            exchange.response_bytes, name=f"response {exchange.code} (raw)", attachment_type=AttachmentType.XML
+        )
+        allure.attach(
+            f"POST {exchange.url}\nHTTP {exchange.http_status} in {exchange.elapsed_s * 1000:.1f} ms\n"
+            + _judgement(exchange.judged),
+            name=f"judgement: HTTP {exchange.http_status}, {exchange.code}, {exchange.elapsed_s * 1000:.0f} ms",
+            attachment_type=AttachmentType.TEXT,
+        )
+
+    def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None:
+        allure.attach(
+            body,
+            name=f"request SRV {request.srv} CV {request.cv} {request.request_id}",
+            attachment_type=AttachmentType.XML,
+        )
+        allure.attach(
+            f"{type(error).__name__} ({error.cause}): {error}",
+            name=f"no judgeable answer: {error.cause}",
+            attachment_type=AttachmentType.TEXT,
+        )
+
+    def device_response(self, judged: Judged) -> None:
+        allure.attach(
+            judged.raw, name=f"device response {judged.response.code} (raw)", attachment_type=AttachmentType.XML
+        )
+        allure.attach(_judgement(judged), name="device response judgement", attachment_type=AttachmentType.TEXT)
+
+
+# -- the results directory -------------------------------------------------------------------------------------
+
+
+def _properties(values: Mapping[str, str]) -> str:
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("\n", "\\n").replace("=", "\\=").replace(":", "\\:")
+
+    return "".join(f"{escape(k)}={escape(str(v))}\n" for k, v in values.items())
+
+
+def categories() -> list[dict[str, Any]]:
+    """FAIL by clause, ERROR by cause, then the verdicts allure shows as skipped."""
+    found: list[dict[str, Any]] = [
+        {
+            "name": f"FAIL {clause}",
+            "matchedStatuses": ["failed"],
+            "traceRegex": r"(?s).*\[dcc clauses: [^\]]*\b" + clause.replace(".", r"\.") + r"\b.*",
+        }
+        for clause in CLAUSES
+    ]
+    found += [
+        {"name": f"ERROR: {name}", "matchedStatuses": ["broken"], "messageRegex": f"(?s).*({pattern}).*"}
+        for name, pattern in ERROR_CAUSES.items()
+    ]
+    found += [
+        {"name": "ERROR: harness or other", "matchedStatuses": ["broken"]},
+        {"name": "KNOWN_FAILURE", "matchedStatuses": ["skipped"], "messageRegex": "(?s).*KNOWN_FAILURE.*"},
+        {"name": "NOT_APPLICABLE", "matchedStatuses": ["skipped"], "messageRegex": "(?s).*NOT_APPLICABLE.*"},
+    ]
+    return found
+
+
+def write_results_metadata(results: Path, document: Mapping[str, Any], matrix_html: str) -> None:
+    """environment.properties (the run and the clause matrix), executor.json, categories.json, and the clause
+    matrix as a global attachment."""
+    run = document.get("run", {})
+    results.mkdir(parents=True, exist_ok=True)
+    environment = {
+        "pytest-dcc": str(run.get("suite_version", __version__)),
+        "suite.sha256": str(run.get("suite_sha256", "")),
+        "mode": str(run.get("mode", "")),
+        "sec.release": str(run.get("release", "")),
+        "endpoint": str(run.get("endpoint", "")),
+        "duis.schema": f"{run.get('schema_version', '')} ({run.get('schema', '')})",
+        "statement": str(run.get("statement") or "none"),
+        "python": platform.python_version(),
+    }
+    for clause, entry in document.get("clauses", {}).items():
+        counts = ", ".join(f"{k} {v}" for k, v in entry.get("counts", {}).items())
+        assessed = any(k != "NOT_APPLICABLE" for k in entry.get("counts", {}))
+        environment[f"clause.{clause}"] = f"{entry['verdict'] if assessed else 'NOT ASSESSED'} ({counts})"
+    (results / "environment.properties").write_text(_properties(environment), encoding="utf-8")
+    executor = {
+        "name": "pytest-dcc",
+        "type": "pytest",
+        "buildName": f"pytest-dcc {run.get('suite_version', __version__)} against {run.get('endpoint', '?')} "
+        f"(SEC {run.get('release', '?')})",
+        "reportName": "pytest-dcc conformance",
+        "host": socket.gethostname(),
+    }
+    (results / "executor.json").write_text(json.dumps(executor, indent=2) + "\n", encoding="utf-8")
+    (results / "categories.json").write_text(json.dumps(categories(), indent=2) + "\n", encoding="utf-8")
+    with contextlib.suppress(AttributeError):  # allure-pytest-bdd is not writing results in this process
+        allure_commons.plugin_manager.hook.global_attach_data(
+            body=matrix_html, name="Clause matrix", attachment_type=AttachmentType.HTML, extension="html"
+        )
+
+
+__all__ = [
+    "CLAUSE_TRACE_MARK",
+    "DEFAULT_LINK_PATTERN",
+    "AllureEvidence",
+    "active",
+    "add_verdict",
+    "categories",
+    "check_link_pattern",
+    "label_item",
+    "write_results_metadata",
+]

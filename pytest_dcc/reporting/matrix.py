@@ -1,0 +1,178 @@
+"""The clause matrix: every registry clause, for the release of each run: its scenarios and their verdicts.
+
+A clause is PASS in a run only if at least one of its scenarios judged it and none judged it worse; a clause
+whose scenarios were all NOT_APPLICABLE (or that has none in the run) is NOT ASSESSED, never passed.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from pytest_dcc.spec.clauses import CLAUSES
+
+#: Worst first, as verdicts.SEVERITY (kept here so the matrix reads any verdicts.json without pytest).
+SEVERITY: Final = ("ERROR", "UNEXPECTED_PASS", "FAIL", "KNOWN_FAILURE", "PASS", "NOT_APPLICABLE")
+NOT_ASSESSED: Final = "NOT ASSESSED"
+
+
+@dataclass
+class Cell:
+    """One clause in one run."""
+
+    status: str  # a verdict, or NOT ASSESSED
+    counts: dict[str, int] = field(default_factory=dict)
+    scenarios: list[dict[str, str]] = field(default_factory=list)  # name, location, verdict, message
+
+    @property
+    def judged(self) -> int:
+        return sum(n for verdict, n in self.counts.items() if verdict != "NOT_APPLICABLE")
+
+    def summary(self) -> str:
+        if self.status == NOT_ASSESSED:
+            total = sum(self.counts.values())
+            return f"{NOT_ASSESSED} ({total} not applicable)" if total else f"{NOT_ASSESSED} (no scenario ran)"
+        return f"{self.status} ({self.counts.get(self.status, 0)}/{self.judged})"
+
+
+@dataclass
+class Matrix:
+    columns: list[str]  # one per run
+    runs: list[dict[str, Any]]  # each run's metadata
+    rows: dict[str, dict[str, Cell]]  # clause ID -> column -> cell
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": self.columns,
+            "clauses": {
+                clause: {
+                    column: {"status": cell.status, "counts": cell.counts, "scenarios": cell.scenarios}
+                    for column, cell in cells.items()
+                }
+                for clause, cells in self.rows.items()
+            },
+        }
+
+
+def _cell(scenarios: Sequence[Mapping[str, Any]]) -> Cell:
+    counts: dict[str, int] = {}
+    for scenario in scenarios:
+        counts[scenario["verdict"]] = counts.get(scenario["verdict"], 0) + 1
+    judged = [v for v in counts if v != "NOT_APPLICABLE"]
+    status = min(judged, key=SEVERITY.index) if judged else NOT_ASSESSED
+    listed = [
+        {k: str(s.get(k, "")) for k in ("name", "location", "verdict", "message")}
+        for s in sorted(scenarios, key=lambda s: (SEVERITY.index(s["verdict"]), s.get("name", "")))
+    ]
+    return Cell(status, dict(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0]))), listed)
+
+
+def _column(run: Mapping[str, Any], taken: set[str]) -> str:
+    name = str(run.get("release", "?"))
+    if name in taken:
+        name = f"{name} ({run.get('endpoint', '?')})"
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base} #{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def build(documents: Sequence[Mapping[str, Any]]) -> Matrix:
+    """The matrix of one or more verdicts.json documents (one column per run, in the order given)."""
+    taken: set[str] = set()
+    columns = [_column(doc.get("run", {}), taken) for doc in documents]
+    rows: dict[str, dict[str, Cell]] = {clause: {} for clause in CLAUSES}
+    for column, doc in zip(columns, documents, strict=True):
+        by_clause: dict[str, list[Mapping[str, Any]]] = {clause: [] for clause in CLAUSES}
+        for scenario in doc.get("scenarios", []):
+            for clause in scenario.get("clauses", []):
+                by_clause.setdefault(clause, []).append(scenario)
+        for clause, scenarios in by_clause.items():
+            rows.setdefault(clause, {})[column] = _cell(scenarios)
+    return Matrix(columns, [dict(doc.get("run", {})) for doc in documents], rows)
+
+
+def _clause_cells(clause: str) -> tuple[str, str]:
+    entry = CLAUSES.get(clause)
+    return (entry.document, entry.section) if entry else ("?", "not in the registry")
+
+
+def to_markdown(matrix: Matrix) -> str:
+    """The matrix as Markdown: the table, then every clause's scenarios and verdicts."""
+    lines = ["# Clause matrix", ""]
+    for column, run in zip(matrix.columns, matrix.runs, strict=True):
+        lines.append(
+            f"- **{column}**: endpoint {run.get('endpoint', '?')}, DUIS {run.get('schema_version', '?')}, "
+            f"mode {run.get('mode', 'development')}, suite {run.get('suite_version', '?')}, "
+            f"finished {run.get('finished', '?')}"
+        )
+    lines += [
+        "",
+        "A clause is NOT ASSESSED when none of its scenarios could judge it (all NOT_APPLICABLE, or none ran); "
+        "that is never a pass.",
+        "",
+        "| Clause | Document | Section | " + " | ".join(matrix.columns) + " |",
+        "|---|---|---|" + "---|" * len(matrix.columns),
+    ]
+    for clause, cells in matrix.rows.items():
+        document, section = _clause_cells(clause)
+        summaries = [cells[c].summary() if c in cells else NOT_ASSESSED for c in matrix.columns]
+        lines.append(f"| {clause} | {document} | {section} | " + " | ".join(summaries) + " |")
+    for clause, cells in matrix.rows.items():
+        lines += ["", f"## {clause}", ""]
+        for column in matrix.columns:
+            cell = cells.get(column)
+            if cell is None or not cell.scenarios:
+                lines.append(f"- {column}: no scenario ran")
+                continue
+            lines.append(f"- {column}: **{cell.summary()}**")
+            for s in cell.scenarios:
+                why = f": {s['message']}" if s["message"] and s["verdict"] != "PASS" else ""
+                lines.append(f"  - {s['verdict']}: {s['name']} ({s['location']}){why}")
+    return "\n".join(lines) + "\n"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2rem;color:#222}table{border-collapse:collapse}
+td,th{border:1px solid #bbb;padding:.3rem .6rem;text-align:left;vertical-align:top}
+.PASS{background:#d8f5d0}.FAIL,.UNEXPECTED_PASS{background:#f9c9c5}.ERROR{background:#f7b267}
+.KNOWN_FAILURE{background:#f5e6a8}.NA{background:#e4e4e4;color:#555}details{margin:.2rem 0}"""
+
+
+def to_html(matrix: Matrix) -> str:
+    """The matrix as one self-contained HTML page (no script, nothing fetched)."""
+    e = html.escape
+    head = "".join(f"<th>{e(c)}</th>" for c in matrix.columns)
+    body = []
+    for clause, cells in matrix.rows.items():
+        document, section = _clause_cells(clause)
+        tds = []
+        for column in matrix.columns:
+            cell = cells.get(column) or Cell(NOT_ASSESSED)
+            css = "NA" if cell.status == NOT_ASSESSED else cell.status
+            items = "".join(
+                f"<li>{e(s['verdict'])}: {e(s['name'])} <small>{e(s['location'])}</small>"
+                + (f"<br><small>{e(s['message'])}</small>" if s["message"] and s["verdict"] != "PASS" else "")
+                + "</li>"
+                for s in cell.scenarios
+            )
+            detail = f"<details><summary>scenarios</summary><ul>{items}</ul></details>" if items else ""
+            tds.append(f'<td class="{css}">{e(cell.summary())}{detail}</td>')
+        body.append(f"<tr><th>{e(clause)}</th><td>{e(document)}</td><td>{e(section)}</td>{''.join(tds)}</tr>")
+    runs = "".join(
+        f"<li><b>{e(c)}</b>: endpoint {e(str(r.get('endpoint', '?')))}, DUIS {e(str(r.get('schema_version', '?')))}, "
+        f"mode {e(str(r.get('mode', 'development')))}, suite {e(str(r.get('suite_version', '?')))}</li>"
+        for c, r in zip(matrix.columns, matrix.runs, strict=True)
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>pytest-dcc clause matrix</title>'
+        f"<style>{_CSS}</style></head><body><h1>Clause matrix</h1><ul>{runs}</ul>"
+        "<p>A clause is NOT ASSESSED when none of its scenarios could judge it; that is never a pass.</p>"
+        f"<table><thead><tr><th>Clause</th><th>Document</th><th>Section</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></body></html>\n"
+    )
+
+
+__all__ = ["NOT_ASSESSED", "Cell", "Matrix", "build", "to_html", "to_markdown"]
