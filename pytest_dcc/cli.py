@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
@@ -146,23 +148,129 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def conformance(argv: Sequence[str] | None = None) -> int:
-    """``dcc-conformance [pytest args...]``: run the bundled conformance suite from any directory, writing the
-    Allure results, JUnit XML and verdicts.json under ``reports/`` unless told otherwise. pytest runs in a fresh
-    interpreter, so the plugin's modules are imported (and assertion-rewritten) by pytest itself."""
+CONFORMANCE_USAGE = """usage:
+  dcc-conformance [--no-html] [pytest options...]   run the bundled suite; reports under --dcc-report-dir (reports/)
+  dcc-conformance bundle [--report-dir D] [-o FILE]  pack a run into a certification bundle (.tar.gz)
+  dcc-conformance verify-bundle FILE                 check a bundle offline against the suite installed here
+  dcc-conformance diff A.json B.json                 compare two verdicts.json; exit 1 on a regression
+  dcc-conformance releases R1 R2                     which clauses change expected behaviour from R1 to R2
+  dcc-conformance matrix [-o DIR] V.json...          the clause matrix of several runs (one column each)
+"""
+
+
+def _option_value(args: list[str], name: str) -> str | None:
+    for index, arg in enumerate(args):
+        if arg == name and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _run_suite(args: list[str]) -> int:
     import subprocess
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    from pytest_dcc.reporting.html import HtmlReportError, generate
+
+    html = "--no-html" not in args
+    args = [a for a in args if a != "--no-html"]
+    report_dir = Path(_option_value(args, "--dcc-report-dir") or "reports")
     defaults = []
-    if not any(a == "--alluredir" or a.startswith("--alluredir=") for a in args):
-        defaults += ["--alluredir", "reports/allure-results"]
+    results = _option_value(args, "--alluredir")
+    if results is None:
+        results = str(report_dir / "allure-results")
+        defaults += ["--alluredir", results]
+        if "--clean-alluredir" not in args:
+            defaults.append("--clean-alluredir")  # a report holds this run only
     if not any(a.startswith("--junitxml") or a.startswith("--junit-xml") for a in args):
-        defaults += ["--junitxml", "reports/junit.xml"]
+        defaults += ["--junitxml", str(report_dir / "junit.xml")]
     command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", *defaults, *args]
     try:
-        return subprocess.call(command)
+        code = subprocess.call(command)
     except KeyboardInterrupt:
         return 130
+    if html and code in (0, 1):
+        try:
+            index = generate(Path(results), report_dir / "allure-report")
+            print(f"dcc-conformance: HTML report {index} (serve it: npx allure open {index.parent})")
+        except HtmlReportError as exc:
+            print(f"dcc-conformance: HTML report not generated: {exc}", file=sys.stderr)
+    return code
+
+
+def _load_json(path: str) -> dict[str, Any]:
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read a verdicts.json: {exc}") from None
+    if not isinstance(value, dict) or "scenarios" not in value:
+        raise ConfigError(f"{path} is not a verdicts.json (no scenarios)")
+    return value
+
+
+def _reports_command(command: str, rest: list[str]) -> int:
+    from pytest_dcc.reporting import bundle, gate, matrix
+
+    parser = argparse.ArgumentParser(prog=f"dcc-conformance {command}")
+    if command == "bundle":
+        parser.add_argument("--report-dir", default="reports")
+        parser.add_argument("-o", "--output", default=None, help="archive to write (default REPORT_DIR/bundle.tar.gz)")
+        args = parser.parse_args(rest)
+        output = Path(args.output or Path(args.report_dir) / "dcc-certification-bundle.tar.gz")
+        print(f"bundle {bundle.make_bundle(Path(args.report_dir), output)}")
+        return 0
+    if command == "verify-bundle":
+        parser.add_argument("file")
+        checked = bundle.verify(Path(parser.parse_args(rest).file))
+        print(checked.report())
+        return 0 if checked.ok else 1
+    if command == "diff":
+        parser.add_argument("a")
+        parser.add_argument("b")
+        args = parser.parse_args(rest)
+        comparison = gate.compare(_load_json(args.a), _load_json(args.b))
+        print(comparison.report())
+        return 1 if comparison.regression else 0
+    if command == "releases":
+        parser.add_argument("a")
+        parser.add_argument("b")
+        args = parser.parse_args(rest)
+        try:
+            print(gate.release_report(args.a, args.b))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        return 0
+    parser.add_argument("-o", "--output", default="reports")
+    parser.add_argument("verdicts", nargs="+")
+    args = parser.parse_args(rest)
+    table = matrix.build([_load_json(v) for v in args.verdicts])
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "clause-matrix.md").write_text(matrix.to_markdown(table), encoding="utf-8")
+    (out / "clause-matrix.html").write_text(matrix.to_html(table), encoding="utf-8")
+    print(f"clause matrix {out / 'clause-matrix.md'} and {out / 'clause-matrix.html'}")
+    return 0
+
+
+REPORT_COMMANDS = ("bundle", "verify-bundle", "diff", "releases", "matrix")
+
+
+def conformance(argv: Sequence[str] | None = None) -> int:
+    """``dcc-conformance``: run the bundled conformance suite from any directory (Allure results, JUnit XML,
+    verdicts.json, the clause matrix and the Allure HTML report under ``reports/``), or one of the report commands
+    (bundle, verify-bundle, diff, releases, matrix). pytest runs in a fresh interpreter, so the plugin's modules
+    are imported (and assertion-rewritten) by pytest itself."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-h", "--help"):
+        print(CONFORMANCE_USAGE)
+        return 0
+    if args and args[0] in REPORT_COMMANDS:
+        try:
+            return _reports_command(args[0], args[1:])
+        except ConfigError as exc:
+            print(f"dcc-conformance {args[0]}: error: {exc}", file=sys.stderr)
+            return 2
+    return _run_suite(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

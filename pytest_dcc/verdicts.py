@@ -100,15 +100,16 @@ class VerdictRecorder:
                 report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
         # Everything the verdict needs travels on the report, so that under pytest-xdist the controller, which
         # sees reports but not items, records it the same way (pytest_runtest_logreport below).
-        report.user_properties.extend(
-            [
-                ("dcc_verdict", verdict),
-                ("dcc_name", _scenario_name(item)),
-                ("dcc_location", _location(item)),
-                ("dcc_clauses", ",".join(clauses)),
-                ("dcc_message", message.splitlines()[0][:500] if message else ""),
-            ]
-        )
+        properties = [
+            ("dcc_verdict", verdict),
+            ("dcc_name", _scenario_name(item)),
+            ("dcc_location", _location(item)),
+            ("dcc_clauses", ",".join(clauses)),
+            ("dcc_message", message.splitlines()[0][:500] if message else ""),
+        ]
+        report.user_properties.extend(properties)
+        # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.
+        item.user_properties.extend([*(("clause", c) for c in clauses), *properties])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = dict(report.user_properties)
