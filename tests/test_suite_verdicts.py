@@ -207,42 +207,6 @@ def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
 
 
 @pytest.mark.slow
-def test_readme_quick_start_suite_command_from_the_checkout(tmp_path: Path) -> None:
-    """The README's first command, run from the checkout root, writes allure results, JUnit XML and verdicts."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "pytest_dcc.suite",
-            "--alluredir",
-            str(tmp_path / "allure"),
-            "--junitxml",
-            str(tmp_path / "junit.xml"),
-            "--dcc-report-dir",
-            str(tmp_path),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert (tmp_path / "junit.xml").is_file() and (tmp_path / "verdicts.json").is_file()
-    executed = json.loads((tmp_path / "verdicts.json").read_text())["run"]["totals"]["PASS"]
-    # Scenarios ruled out at setup (NOT_APPLICABLE) do not reach allure-pytest-bdd; the executed ones all do.
-    assert len(list((tmp_path / "allure").glob("*-result.json"))) == executed
-
-
-@pytest.mark.slow
 def test_dcc_conformance_script_runs_the_bundled_suite_from_any_directory(tmp_path: Path) -> None:
     import subprocess
     import sys

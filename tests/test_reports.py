@@ -1,0 +1,407 @@
+"""Reports: the clause matrix, release gating, certification bundles and the Allure HTML report.
+
+The end-to-end test runs the README's first command (``dcc-conformance``) from the checkout and checks everything
+it promises, including a real headless Chromium render of the HTML report that must make no request off the
+machine."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import http.server
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_dcc.reporting import bundle, gate, matrix
+from pytest_dcc.reporting.html import remote_references, strip_analytics
+from pytest_dcc.spec.clauses import CLAUSES
+
+ROOT = Path(__file__).resolve().parent.parent
+STATEMENT = ROOT / "fixtures" / "statements" / "reference-latest.yaml"
+SCRIPT = Path(sys.executable).parent / "dcc-conformance"
+
+
+def _doc(release: str, verdicts: dict[str, list[str]]) -> dict[str, Any]:
+    """A verdicts.json with one scenario per verdict listed for each clause."""
+    scenarios = [
+        {"id": f"{clause}-{n}", "name": f"{clause} #{n}", "location": "x.feature:1", "clauses": [clause],
+         "verdict": verdict, "message": "" if verdict == "PASS" else f"because {verdict}"}
+        for clause, listed in verdicts.items()
+        for n, verdict in enumerate(listed)
+    ]  # fmt: skip
+    return {"run": {"release": release, "endpoint": "e", "mode": "development"}, "scenarios": scenarios}
+
+
+# -- the clause matrix -----------------------------------------------------------------------------------------
+
+
+def test_a_clause_with_only_not_applicable_scenarios_is_not_assessed_never_passed() -> None:
+    doc = _doc("2025-11", {"MP178-UNJOIN": ["NOT_APPLICABLE", "NOT_APPLICABLE"], "DP178-REJOIN": ["PASS", "FAIL"]})
+    table = matrix.build([doc])
+    cells = {clause: row["2025-11"] for clause, row in table.rows.items()}
+    assert cells["MP178-UNJOIN"].status == matrix.NOT_ASSESSED
+    assert cells["DP178-REJOIN"].status == "FAIL" and cells["DP178-REJOIN"].summary() == "FAIL (1/2)"
+    assert cells["MP081-DUIS-3.8.1.2"].summary() == "NOT ASSESSED (no scenario ran)"
+    assert set(table.rows) == set(CLAUSES)  # every registry clause has a row
+    markdown, page = matrix.to_markdown(table), matrix.to_html(table)
+    assert "| MP178-UNJOIN | DUIS | SR 8.8 Unjoin Service | NOT ASSESSED (2 not applicable) |" in markdown
+    assert "because FAIL" in markdown and "<script" not in page and 'class="FAIL"' in page
+
+
+def test_the_matrix_of_several_runs_has_one_column_per_run() -> None:
+    table = matrix.build([_doc("2021-06", {}), _doc("latest", {}), _doc("latest", {})])
+    assert table.columns == ["2021-06", "latest", "latest (e)"]
+
+
+# -- release gating --------------------------------------------------------------------------------------------
+
+
+def test_diff_reports_a_regression_clause_by_clause() -> None:
+    before = _doc("latest", {"MP178-UNJOIN": ["PASS"], "DP178-REJOIN": ["FAIL"], "DP178-SMI-JOIN": ["PASS"]})
+    after = _doc("latest", {"MP178-UNJOIN": ["FAIL"], "DP178-REJOIN": ["PASS"], "DP178-SMI-JOIN": ["NOT_APPLICABLE"]})
+    comparison = gate.compare(before, after)
+    assert comparison.newly_failing == ["MP178-UNJOIN: PASS -> FAIL"]
+    assert comparison.newly_passing == ["DP178-REJOIN: FAIL -> PASS"]
+    assert comparison.lost_coverage == ["DP178-SMI-JOIN: PASS -> NOT ASSESSED"]
+    assert comparison.scenarios_newly_failing == ["MP178-UNJOIN-0: PASS -> FAIL"]
+    assert comparison.regression and "REGRESSION" in comparison.report()
+    assert not gate.compare(after, after).regression
+
+
+def test_diff_between_releases_does_not_count_a_clause_leaving_its_release_as_lost() -> None:
+    old = _doc("2021-06", {"DP178-E080801": ["PASS"], "MP178-UNJOIN": ["NOT_APPLICABLE"]})
+    new = _doc("2024-06", {"DP178-E080801": ["NOT_APPLICABLE"], "MP178-UNJOIN": ["PASS"]})
+    comparison = gate.compare(old, new)
+    assert not comparison.regression
+    assert sorted(comparison.applicability) == [
+        "DP178-E080801: PASS -> NOT ASSESSED",
+        "MP178-UNJOIN: NOT ASSESSED -> PASS",
+    ]
+
+
+def test_release_changes_name_the_clauses_a_release_touches() -> None:
+    changes = {c.behaviour: c for c in gate.release_changes("2021-06", "2024-06")}
+    assert set(changes) == {"schema_version", "unjoin_requires_smi_join"}
+    assert changes["unjoin_requires_smi_join"].clauses == ("DP178-E080801", "MP178-UNJOIN")
+    mp081 = gate.release_report("2020-06", "2020-11")
+    assert "added ['6.15.1', '6.21']" in mp081 and "clauses touched: 9" in mp081
+    assert "no clause changes" in gate.release_report("latest", "2025-11")
+
+
+def test_every_release_flag_names_the_clauses_it_governs() -> None:
+    from dataclasses import fields
+
+    from pytest_dcc.reference.releases import FLAG_CLAUSES, Release
+
+    flags = {f.name for f in fields(Release)} - {"name", "title", "schema_version"}
+    assert set(FLAG_CLAUSES) == flags
+    assert {c for cs in FLAG_CLAUSES.values() for c in cs} <= set(CLAUSES)
+
+
+# -- HTML cleaning ---------------------------------------------------------------------------------------------
+
+
+def test_analytics_scripts_are_stripped_and_local_scripts_kept() -> None:
+    page = (
+        '<html><head><script>window.a = 1;</script><script src="app-1.js"></script>'
+        '<script async src="https://www.googletagmanager.com/gtag/js?id=G-X"></script>'
+        "<script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push(arguments);}</script>"
+        "<script src='//cdn.example.org/x.js'></script></head></html>"
+    )
+    cleaned = strip_analytics(page)
+    assert "googletagmanager" not in cleaned and "gtag" not in cleaned and "cdn.example.org" not in cleaned
+    assert "window.a = 1" in cleaned and 'src="app-1.js"' in cleaned
+    assert remote_references(cleaned) == [] and remote_references(page)
+
+
+# -- bundles ---------------------------------------------------------------------------------------------------
+
+
+def _rewrite(archive: Path, change: dict[str, bytes | None]) -> None:
+    """Rewrite members of a bundle (None removes one), keeping the rest byte for byte."""
+    with tarfile.open(archive, "r:gz") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}  # type: ignore[union-attr]
+    for name, data in change.items():
+        if data is None:
+            members.pop(name, None)
+        else:
+            members[name] = data
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_a_bundle_that_is_not_an_archive_or_holds_odd_members_is_refused(tmp_path: Path) -> None:
+    from pytest_dcc.errors import ConfigError
+
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not a tarball")
+    with pytest.raises(ConfigError, match="not a readable"):
+        bundle.verify(junk)
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo("../escape")
+        tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(ConfigError, match="not a plain relative file"):
+        bundle.verify(evil)
+    with pytest.raises(ConfigError, match=r"no verdicts\.json"):
+        bundle.make_bundle(tmp_path, tmp_path / "b.tar.gz")
+
+
+# -- the README's first command, end to end --------------------------------------------------------------------
+
+
+def _conformance(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [str(SCRIPT), *args], cwd=cwd, capture_output=True, text=True, timeout=540, env=env, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def certification_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``dcc-conformance`` in certification mode from the checkout: reports in a temporary directory."""
+    reports = tmp_path_factory.mktemp("reports")
+    done = _conformance(
+        ROOT, "--dcc-mode", "certification", f"--dcc-statement={STATEMENT}", f"--dcc-report-dir={reports}",
+        "-p", "no:cacheprovider", "-q",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return reports
+
+
+@pytest.mark.slow
+def test_one_run_writes_every_report(certification_run: Path) -> None:
+    reports = certification_run
+    document = json.loads((reports / "verdicts.json").read_text())
+    totals = document["run"]["totals"]
+    assert document["run"]["mode"] == "certification" and set(totals) == {"PASS", "NOT_APPLICABLE"}
+    results = reports / "allure-results"
+    found = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    assert len(found) == sum(totals.values())  # NOT_APPLICABLE scenarios reach allure too
+    labels = [{(label["name"], label["value"]) for label in r["labels"]} for r in found]
+    verdicts = [dict(s)["verdict"] for s in labels]
+    assert sorted(set(verdicts)) == ["NOT_APPLICABLE", "PASS"]
+    epics = {value for s in labels for name, value in s if name == "epic"}
+    assert epics == {"DUIS", "CHISM", "GBCS", "pytest-dcc self-check"}
+    assert all(any(name == "epic" for name, _ in s) for s in labels)
+    assert any(("story", "MP178-UNJOIN") in s for s in labels) and any(("severity", "critical") in s for s in labels)
+    assert all(r["links"] for r in found if any(n == "story" for n, _ in {(x["name"], 0) for x in r["labels"]}))
+    for name in ("environment.properties", "executor.json", "categories.json"):
+        assert (results / name).is_file(), name
+    assert "clause.MP178-UNJOIN=PASS" in (results / "environment.properties").read_text()
+    assert list(results.glob("*-globals.json")), "the clause matrix is not attached to the report"
+    junit = (reports / "junit.xml").read_text()
+    assert '<property name="clause" value="MP081-DUIS-3.8.106.3" />' in junit
+    assert (reports / "clause-matrix.md").is_file() and (reports / "clause-matrix.html").is_file()
+    assert json.loads((reports / "test-list.json").read_text())["mode"] == "certification"
+    # Evidence on the step that produced it, and never a key.
+    steps = [s for r in found for s in r.get("steps", []) if s.get("attachments")]
+    assert steps and any(a["name"].startswith("request SRV") for s in steps for a in s["attachments"])
+    for attachment in results.glob("*-attachment.*"):
+        assert b"PRIVATE KEY" not in attachment.read_bytes()
+    index = reports / "allure-report" / "index.html"
+    assert index.is_file() and "googletagmanager" not in index.read_text()
+
+
+@pytest.mark.slow
+def test_bundle_of_a_certification_run_verifies_and_any_change_is_caught(
+    certification_run: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "bundle.tar.gz"
+    assert _conformance(tmp_path, "bundle", "--report-dir", str(certification_run), "-o", str(archive)).returncode == 0
+    verified = _conformance(tmp_path, "verify-bundle", str(archive))
+    assert verified.returncode == 0, verified.stdout
+    assert "bundle verified" in verified.stdout
+
+    tampered = tmp_path / "tampered.tar.gz"
+    shutil.copy(archive, tampered)
+    with tarfile.open(archive, "r:gz") as tar:
+        verdicts = json.loads(tar.extractfile("verdicts.json").read())  # type: ignore[union-attr]
+    relaxed = copy.deepcopy(verdicts)
+    relaxed["run"]["mode"] = "development"
+    _rewrite(tampered, {"verdicts.json": json.dumps(relaxed).encode(), "statement.yaml": None})
+    checked = bundle.verify(tampered)
+    assert not checked.ok
+    problems = "\n".join(checked.problems)
+    assert "verdicts.json does not match its manifest hash" in problems
+    assert "statement.yaml is listed in the manifest but missing" in problems
+    assert "development-mode run" in problems
+
+    modified = tmp_path / "modified.tar.gz"
+    shutil.copy(archive, modified)
+    verdicts["run"]["feature_sha256"]["clauses/join-unjoin.feature"] = "0" * 64
+    verdicts["run"]["suite_sha256"] = "f" * 64
+    body = json.dumps(verdicts).encode()
+    with tarfile.open(archive, "r:gz") as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    import hashlib
+
+    manifest["files"]["verdicts.json"] = hashlib.sha256(body).hexdigest()  # a consistent forgery of the manifest
+    _rewrite(modified, {"verdicts.json": body, "manifest.json": json.dumps(manifest).encode()})
+    problems = "\n".join(bundle.verify(modified).problems)
+    assert "the suite that ran differs" in problems
+    assert "feature clauses/join-unjoin.feature differs from the released suite" in problems
+
+
+@pytest.mark.slow
+def test_diff_of_two_runs_is_a_ci_gate(certification_run: Path, tmp_path: Path) -> None:
+    good = certification_run / "verdicts.json"
+    worse = json.loads(good.read_text())
+    for scenario in worse["scenarios"]:
+        if "MP178-UNJOIN" in scenario["clauses"] and scenario["verdict"] == "PASS":
+            scenario["verdict"] = "FAIL"
+    bad = tmp_path / "after.json"
+    bad.write_text(json.dumps(worse))
+    regression = _conformance(tmp_path, "diff", str(good), str(bad))
+    assert regression.returncode == 1 and "MP178-UNJOIN: PASS -> FAIL" in regression.stdout
+    assert _conformance(tmp_path, "diff", str(good), str(good)).returncode == 0
+    releases = _conformance(tmp_path, "releases", "2021-06", "2024-06")
+    assert releases.returncode == 0 and "DP178-E080801, MP178-UNJOIN" in releases.stdout
+    unknown = _conformance(tmp_path, "releases", "2021-06", "2099-01")
+    assert unknown.returncode == 2 and "unknown SEC release '2099-01'" in unknown.stderr
+
+
+@pytest.mark.slow
+def test_without_node_the_html_report_is_skipped_with_a_clear_message(tmp_path: Path) -> None:
+    env_path = f"{Path(sys.executable).parent}"  # python only: no node on PATH
+    done = subprocess.run(
+        [str(SCRIPT), "-p", "no:cacheprovider", "-q", "-k", "E081401"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PATH": env_path}, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "HTML report not generated: node is not installed" in done.stderr
+    assert (tmp_path / "reports" / "verdicts.json").is_file()
+
+
+# -- the HTML report in a real browser -------------------------------------------------------------------------
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("DCC_REQUIRE_CHROMIUM"):
+            pytest.fail("Chromium is required (DCC_REQUIRE_CHROMIUM) but not installed; apt-get install chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium); CI installs it and requires this test")
+    return found
+
+
+@pytest.fixture
+def served(certification_run: Path) -> Iterator[str]:
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(certification_run / "allure-report")
+    )
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.slow
+def test_the_html_report_renders_the_scenarios_in_chromium_and_fetches_nothing_from_outside(
+    served: str, tmp_path: Path
+) -> None:
+    executable = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    requested: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page()
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(served, wait_until="networkidle")
+            page.get_by_text("Results 93").wait_for(timeout=30_000)  # the run's scenarios, counted
+            for group in ("features", "clauses", "Joins in the Smart Metering Inventory"):  # open the tree
+                found = page.get_by_text(group, exact=group != "Joins in the Smart Metering Inventory")
+                if found.count():
+                    found.first.click()
+            page.get_by_text("The installer's story from June 2024", exact=False).first.wait_for(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            text = page.inner_text("body")
+        finally:
+            browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert "The installer's story from June 2024" in text and "pytest-dcc conformance" in text
+    outside = [url for url in requested if not url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
+    assert requested and outside == [], outside
+
+
+# -- the plugin's allure side, through pytester ----------------------------------------------------------------
+
+MUTANT_CONFTEST = """
+import dataclasses
+import pytest
+from pytest_dcc.reference.releases import release
+from pytest_dcc.reference.setup import build_reference
+
+@pytest.fixture(scope="session")
+def dcc_reference(dcc_test_pki):
+    # An endpoint claiming June 2024 that still checks the SMI join (MP178 not implemented).
+    dcc = build_reference(dcc_test_pki, release="2024-06")
+    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    yield dcc
+"""
+
+
+def test_allure_results_carry_the_verdict_and_sort_fails_by_clause(pytester: pytest.Pytester) -> None:
+    import re
+
+    from pytest_dcc._resources import features_dir
+
+    feature = features_dir() / "clauses" / "join-unjoin.feature"
+    pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(feature)!r})\n")
+    pytester.makeconftest(MUTANT_CONFTEST)
+    expected = pytester.path / "expected.yaml"
+    expected.write_text(
+        "- {id: \"The installer's story from June 2024: the unjoin goes through\", reason: known MP178 gap, "
+        "ticket: VEND-1, expires: 2099-01-01}\n",
+        encoding="utf-8",
+    )
+    result = pytester.runpytest_subprocess(
+        "--dcc-release=2024-06", "--alluredir=allure", f"--dcc-expected-failures={expected}",
+        "--dcc-clause-link-pattern=https://example.test/sec/{id}", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    results = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
+    by_verdict: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        verdict = next(label["value"] for label in r["labels"] if label["name"] == "verdict")
+        by_verdict.setdefault(verdict, []).append(r)
+    assert set(by_verdict) == {"PASS", "FAIL", "KNOWN_FAILURE", "NOT_APPLICABLE"}
+    assert all(r["status"] == "skipped" for v in ("KNOWN_FAILURE", "NOT_APPLICABLE") for r in by_verdict[v])
+    failed = by_verdict["FAIL"]
+    assert all(r["status"] == "failed" and "[dcc clauses: MP178-UNJOIN]" in r["statusDetails"]["trace"] for r in failed)
+    categories = json.loads((pytester.path / "allure" / "categories.json").read_text())
+    unjoin = next(c for c in categories if c["name"] == "FAIL MP178-UNJOIN")
+    assert all(re.match(unjoin["traceRegex"], r["statusDetails"]["trace"]) for r in failed)
+    other = next(c for c in categories if c["name"] == "FAIL DP178-REJOIN")
+    assert not any(re.match(other["traceRegex"], r["statusDetails"]["trace"]) for r in failed)
+    links = {link["url"] for r in results for link in r["links"]}
+    assert "https://example.test/sec/MP178-UNJOIN" in links
+
+
+def test_a_bad_clause_link_pattern_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--dcc-clause-link-pattern=https://x/{clause}", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--dcc-clause-link-pattern 'https://x/{clause}': placeholders are {id}*"])
