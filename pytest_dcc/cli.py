@@ -214,7 +214,9 @@ def _reports_command(command: str, rest: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"dcc-conformance {command}")
     if command == "bundle":
         parser.add_argument("--report-dir", default="reports")
-        parser.add_argument("-o", "--output", default=None, help="archive to write (default REPORT_DIR/bundle.tar.gz)")
+        parser.add_argument(
+            "-o", "--output", default=None, help="archive to write (default REPORT_DIR/dcc-certification-bundle.tar.gz)"
+        )
         args = parser.parse_args(rest)
         output = Path(args.output or Path(args.report_dir) / "dcc-certification-bundle.tar.gz")
         print(f"bundle {bundle.make_bundle(Path(args.report_dir), output)}")
@@ -224,17 +226,15 @@ def _reports_command(command: str, rest: list[str]) -> int:
         checked = bundle.verify(Path(parser.parse_args(rest).file))
         print(checked.report())
         return 0 if checked.ok else 1
-    if command == "diff":
+    if command in ("diff", "releases"):
         parser.add_argument("a")
         parser.add_argument("b")
         args = parser.parse_args(rest)
+    if command == "diff":
         comparison = gate.compare(_load_json(args.a), _load_json(args.b))
         print(comparison.report())
         return 1 if comparison.regression else 0
     if command == "releases":
-        parser.add_argument("a")
-        parser.add_argument("b")
-        args = parser.parse_args(rest)
         try:
             print(gate.release_report(args.a, args.b))
         except ValueError as exc:

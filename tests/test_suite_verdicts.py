@@ -100,14 +100,18 @@ def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytes
     pki = load_or_create_pki(tmp_path / "pki", [IS, GS, OU])
     dcc = build_reference(pki, inventory=PREMISES)
     _suite(pytester, features_dir() / "clauses" / "chf-install-no-wan.feature")
-    with ServerThread(make_app(dcc, test_control=False)) as server:
-        result = pytester.runpytest_subprocess(
-            f"--dcc-endpoint={server.url}",
-            f"--dcc-pki={tmp_path / 'pki'}",
-            f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
-            "-p",
-            "no:cacheprovider",
-        )
+
+    def run_against_duis_only_server() -> pytest.RunResult:
+        with ServerThread(make_app(dcc, test_control=False)) as server:
+            return pytester.runpytest_subprocess(
+                f"--dcc-endpoint={server.url}",
+                f"--dcc-pki={tmp_path / 'pki'}",
+                f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
+                "-p",
+                "no:cacheprovider",
+            )
+
+    result = run_against_duis_only_server()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     scenarios = _verdicts(pytester)["scenarios"]
     by_verdict: dict[str, list[dict[str, str]]] = {}
@@ -125,14 +129,7 @@ def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytes
 
     # The fixture's GSME is supplied by the Gas Supplier, not the run's user: E4 is the pool's fault, not a FAIL.
     _suite(pytester, features_dir() / "clauses" / "gas-thresholds.feature")
-    with ServerThread(make_app(dcc, test_control=False)) as server:
-        pytester.runpytest_subprocess(
-            f"--dcc-endpoint={server.url}",
-            f"--dcc-pki={tmp_path / 'pki'}",
-            f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
-            "-p",
-            "no:cacheprovider",
-        )
+    run_against_duis_only_server()
     scenarios = _verdicts(pytester)["scenarios"]
     assert {s["verdict"] for s in scenarios} == {"ERROR", "NOT_APPLICABLE"}  # type: ignore[attr-defined]
     errors = [s["message"] for s in scenarios if s["verdict"] == "ERROR"]  # type: ignore[attr-defined]

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.verdicts import SEVERITY
 
-#: Worst first, as verdicts.SEVERITY (kept here so the matrix reads any verdicts.json without pytest).
-SEVERITY: Final = ("ERROR", "UNEXPECTED_PASS", "FAIL", "KNOWN_FAILURE", "PASS", "NOT_APPLICABLE")
 NOT_ASSESSED: Final = "NOT ASSESSED"
 
 
@@ -42,18 +41,6 @@ class Matrix:
     columns: list[str]  # one per run
     runs: list[dict[str, Any]]  # each run's metadata
     rows: dict[str, dict[str, Cell]]  # clause ID -> column -> cell
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "columns": self.columns,
-            "clauses": {
-                clause: {
-                    column: {"status": cell.status, "counts": cell.counts, "scenarios": cell.scenarios}
-                    for column, cell in cells.items()
-                }
-                for clause, cells in self.rows.items()
-            },
-        }
 
 
 def _cell(scenarios: Sequence[Mapping[str, Any]]) -> Cell:
