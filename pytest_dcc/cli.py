@@ -34,12 +34,25 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8079)
     serve.add_argument("--release", default="latest", help=f"SEC release: {', '.join([*RELEASES, 'latest'])}")
     serve.add_argument("--inventory", type=Path, help="inventory file (YAML or JSON) to seed the SMI with")
-    serve.add_argument("--db", type=Path, help="SQLite file for the SMI (default: in memory)")
+    serve.add_argument(
+        "--db", type=Path, help="SQLite file for the SMI (default: in memory); reused as it is when it exists"
+    )
+    serve.add_argument(
+        "--reseed", action="store_true", help="load --inventory even into a --db that already holds an inventory"
+    )
     serve.add_argument("--pki", type=Path, help="test PKI folder: created if absent, reused if present")
     serve.add_argument("--signing-key", type=Path, help="the DCC's response-signing key (PEM or DER)")
     serve.add_argument("--signing-cert", type=Path, help="the DCC's response-signing certificate")
     serve.add_argument("--user-cert", type=Path, action="append", default=[], help="a user's XML-signing certificate")
     serve.add_argument("--response-url", help="the users' Receive Response Service URL for asynchronous responses")
+    serve.add_argument(
+        "--delivery-attempts", type=int, default=5, help="tries per asynchronous response before it is marked failed"
+    )
+    serve.add_argument(
+        "--delivery-backoff", type=float, default=0.5, help="seconds before the first retry; doubles each time"
+    )
+    serve.add_argument("--delivery-backoff-max", type=float, default=30.0, help="longest wait between retries")
+    serve.add_argument("--delivery-timeout", type=float, default=10.0, help="seconds per delivery attempt")
     serve.add_argument("--xsd", type=Path, help="validate requests against an official DUIS XSD (file or folder)")
     serve.add_argument("--no-verify-signatures", action="store_true", help="do not check request signatures")
     serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (chain) ...")
@@ -87,10 +100,20 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     )
     if pki is not None:
         dcc.on_seed = lambda d: attach_user_certificates(d, pki)
-    try:
-        dcc.seed(data)
-    except InventoryError as exc:
-        raise ConfigError(f"--inventory {args.inventory}: {exc}") from None
+    # A restart on the same --db (after a crash, say) keeps what the DCC did; loading the file again would put
+    # every device back as the file has it.
+    kept = dcc.inventory.device_count() > 0 or bool(dcc.inventory.users())
+    if data and kept and not args.reseed:
+        logging.getLogger("pytest_dcc").warning(
+            "%s already holds an inventory; --inventory %s not loaded (add --reseed to load it on top)",
+            args.db,
+            args.inventory,
+        )
+    else:
+        try:
+            dcc.seed(data)
+        except InventoryError as exc:
+            raise ConfigError(f"--inventory {args.inventory}: {exc}") from None
     for path in args.user_cert:
         cert = load_certificate(path)
         eui = certificate_eui(cert)
@@ -108,7 +131,20 @@ def serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     dcc, _ = build_from_args(args)
-    poster = ResponsePoster(args.response_url) if args.response_url else None
+    poster = None
+    if args.response_url:
+        try:
+            poster = ResponsePoster(
+                args.response_url,
+                on_delivered=dcc.delivered,
+                on_failed=dcc.delivery_failed,
+                attempts=args.delivery_attempts,
+                backoff_s=args.delivery_backoff,
+                backoff_max_s=args.delivery_backoff_max,
+                timeout_s=args.delivery_timeout,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"--delivery-attempts/--delivery-backoff/--delivery-timeout: {exc}") from None
     dcc.set_response_sink(poster)
     tls: dict[str, object] = {}
     if args.tls_cert:

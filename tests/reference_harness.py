@@ -47,12 +47,20 @@ def shared_pki() -> TestPki:
 class Harness:
     """A reference DCC under ``release`` seeded with fixtures/inventory/premises.yaml, and users to drive it."""
 
-    def __init__(self, release: str = "latest", inventory: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        release: str = "latest",
+        inventory: dict[str, Any] | None = None,
+        *,
+        db: Path | None = None,
+        sink: bool = True,
+    ) -> None:
         self.pki = shared_pki()
-        self.dcc: ReferenceDcc = build_reference(self.pki, release=release, inventory=inventory or PREMISES)
+        self.dcc: ReferenceDcc = build_reference(self.pki, release=release, inventory=inventory or PREMISES, db=db)
         self.judge = ResponseJudge(load_schema(None), self.pki.trust())
         self.inbox = ResponseInbox(self.judge)
-        self.dcc.set_response_sink(self._deliver)
+        if sink:
+            self.dcc.set_response_sink(self._deliver)
         self.transport = InProcessTransport(self.dcc, self.judge, raise_app_exceptions=True)
         self.builders: dict[str, RequestBuilder] = {}
         self.version = self.dcc.release.schema_version

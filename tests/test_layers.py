@@ -29,6 +29,8 @@ FORBIDDEN = {
     "duis": (*TEST_TOOLS, *SUITE_SIDE, "pytest_dcc.reference"),
     "reference": (*TEST_TOOLS, *SUITE_SIDE),
     "errors": (*TEST_TOOLS, "pytest_dcc."),
+    # Reliability tooling drives the reference DCC and the transports, never the suite side.
+    "stress": (*TEST_TOOLS, "pytest_dcc.plugin", "pytest_dcc.fixtures", "pytest_dcc.steps", "pytest_dcc.suite"),
     "transport": (
         *TEST_TOOLS,
         "pytest_dcc.reference",

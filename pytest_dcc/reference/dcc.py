@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -58,6 +59,8 @@ log = logging.getLogger("pytest_dcc.reference")
 
 _SR: Final = f"{{{NS_SR}}}"
 _XML: Final = {"content-type": "application/xml"}
+#: How many handled requests :attr:`ReferenceDcc.history` keeps.
+HISTORY_SIZE: Final = 1000
 #: SRVs that reach a device through the DCC but whose simulated device the reference DCC knows.
 SIMULATED_DEVICE_SRVS: Final = frozenset(MESSAGE_CODES)
 
@@ -73,6 +76,16 @@ class _Context:
     srv: ServiceVariant
     body: etree._Element
     outbox: list[bytes] = field(default_factory=list)
+
+
+@runtime_checkable
+class DeliveryQueue(Protocol):
+    """A response sink that delivers in the background and reports each outcome back to the DCC
+    (:meth:`ReferenceDcc.delivered`, :meth:`ReferenceDcc.delivery_failed`); the server's ResponsePoster is one."""
+
+    def submit(self, item_id: int, raw: bytes) -> None:
+        """Deliver outbox item ``item_id`` (the bytes ``raw``) some time later."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,21 +130,36 @@ class ReferenceDcc:
         self.schema = schema or load_schema(None)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.max_bytes = max_bytes
-        self._sink: ResponseSink | None = None
-        self.undelivered: list[bytes] = []
-        self.history: list[Handled] = []
+        self._sink: ResponseSink | DeliveryQueue | None = None
+        #: The latest requests handled (bounded: a long-running server must not grow without limit).
+        self.history: deque[Handled] = deque(maxlen=HISTORY_SIZE)
         #: Called after every :meth:`seed` (the PKI set-up uses it to give new users their certificates).
         self.on_seed: Callable[[ReferenceDcc], None] | None = None
 
     # -- the DuisEndpoint contract ------------------------------------------------------------------------------
 
-    def set_response_sink(self, sink: ResponseSink | None) -> None:
-        """Where asynchronous responses go; ``None`` keeps them in :attr:`undelivered`."""
+    def set_response_sink(self, sink: ResponseSink | DeliveryQueue | None) -> None:
+        """Where asynchronous responses go: a callable (called in the request's thread) or a
+        :class:`DeliveryQueue`. ``None`` keeps them in the outbox. Responses already in the outbox (queued without
+        a sink, or left by a server that stopped before delivering them) are handed over now."""
         self._sink = sink
         if sink is not None:
-            pending, self.undelivered = self.undelivered, []
-            for item in pending:
-                sink(item)
+            for row in self.inventory.outbox("pending"):
+                self._deliver(int(row["id"]), bytes(row["body"]))
+
+    @property
+    def undelivered(self) -> list[bytes]:
+        """Asynchronous responses still in the outbox: not delivered yet, or given up on."""
+        return [bytes(row["body"]) for row in self.inventory.outbox()]
+
+    def delivered(self, item_id: int) -> None:
+        """A :class:`DeliveryQueue` reports that the user's receiver accepted outbox item ``item_id``."""
+        self.inventory.response_delivered(item_id)
+
+    def delivery_failed(self, item_id: int, attempts: int, reason: str) -> None:
+        """A :class:`DeliveryQueue` gave up on outbox item ``item_id``; it stays in the outbox, marked failed."""
+        log.warning("asynchronous response %s not delivered after %d attempt(s): %s", item_id, attempts, reason)
+        self.inventory.response_failed(item_id, attempts, reason)
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply:
         """Answer one HTTP request to ``/api/v1/serviceD|S|T``."""
@@ -162,20 +190,23 @@ class ReferenceDcc:
             return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
         with self.inventory.lock:
             context = self._context(root, path)
+            outbox: list[tuple[int, bytes]] = []
             try:
                 with self.inventory.transaction():
                     answer = self._process(context)
-                outbox = context.outbox
-                code = answer.findtext(f"{_SR}Header/{_SR}ResponseCode") or ""
-                self.history.append(Handled(str(context.request_id), context.srv.srv, code, "processed"))
+                    code = answer.findtext(f"{_SR}Header/{_SR}ResponseCode") or ""
+                    rid = str(context.request_id)
+                    self.inventory.journal(rid, context.cv, context.srv.srv, code, self.clock().isoformat())
+                    # Kept with the request: a server stopped before delivery delivers them when it restarts.
+                    outbox = [(self.inventory.enqueue_response(rid, item), item) for item in context.outbox]
+                self.history.append(Handled(rid, context.srv.srv, code, "processed"))
             except Refusal as refusal:
                 answer = self._response(context, refusal.code)
-                outbox = []
                 self.history.append(Handled(str(context.request_id), context.srv.srv, refusal.code, refusal.reason))
                 log.info("refused %s (%s): %s", context.request_id, context.srv.srv, refusal)
             sign(answer, self.identity)
-        for item in outbox:
-            self._deliver(item)
+        for item_id, item in outbox:
+            self._deliver(item_id, item)
         return HttpReply(200, replies.to_bytes(answer), dict(_XML))
 
     # -- pipeline ----------------------------------------------------------------------------------------------
@@ -267,14 +298,20 @@ class ReferenceDcc:
             when=self.clock(),
         )
 
-    def _deliver(self, item: bytes) -> None:
-        if self._sink is None:
-            self.undelivered.append(item)
+    def _deliver(self, item_id: int, item: bytes) -> None:
+        sink = self._sink
+        if sink is None:
+            return  # stays in the outbox until a sink is set
+        if isinstance(sink, DeliveryQueue):
+            sink.submit(item_id, item)
             return
         try:
-            self._sink(item)
-        except Exception:  # the user's receiver failing must not break the DCC
+            sink(item)
+        except Exception as exc:  # the user's receiver failing must not break the DCC
             log.exception("delivering an asynchronous response failed")
+            self.delivery_failed(item_id, 1, f"{type(exc).__name__}: {exc}")
+        else:
+            self.delivered(item_id)
 
     def device_response(self, ctx: _Context, code: str, payload: bytes | None) -> bytes:
         """A signed asynchronous response to ``ctx``'s request, as DCC Boxed forms it."""
@@ -378,7 +415,6 @@ class ReferenceDcc:
         """Forget everything: inventory, device state, counters, queued responses, history."""
         with self.inventory.lock:
             self.inventory.reset()
-            self.undelivered.clear()
             self.history.clear()
 
     def execute_locally(self, request_id: str) -> bytes:
@@ -465,4 +501,4 @@ def _text(status: int, message: str) -> HttpReply:
 # Non-device handlers are in their own module; imported here to fill the dispatch table.
 from pytest_dcc.reference.nondevice import NON_DEVICE as _NON_DEVICE  # noqa: E402
 
-__all__ = ["ACTIVE_STATUSES", "Handled", "ReferenceDcc", "Refusal"]
+__all__ = ["ACTIVE_STATUSES", "DeliveryQueue", "Handled", "ReferenceDcc", "Refusal"]

@@ -152,6 +152,23 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER NOT NULL,
     PRIMARY KEY (device, kind)
 );
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    cv INTEGER NOT NULL,
+    srv TEXT NOT NULL,
+    code TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (request_id, cv)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    body BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+);
 """
 
 #: Fault kinds a simulated device can be given (test control).
@@ -536,6 +553,60 @@ class Inventory:
             "INSERT INTO counters VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET last = excluded.last",
             (normalise_eui(originator), counter),
         )
+
+    # -- journal and outbox ------------------------------------------------------------------------------------
+
+    def journal(self, request_id: str, cv: int, srv: str, code: str, at: str) -> None:
+        """Record an accepted Service Request, in its own transaction (a refused one leaves no trace)."""
+        self.db.execute(
+            "INSERT INTO journal (request_id, cv, srv, code, at) VALUES (?, ?, ?, ?, ?)",
+            (request_id, cv, srv, code, at),
+        )
+
+    def journal_entries(self) -> list[dict[str, Any]]:
+        """Every accepted Service Request, in the order the DCC applied them."""
+        return [dict(row) for row in self.db.execute("SELECT * FROM journal ORDER BY seq")]
+
+    def enqueue_response(self, request_id: str, body: bytes) -> int:
+        """Keep an asynchronous response until it is delivered (written with the request that caused it)."""
+        cursor = self.db.execute("INSERT INTO outbox (request_id, body) VALUES (?, ?)", (request_id, body))
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def outbox(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Asynchronous responses not yet delivered (``pending``) or given up on (``failed``)."""
+        with self.lock:
+            if state is None:
+                rows = self.db.execute("SELECT * FROM outbox ORDER BY id")
+            else:
+                rows = self.db.execute("SELECT * FROM outbox WHERE state = ? ORDER BY id", (state,))
+            return [dict(row) for row in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many asynchronous responses are ``pending`` and ``failed``."""
+        with self.lock:
+            counts = {"pending": 0, "failed": 0}
+            for state, n in self.db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+                counts[str(state)] = int(n)
+            return counts
+
+    def response_delivered(self, item_id: int) -> None:
+        """Forget an asynchronous response the user's receiver accepted."""
+        with self.transaction():
+            self.db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    def response_failed(self, item_id: int, attempts: int, reason: str) -> None:
+        """Mark an asynchronous response that could not be delivered after ``attempts`` tries."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = 'failed', attempts = ?, last_error = ? WHERE id = ?",
+                (attempts, reason[:1000], item_id),
+            )
+
+    def dump(self) -> str:
+        """The whole store as SQL text, in a stable order: equal dumps mean equal contents."""
+        with self.lock:
+            return "\n".join(self.db.iterdump())
 
     # -- WAN coverage ------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ Test-control API (JSON; documented in docs/reference-dcc.md):
 ``POST /test-control/devices/{eui}/certificates``  new device security certificates; answers the serials
 ``POST /test-control/local-commands/{request_id}/execute``  run a locally delivered command on its device;
                                                    answers ``{"gbcs_response": base64}``
+``GET  /test-control/outbox``            asynchronous responses not delivered yet or given up on, with the reason
 =======================================  ==================================================================
 """
 
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import heapq
 import ipaddress
 import json
 import logging
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -53,42 +56,138 @@ def is_loopback(host: str) -> bool:
 
 
 class ResponsePoster:
-    """Delivers asynchronous responses to the user's Receive Response Service URL from a background thread, in
-    order; failures are logged and kept in :attr:`failed` (a user whose receiver is down loses nothing silently)."""
+    """Delivers asynchronous responses to the user's Receive Response Service URL (a :class:`DeliveryQueue`).
 
-    def __init__(self, url: str, *, verify: Any = True, cert: Any = None, timeout_s: float = 10.0) -> None:
+    ``workers`` threads POST in the background, so a slow or dead receiver never holds up Service Requests. A
+    connection failure, a timeout, HTTP 408, 429 or 5xx is retried after ``backoff_s``, doubling up to
+    ``backoff_max_s``, at most ``attempts`` times in all; while one response waits for its retry the others go
+    on. Another 4xx (the receiver refused the response itself) is not retried. Each outcome goes back to the DCC:
+    ``on_delivered(id)`` removes the response from the outbox, ``on_failed(id, attempts, reason)`` keeps it there
+    marked failed, listed by ``/health`` and ``GET /test-control/outbox``. Nothing is dropped silently: what is
+    still waiting when the server stops stays in the outbox and is delivered when it starts again.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        on_delivered: Callable[[int], None],
+        on_failed: Callable[[int, int, str], None],
+        verify: Any = True,
+        cert: Any = None,
+        timeout_s: float = 10.0,
+        attempts: int = 5,
+        backoff_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        workers: int = 4,
+    ) -> None:
+        if attempts < 1 or workers < 1 or timeout_s <= 0 or backoff_s < 0 or backoff_max_s < backoff_s:
+            raise ValueError("attempts and workers must be >= 1, timeout > 0 and 0 <= backoff <= backoff max")
         self.url = url
-        self.failed: list[tuple[bytes, str]] = []
-        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self.backoff_max_s = backoff_max_s
+        self.on_delivered = on_delivered
+        self.on_failed = on_failed
+        #: Counters for /health and the stress figures: delivered, retried (attempts after the first), failed.
+        self.stats = {"delivered": 0, "retried": 0, "failed": 0}
+        #: The last 1000 attempts: (item id, attempt number, outcome, seconds until the retry or None).
+        self.attempt_log: deque[tuple[int, int, str, float | None]] = deque(maxlen=1000)
+        self._heap: list[tuple[float, int, int, bytes]] = []  # (due, item id, attempts made, body)
+        self._busy = 0
+        self._closed = False
+        self._cond = threading.Condition()
         self._client = httpx.Client(timeout=timeout_s, verify=verify, cert=cert)
-        self._thread = threading.Thread(target=self._run, name="pytest-dcc-response-poster", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"pytest-dcc-response-poster-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def __call__(self, item: bytes) -> None:
-        self._queue.put(item)
+    def submit(self, item_id: int, raw: bytes) -> None:
+        """Queue outbox item ``item_id`` for delivery now."""
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic(), item_id, 0, raw))
+            self._cond.notify()
+
+    def pending(self) -> int:
+        """Responses queued, waiting for a retry or being posted."""
+        with self._cond:
+            return len(self._heap) + self._busy
+
+    def _next(self) -> tuple[int, int, bytes] | None:
+        with self._cond:
+            while not self._closed:
+                if self._heap and self._heap[0][0] <= time.monotonic():
+                    _, item_id, made, raw = heapq.heappop(self._heap)
+                    self._busy += 1
+                    return item_id, made, raw
+                self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+            return None
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while (job := self._next()) is not None:
+            item_id, made, raw = job
+            attempt = made + 1
+            outcome, retry = self._post(raw)
+            delay = min(self.backoff_s * 2 ** (attempt - 1), self.backoff_max_s) if retry else None
+            if delay is not None and attempt >= self.attempts:
+                delay = None
+            kind = "delivered" if outcome == "delivered" else "retried" if delay is not None else "failed"
+            with self._cond:
+                self.attempt_log.append((item_id, attempt, outcome, delay))
+                self.stats[kind] += 1
+                if delay is not None:
+                    heapq.heappush(self._heap, (time.monotonic() + delay, item_id, attempt, raw))
+                    self._cond.notify()
             try:
-                reply = self._client.post(self.url, content=item, headers={"content-type": "application/xml"})
-                if reply.status_code >= 300:
-                    self.failed.append((item, f"HTTP {reply.status_code}: {reply.text[:200]}"))
-                    log.warning("response receiver answered HTTP %s", reply.status_code)
-            except httpx.HTTPError as exc:
-                self.failed.append((item, f"{type(exc).__name__}: {exc}"))
-                log.warning("cannot deliver a response to %s: %s", self.url, exc)
+                if kind == "delivered":
+                    self.on_delivered(item_id)
+                elif kind == "retried":
+                    log.info("response %s: attempt %d failed (%s); retrying in %.2fs", item_id, attempt, outcome, delay)
+                else:
+                    self.on_failed(item_id, attempt, outcome)
+            except Exception:  # the outcome could not be recorded; the item stays in the outbox
+                log.exception("recording the delivery outcome of response %s failed", item_id)
             finally:
-                self._queue.task_done()
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
 
-    def drain(self) -> None:
-        """Wait until everything queued has been attempted."""
-        self._queue.join()
+    def _post(self, raw: bytes) -> tuple[str, bool]:
+        """One attempt: ("delivered", False) or (what went wrong, whether to retry)."""
+        try:
+            reply = self._client.post(self.url, content=raw, headers={"content-type": "application/xml"})
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}", True
+        if reply.status_code < 300:
+            return "delivered", False
+        status = reply.status_code
+        return f"HTTP {status}: {reply.text[:200]}", status >= 500 or status in {408, 429}
 
-    def close(self) -> None:
-        """Finish the queue and stop."""
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+    def drain(self, timeout_s: float | None = None) -> bool:
+        """Wait until nothing is queued or being posted; False if ``timeout_s`` passed first."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        with self._cond:
+            while self._heap or self._busy:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop: posts under way finish; what waits for a retry stays in the DCC's outbox (pending)."""
+        with self._cond:
+            self._closed = True
+            waiting = len(self._heap)
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=timeout_s)
         self._client.close()
+        if waiting:
+            log.warning("%d asynchronous response(s) still waiting for delivery stay in the outbox", waiting)
 
 
 def make_app(dcc: ReferenceDcc, *, test_control: bool = False) -> Starlette:
@@ -107,6 +206,7 @@ def make_app(dcc: ReferenceDcc, *, test_control: bool = False) -> Starlette:
                 "schema_version": dcc.release.schema_version,
                 "devices": dcc.inventory.device_count(),
                 "test_control": test_control,
+                "outbox": dcc.inventory.outbox_counts(),
             }
         )
 
@@ -193,8 +293,15 @@ def control_routes(dcc: ReferenceDcc) -> list[Route]:
         response = dcc.execute_locally(request.path_params["request_id"])
         return {"gbcs_response": base64.b64encode(response).decode()}
 
+    def outbox(request: Request, data: Any) -> Any:
+        return [
+            {k: row[k] for k in ("id", "request_id", "state", "attempts", "last_error")}
+            for row in dcc.inventory.outbox()
+        ]
+
     post = ["POST"]
     return [
+        Route("/test-control/outbox", guarded(outbox), methods=["GET"]),
         Route("/test-control/reset", guarded(reset), methods=post),
         Route("/test-control/inventory", guarded(seed), methods=post),
         Route("/test-control/devices/{eui}", guarded(device), methods=["GET"]),
