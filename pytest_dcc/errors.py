@@ -19,6 +19,7 @@
         ├── ResponseSchemaError        a response that fails the schema
         ├── ResponseSignatureError     unsigned where a signature is required, bad or unknown signer
         ├── CorrelationError           a response for another request
+        │   └── DuplicateResponseError the same asynchronous response delivered more than once
         └── ResponseTimeoutError       an asynchronous response that did not arrive in time
 """
 
@@ -135,6 +136,12 @@ class CorrelationError(TransportError):
     cause = "correlation"
 
 
+class DuplicateResponseError(CorrelationError):
+    """The same asynchronous response (RequestID and ResponseID) arrived more than once."""
+
+    cause = "duplicate-response"
+
+
 class ResponseTimeoutError(TransportError):
     """An asynchronous response or alert did not arrive within the wait budget."""
 
@@ -146,6 +153,7 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "CorrelationError",
+    "DuplicateResponseError",
     "DccError",
     "EndpointTimeoutError",
     "EndpointUnreachableError",

@@ -159,6 +159,24 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         pytest.skip(f"NOT_APPLICABLE: {reason}")
 
 
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """A scenario that otherwise finished is an ERROR if a device response it received came more than once (the
+    endpoint delivers each response once). Skipped while an exception is on its way out: that one is the verdict."""
+    import sys
+
+    from pytest_dcc.suite.context import Scenario
+
+    if sys.exc_info()[1] is not None:
+        return
+    try:
+        evidence = request.getfixturevalue("dcc_scenario")
+    except pytest.FixtureLookupError:
+        return
+    if isinstance(evidence, Scenario) and evidence.exchanges:
+        inbox = evidence.target.inbox  # waits only while deliveries are still coming in
+        inbox.check_no_duplicates([e.request.request_id for e in evidence.exchanges])
+
+
 def _check_certification(config: pytest.Config, settings: DccSettings) -> None:
     """Certification runs the whole computed list: no deselection, no expected failures, no early stop."""
     forbidden = {

@@ -24,7 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pytest_dcc.duis.ids import RequestID
-from pytest_dcc.errors import ResponseTimeoutError, TransportError
+from pytest_dcc.errors import DuplicateResponseError, ResponseTimeoutError, TransportError
 from pytest_dcc.transport.judge import Judged, ResponseJudge
 
 
@@ -44,6 +44,12 @@ class ResponseInbox:
     judge: ResponseJudge
     accepted: list[Judged] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    #: Second and later copies of a response already accepted (same RequestID and ResponseID, or same bytes).
+    duplicates: list[Judged] = field(default_factory=list)
+    #: How long deliveries must have been quiet before :meth:`check_no_duplicates` trusts it has seen them all
+    #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
+    settle_s: float = 0.0
+    _last_delivery: float = 0.0
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def deliver(self, raw: bytes, content_type: str | None = "application/xml") -> Judged:
@@ -56,9 +62,29 @@ class ResponseInbox:
                 self._cond.notify_all()
             raise
         with self._cond:
-            self.accepted.append(judged)
+            self._last_delivery = time.monotonic()
+            if any(_same(judged, earlier) for earlier in self.accepted):
+                self.duplicates.append(judged)
+            else:
+                self.accepted.append(judged)
             self._cond.notify_all()
         return judged
+
+    def duplicates_of(self, request_id: RequestID) -> list[Judged]:
+        """Extra copies received of responses to ``request_id``."""
+        with self._cond:
+            return [j for j in self.duplicates if j.response.request_id == request_id]
+
+    def check_no_duplicates(self, request_ids: list[RequestID], max_wait_s: float = 2.0) -> None:
+        """Once deliveries have been quiet for :attr:`settle_s` (at most ``max_wait_s``), raise
+        :class:`DuplicateResponseError` if any response to ``request_ids`` arrived more than once."""
+        deadline = time.monotonic() + max_wait_s
+        with self._cond:
+            while (quiet := time.monotonic() - self._last_delivery) < self.settle_s and time.monotonic() < deadline:
+                self._cond.wait(min(self.settle_s - quiet, deadline - time.monotonic()))
+        for request_id in request_ids:
+            if copies := self.duplicates_of(request_id):
+                raise DuplicateResponseError(_duplicate_message(request_id, copies))
 
     def for_request(self, request_id: RequestID) -> list[Judged]:
         """Every accepted response that names ``request_id``."""
@@ -91,7 +117,9 @@ class ResponseInbox:
                 if remaining <= 0:
                     raise ResponseTimeoutError(self._timeout_message(request_id, timeout_s, len(found), count))
                 self._cond.wait(remaining)
-            return found
+        if copies := self.duplicates_of(request_id):
+            raise DuplicateResponseError(_duplicate_message(request_id, copies))
+        return found
 
     def _timeout_message(self, request_id: RequestID, timeout_s: float, got: int, wanted: int) -> str:
         others = [str(j.response.request_id) for j in self.accepted if j.response.request_id != request_id]
@@ -106,6 +134,25 @@ class ResponseInbox:
         with self._cond:
             self.accepted.clear()
             self.rejected.clear()
+            self.duplicates.clear()
+
+
+def _same(a: Judged, b: Judged) -> bool:
+    """Two deliveries of one response: same RequestID and ResponseID (a DCC device response has one ResponseID),
+    or byte-identical documents."""
+    if a.response.request_id != b.response.request_id:
+        return False
+    if a.response.response_id is not None:
+        return a.response.response_id == b.response.response_id
+    return a.raw == b.raw
+
+
+def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
+    ids = sorted({str(c.response.response_id) for c in copies})
+    return (
+        f"the asynchronous response to {request_id} arrived {len(copies) + 1} times (ResponseID {', '.join(ids)}); "
+        "each response must be delivered once"
+    )
 
 
 def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
@@ -186,7 +233,7 @@ class ResponseReceiver(ServerThread):
         path: str = "/",
         tls: dict[str, Any] | None = None,
     ) -> None:
-        self.inbox = ResponseInbox(judge)
+        self.inbox = ResponseInbox(judge, settle_s=0.1)
         self.path = path
         super().__init__(make_receiver_app(self.inbox, path), host, port, tls)
 
