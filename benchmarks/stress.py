@@ -1,0 +1,188 @@
+"""Reliability figures of the reference DCC, in one run (issue 6):
+
+1. the hostile-input corpus (fixtures/hostile/), in process and against ``pytest-dcc serve --db``: cases tried,
+   refused as documented, server still up, inventory byte-for-byte unchanged;
+2. concurrent load: client processes joining, unjoining, returning local joins (8.13) and notifying installs
+   (8.14.2) on shared meters; requests, rate, wrong answers, lost/duplicated/inconsistent updates, responses;
+3. SIGKILL in the middle of a load, restart on the same --db: what was in flight, and the consistency check;
+4. asynchronous delivery to a receiver answering 500 and to one that is down: retries, what was reported.
+
+    .venv/bin/python benchmarks/stress.py [--clients 8] [--meters 4] [--operations 150] [--kill-after 300]
+
+Exit status 1 when any check fails. Loopback only; the counts are bounded by the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from pytest_dcc.duis.pki import load_or_create_pki
+from pytest_dcc.reference.server import ResponsePoster
+from pytest_dcc.stress.hostile import CorpusUsers, run_corpus
+from pytest_dcc.stress.load import run_load
+from pytest_dcc.stress.serve import ServeProcess, dump_database
+from pytest_dcc.transport.receiver import ServerThread, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "fixtures" / "hostile"
+PREMISES = ROOT / "fixtures" / "inventory" / "premises.yaml"
+USERS = {
+    "IS": "90-B3-D5-1F-30-01-00-00",
+    "GS": "90-B3-D5-1F-30-03-00-00",
+    "OU": "90-B3-D5-1F-30-04-00-00",
+    "ED": "90-B3-D5-1F-30-05-00-00",
+}
+failures: list[str] = []
+
+
+def check(ok: bool, what: str) -> str:
+    if not ok:
+        failures.append(what)
+    return "ok" if ok else "FAILED"
+
+
+def hostile(workdir: Path) -> None:
+    from pytest_dcc.reference.setup import build_reference
+    from pytest_dcc.reference.inventory import load_inventory_file
+
+    pki = load_or_create_pki(workdir / "pki", USERS.values())
+    who = CorpusUsers(pki, USERS)
+    dcc = build_reference(pki, inventory=load_inventory_file(PREMISES))
+
+    def local(method: str, path: str, headers: object, body: bytes) -> tuple[int, bytes]:
+        reply = dcc.handle(method, path, headers, body)  # type: ignore[arg-type]
+        return reply.status, reply.body
+
+    results = {"in process": run_corpus(CORPUS, who, local, dcc.inventory.dump, lambda: True)}
+    db = workdir / "hostile.sqlite"
+    args = ["--pki", str(workdir / "pki"), "--db", str(db), "--inventory", str(PREMISES), "--log-level", "warning"]
+    with ServeProcess(args, workdir / "hostile-serve.log") as server, httpx.Client() as client:
+
+        def remote(method: str, path: str, headers: object, body: bytes) -> tuple[int, bytes]:
+            reply = client.request(method, server.url + path, headers=headers, content=body)  # type: ignore[arg-type]
+            return reply.status_code, reply.content
+
+        results["over HTTP"] = run_corpus(CORPUS, who, remote, lambda: dump_database(db), server.alive)
+    print("1. Hostile input (fixtures/hostile/cases.yaml)")
+    for where, outcomes in results.items():
+        hostile_cases = [o for o in outcomes if not o.case.changes_allowed]
+        right = sum(o.ok for o in hostile_cases)
+        unchanged = sum(not o.inventory_changed for o in hostile_cases)
+        alive = all(o.alive for o in outcomes)
+        control = all(o.ok for o in outcomes if o.case.changes_allowed)
+        print(
+            f"   {where:10}: {len(hostile_cases)} hostile cases, {right} refused as documented, inventory unchanged "
+            f"after {unchanged}, server up throughout: {alive}, control request accepted: {control}  "
+            f"[{check(right == unchanged == len(hostile_cases) and alive and control, f'corpus {where}')}]"
+        )
+        for o in outcomes:
+            if not o.ok:
+                print(f"      {o.case.id}: expected {o.case.expected}, got {o.answer} ({o.detail[:120]})")
+
+
+def load(workdir: Path, clients: int, meters: int, operations: int) -> None:
+    result = run_load(workdir / "load", clients=clients, meters=meters, operations=operations)
+    r = result.report
+    print("2. Concurrent load on pytest-dcc serve (SQLite file, one worker)")
+    print(
+        f"   {r.clients} client processes x {operations} operations on {meters} shared meters: {r.requests} requests "
+        f"in {result.seconds:.1f}s ({result.requests_per_s:.0f}/s), {r.answered} answered, {r.journal} applied"
+    )
+    print(
+        f"   wrong answers {len(r.unexpected)}, lost updates {len(r.lost)}, duplicated {len(r.duplicated)}, "
+        f"phantom {len(r.phantom)}, inconsistent {len(r.inconsistent)}, integrity {r.integrity}; device responses "
+        f"{r.responses}  [{check(r.consistent and not r.unexpected and r.answered == r.requests, 'load')}]"
+    )
+    for problem in r.problems[:10]:
+        print(f"      {problem}")
+
+
+def crash(workdir: Path, clients: int, meters: int, kill_after: int) -> None:
+    result = run_load(workdir / "crash", clients=clients, meters=meters, operations=10_000, kill_after=kill_after)
+    r = result.report
+    print("3. SIGKILL mid-load, restart on the same --db")
+    print(
+        f"   killed with {result.journal_at_kill} requests applied; {r.requests} sent, {r.answered} answered, "
+        f"{r.unanswered} in flight or after the kill; restarted healthy: {result.restarted_healthy}"
+    )
+    print(
+        f"   acknowledged but lost {len(r.lost)}, half-applied or inconsistent {len(r.inconsistent)}, integrity "
+        f"{r.integrity}; device responses {r.responses}  "
+        f"[{check(r.consistent and bool(result.restarted_healthy) and not r.unexpected, 'crash-restart')}]"
+    )
+    for problem in r.problems[:10]:
+        print(f"      {problem}")
+
+
+def delivery() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    answers = [500, 503, 500]
+
+    async def flaky(request: Request) -> Response:
+        await request.body()
+        return Response(status_code=answers.pop(0) if answers else 204)
+
+    outcomes: dict[int, str] = {}
+    with ServerThread(Starlette(routes=[Route("/", flaky, methods=["POST"])])) as receiver:
+        for name, url in (
+            ("answering 500/503 three times", receiver.url + "/"),
+            ("down", f"http://127.0.0.1:{free_port()}/"),
+        ):
+            poster = ResponsePoster(
+                url,
+                on_delivered=lambda i: outcomes.__setitem__(i, "delivered"),
+                on_failed=lambda i, n, why: outcomes.__setitem__(i, f"failed after {n}: {why.split(':')[0]}"),
+                attempts=5,
+                backoff_s=0.02,
+            )
+            for item in range(1, 4):
+                poster.submit(item, b"<x/>")
+            drained = poster.drain(30)
+            poster.close()
+            print(
+                f"   receiver {name}: 3 responses, {poster.stats['retried']} retries, outcomes "
+                f"{sorted(set(outcomes.values()))}  [{check(drained and len(outcomes) == 3, f'delivery {name}')}]"
+            )
+            outcomes.clear()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--meters", type=int, default=4)
+    parser.add_argument("--operations", type=int, default=150)
+    parser.add_argument("--kill-after", type=int, default=300)
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    print(
+        f"pytest-dcc reliability figures: {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dcc-stress-") as scratch:
+        workdir = args.workdir or Path(scratch)
+        hostile(workdir)
+        load(workdir, args.clients, args.meters, args.operations)
+        crash(workdir, args.clients, args.meters, args.kill_after)
+        print("4. Asynchronous delivery (5 attempts, backoff from 0.02s doubling)")
+        delivery()
+    print(
+        f"{'all checks passed' if not failures else 'FAILED: ' + ', '.join(failures)} in {time.monotonic() - started:.0f}s"
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
