@@ -20,6 +20,7 @@ from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.stress.hostile import CorpusError, CorpusUsers, load_corpus, markdown_table, response_code, run_corpus
 from pytest_dcc.stress.serve import ServeProcess, dump_database
@@ -39,8 +40,11 @@ def _report(outcomes: list) -> str:  # type: ignore[type-arg]
     )
 
 
-def test_hostile_corpus_in_process() -> None:
+@pytest.mark.parametrize("xsd", ["embedded", "official DUIS 5.4"])
+def test_hostile_corpus_in_process(xsd: str, shared: Path) -> None:
     h = Harness()
+    if xsd != "embedded":  # the same answers when the DCC validates with the official XSD
+        h.dcc.schema = load_schema(shared / "duis-xsd" / "5.4")
     who = CorpusUsers(h.pki, USERS)
 
     def send(method: str, path: str, headers: object, body: bytes) -> tuple[int, bytes]:

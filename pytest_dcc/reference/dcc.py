@@ -188,8 +188,11 @@ class ReferenceDcc:
         srv_text = root.findtext(f"{_SR}Header/{_SR}ServiceReferenceVariant") or ""
         if srv_text not in SRVS:
             return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
-        with self.inventory.lock:
+        try:
             context = self._context(root, path)
+        except (ValueError, KeyError) as exc:  # a schema looser than the pipeline (an official XSD, say)
+            return _text(400, f"request header cannot be read: {exc}")
+        with self.inventory.lock:
             outbox: list[tuple[int, bytes]] = []
             try:
                 with self.inventory.transaction():
@@ -213,16 +216,17 @@ class ReferenceDcc:
 
     def _context(self, root: etree._Element, path: str) -> _Context:
         header = root.find(f"{_SR}Header")
-        assert header is not None  # schema-valid
         body = root.find(f"{_SR}Body")
-        assert body is not None and len(body)
+        children = [c for c in body if isinstance(c.tag, str)] if body is not None else []
+        if header is None or not children:
+            raise ValueError("an sr:Request needs an sr:Header and an sr:Body with one element")
         return _Context(
             root=root,
             path=path,
             request_id=RequestID.parse(header.findtext(f"{_SR}RequestID") or ""),
             cv=int(header.findtext(f"{_SR}CommandVariant") or "0"),
             srv=SRVS[header.findtext(f"{_SR}ServiceReferenceVariant") or ""],
-            body=body[0],
+            body=children[0],
         )
 
     def _process(self, ctx: _Context) -> etree._Element:
