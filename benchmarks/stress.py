@@ -50,8 +50,8 @@ def check(ok: bool, what: str) -> str:
 
 
 def hostile(workdir: Path) -> None:
-    from pytest_dcc.reference.setup import build_reference
     from pytest_dcc.reference.inventory import load_inventory_file
+    from pytest_dcc.reference.setup import build_reference
 
     pki = load_or_create_pki(workdir / "pki", USERS.values())
     who = CorpusUsers(pki, USERS)
@@ -178,9 +178,8 @@ def main() -> int:
         crash(workdir, args.clients, args.meters, args.kill_after)
         print("4. Asynchronous delivery (5 attempts, backoff from 0.02s doubling)")
         delivery()
-    print(
-        f"{'all checks passed' if not failures else 'FAILED: ' + ', '.join(failures)} in {time.monotonic() - started:.0f}s"
-    )
+    verdict = "all checks passed" if not failures else "FAILED: " + ", ".join(failures)
+    print(f"{verdict} in {time.monotonic() - started:.0f}s")
     return 1 if failures else 0
 
 

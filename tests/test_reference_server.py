@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import base64
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +18,7 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference.server import make_app
+from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.judge import ResponseJudge
@@ -161,55 +158,20 @@ def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> 
     pki = read_pki(pki_dir)
     judge = ResponseJudge(load_schema(None), pki.trust())
     with ResponseReceiver(judge, path="/duis") as receiver:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest_dcc.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--pki",
-                str(pki_dir),
-                "--inventory",
-                str(INVENTORY),
-                "--release",
-                "2021-06",
-                "--response-url",
-                receiver.response_url,
-                "--log-level",
-                "warning",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            _wait_healthy(f"http://127.0.0.1:{port}", process)
-            with HttpTransport(f"http://127.0.0.1:{port}", judge) as transport:
-                client = DuisClient(
-                    RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox
-                )
-                unjoin = client.request("8.8.2", target=ESME, other_device_id=CAD)
-                assert unjoin.code == "E080801"  # 2021-06: the SMI join is checked
-                join = client.request("8.7.2", target=ESME, other_device_id=CAD)
-                assert join.code == "I99"
-                delivered = client.wait_for_device_response(join.request, 5)
-                assert delivered.response.code == "I0" and delivered.signature.verified
-                assert client.request("8.8.2", target=ESME, other_device_id=CAD).code == "I99"
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=15)
-    assert process.returncode == 0, err.decode()
+        args = ["--pki", str(pki_dir), "--inventory", str(INVENTORY), "--release", "2021-06"]
+        args += ["--response-url", receiver.response_url, "--log-level", "warning"]
+        server = ServeProcess(args, tmp_path / "serve.log", port=port)
+        with server, HttpTransport(server.url, judge) as transport:
+            client = DuisClient(
+                RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox
+            )
+            unjoin = client.request("8.8.2", target=ESME, other_device_id=CAD)
+            assert unjoin.code == "E080801"  # 2021-06: the SMI join is checked
+            join = client.request("8.7.2", target=ESME, other_device_id=CAD)
+            assert join.code == "I99"
+            delivered = client.wait_for_device_response(join.request, 5)
+            assert delivered.response.code == "I0" and delivered.signature.verified
+            assert client.request("8.8.2", target=ESME, other_device_id=CAD).code == "I99"
+    assert server.process is not None and server.process.returncode == 0, server.output()  # SIGTERM: clean exit
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except Exception:  # polling; after pytester runs, httpcore may raise its own re-imported classes
-            time.sleep(0.1)
-    raise AssertionError("server did not become healthy")

@@ -12,6 +12,7 @@ import pytest
 from pytest_dcc._resources import features_dir
 from pytest_dcc.reference.releases import RELEASES
 from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
 
 JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
@@ -157,36 +158,11 @@ def test_bundled_suite_passes_against_the_reference_in_every_release(pytester: p
 def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
     pytester: pytest.Pytester, tmp_path: Path, release: str
 ) -> None:
-    import subprocess
-    import sys
-
-    from tests.test_reference_server import _wait_healthy
-
     server_port, receiver_port = free_port(), free_port()
     pki = tmp_path / "pki"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest_dcc.cli",
-            "serve",
-            "--port",
-            str(server_port),
-            "--pki",
-            str(pki),
-            "--test-control",
-            "--release",
-            release,
-            "--response-url",
-            f"http://127.0.0.1:{receiver_port}/",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_healthy(f"http://127.0.0.1:{server_port}", server)
+    args = ["--pki", str(pki), "--test-control", "--release", release]
+    args += ["--response-url", f"http://127.0.0.1:{receiver_port}/", "--log-level", "warning"]
+    with ServeProcess(args, tmp_path / "serve.log", port=server_port):
         result = pytester.runpytest_subprocess(
             "--pyargs",
             "pytest_dcc.suite",
@@ -197,9 +173,6 @@ def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
             "-p",
             "no:cacheprovider",
         )
-    finally:
-        server.terminate()
-        server.communicate(timeout=15)
     _assert_all_pass_or_not_applicable(pytester, result)
 
 
