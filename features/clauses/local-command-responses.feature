@@ -60,7 +60,7 @@ Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organi
     And the user returns the device's response with SR 8.13 under another counter
     Then the response code is E081303
 
-  @clause:MP081-ORGCERT-TRACKING @release:from-2020-11
+  @clause:MP081-ORGCERT-TRACKING @clause:MP081-DUIS-3.8.112.2 @release:from-2020-11
   Scenario Outline: Organisation Certificates placed locally are tracked from the 8.13 response
     When the user issues SRV "<srv>" for local delivery
     And the engineer executes the command on the device

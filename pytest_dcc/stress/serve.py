@@ -24,8 +24,19 @@ class ServeProcess:
     :param port: the port; a free one by default (kept across :meth:`restart`).
     """
 
-    def __init__(self, args: list[str], log: Path, *, port: int | None = None, startup_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        log: Path,
+        *,
+        port: int | None = None,
+        startup_s: float = 30.0,
+        command: list[str] | None = None,
+    ) -> None:
         self.args = list(args)
+        #: What runs before the ``serve`` arguments: ``python -m pytest_dcc.cli serve`` unless given (a script that
+        #: ends up calling ``pytest_dcc.cli.main(["serve", ...])``).
+        self.command = command or ["-m", "pytest_dcc.cli", "serve"]
         self.log = log
         self.port = port or free_port()
         self.startup_s = startup_s
@@ -37,7 +48,7 @@ class ServeProcess:
 
     def start(self) -> Self:
         """Start the server and wait until ``/health`` answers (AssertionError with its log if it does not)."""
-        command = [sys.executable, "-m", "pytest_dcc.cli", "serve", "--port", str(self.port), *self.args]
+        command = [sys.executable, *self.command, "--port", str(self.port), *self.args]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.startup_s

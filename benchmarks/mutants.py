@@ -1,0 +1,504 @@
+"""Detection power of the suite: deliberately broken reference DCCs (mutants), each run through the bundled suite
+in process and over HTTP (issue 7).
+
+A mutant is caught when the run has at least one FAIL, every FAIL or ERROR scenario carries one of the clauses
+the mutant breaks (its owners), and nothing else failed; a transport mutant (unsigned, mis-correlated answers) is
+caught by ERRORs naming its cause and no FAIL. The unmodified reference must give no FAIL and no ERROR.
+
+    .venv/bin/python benchmarks/mutants.py [--mode in-process|http|both] [--only NAME ...] [--list]
+
+Prints one row per mutant and mode (the clauses that caught it) and the mutation score; exit 1 below 100 %.
+
+The mutants patch the reference DCC's modules in the process that runs it: the suite's own process for
+in-process runs (this file is loaded as a pytest plugin, ``-p mutants``, with ``DCC_MUTANT`` naming the mutant),
+``pytest-dcc serve`` for HTTP runs (``python benchmarks/mutants.py serve NAME <serve arguments>``). Nothing in
+the package knows about them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    what: str
+    release: str  # the release the suite claims when it runs against the mutant
+    owners: frozenset[str]  # the clauses whose scenarios must catch it
+    apply: Callable[[], None]
+    error_cause: str | None = None  # a transport mutant: ERRORs naming this, not FAILs
+
+
+# -- patches ------------------------------------------------------------------------------------------------------
+
+
+def _flag(**flags: Any) -> Callable[[], None]:
+    """Every ReferenceDcc built from now on behaves with these release flags."""
+
+    def apply() -> None:
+        from pytest_dcc.reference import dcc as dcc_module
+
+        original = dcc_module.ReferenceDcc.__init__
+
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            self.release = dataclasses.replace(self.release, **flags)
+
+        dcc_module.ReferenceDcc.__init__ = init  # type: ignore[method-assign]
+
+    return apply
+
+
+def _non_device(srv: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[[], None]:
+    def apply() -> None:
+        from pytest_dcc.reference import nondevice
+
+        nondevice.NON_DEVICE[srv] = wrap(nondevice.NON_DEVICE[srv])
+
+    return apply
+
+
+def _no_w081401() -> None:
+    from pytest_dcc.reference import nondevice
+
+    def handler(original: Callable[..., Any]) -> Callable[..., Any]:
+        def mutated(dcc: Any, ctx: Any, role: str) -> Any:
+            answer = original(dcc, ctx, role)
+            code = answer.find(".//{*}ResponseCode")
+            if code is not None and code.text == "W081401":
+                return dcc._response(ctx, "I99")
+            return answer
+
+        return mutated
+
+    nondevice.NON_DEVICE["8.14.2"] = handler(nondevice.NON_DEVICE["8.14.2"])
+
+
+def _gpf_not_updated() -> None:
+    from pytest_dcc.reference import nondevice
+
+    nondevice._gpf_of = lambda dcc, chf: None  # type: ignore[assignment]
+
+
+def _e5_still_applied() -> None:
+    from pytest_dcc.reference import nondevice
+    from pytest_dcc.reference.checks import check_status
+
+    original = nondevice.NON_DEVICE["8.14.2"]
+
+    def mutated(dcc: Any, ctx: Any, role: str) -> Any:
+        device = dcc.inventory.device(nondevice._text(ctx.body, "DeviceID") or "")
+        if device is not None and device.type == "CHF":
+            check_status(device, ctx.srv.srv)
+        return original(dcc, ctx, role)
+
+    nondevice.NON_DEVICE["8.14.2"] = mutated
+
+
+def _no_e081401() -> None:
+    from pytest_dcc.reference import nondevice
+
+    nondevice._chf = lambda dcc, ctx, role: nondevice._named_device(  # type: ignore[assignment]
+        dcc, ctx, role, nondevice._text(ctx.body, "DeviceID")
+    )
+
+
+def _no_e081402() -> None:
+    from pytest_dcc.reference import nondevice
+
+    nondevice._install_time_check = lambda dcc, ctx: None  # type: ignore[assignment]
+
+
+def _local_list(change: Callable[[frozenset[str]], frozenset[str]]) -> Callable[[], None]:
+    def apply() -> None:
+        from pytest_dcc.reference import dcc as dcc_module
+
+        original = dcc_module.ReferenceDcc.__init__
+
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            self.release = dataclasses.replace(
+                self.release, local_response_srvs=change(self.release.local_response_srvs)
+            )
+
+        dcc_module.ReferenceDcc.__init__ = init  # type: ignore[method-assign]
+
+    return apply
+
+
+def _coverage(change: Callable[[Any], Any]) -> Callable[[], None]:
+    def apply() -> None:
+        from pytest_dcc.reference import nondevice
+
+        original = nondevice._coverage_row
+        nondevice._coverage_row = lambda row, dcc2: change(original(row, dcc2))  # type: ignore[assignment]
+
+    return apply
+
+
+def _dcc13_names() -> None:
+    from pytest_dcc.reference import nondevice
+
+    original = nondevice._coverage_row
+    nondevice._coverage_row = lambda row, dcc2: original(row, False)  # type: ignore[assignment]
+
+
+def _swap_region(row: Any) -> Any:
+    swap = {"Central": "South", "South": "Central"}
+    return dataclasses.replace(row, region=swap.get(row.region, row.region))
+
+
+def _space_filled(row: Any) -> Any:
+    return dataclasses.replace(row, wan_technology="Cellular") if row.wan_technology == " " else row
+
+
+def _duplicate_index_accepted() -> None:
+    from pytest_dcc.reference import devices
+
+    devices.threshold_index_issues = lambda body: []  # type: ignore[assignment]
+
+
+def _on_response(change: Callable[..., None]) -> Callable[[], None]:
+    def apply() -> None:
+        from pytest_dcc.reference import devices
+
+        original = devices.on_response
+
+        def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
+            if change(dcc, srv, device, body, result) is not False:
+                original(dcc, srv, device, body, result, via_local=via_local)
+
+        devices.on_response = mutated  # type: ignore[assignment]
+
+    return apply
+
+
+def _join_not_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any) -> bool:
+    from pytest_dcc.reference import devices
+
+    return srv not in devices.JOIN_SRVS  # False: the DSP ignores the device's join response
+
+
+def _rejected_rejoin_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any) -> None:
+    from pytest_dcc.reference import devices
+
+    if srv in devices.JOIN_SRVS and not result.ok:
+        dcc.inventory.add_join(device.eui, devices._other(body), smi=True, on_device=False)
+
+
+def _specific_6_24_2_validation() -> None:
+    from pytest_dcc.reference import devices
+    from pytest_dcc.reference.checks import Refusal
+
+    original = devices.validate
+
+    def mutated(dcc: Any, srv: str, device: Any, body: Any) -> None:
+        if srv == "6.24.2":
+            usage = body.findtext("{*}CredentialType") or ""
+            if usage not in dcc.inventory.device_certificates(device.eui, smi=True):
+                raise Refusal("E062401", f"the inventory holds no {usage} certificate for {device.eui}")
+        original(dcc, srv, device, body)
+
+    devices.validate = mutated  # type: ignore[assignment]
+
+
+def _unsigned() -> None:
+    from pytest_dcc.reference import dcc as dcc_module
+
+    dcc_module.sign = lambda root, identity: root  # type: ignore[assignment]
+
+
+def _mis_correlated() -> None:
+    from pytest_dcc.reference import dcc as dcc_module
+
+    original = dcc_module.ReferenceDcc._response
+
+    def mutated(self: Any, ctx: Any, code: str, payload: Any = None) -> Any:
+        root = original(self, ctx, code, payload)
+        node = root.find("{*}Header/{*}RequestID")
+        originator, target, counter = node.text.split(":")
+        node.text = f"{originator}:{target}:{int(counter) + 1}"
+        return root
+
+    dcc_module.ReferenceDcc._response = mutated  # type: ignore[method-assign]
+
+
+def _mutants() -> dict[str, Mutant]:
+    from pytest_dcc.reference.releases import FLAG_CLAUSES, LOCAL_RESPONSE_SRVS_MP081
+
+    chf = frozenset({"MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4"})
+    e8 = frozenset({"MP081-DUIS-3.8.106.3"})
+    local = frozenset({"MP081-DUIS-3.8.112.2"})
+    from pytest_dcc.spec import SRVS
+
+    rows = [
+        Mutant("no-w081401", "8.14.2 answers I99 where W081401 is due", "latest", chf, _no_w081401),
+        Mutant("gpf-not-updated", "8.14.2 moves a Pending CHF but not its GPF", "latest", chf, _gpf_not_updated),
+        Mutant("e5-still-applied", "8.14.2 still refuses a Pending CHF with E5", "latest", chf, _e5_still_applied),
+        Mutant("no-e081401", "8.14.2 accepts a device that is not a CHF", "latest", e8, _no_e081401),
+        Mutant("no-e081402", "8.14.2 accepts an install time in the future", "latest", e8, _no_e081402),
+        Mutant(
+            "e080801-kept-after-2024-06",
+            "8.8.2 still refused with E080801 without an SMI join",
+            "latest",
+            frozenset({"MP178-UNJOIN"}),
+            _flag(unjoin_requires_smi_join=True),
+        ),
+        Mutant(
+            "e080801-dropped-before-2024-06",
+            "8.8.2 sent to the device without an SMI join before MP178",
+            "2021-06",
+            frozenset({"DP178-E080801"}),
+            _flag(unjoin_requires_smi_join=False),
+        ),
+        Mutant(
+            "6.15.1-off-the-8.13-list",
+            "8.13 refuses 6.15.1 responses",
+            "latest",
+            local,
+            _local_list(lambda s: s - {"6.15.1"}),
+        ),
+        Mutant(
+            "6.21-off-the-8.13-list",
+            "8.13 refuses 6.21 responses",
+            "latest",
+            local,
+            _local_list(lambda s: s - {"6.21"}),
+        ),
+        Mutant(
+            "unlisted-srv-accepted-by-8.13",
+            "8.13 accepts the response to any SRV",
+            "latest",
+            local,
+            _local_list(lambda s: frozenset(SRVS)),
+        ),
+        Mutant(
+            "dcc13-wan-names-after-mp081",
+            "12.1 answers 'Standard 420' for '420'",
+            "latest",
+            frozenset({"MP081-CHISM-E3-T3"}),
+            _dcc13_names,
+        ),
+        Mutant(
+            "wan-region-swapped",
+            "12.1 reports South's answer as Central's",
+            "latest",
+            frozenset({"MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE"}),
+            _coverage(_swap_region),
+        ),
+        Mutant(
+            "unconfirmed-variant-filled-in",
+            "12.1 answers 'Cellular' where ' ' is due",
+            "latest",
+            frozenset({"MP081-CHISM-E3-SPACE"}),
+            _coverage(_space_filled),
+        ),
+        Mutant(
+            "gas-thresholds-in-kwh",
+            "1.1.1 thresholds scaled as kWh after MP081",
+            "latest",
+            frozenset({"MP081-DUIS-3.8.1.2"}),
+            _flag(gas_thresholds_in_wh=False),
+        ),
+        Mutant(
+            "duplicate-threshold-index-accepted",
+            "1.1.1 accepts repeated BlockThreshold indexes",
+            "latest",
+            frozenset({"MP081-DUIS-3.8.1.2"}),
+            _duplicate_index_accepted,
+        ),
+        Mutant(
+            "smki-not-updated-on-6.24.2",
+            "6.24.2 responses leave the inventory and SMKI unchanged",
+            "latest",
+            frozenset({"MP081-DUIS-3.8.77.4"}),
+            _on_response(lambda dcc, srv, *rest: srv != "6.24.2"),
+        ),
+        Mutant(
+            "6.24.2-specific-validation-kept",
+            "6.24.2 refused when the inventory lacks the certificate",
+            "latest",
+            frozenset({"MP081-DUIS-3.8.77.3"}),
+            _specific_6_24_2_validation,
+        ),
+        Mutant(
+            "org-certificates-not-tracked-locally",
+            "6.15.1/6.21 returned by 8.13 do not update the tracked certificates",
+            "latest",
+            frozenset({"MP081-ORGCERT-TRACKING"}),
+            _flag(track_org_certificates_locally=False),
+        ),
+        Mutant(
+            "smi-join-not-recorded",
+            "the DSP ignores a device's join response",
+            "latest",
+            frozenset({"DP178-SMI-JOIN"}),
+            _on_response(_join_not_recorded),
+        ),
+        Mutant(
+            "rejected-rejoin-recorded",
+            "the DSP records a join the meter rejected",
+            "latest",
+            frozenset({"DP178-REJOIN"}),
+            _on_response(_rejected_rejoin_recorded),
+        ),
+        Mutant(
+            "unsigned-responses", "no response is signed", "latest", frozenset(), _unsigned, "ResponseSignatureError"
+        ),
+        Mutant(
+            "mis-correlated-responses",
+            "answers name the next RequestID",
+            "latest",
+            frozenset(),
+            _mis_correlated,
+            "CorrelationError",
+        ),
+    ]
+    # Every release difference the other way round too: the newer behaviour under an older release.
+    before = {
+        "gas_thresholds_in_wh": ("2020-06", True),
+        "chism_dcc2_names": ("2020-06", True),
+        "chf_no_wan_rules": ("2020-06", True),
+        "track_device_credentials": ("2020-06", True),
+        "local_response_srvs": ("2020-06", LOCAL_RESPONSE_SRVS_MP081),
+    }
+    for flag, (release, value) in before.items():
+        rows.append(
+            Mutant(
+                f"{flag}-before-its-release",
+                f"{flag} behaviour already in {release}",
+                release,
+                frozenset(FLAG_CLAUSES[flag]),
+                _flag(**{flag: value}),
+            )
+        )
+    return {m.name: m for m in rows}
+
+
+# -- entry points: the pytest plugin (in-process runs) and the server (HTTP runs) -------------------------------
+
+if os.environ.get("DCC_MUTANT") and __name__ != "__main__":  # loaded with -p mutants
+    _mutants()[os.environ["DCC_MUTANT"]].apply()
+
+
+def _serve(name: str, args: list[str]) -> int:
+    if name != "none":
+        _mutants()[name].apply()
+    from pytest_dcc.cli import main
+
+    return main(["serve", *args])
+
+
+# -- the runner ---------------------------------------------------------------------------------------------------
+
+
+def _suite(mutant: str, release: str, report_dir: Path, extra: list[str], env: dict[str, str]) -> dict[str, Any]:
+    command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", f"--dcc-release={release}"]
+    command += [f"--dcc-report-dir={report_dir}", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *extra]
+    subprocess.run(command, env=env, cwd=report_dir, capture_output=True, check=False, timeout=300)
+    verdicts = report_dir / "verdicts.json"
+    if not verdicts.exists():
+        return {"scenarios": [], "error": f"no verdicts.json for {mutant}"}
+    return dict(json.loads(verdicts.read_text()))
+
+
+def run_one(mutant: Mutant | None, mode: str, workdir: Path) -> dict[str, Any]:
+    """Run the bundled suite against ``mutant`` (None: the unmodified reference) in ``mode``."""
+    from pytest_dcc.stress.serve import ServeProcess
+    from pytest_dcc.transport.receiver import free_port
+
+    name = mutant.name if mutant else "none"
+    release = mutant.release if mutant else "latest"
+    report_dir = workdir / f"{name}-{mode}"
+    report_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    if mode == "in-process":
+        extra = ["-p", "mutants"] if mutant else []
+        return _suite(name, release, report_dir, extra, {**env, "DCC_MUTANT": name if mutant else ""})
+    pki, receiver_port = report_dir / "pki", free_port()
+    serve_args = ["--pki", str(pki), "--test-control", "--release", release, "--log-level", "warning"]
+    serve_args += ["--response-url", f"http://127.0.0.1:{receiver_port}/", "--delivery-backoff", "0.05"]
+    server = ServeProcess(serve_args, report_dir / "serve.log", command=[str(HERE / "mutants.py"), "serve", name])
+    with server:
+        extra = [f"--dcc-endpoint={server.url}", f"--dcc-pki={pki}", f"--dcc-receiver-port={receiver_port}"]
+        return _suite(name, release, report_dir, [*extra, "--dcc-timeout=3"], env)
+
+
+def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the run caught ``mutant`` (or, for None, passed cleanly), and how."""
+    scenarios = document.get("scenarios", [])
+    if not scenarios:
+        return False, document.get("error", "the suite did not run")
+    bad = [s for s in scenarios if s["verdict"] in ("FAIL", "ERROR")]
+    fails = [s for s in bad if s["verdict"] == "FAIL"]
+    if mutant is None:
+        return not bad, f"{len(scenarios)} scenarios, {len(bad)} FAIL/ERROR"
+    if mutant.error_cause is not None:
+        errors = [s for s in bad if s["verdict"] == "ERROR" and mutant.error_cause in s["message"]]
+        ok = bool(errors) and not fails
+        return ok, f"{len(errors)} ERROR {mutant.error_cause}, {len(fails)} FAIL"
+    stray = [s for s in bad if not mutant.owners & set(s["clauses"])]
+    caught_by = sorted({c for s in fails for c in s["clauses"] if c in mutant.owners})
+    ok = bool(fails) and not stray
+    detail = f"FAIL on {', '.join(caught_by) or 'nothing'} ({len(fails)} scenarios)"
+    if stray:
+        detail += "; also: " + "; ".join(f"{s['verdict']} {s['name'][:50]} {s['clauses']}" for s in stray[:3])
+    return ok, detail
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "serve":
+        return _serve(sys.argv[2], sys.argv[3:])
+    parser = argparse.ArgumentParser(description="mutation score of the bundled suite")
+    parser.add_argument("--mode", choices=["in-process", "http", "both"], default="both")
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    mutants = _mutants()
+    if args.list:
+        for m in mutants.values():
+            print(f"{m.name:42} {m.release:8} {', '.join(sorted(m.owners)) or m.error_cause}: {m.what}")
+        return 0
+    unknown = set(args.only) - set(mutants)
+    if unknown:
+        parser.error(f"unknown mutants {sorted(unknown)}")
+    chosen = [mutants[n] for n in args.only] if args.only else list(mutants.values())
+    modes = ["in-process", "http"] if args.mode == "both" else [args.mode]
+    started = time.monotonic()
+    caught = total = 0
+    baseline_ok = True
+    with tempfile.TemporaryDirectory(prefix="dcc-mutants-") as scratch:
+        workdir = Path(scratch)
+        for mode in modes:
+            ok, detail = judge(None, run_one(None, mode, workdir))
+            baseline_ok &= ok
+            print(f"{'unmodified reference':42} {mode:10} {'clean' if ok else 'NOT CLEAN'}: {detail}", flush=True)
+            for mutant in chosen:
+                ok, detail = judge(mutant, run_one(mutant, mode, workdir))
+                caught += ok
+                total += 1
+                print(f"{mutant.name:42} {mode:10} {'caught' if ok else 'MISSED'}: {detail}", flush=True)
+    score = 100.0 * caught / total if total else 0.0
+    print(
+        f"mutation score {caught}/{total} = {score:.0f} % (goal 100 %); unmodified reference "
+        f"{'clean' if baseline_ok else 'NOT clean'}; {time.monotonic() - started:.0f}s"
+    )
+    return 0 if caught == total and baseline_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
