@@ -1,0 +1,98 @@
+"""Reference DCC throughput over loopback against a bare starlette + uvicorn endpoint echoing the same bytes.
+
+Both servers run as their own process with one uvicorn worker; one client sends the same pre-signed SR 8.2
+requests (each with its own counter) over one keep-alive connection to each in turn, so the ratio compares the
+DCC's work (parse, schema, signature, counter, inventory, signed answer) with HTTP alone, measured in this run.
+
+    .venv/bin/python benchmarks/bench_server.py [--requests 600]
+
+Goals (issue 7): reference / bare >= 0.5 and reference >= 1000 requests/s. Exit status 1 when either is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.pki import load_or_create_pki
+from pytest_dcc.duis.signing import sign
+from pytest_dcc.stress.serve import ServeProcess
+from pytest_dcc.transport.receiver import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+USER = "90-B3-D5-1F-30-01-00-00"
+CHF = "00-DB-12-34-56-78-90-A2"
+BARE = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+async def echo(request):
+    return Response(await request.body(), media_type="application/xml")
+uvicorn.run(Starlette(routes=[Route("/api/v1/serviceS", echo, methods=["POST"]),
+                              Route("/health", echo)]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+
+def _rate(url: str, bodies: list[bytes]) -> float:
+    with httpx.Client(headers={"content-type": "application/xml"}) as client:
+        client.post(url, content=bodies[0])  # connect and warm up
+        start = time.perf_counter()
+        for body in bodies[1:]:
+            reply = client.post(url, content=body)
+            if reply.status_code != 200:
+                raise SystemExit(f"{url} answered {reply.status_code}: {reply.text[:200]}")
+        return (len(bodies) - 1) / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        pki = load_or_create_pki(folder / "pki", [USER])
+        builder = RequestBuilder(USER)
+        bodies = []
+        for _ in range(args.requests + 1):
+            request = builder.request("8.2", device_id=CHF)
+            sign(request.root, pki.identity(USER))
+            bodies.append(request.to_bytes())
+        inventory = ROOT / "fixtures" / "inventory" / "premises.yaml"
+        serve_args = ["--pki", str(folder / "pki"), "--inventory", str(inventory), "--log-level", "warning"]
+        with ServeProcess(serve_args, folder / "serve.log") as server:
+            reference = _rate(server.url + "/api/v1/serviceS", bodies)
+        port = free_port()
+        bare_process = subprocess.Popen([sys.executable, "-c", BARE, str(port)])
+        try:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            bare = _rate(f"http://127.0.0.1:{port}/api/v1/serviceS", bodies)
+        finally:
+            bare_process.terminate()
+            bare_process.wait(10)
+    ratio = reference / bare
+    ok = ratio >= 0.5 and reference >= 1000
+    print(f"bare starlette+uvicorn echo : {bare:8.0f} requests/s")
+    print(f"reference DCC (SR 8.2)      : {reference:8.0f} requests/s")
+    print(
+        f"ratio reference / bare: {ratio:.2f}x (goal >= 0.5x) and {reference:.0f}/s (goal >= 1000/s) -> "
+        f"{'OK' if ok else 'OVER'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""pytest-xdist speed-up on the bundled suite in process: wall time with one worker / with two, in this run.
+
+    .venv/bin/python benchmarks/bench_xdist.py [--rounds 2]
+
+Each configuration runs ``--rounds`` times alternately and keeps its best time. Goal (issue 7): >= 1.7x.
+Exit status 1 when it is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOAL = 1.7
+
+
+def _wall(workers: str, folder: Path) -> float:
+    command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", "-q", "-p", "no:cacheprovider"]
+    command += ["-n", workers, f"--dcc-report-dir={folder}"]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the suite failed with -n {workers}:\n{done.stdout[-2000:]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    best = {"0": float("inf"), "2": float("inf")}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(args.rounds):
+            for workers in best:
+                best[workers] = min(best[workers], _wall(workers, Path(scratch)))
+    ratio = best["0"] / best["2"]
+    print(f"one process  : {best['0']:6.2f} s")
+    print(f"two workers  : {best['2']:6.2f} s")
+    print(f"ratio speed-up 1 / 2 workers: {ratio:.2f}x (goal >= {GOAL}x) -> {'OK' if ratio >= GOAL else 'OVER'}")
+    return 0 if ratio >= GOAL else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
