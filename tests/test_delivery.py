@@ -134,11 +134,11 @@ def test_a_hanging_receiver_holds_up_neither_requests_nor_other_deliveries(
         assert h.request("8.2", device_id=ESME).code == "I0"
         unjoin = h.request("8.8.2", target=ESME, other_device_id=CAD)
         assert unjoin.code == "I99"
-        deadline = threading.Event()
-        for _ in range(300):
-            if script.received:
+        pause = threading.Event()
+        for _ in range(300):  # until the poster has recorded the second delivery (bounded; not a timing check)
+            if poster.stats["delivered"] and poster.pending() == 1:
                 break
-            deadline.wait(0.1)
+            pause.wait(0.1)
         assert len(script.received) == 1 and str(unjoin.request.request_id).encode() in script.received[0]
         assert poster.pending() == 1  # the hanging one
         script.release.set()
