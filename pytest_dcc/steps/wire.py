@@ -21,6 +21,10 @@ class WireContext:
     request: DuisRequest | None = None
     wire: bytes = b""
 
+    def __repr__(self) -> str:  # allure records step arguments by repr
+        srv = self.request.srv if self.request is not None else None
+        return f"WireContext(srv={srv}, wire={len(self.wire)} bytes)"
+
 
 @given("a request context", target_fixture="wire")
 def _() -> WireContext:

@@ -75,6 +75,9 @@ class Target:
     builders: dict[str, RequestBuilder] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=NoEvidence)
 
+    def __repr__(self) -> str:  # allure records step arguments by repr: keep it short and free of state
+        return f"Target(release={self.release.name}, schema={self.schema_version}, driver={self.driver.name})"
+
     def builder(self, user: str) -> RequestBuilder:
         if user not in self.builders:
             self.builders[user] = RequestBuilder(user, self.counters, self.schema_version)
@@ -106,6 +109,9 @@ class Scenario:
     notes: dict[str, Any] = field(default_factory=dict)
     refusals: list[str] = field(default_factory=list)
     seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
+
+    def __repr__(self) -> str:
+        return f"Scenario(exchanges={len(self.exchanges)}, device_responses={len(self.device_responses)})"
 
     @property
     def last(self) -> Exchange:

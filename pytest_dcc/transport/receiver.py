@@ -52,6 +52,9 @@ class ResponseInbox:
     _last_delivery: float = 0.0
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
+    def __repr__(self) -> str:
+        return f"ResponseInbox(accepted={len(self.accepted)}, rejected={len(self.rejected)})"
+
     def deliver(self, raw: bytes, content_type: str | None = "application/xml") -> Judged:
         """Judge and store one delivery; raises the judge's :class:`TransportError` after recording it."""
         try:
