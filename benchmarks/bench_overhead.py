@@ -22,14 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _timing import steady_env, timed  # noqa: E402
+
 GOAL = 1.5
 USER = "90-B3-D5-1F-30-01-00-00"
 
@@ -120,31 +121,21 @@ def _originator(root):
 """
 
 
-def _run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:6])} ... failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    return elapsed
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dcc-overhead-") as scratch:
         folder = Path(scratch)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
         # Steady state, as in a user's CI: bytecode (and pytest's rewritten bytecode) cached after the first run.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = steady_env(PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
         pki = folder / "pki"
         # Plugins that are neither side's (hypothesis comes with the test extras) stay out of both runs.
         common = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest"]
         suite = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", *common]
         suite += [f"--dcc-pki={pki}", f"--dcc-report-dir={folder / 'reports'}"]
         recorded = folder / "recorded.pickle"
-        _run([*suite, "-p", "bench_overhead"], folder, {**env, "DCC_RECORD": str(recorded)})
+        timed([*suite, "-p", "bench_overhead"], folder, {**env, "DCC_RECORD": str(recorded)})
         calls = pickle.loads(recorded.read_bytes())
         requests = sum(1 for _, ops in calls for name, _ in ops if name == "handle")
         (folder / "test_bare.py").write_text(BARE_MODULE, encoding="utf-8")
@@ -154,9 +145,9 @@ def main() -> int:
         full = [*suite, f"--alluredir={folder / 'allure'}", f"--junitxml={folder / 'junit.xml'}"]
         best = {"suite": float("inf"), "no-allure": float("inf"), "bare": float("inf")}
         for _ in range(args.rounds + 1):  # the first round writes the bytecode caches
-            best["suite"] = min(best["suite"], _run(full, folder, env))
-            best["no-allure"] = min(best["no-allure"], _run(suite, folder, env))
-            best["bare"] = min(best["bare"], _run(bare, folder, bare_env))
+            best["suite"] = min(best["suite"], timed(full, folder, env))
+            best["no-allure"] = min(best["no-allure"], timed(suite, folder, env))
+            best["bare"] = min(best["bare"], timed(bare, folder, bare_env))
     ratio = best["suite"] / best["bare"]
     print(f"recorded: {len(calls)} scenarios, {requests} Service Requests to the reference DCC")
     print(f"suite (pytest-bdd, allure results, JUnit, verdicts): {best['suite']:6.2f} s")

@@ -9,12 +9,12 @@ Exit status 1 when it is missed.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import steady_env, timed
 
 GOAL = 1.7
 
@@ -23,13 +23,7 @@ def _wall(workers: str, folder: Path) -> float:
     command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", "-q", "-p", "no:cacheprovider"]
     command += ["-p", "no:hypothesispytest"]
     command += ["-n", workers, f"--dcc-report-dir={folder}"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # steady state: cached bytecode
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"the suite failed with -n {workers}:\n{done.stdout[-2000:]}")
-    return elapsed
+    return timed(command, folder, steady_env())
 
 
 def main() -> int:
