@@ -14,6 +14,7 @@ the profile and the signer have been checked here.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -50,8 +51,10 @@ _DS: Final = f"{{{NS_DS}}}"
 _UNIQUE_ID_OID: Final = x509.ObjectIdentifier("2.5.4.45")
 
 
+@functools.lru_cache(maxsize=256)
 def certificate_eui(cert: x509.Certificate) -> str | None:
-    """The EUI-64 in the subject's x500UniqueIdentifier (``#030900<8 octets>``), or ``None``."""
+    """The EUI-64 in the subject's x500UniqueIdentifier (``#030900<8 octets>``), or ``None`` (cached per
+    certificate: it is asked for every message)."""
     for attribute in cert.subject.get_attributes_for_oid(_UNIQUE_ID_OID):
         raw = attribute.value
         octets = raw if isinstance(raw, bytes) else raw.encode("latin-1")

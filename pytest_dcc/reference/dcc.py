@@ -12,6 +12,7 @@ responses reach the user asynchronously through the response sink (in process) o
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -245,7 +246,7 @@ class ReferenceDcc:
             user = self.inventory.user(rid.originator)
             trust = TrustStore(self.trust)
             if user is not None and user.certificate:
-                trust.add(x509.load_der_x509_certificate(user.certificate))
+                trust.add(_certificate(user.certificate))
             check = verify(ctx.root, trust, at=self.clock())
             if check.status is not SignatureStatus.VERIFIED:
                 raise Refusal("E1", f"request signature: {check.summary()}")
@@ -496,6 +497,12 @@ def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:
     """A fresh device certificate (P-256, the EUI as x500UniqueIdentifier) for the simulated device: serial, DER."""
     cert = self_signed_certificate(usage, eui)
     return str(cert.serial_number), cert.public_bytes(serialization.Encoding.DER)
+
+
+@functools.lru_cache(maxsize=1024)
+def _certificate(der: bytes) -> x509.Certificate:
+    """A user's registered certificate, parsed once."""
+    return x509.load_der_x509_certificate(der)
 
 
 def _text(status: int, message: str) -> HttpReply:
