@@ -46,8 +46,8 @@ class Mutant:
 # -- patches ------------------------------------------------------------------------------------------------------
 
 
-def _flag(**flags: Any) -> Callable[[], None]:
-    """Every ReferenceDcc built from now on behaves with these release flags."""
+def _release(change: Callable[[Any], Any]) -> Callable[[], None]:
+    """Every ReferenceDcc built from now on behaves as ``change(release)``."""
 
     def apply() -> None:
         from pytest_dcc.reference import dcc as dcc_module
@@ -56,20 +56,16 @@ def _flag(**flags: Any) -> Callable[[], None]:
 
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
             original(self, *args, **kwargs)
-            self.release = dataclasses.replace(self.release, **flags)
+            self.release = change(self.release)
 
         dcc_module.ReferenceDcc.__init__ = init  # type: ignore[method-assign]
 
     return apply
 
 
-def _non_device(srv: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Callable[[], None]:
-    def apply() -> None:
-        from pytest_dcc.reference import nondevice
-
-        nondevice.NON_DEVICE[srv] = wrap(nondevice.NON_DEVICE[srv])
-
-    return apply
+def _flag(**flags: Any) -> Callable[[], None]:
+    """Release flags set to ``flags``."""
+    return _release(lambda release: dataclasses.replace(release, **flags))
 
 
 def _no_w081401() -> None:
@@ -124,20 +120,8 @@ def _no_e081402() -> None:
 
 
 def _local_list(change: Callable[[frozenset[str]], frozenset[str]]) -> Callable[[], None]:
-    def apply() -> None:
-        from pytest_dcc.reference import dcc as dcc_module
-
-        original = dcc_module.ReferenceDcc.__init__
-
-        def init(self: Any, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            self.release = dataclasses.replace(
-                self.release, local_response_srvs=change(self.release.local_response_srvs)
-            )
-
-        dcc_module.ReferenceDcc.__init__ = init  # type: ignore[method-assign]
-
-    return apply
+    """The 8.13 list of SRVs changed by ``change``."""
+    return _release(lambda r: dataclasses.replace(r, local_response_srvs=change(r.local_response_srvs)))
 
 
 def _coverage(change: Callable[[Any], Any]) -> Callable[[], None]:

@@ -7,7 +7,6 @@ The runner is transport-neutral: it is given ``send(method, path, headers, body)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ import yaml
 from lxml import etree
 
 from pytest_dcc.duis.build import RequestBuilder
-from pytest_dcc.duis.ids import CounterStore, RequestID
+from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SignatureStatus, TrustStore, sign, verify
@@ -245,15 +244,6 @@ def markdown_table(cases: list[Case]) -> str:
     return "\n".join(rows)
 
 
-def request_id_of(body: bytes) -> RequestID | None:
-    """The RequestID of a request's bytes, if they have a readable one."""
-    match = re.search(rb"<sr:RequestID>([^<]+)</sr:RequestID>", body)
-    try:
-        return RequestID.parse(match.group(1).decode()) if match else None
-    except (DccError, UnicodeDecodeError):
-        return None
-
-
 __all__ = [
     "STRANGER",
     "Case",
@@ -264,7 +254,6 @@ __all__ = [
     "load_corpus",
     "markdown_table",
     "prepare",
-    "request_id_of",
     "response_code",
     "run_case",
     "run_corpus",

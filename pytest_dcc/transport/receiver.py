@@ -50,6 +50,7 @@ class ResponseInbox:
     #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
     settle_s: float = 0.0
     _last_delivery: float = 0.0
+    _seen: set[tuple[object, ...]] = field(default_factory=set)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def __repr__(self) -> str:
@@ -66,9 +67,11 @@ class ResponseInbox:
             raise
         with self._cond:
             self._last_delivery = time.monotonic()
-            if any(_same(judged, earlier) for earlier in self.accepted):
+            key = _identity(judged)
+            if key in self._seen:
                 self.duplicates.append(judged)
             else:
+                self._seen.add(key)
                 self.accepted.append(judged)
             self._cond.notify_all()
         return judged
@@ -138,16 +141,16 @@ class ResponseInbox:
             self.accepted.clear()
             self.rejected.clear()
             self.duplicates.clear()
+            self._seen.clear()
 
 
-def _same(a: Judged, b: Judged) -> bool:
-    """Two deliveries of one response: same RequestID and ResponseID (a DCC device response has one ResponseID),
-    or byte-identical documents."""
-    if a.response.request_id != b.response.request_id:
-        return False
-    if a.response.response_id is not None:
-        return a.response.response_id == b.response.response_id
-    return a.raw == b.raw
+def _identity(judged: Judged) -> tuple[object, ...]:
+    """What makes two deliveries one response: the RequestID and ResponseID (a DCC device response has one
+    ResponseID), or, without a ResponseID, the bytes themselves."""
+    response = judged.response
+    if response.response_id is not None:
+        return (response.request_id, response.response_id)
+    return (response.request_id, judged.raw)
 
 
 def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
