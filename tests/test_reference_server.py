@@ -162,9 +162,7 @@ def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> 
         args += ["--response-url", receiver.response_url, "--log-level", "warning"]
         server = ServeProcess(args, tmp_path / "serve.log", port=port)
         with server, HttpTransport(server.url, judge) as transport:
-            client = DuisClient(
-                RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox
-            )
+            client = DuisClient(RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox)
             unjoin = client.request("8.8.2", target=ESME, other_device_id=CAD)
             assert unjoin.code == "E080801"  # 2021-06: the SMI join is checked
             join = client.request("8.7.2", target=ESME, other_device_id=CAD)
@@ -173,5 +171,3 @@ def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> 
             assert delivered.response.code == "I0" and delivered.signature.verified
             assert client.request("8.8.2", target=ESME, other_device_id=CAD).code == "I99"
     assert server.process is not None and server.process.returncode == 0, server.output()  # SIGTERM: clean exit
-
-

@@ -379,7 +379,7 @@ def test_allure_results_carry_the_verdict_and_sort_fails_by_clause(pytester: pyt
     pytester.makeconftest(MUTANT_CONFTEST)
     expected = pytester.path / "expected.yaml"
     expected.write_text(
-        "- {id: \"The installer's story from June 2024: the unjoin goes through\", reason: known MP178 gap, "
+        '- {id: "The installer\'s story from June 2024: the unjoin goes through", reason: known MP178 gap, '
         "ticket: VEND-1, expires: 2099-01-01}\n",
         encoding="utf-8",
     )
