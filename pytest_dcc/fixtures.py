@@ -7,13 +7,11 @@ import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings
 from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
-from pytest_dcc.drivers.http import TestControlDriver
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
@@ -27,10 +25,9 @@ from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import DEVICES, GAS_SUPPLIER, OTHER_USER
 from pytest_dcc.transport import Exchange, Transport
-from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
-from pytest_dcc.transport.receiver import ResponseInbox, ResponseReceiver
+from pytest_dcc.transport.receiver import ResponseInbox
 
 
 @pytest.fixture(scope="session")
@@ -121,6 +118,8 @@ def dcc_inbox(
         yield inbox
         reference.set_response_sink(None)
         return
+    from pytest_dcc.transport.receiver import ResponseReceiver  # the HTTP stack, for an endpoint only
+
     receiver = ResponseReceiver(dcc_judge, dcc_settings.receiver_host, dcc_settings.receiver_port)
     with receiver:
         yield receiver.inbox
@@ -146,6 +145,8 @@ def dcc_transport(
         with InProcessTransport(reference, dcc_judge) as in_process:
             yield in_process
         return
+    from pytest_dcc.transport.http import HttpTransport, client_ssl_context  # the HTTP stack, for an endpoint only
+
     context = None
     if dcc_settings.endpoint.startswith("https://"):
         context = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
@@ -182,6 +183,11 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     if chosen is not None:
         yield chosen
         return
+    import httpx
+
+    from pytest_dcc.drivers.http import TestControlDriver
+    from pytest_dcc.transport.http import client_ssl_context
+
     verify: ssl.SSLContext | bool = True
     if dcc_settings.endpoint.startswith("https://"):
         verify = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)

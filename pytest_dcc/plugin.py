@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__, _allure_compat
+from pytest_dcc import __version__, _allure_compat, _bdd_lookup
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
 from pytest_dcc.reporting import allure as allure_reports
@@ -83,9 +83,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(key, text, default="")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give pytest-bdd its own step lookup back (pytester sessions run in the same process)."""
+    _bdd_lookup.uninstall()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
     _allure_compat.install()
+    _bdd_lookup.install()
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")

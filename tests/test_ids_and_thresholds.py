@@ -51,9 +51,24 @@ def test_counter_is_seeded_with_epoch_millis_and_strictly_increasing() -> None:
 
 def test_counter_persists_across_stores_even_if_the_clock_goes_back(tmp_path: Path) -> None:
     path = tmp_path / "counters.json"
-    assert CounterStore(path, clock=lambda: 1000).next("90-B3-D5-1F-30-01-00-00") == 1000
-    assert CounterStore(path, clock=lambda: 10).next("90-B3-D5-1F-30-01-00-00") == 1001
+    assert CounterStore(path, clock=lambda: 1000, block=1).next("90-B3-D5-1F-30-01-00-00") == 1000
+    assert CounterStore(path, clock=lambda: 10, block=1).next("90-B3-D5-1F-30-01-00-00") == 1001
     assert json.loads(path.read_text()) == {"90-B3-D5-1F-30-01-00-00": 1001}
+
+
+def test_counters_are_reserved_in_blocks_and_a_later_store_starts_above_them(tmp_path: Path) -> None:
+    path = tmp_path / "counters.json"
+    now = [1000]
+    store = CounterStore(path, clock=lambda: now[0], block=100)
+    assert [store.next("90-B3-D5-1F-30-01-00-00") for _ in range(3)] == [1000, 1001, 1002]
+    assert json.loads(path.read_text()) == {"90-B3-D5-1F-30-01-00-00": 1099}  # one write for the block
+    path.write_text("{}")  # the file is not read again while the block lasts
+    assert store.next("90-B3-D5-1F-30-01-00-00") == 1003
+    path.write_text('{"90-B3-D5-1F-30-01-00-00": 1099}')
+    assert CounterStore(path, clock=lambda: 5, block=100).next("90-B3-D5-1F-30-01-00-00") == 1100
+    now[0] = 1250  # the clock passed the block: a new one, starting at the clock
+    assert store.next("90-B3-D5-1F-30-01-00-00") == 1250
+    assert json.loads(path.read_text()) == {"90-B3-D5-1F-30-01-00-00": 1349}
 
 
 def _take(path: str, n: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

@@ -211,6 +211,12 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     # Evidence on the step that produced it, and never a key.
     steps = [s for r in found for s in r.get("steps", []) if s.get("attachments")]
     assert steps and any(a["name"].startswith("request SRV") for s in steps for a in s["attachments"])
+    judgements = [j for s in steps for j in s.get("steps", []) if j["name"].startswith("judgement: HTTP 200")]
+    assert judgements, "the exchange's judgement is not a sub-step of the step that sent it"
+    findings = [f["name"] for f in judgements[0]["steps"]]
+    assert any(f.startswith("signature: verified") for f in findings) and any(
+        f.startswith("response code: ") for f in findings
+    ), findings
     for attachment in results.glob("*-attachment.*"):
         assert b"PRIVATE KEY" not in attachment.read_bytes()
     # allure-pytest-bdd records each step's arguments by repr: the suite's objects keep theirs short and stateless

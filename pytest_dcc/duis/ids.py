@@ -91,15 +91,29 @@ class CounterStore:
     """Strictly increasing originator counters, persisted across runs and processes.
 
     Each value is ``max(last + 1, now in epoch milliseconds)``, as DCC Boxed seeds its counters, so a real endpoint
-    never sees a replay even if the state file is lost. With ``path`` the last value per originator is kept in a
-    JSON file guarded by an exclusive lock, which makes it safe for pytest-xdist workers; without it the store is
-    per process.
+    never sees a replay even if the state file is lost. With ``path``, a process reserves counters for each
+    originator in blocks of ``block`` values: the JSON state file (guarded by an exclusive lock, so safe for
+    pytest-xdist workers and concurrent runs) records the top of the block, and values are handed out from the
+    block without touching the file until it is used up or the clock passes it. Values are unique across
+    processes, and a later run always starts above every value an earlier one could have sent. Without ``path`` the
+    store is per process.
+
+    The default block (10,000) is ten seconds of the millisecond clock: a run writes the file about once per ten
+    seconds instead of once per request (on a slow disk that write cost as much as the DCC's handling of the
+    request), and a counter runs ahead of the clock by ten seconds at most.
     """
 
-    def __init__(self, path: Path | None = None, clock: Callable[[], int] = epoch_millis) -> None:
+    def __init__(
+        self, path: Path | None = None, clock: Callable[[], int] = epoch_millis, *, block: int = 10_000
+    ) -> None:
+        if block < 1:
+            raise ValueError("a counter block holds at least one value")
         self._path = path
         self._clock = clock
+        self._block = block
         self._memory: dict[str, int] = {}
+        #: Per originator: the last value handed out and the end (exclusive) of the block reserved in the file.
+        self._held: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -125,6 +139,18 @@ class CounterStore:
         return value
 
     def _next_persisted(self, eui: str) -> int:
+        held = self._held.get(eui)
+        if held is not None:
+            value = max(held[0] + 1, self._clock())
+            if value < held[1]:
+                self._held[eui] = (value, held[1])
+                return value
+        start, end = self._reserve(eui, floor=held[0] + 1 if held else 0)
+        self._held[eui] = (start, end)
+        return start
+
+    def _reserve(self, eui: str, *, floor: int) -> tuple[int, int]:
+        """Take the next block for ``eui`` from the state file: ``(first value, end exclusive)``."""
         import fcntl  # POSIX only; imported here so the in-memory store works everywhere
 
         assert self._path is not None
@@ -132,11 +158,15 @@ class CounterStore:
         with open(self._path.with_suffix(".lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = self._load()
-            value = self._advance(state, eui)
+            start = max(state.get(eui, -1) + 1, self._clock(), floor)
+            if start > MAX_COUNTER:
+                raise BuildError(f"originator counter for {eui} is exhausted")
+            end = min(start + self._block, MAX_COUNTER + 1)
+            state[eui] = end - 1
             tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
             os.replace(tmp, self._path)
-        return value
+        return start, end
 
     def _load(self) -> dict[str, int]:
         assert self._path is not None

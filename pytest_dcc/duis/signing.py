@@ -419,19 +419,15 @@ _SHAPES: Final = {
     f"{_DS}{name}": frozenset(tuple(f"{_DS}{child}" for child in option) for option in options)
     for name, options in _SHAPE_NAMES.items()
 }
-#: The attributes the XMLDSig schema gives each element of the profile (none for the others).
+#: The attributes the profile's elements carry (no others: DCC Boxed uses no Id, Type or MimeType).
 _ATTRIBUTES: Final = {
     f"{_DS}{name}": frozenset(allowed)
     for name, allowed in {
-        "Signature": ["Id"],
-        "SignedInfo": ["Id"],
         "CanonicalizationMethod": ["Algorithm"],
         "SignatureMethod": ["Algorithm"],
-        "Reference": ["Id", "URI", "Type"],
+        "Reference": ["URI"],
         "Transform": ["Algorithm"],
         "DigestMethod": ["Algorithm"],
-        "SignatureValue": ["Id"],
-        "KeyInfo": ["Id"],
     }.items()
 }
 _TEXT_ALLOWED: Final = frozenset(

@@ -102,17 +102,26 @@ def add_verdict(verdict: str) -> None:
 # -- evidence --------------------------------------------------------------------------------------------------
 
 
-def _judgement(judged: Judged) -> str:
+def _judgement_lines(judged: Judged) -> list[str]:
     check = judged.signature
     issues = "; ".join(str(i) for i in judged.schema_issues) or "none"
     signer = (
         f", signer {check.signer_eui or '?'} (serial {check.serial}, issuer {check.issuer})" if check.serial else ""
     )
-    return (
-        f"schema: {judged.schema_name}: valid (issues: {issues})\n"
-        f"signature: {check.status.value}: {check.reason}{signer}\n"
-        f"response code: {judged.response.code}"
-    )
+    return [
+        f"schema: {judged.schema_name}: valid (issues: {issues})",
+        f"signature: {check.status.value}: {check.reason}{signer}",
+        f"response code: {judged.response.code}",
+    ]
+
+
+def _judgement_step(title: str, lines: list[str]) -> None:
+    """The judgement as a step with one sub-step per finding: shown in the step tree without opening anything,
+    and no file to write (attachments cost a file each; the request and response stay attachments)."""
+    with allure.step(title):
+        for line in lines:
+            with allure.step(line):
+                pass
 
 
 class AllureEvidence:
@@ -128,11 +137,13 @@ class AllureEvidence:
         allure.attach(
             exchange.response_bytes, name=f"response {exchange.code} (raw)", attachment_type=AttachmentType.XML
         )
-        allure.attach(
-            f"POST {exchange.url}\nHTTP {exchange.http_status} in {exchange.elapsed_s * 1000:.1f} ms\n"
-            + _judgement(exchange.judged),
-            name=f"judgement: HTTP {exchange.http_status}, {exchange.code}, {exchange.elapsed_s * 1000:.0f} ms",
-            attachment_type=AttachmentType.TEXT,
+        _judgement_step(
+            f"judgement: HTTP {exchange.http_status}, {exchange.code}, {exchange.elapsed_s * 1000:.0f} ms",
+            [
+                f"POST {exchange.url}",
+                f"HTTP {exchange.http_status} in {exchange.elapsed_s * 1000:.1f} ms",
+                *_judgement_lines(exchange.judged),
+            ],
         )
 
     def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None:
@@ -151,7 +162,7 @@ class AllureEvidence:
         allure.attach(
             judged.raw, name=f"device response {judged.response.code} (raw)", attachment_type=AttachmentType.XML
         )
-        allure.attach(_judgement(judged), name="device response judgement", attachment_type=AttachmentType.TEXT)
+        _judgement_step(f"device response judgement: {judged.response.code}", _judgement_lines(judged))
 
 
 # -- the results directory -------------------------------------------------------------------------------------

@@ -15,17 +15,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from typing import TYPE_CHECKING, Any
 
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.errors import DuplicateResponseError, ResponseTimeoutError, TransportError
 from pytest_dcc.transport.judge import Judged, ResponseJudge
+
+if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-process run never needs it
+    from starlette.applications import Starlette
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +160,10 @@ def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
 
 def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
     """A Starlette app that accepts ``sr:Response`` POSTs at ``path`` into ``inbox`` (204 / 400)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.routing import Route
 
     async def receive(request: Request) -> Response:
         body = await request.body()
@@ -191,6 +192,8 @@ class ServerThread:
         self.host = host
         self.port = port or free_port(host)
         self.tls = bool(ssl_context)
+        import uvicorn
+
         config = uvicorn.Config(
             app, host=host, port=self.port, log_level="warning", lifespan="off", **(ssl_context or {})
         )
