@@ -59,6 +59,20 @@ def test_unsigned_foreign_signed_and_replayed_requests_are_e1(h: Harness) -> Non
     assert "replay" in h.dcc.history[-1].reason
 
 
+def test_a_journaled_request_is_a_replay_even_when_the_counters_were_reset(h: Harness) -> None:
+    """The journal is the second line: an operator who empties the counters table does not reopen old RequestIDs."""
+    request = h.build("8.14.2", **sample_values("8.14.2"))
+    sign(request.root, h.pki.identity(IS))
+    body = request.to_bytes()
+    assert _raw(h, request.path, body)[0] == 200 and h.dcc.history[-1].reason == "processed"
+    h.dcc.inventory.db.execute("DELETE FROM counters")
+    before = h.dcc.inventory.dump()
+    status, text = _raw(h, request.path, body)
+    assert status == 200 and "<sr:ResponseCode>E1</sr:ResponseCode>" in text
+    assert "already processed" in h.dcc.history[-1].reason
+    assert h.dcc.inventory.dump() == before  # nothing applied twice, nothing lost
+
+
 def test_command_variant_and_url_rules(h: Harness) -> None:
     wrong_cv = h.build("8.2", cv=8, **sample_values("8.2"))
     wrong_cv.root.find(".//{*}CommandVariant").text = "1"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -200,7 +201,10 @@ class ReferenceDcc:
                     answer = self._process(context)
                     code = answer.findtext(f"{_SR}Header/{_SR}ResponseCode") or ""
                     rid = str(context.request_id)
-                    self.inventory.journal(rid, context.cv, context.srv.srv, code, self.clock().isoformat())
+                    try:
+                        self.inventory.journal(rid, context.cv, context.srv.srv, code, self.clock().isoformat())
+                    except sqlite3.IntegrityError:  # the counters said new (they were reset), the journal says not
+                        raise Refusal("E1", f"{rid} with CV {context.cv} was already processed: replay") from None
                     # Kept with the request: a server stopped before delivery delivers them when it restarts.
                     outbox = [(self.inventory.enqueue_response(rid, item), item) for item in context.outbox]
                 self.history.append(Handled(rid, context.srv.srv, code, "processed"))
