@@ -44,7 +44,7 @@ from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
 from pytest_dcc.errors import XmlSecurityError
 from pytest_dcc.reference import devices
 from pytest_dcc.reference.checks import ACTIVE_STATUSES, Refusal, check_status, check_supplier
-from pytest_dcc.reference.inventory import Device, Inventory
+from pytest_dcc.reference.inventory import Device, Inventory, User
 from pytest_dcc.reference.releases import Release
 from pytest_dcc.reference.releases import release as release_named
 from pytest_dcc.spec import (
@@ -235,43 +235,43 @@ class ReferenceDcc:
         )
 
     def _process(self, ctx: _Context) -> etree._Element:
-        self._authenticate(ctx)
+        registered = self._authenticate(ctx)
         self._check_envelope(ctx)
-        user = self._authorise_user(ctx)
+        user = self._authorise_user(ctx, registered)
         if ctx.srv.non_device:
             return self._non_device(ctx, user.role)
         device = self._device_for(ctx)
         self._authorise_device(ctx, user.role, device)
         return self._device_request(ctx, device)
 
-    def _authenticate(self, ctx: _Context) -> None:
+    def _authenticate(self, ctx: _Context) -> User | None:
+        """Signature (when checked) and counter; returns the registered originator, for :meth:`_authorise_user`."""
         rid = ctx.request_id
+        user = self.inventory.user(rid.originator)
         if self.verify_signatures:
-            user = self.inventory.user(rid.originator)
-            trust = TrustStore(self.trust)
+            trust = self.trust
             if user is not None and user.certificate:
+                trust = TrustStore(self.trust)
                 trust.add(_certificate(user.certificate))
             check = verify(ctx.root, trust, at=self.clock())
             if check.status is not SignatureStatus.VERIFIED:
                 raise Refusal("E1", f"request signature: {check.summary()}")
-            cert = trust.find(check.serial or -1, check.issuer)
-            signer = certificate_eui(cert) if cert is not None else None
-            if signer is not None and signer != rid.originator:
-                raise Refusal("E1", f"signed by {signer}, but the BusinessOriginatorID is {rid.originator}")
+            if check.signer_eui is not None and check.signer_eui != rid.originator:
+                raise Refusal("E1", f"signed by {check.signer_eui}, but the BusinessOriginatorID is {rid.originator}")
         follow_up = ctx.cv in SIGNED_PRE_COMMAND_CVS
         last = self.inventory.last_counter(rid.originator)
         if not follow_up and last is not None and rid.counter <= last:
             raise Refusal("E1", f"OriginatorCounter {rid.counter} is not above the last accepted ({last}): replay")
         if not follow_up:
             self.inventory.accept_counter(rid.originator, rid.counter)
+        return user
 
     def _check_envelope(self, ctx: _Context) -> None:
         for issue in request_issues(ctx.root, path=ctx.path):
             if issue.rule in {"E12", "E13"}:
                 raise Refusal(issue.rule, issue.message)
 
-    def _authorise_user(self, ctx: _Context) -> Any:
-        user = self.inventory.user(ctx.request_id.originator)
+    def _authorise_user(self, ctx: _Context, user: User | None) -> User:
         if user is None:
             raise Refusal("E1", f"{ctx.request_id.originator} is not a registered user")
         if user.status != "Active":
