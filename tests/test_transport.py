@@ -256,6 +256,32 @@ def test_timeout_is_a_timeout_error(
         transport.send(*request_8_2)
 
 
+def test_http_stack_exceptions_outside_httpxs_map_are_still_endpoint_errors(
+    judge: ResponseJudge, request_8_2: tuple[DuisRequest, bytes]
+) -> None:
+    """A second copy of httpcore (pytester re-imports modules) raises classes httpx does not map."""
+    stray_timeout = type("ReadTimeout", (Exception,), {"__module__": "httpcore._exceptions"})
+    stray_error = type("ConnectError", (Exception,), {"__module__": "httpcore._exceptions"})
+    ours = type("Bug", (Exception,), {})
+    for raised, expected in ((stray_timeout, EndpointTimeoutError), (stray_error, EndpointUnreachableError)):
+
+        def handler(request: httpx.Request, raised: type[Exception] = raised) -> httpx.Response:
+            raise raised("from the wire")
+
+        with HttpTransport("http://127.0.0.1:9", judge) as transport:
+            transport._client = httpx.Client(transport=httpx.MockTransport(handler))
+            with pytest.raises(expected, match=raised.__name__):
+                transport.send(*request_8_2)
+
+    def buggy(request: httpx.Request) -> httpx.Response:
+        raise ours("not the endpoint's doing")
+
+    with HttpTransport("http://127.0.0.1:9", judge) as transport:
+        transport._client = httpx.Client(transport=httpx.MockTransport(buggy))
+        with pytest.raises(ours):
+            transport.send(*request_8_2)
+
+
 def test_refused_connection_is_unreachable(judge: ResponseJudge, request_8_2: tuple[DuisRequest, bytes]) -> None:
     port = free_port()
     with HttpTransport(f"http://127.0.0.1:{port}", judge) as transport, pytest.raises(EndpointUnreachableError):

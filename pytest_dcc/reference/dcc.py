@@ -36,7 +36,6 @@ from pytest_dcc.duis.signing import (
     SignatureStatus,
     SigningIdentity,
     TrustStore,
-    certificate_eui,
     sign,
     verify,
 )
