@@ -40,6 +40,7 @@ from signxml.exceptions import InvalidSignature as XmlInvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.errors import ConfigError, SignatureError
 from pytest_dcc.spec import NS_DS
 
@@ -392,11 +393,6 @@ def _signxml_verify(root: etree._Element, cert: x509.Certificate, moment: dateti
     return None
 
 
-_SIGNED_INFO_PARSER: Final = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
-)
-
-
 #: The profile's element structure: for each element, the child sequences it may have.
 _SHAPE_NAMES: Final[dict[str, list[tuple[str, ...]]]] = {
     "Signature": [("SignedInfo", "SignatureValue"), ("SignedInfo", "SignatureValue", "KeyInfo")],
@@ -439,7 +435,7 @@ def _structure_problem(signature: etree._Element) -> str | None:
     """The profile's element structure, strictly: what the XMLDSig schema allows and the profile does not use
     (objects, manifests, more references, HMAC lengths), comments, processing instructions and stray text are all
     refused, so both verifiers see exactly one shape."""
-    for _ in signature.iter(etree.Comment, etree.ProcessingInstruction):
+    if next(signature.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
         return "ds:Signature contains a comment or processing instruction"
     for node in signature.iter():
         tag = node.tag
@@ -486,7 +482,7 @@ def _profile_verify(root: etree._Element, cert: x509.Certificate) -> str | None:
         )
     except InvalidSignature:
         return "does not verify: the SignatureValue is not the signer's signature over SignedInfo"
-    signed = etree.fromstring(signed_bytes, _SIGNED_INFO_PARSER)
+    signed = parse(signed_bytes, what="canonical SignedInfo").getroot()
     reference = signed.find(f"{_DS}Reference")
     digest_node = None if reference is None else reference.find(f"{_DS}DigestValue")
     if reference is None or digest_node is None or reference.get("URI") != "":
