@@ -13,6 +13,7 @@ import pytest
 
 from pytest_dcc._resources import features_dir
 from pytest_dcc._settings import DccSettings
+from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import release_excludes
 from pytest_dcc.verdicts import _location, _scenario_name, _template
 
@@ -28,7 +29,13 @@ def scenario_srvs(item: pytest.Item) -> list[str]:
 
 
 def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | None:
-    """Why ``item`` does not apply to the endpoint (release tags, then the statement), or None."""
+    """Why ``item`` does not apply to the endpoint (a clause not normative at the claimed release, release tags,
+    then the statement), or None."""
+    for mark in item.iter_markers("dcc_clause"):
+        clause = CLAUSES.get(str(mark.args[0]))
+        reason = clause.not_normative(settings.release) if clause is not None else None
+        if reason:
+            return reason
     for mark in item.iter_markers("dcc_release"):
         reason = release_excludes(str(mark.args[0]), settings.release)
         if reason:

@@ -182,3 +182,16 @@ class ArrangementError(DccError):
 class NotApplicableError(DccError):
     """The scenario cannot be judged on this target (release, statement, or no driver for what it needs): the
     verdict is NOT_APPLICABLE with this reason, never a pass."""
+
+
+class EndpointAssertion(AssertionError, DccError):
+    """The endpoint answered, and its answer or the state it left breaks the clause: the verdict is FAIL. Only this
+    exception is a FAIL; any other exception raised while judging a scenario (a plain ``assert`` of the suite's own
+    preconditions included) is an ERROR."""
+
+
+class HarnessError(DccError):
+    """The suite itself could not carry on (a precondition of its own does not hold): an ERROR verdict."""
+
+
+__all__ += ["EndpointAssertion", "HarnessError"]

@@ -28,6 +28,7 @@ from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
+from pytest_dcc.verdicts import REPORTS_KEY
 
 
 @pytest.fixture(scope="session")
@@ -247,7 +248,7 @@ def dcc_target(
         transport=dcc_transport,
         inbox=dcc_inbox,
         driver=dcc_driver,
-        release=release(dcc_settings.release),
+        release=release(dcc_settings.release).name,
         schema_version=dcc_settings.schema_version,
         counters=dcc_counters,
         identities=identities,
@@ -256,4 +257,15 @@ def dcc_target(
         devices=devices,
         declared_devices=declared,
         evidence=dcc_evidence,
+        chism_column=statement.chism_column if statement is not None else None,
+        refusal_codes=dict(statement.refusal_codes) if statement is not None else {},
     )
+
+
+@pytest.fixture
+def dcc_reports(request: pytest.FixtureRequest) -> list[str]:
+    """The running scenario's reports: what it found without judging it (the MP106 reading of " ", a region
+    CHISM table 3 does not cover, a state the driver cannot observe). The verdict message carries them."""
+    reports: list[str] = []
+    request.node.stash[REPORTS_KEY] = reports
+    return reports

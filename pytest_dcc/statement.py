@@ -12,8 +12,12 @@ Statement (YAML)::
       "6.24.2": [4, 5]
     devices:                      # the device pool (IXIT): EUI-64 and type
       - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
+    chism_column: DCC 2.0         # optional: the CHISM table 3 column the endpoint answers in (else either)
+    refusal_codes:                # optional: the endpoint's code for a refusal case whose code DUIS does not
+      threshold-index-duplicate: E010102   # publish (pytest_dcc/spec/refusals.py); linted against the SR's codes
 
-A scenario that exercises an SRV the statement does not declare is NOT_APPLICABLE, with that reason.
+A scenario that exercises an SRV the statement does not declare is NOT_APPLICABLE, with that reason. A declared
+refusal code is held to: the endpoint must refuse that case with exactly that code (and the verdict says so).
 
 Expected failures (YAML)::
 
@@ -36,6 +40,8 @@ from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reference.releases import release
 from pytest_dcc.spec import DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
+from pytest_dcc.spec.chism import COLUMNS
+from pytest_dcc.spec.refusals import REFUSAL_CASES, declarable
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class Statement:
     users: dict[str, str]  # role -> EUI
     srvs: dict[str, tuple[int, ...]]
     devices: dict[str, str]  # EUI -> type
+    chism_column: str | None = None  # "DCC 1.3" or "DCC 2.0": the table 3 column the endpoint answers in
+    refusal_codes: dict[str, str] = field(default_factory=dict)  # refusal case -> the endpoint's code
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -69,7 +77,7 @@ def load_statement(path: Path) -> Statement:
     if not isinstance(data, dict):
         raise ConfigError(f"the implementation statement {path} must be a mapping")
     problems: list[str] = []
-    unknown = set(data) - {"release", "schema_version", "users", "srvs", "devices"}
+    unknown = set(data) - {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes"}
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
     claimed = str(data.get("release", "latest"))
@@ -119,10 +127,38 @@ def load_statement(path: Path) -> Statement:
             devices[normalise_eui(str(entry.get("eui")))] = kind
         except BuildError:
             problems.append(f"device {entry.get('eui')!r} is not an EUI-64")
+    column = data.get("chism_column")
+    if column is not None and str(column) not in COLUMNS:
+        problems.append(f"chism_column {column!r} is not one of {', '.join(repr(c) for c in COLUMNS)}")
+    codes: dict[str, str] = {}
+    raw_codes = data.get("refusal_codes") or {}
+    if not isinstance(raw_codes, dict):
+        problems.append("refusal_codes must map a refusal case to a response code")
+        raw_codes = {}
+    version = str(schema) if schema is not None and str(schema) in SCHEMA_VERSIONS else "5.4"
+    for case_id, code in raw_codes.items():
+        case = REFUSAL_CASES.get(str(case_id))
+        if case is None:
+            problems.append(f"refusal_codes: {case_id!r} is not a refusal case ({', '.join(REFUSAL_CASES)})")
+            continue
+        why = declarable(case, str(code), version)  # type: ignore[arg-type]
+        if why:
+            problems.append(f"refusal_codes: {case_id}: {why}")
+            continue
+        codes[case.id] = str(code)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"implementation statement {path}:\n{listed}")
-    return Statement(path, claimed, str(schema) if schema is not None else None, users, srvs, devices)
+    return Statement(
+        path,
+        claimed,
+        str(schema) if schema is not None else None,
+        users,
+        srvs,
+        devices,
+        chism_column=str(column) if column is not None else None,
+        refusal_codes=codes,
+    )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Verdicts: what each scenario says about the endpoint, and ``verdicts.json``.
 
 * PASS: the endpoint behaved as the claimed release requires.
-* FAIL: it answered, wrongly (an assertion on what crossed the wire).
-* ERROR: the endpoint could not be judged: transport, signature, schema, timeout, or a harness failure.
+* FAIL: it answered, wrongly: an :class:`~pytest_dcc.errors.EndpointAssertion` on its answer or on the state it left.
+* ERROR: the endpoint could not be judged: transport, signature, schema, timeout, or a harness failure (a plain
+  ``AssertionError`` included: only an EndpointAssertion is a judgement on the endpoint).
 * NOT_APPLICABLE: the release, the statement or the available driver rule the scenario out (with the reason).
 """
 
@@ -19,7 +20,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import __version__
-from pytest_dcc.errors import NotApplicableError, TransportError
+from pytest_dcc.errors import EndpointAssertion, NotApplicableError, TransportError
 from pytest_dcc.statement import ExpectedFailures
 
 PASS: Final = "PASS"
@@ -31,6 +32,8 @@ UNEXPECTED_PASS: Final = "UNEXPECTED_PASS"
 #: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
 SEVERITY: Final = (ERROR, UNEXPECTED_PASS, FAIL, KNOWN_FAILURE, PASS, NOT_APPLICABLE)
 NA_PREFIX: Final = "NOT_APPLICABLE: "
+#: Where a scenario's reports (findings shown with the verdict, not judged) are kept for the recorder.
+REPORTS_KEY: Final = pytest.StashKey[list[str]]()
 
 
 @dataclass
@@ -46,15 +49,17 @@ class ScenarioVerdict:
     duration_s: float = 0.0
 
 
-def classify(exc: BaseException | None) -> str:
-    """The verdict an exception raised while running a scenario stands for."""
+def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
+    """The verdict an exception raised while running a scenario stands for. In a scenario that judges a clause
+    only an EndpointAssertion is a FAIL; a user's own Gherkin scenario (no ``@clause:`` tag), whose steps know
+    nothing of it, fails on any AssertionError as pytest would have it."""
     if exc is None:
         return PASS
     if isinstance(exc, NotApplicableError):
         return NOT_APPLICABLE
-    if isinstance(exc, AssertionError):
+    if isinstance(exc, EndpointAssertion) or (not clause_scenario and isinstance(exc, AssertionError)):
         return FAIL
-    return ERROR  # TransportError and anything else: the endpoint was not judged
+    return ERROR  # TransportError, a harness assert and anything else: the endpoint was not judged
 
 
 @dataclass(eq=False)  # a pytest plugin object must stay hashable
@@ -81,7 +86,7 @@ class VerdictRecorder:
             verdict = NOT_APPLICABLE
             message = _skip_reason(report)
         elif exc is not None:
-            verdict = classify(exc)
+            verdict = classify(exc, clause_scenario=item.get_closest_marker("dcc_clause") is not None)
             message = f"{type(exc).__name__}: {exc}".strip()
             if verdict == NOT_APPLICABLE:
                 report.outcome = "skipped"
@@ -92,6 +97,9 @@ class VerdictRecorder:
             return
         clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
         verdict, message = self._expectation(item, report, verdict, message, clauses)
+        reported = item.stash.get(REPORTS_KEY, [])
+        if reported:  # findings the scenario reports without judging them go with the verdict
+            message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in reported)])
         if self.allure_results is not None:
             from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict
 
@@ -105,7 +113,7 @@ class VerdictRecorder:
             ("dcc_name", _scenario_name(item)),
             ("dcc_location", _location(item)),
             ("dcc_clauses", ",".join(clauses)),
-            ("dcc_message", message.splitlines()[0][:500] if message else ""),
+            ("dcc_message", message.splitlines()[0][:1500] if message else ""),
         ]
         report.user_properties.extend(properties)
         # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.

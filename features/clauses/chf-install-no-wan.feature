@@ -1,40 +1,59 @@
 @srv:8.14.2 @level:clause
 Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 DUIS 3.8.106.3, 3.8.114.4)
+  The general check E5 (Service Request applicable to the Device status) is not carried out. E081401: the device
+  notified is not a CHF. E081402: the install date and time is in the future. W081401: the CHF is not
+  InstalledNotCommissioned, a warning: the request is still processed, and a Pending CHF (and its GPF, if also
+  Pending) becomes InstalledNotCommissioned.
 
   Background:
     Given the standard estate
 
-  @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4 @release:from-2020-11
-  Scenario Outline: No E5; W081401 unless the CHF is InstalledNotCommissioned; Pending hubs move on
+  @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4
+  Scenario Outline: Whatever the CHF's status, no E5; W081401 unless it is InstalledNotCommissioned; Pending hubs move on
     Given the CHF is in status "<chf>"
     And the GPF is in status "<gpf>"
-    When the user notifies the installation of the CHF without SM WAN
-    Then the response code is <code>
+    When the user notifies the installation of the CHF without SM WAN, installed 30 minutes ago
+    Then the request is <outcome>
     And the inventory shows the CHF in status "<chf after>"
     And the inventory shows the GPF in status "<gpf after>"
 
     Examples:
-      | chf                      | gpf                      | code    | chf after                | gpf after                |
-      | Pending                  | Pending                  | W081401 | InstalledNotCommissioned | InstalledNotCommissioned |
-      | Pending                  | Commissioned             | W081401 | InstalledNotCommissioned | Commissioned             |
-      | InstalledNotCommissioned | Pending                  | I99     | InstalledNotCommissioned | Pending                  |
-      | Commissioned             | Commissioned             | W081401 | Commissioned             | Commissioned             |
-      | Suspended                | Pending                  | W081401 | Suspended                | Pending                  |
-      | Withdrawn                | Withdrawn                | W081401 | Withdrawn                | Withdrawn                |
+      | chf                      | gpf                      | outcome                    | chf after                | gpf after                |
+      | Pending                  | Pending                  | accepted with W081401      | InstalledNotCommissioned | InstalledNotCommissioned |
+      | Pending                  | Commissioned             | accepted with W081401      | InstalledNotCommissioned | Commissioned             |
+      | Pending                  | Withdrawn                | accepted with W081401      | InstalledNotCommissioned | Withdrawn                |
+      | InstalledNotCommissioned | Pending                  | accepted without a warning | InstalledNotCommissioned | Pending                  |
+      | Commissioned             | Commissioned             | accepted with W081401      | Commissioned             | Commissioned             |
+      | Commissioned             | Pending                  | accepted with W081401      | Commissioned             | Pending                  |
+      | Suspended                | Pending                  | accepted with W081401      | Suspended                | Pending                  |
+      | Withdrawn                | Withdrawn                | accepted with W081401      | Withdrawn                | Withdrawn                |
 
-  @clause:MP081-DUIS-3.8.106.3 @release:from-2020-11
-  Scenario: E081401 when the device notified is not a CHF
-    When the user notifies the installation of the ESME without SM WAN
-    Then the response code is E081401
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario: A notification without an install date and time is not refused for its date
+    Given the CHF is in status "InstalledNotCommissioned"
+    When the user notifies the installation of the CHF without SM WAN, with no install date and time
+    Then the request is accepted without a warning
+    And the inventory shows the CHF in status "InstalledNotCommissioned"
 
-  @clause:MP081-DUIS-3.8.106.3 @release:from-2020-11
-  Scenario: E081402 when the install date and time is in the future
-    When the user notifies the installation of the CHF without SM WAN in the future
-    Then the response code is E081402
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario Outline: E081401 when the device notified is not a CHF, and nothing changes
+    Given the <device> is in the inventory
+    When the user notifies the installation of the <device> without SM WAN, installed 30 minutes ago
+    Then the request is refused as "chf-install-not-a-chf"
 
-  @clause:MP081-DUIS-3.8.106.3 @release:before-2020-11
-  Scenario: Before MP081 the device status check E5 applies
+    Examples:
+      | device |
+      | ESME   |
+      | GSME   |
+      | GPF    |
+      | PPMID  |
+      | CAD    |
+
+  @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4
+  Scenario: E081402 when the install date and time is in the future, and a Pending CHF stays Pending
     Given the CHF is in status "Pending"
-    When the user notifies the installation of the CHF without SM WAN
-    Then the response code is E5
+    And the GPF is in status "Pending"
+    When the user notifies the installation of the CHF without SM WAN, installed in 2 days
+    Then the request is refused as "chf-install-in-the-future"
     And the inventory shows the CHF in status "Pending"
+    And the inventory shows the GPF in status "Pending"

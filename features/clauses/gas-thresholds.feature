@@ -1,41 +1,46 @@
 @srv:1.1.1 @level:clause
-Feature: GasThresholdMatrix in Wh, up to 2^48-1, index unique and consecutive (MP081 DUIS 3.8.1.2)
+Feature: GasThresholdMatrix BlockThreshold: Wh, one to three, at most 2^48-1, index unique and consecutive (MP081 DUIS 3.8.1.2)
+  BlockThreshold is a GasThresholdType (xs:unsignedLong, at most 2^48-1) in Wh (the old text said kWh by mistake);
+  one to three occur, and their index attribute is unique and consecutive from 1. The values of the Examples go on
+  the wire exactly as written, in Wh. The XSD checks neither uniqueness nor consecutiveness, and the DCC's code for
+  them is not published: the endpoint must refuse them with a 1.1 or generic code and change nothing.
 
   Background:
     Given the standard estate
 
-  @clause:MP081-DUIS-3.8.1.2 @release:from-2020-11
-  Scenario Outline: A threshold given with a unit goes on the wire in Wh and reaches the meter in Wh
-    When the user sends a gas tariff to the GSME with thresholds "<given>"
+  @clause:MP081-DUIS-3.8.1.2
+  Scenario Outline: A tariff with valid BlockThreshold values is applied and the meter holds them in Wh
+    When the user sends the GSME a gas tariff with BlockThreshold values "<wh>" and indexes "<indexes>"
     Then the response code is I99
-    And the request carried BlockThreshold values <wh>
     And the device response arrives with code I0
-    And the meter holds gas block thresholds of <wh> Wh
+    And the GSME holds gas block thresholds of <wh> Wh
 
     Examples:
-      | given                          | wh                          |
-      | 1000 kWh                       | 1000000                     |
-      | 1000 kWh, 2000 kWh, 3000 kWh   | 1000000, 2000000, 3000000   |
-      | 5 Wh                           | 5                           |
-      | 281474976710655 Wh             | 281474976710655             |
-
-  @clause:MP081-DUIS-3.8.1.2 @release:before-2020-11
-  Scenario: Before MP081 the value was kWh
-    When the user sends a gas tariff to the GSME with thresholds "1000 Wh"
-    Then the response code is I99
-    And the device response arrives with code I0
-    And the meter holds gas block thresholds of 1000000 Wh
+      | wh                        | indexes |
+      | 1000                      | 1       |
+      | 1000000, 2000000, 3000000 | 1,2,3   |
+      | 5, 6                      | 1,2     |
+      | 281474976710655           | 1       |
 
   @clause:MP081-DUIS-3.8.1.2
-  Scenario Outline: Threshold indexes must be unique and consecutive from 1
-    When the user asks for a pre-command of a gas tariff with threshold indexes "<indexes>"
-    Then the response code is <code>
+  Scenario Outline: A tariff whose BlockThreshold indexes are not unique and consecutive from 1 is refused, and the meter is left alone
+    When the user sends the GSME a gas tariff with BlockThreshold values "<wh>" and indexes "<indexes>"
+    Then the request is refused as "<case>"
 
     Examples:
-      | indexes | code    |
-      | 1       | I0      |
-      | 1,2,3   | I0      |
-      | 1,1     | E010101 |
-      | 1,3     | E010101 |
-      | 2       | E010101 |
-      | 2,3     | E010101 |
+      | wh         | indexes | case                            |
+      | 1000, 2000 | 1,1     | threshold-index-duplicate       |
+      | 1000, 2000 | 1,3     | threshold-index-not-consecutive |
+      | 1000       | 2       | threshold-index-not-consecutive |
+      | 1000, 2000 | 2,3     | threshold-index-not-consecutive |
+
+  @clause:MP081-DUIS-3.8.1.2
+  Scenario Outline: A tariff whose BlockThreshold values break GasThresholdType is refused, and the meter is left alone
+    When the user sends the GSME a gas tariff with BlockThreshold values "<wh>" and indexes "<indexes>", unchecked
+    Then the request is refused as "<case>"
+
+    Examples:
+      | wh                           | indexes | case                    |
+      | 281474976710656              | 1       | threshold-above-maximum |
+      | 1.5                          | 1       | threshold-not-whole     |
+      | 1000, 2000, 3000, 4000       | 1,2,3,4 | threshold-count         |

@@ -1,11 +1,16 @@
 @level:story
 Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP178)
+  The DSP records a join in the SMI from the device's response to Join Service (8.7.x): a response that never
+  reaches the DSP leaves the SMI without the join, and a meter that wrongly rejects a re-sent Join leaves it so.
+  Until the June 2024 release the DSP refuses an Unjoin (8.8.x) with E080801 when the SMI holds no join between
+  the two devices, and accepts it when it does; from June 2024 (MP178) it no longer checks.
 
   Background:
     Given the standard estate
 
   @clause:DP178-SMI-JOIN @srv:8.7.2
   Scenario: The inventory records a join from the device's response
+    Given the inventory records no join of the CAD to the ESME
     When the user joins the CAD to the ESME
     Then the response code is I99
     And the device response arrives with code I0
@@ -14,7 +19,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
 
   @clause:DP178-SMI-JOIN @srv:8.7.2
   Scenario: A join response lost on its way to the DSP leaves the inventory without the join
-    Given the ESME's next response will be lost on its way to the DCC
+    Given the inventory records no join of the CAD to the ESME
+    And the ESME's next response will be lost on its way to the DCC
     When the user joins the CAD to the ESME
     Then the response code is I99
     And the device response arrives with code E21
@@ -28,32 +34,63 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME
     Then the response code is I99
-    And the device response arrives with code I0
+    And the device response arrives
     And the inventory records no join of the CAD to the ESME
 
-  @clause:DP178-E080801 @srv:8.8.2 @release:before-2024-06
-  Scenario: Before June 2024 an Unjoin without a join in the inventory is refused with E080801
-    When the user unjoins the CAD from the ESME
-    Then the response code is E080801
+  @clause:DP178-REJOIN @srv:8.7.2
+  Scenario: A compliant meter accepts a re-sent Join, and the inventory records it
+    Given the ESME's next response will be lost on its way to the DCC
+    When the user joins the CAD to the ESME
+    And the user joins the CAD to the ESME
+    Then the response code is I99
+    And the device response arrives with code I0
+    And the inventory records the CAD joined to the ESME
 
-  @clause:MP178-UNJOIN @srv:8.8.2 @release:from-2024-06
-  Scenario: From June 2024 an Unjoin goes to the device whatever the inventory says
+  @clause:DP178-E080801 @srv:8.8.2
+  Scenario: An Unjoin the inventory holds no join for is refused with E080801, and the device keeps its join
+    Given the ESME itself holds a join with the CAD that the inventory does not record
+    When the user unjoins the CAD from the ESME
+    Then the request is refused as "unjoin-without-smi-join"
+    And the ESME itself holds the join with the CAD
+
+  @clause:DP178-E080801 @srv:8.8.2
+  Scenario: An Unjoin of a join the inventory holds is accepted and carried out
+    Given the CAD is joined to the ESME
     When the user unjoins the CAD from the ESME
     Then the response code is I99
     And the device response arrives with code I0
+    And the ESME itself no longer holds the join with the CAD
+    And the inventory records no join of the CAD to the ESME
 
-  @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2 @release:before-2024-06
+  @clause:MP178-UNJOIN @srv:8.8.2
+  Scenario: An Unjoin goes to the device whatever the inventory says
+    Given the ESME itself holds a join with the CAD that the inventory does not record
+    When the user unjoins the CAD from the ESME
+    Then the response code is I99
+    And the device response arrives with code I0
+    And the ESME itself no longer holds the join with the CAD
+
+  @clause:MP178-UNJOIN @srv:8.8.2
+  Scenario: An Unjoin of a join the inventory holds is still accepted and carried out
+    Given the CAD is joined to the ESME
+    When the user unjoins the CAD from the ESME
+    Then the response code is I99
+    And the device response arrives with code I0
+    And the ESME itself no longer holds the join with the CAD
+    And the inventory records no join of the CAD to the ESME
+
+  @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story before June 2024: lost join, rejected retry, refused unjoin
     Given the ESME's next response will be lost on its way to the DCC
     And the ESME rejects a Join it already holds
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME
     And the user unjoins the CAD from the ESME
-    Then the response code is E080801
+    Then the request is refused as "unjoin-without-smi-join"
     And the inventory records no join of the CAD to the ESME
     And the ESME itself holds the join with the CAD
 
-  @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:MP178-UNJOIN @srv:8.7.2 @srv:8.8.2 @release:from-2024-06
+  @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:MP178-UNJOIN @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story from June 2024: the unjoin goes through
     Given the ESME's next response will be lost on its way to the DCC
     And the ESME rejects a Join it already holds

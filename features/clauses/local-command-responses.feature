@@ -1,16 +1,21 @@
 @srv:8.13 @level:story
 Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organisation Certificate tracking
+  The Service Request Responses the DCC needs through 8.13 are exactly those of 3.2, 6.8, 6.15.1, 6.15.2, 6.21, 6.23,
+  8.7.1, 8.7.2, 8.8.1, 8.8.2, 8.11, 8.12.1, 8.12.2 and 11.3. OriginalRequestID is mandatory when the GBCS payload is a
+  response. A returned response is processed, so its effect on the DCC's records is observable; for 6.15.1 and 6.21
+  the DCC tracks the Organisation Certificates held on the device from the returned response, not before. The DCC's
+  codes for refusing an 8.13 are not published: a refusal is an 8.13 or generic E-code that changes nothing.
 
   Background:
     Given the standard estate
     And the CAD is joined to the ESME
 
-  @clause:MP081-DUIS-3.8.112.2 @release:from-2020-11
+  @clause:MP081-DUIS-3.8.112.2
   Scenario Outline: The response to every SRV on the list is accepted through 8.13
     When the user issues SRV "<srv>" for local delivery
     And the engineer executes the command on the device
     And the user returns the device's response with SR 8.13
-    Then the response code is I99
+    Then the request is accepted
 
     Examples: the 8.13 list
       | srv    |
@@ -29,44 +34,51 @@ Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organi
       | 8.12.2 |
       | 11.3   |
 
+  @clause:MP081-DUIS-3.8.112.2 @srv:8.8.2
+  Scenario: A locally delivered Unjoin changes the inventory when its response is returned through 8.13, not before
+    When the user issues SRV "8.8.2" for local delivery
+    And the engineer executes the command on the device
+    Then the inventory records the CAD joined to the ESME
+    When the user returns the device's response with SR 8.13
+    Then the request is accepted
+    And the inventory records no join of the CAD to the ESME
+
   @clause:MP081-DUIS-3.8.112.2
-  Scenario Outline: The response to an SRV off the list is refused
+  Scenario Outline: The response to an SRV off the list is refused, and changes nothing
     When the user issues SRV "<srv>" for local delivery
     And the engineer executes the command on the device
     And the user returns the device's response with SR 8.13
-    Then the response code is E081302
+    Then the request is refused as "local-response-off-the-list"
 
     Examples:
       | srv    |
       | 1.1.1  |
       | 6.24.2 |
 
-  @clause:MP081-DUIS-3.8.112.2 @release:before-2020-11
-  Scenario Outline: Before MP081, 6.15.1 and 6.21 were not on the list
+  @clause:MP081-DUIS-3.8.112.2 @srv:8.8.2
+  Scenario: A device response returned without its OriginalRequestID is refused, and changes nothing
+    When the user issues SRV "8.8.2" for local delivery
+    And the engineer executes the command on the device
+    And the user returns the device's response with SR 8.13 without the OriginalRequestID
+    Then the request is refused as "local-response-without-original-request-id"
+    And the inventory records the CAD joined to the ESME
+
+  @clause:MP081-DUIS-3.8.112.2 @srv:8.8.2
+  Scenario: A device response whose GBCS header does not match the OriginalRequestID is refused, and changes nothing
+    When the user issues SRV "8.8.2" for local delivery
+    And the engineer executes the command on the device
+    And the user returns the device's response with SR 8.13 under another originator counter
+    Then the request is refused as "local-response-not-matching"
+    And the inventory records the CAD joined to the ESME
+
+  @clause:MP081-ORGCERT-TRACKING @clause:MP081-DUIS-3.8.112.2
+  Scenario Outline: Organisation Certificates placed locally are tracked from the 8.13 response, not before
     When the user issues SRV "<srv>" for local delivery
     And the engineer executes the command on the device
-    And the user returns the device's response with SR 8.13
-    Then the response code is E081302
-
-    Examples:
-      | srv    |
-      | 6.15.1 |
-      | 6.21   |
-
-  @clause:MP081-DUIS-3.8.112.2 @release:from-2020-11
-  Scenario: A device response whose GBCS header does not match the original request is refused
-    When the user issues SRV "8.7.2" for local delivery
-    And the engineer executes the command on the device
-    And the user returns the device's response with SR 8.13 under another counter
-    Then the response code is E081303
-
-  @clause:MP081-ORGCERT-TRACKING @clause:MP081-DUIS-3.8.112.2 @release:from-2020-11
-  Scenario Outline: Organisation Certificates placed locally are tracked from the 8.13 response
-    When the user issues SRV "<srv>" for local delivery
-    And the engineer executes the command on the device
-    And the user returns the device's response with SR 8.13
-    Then the response code is I99
-    And the organisation certificates tracked for the <device> include the new one
+    Then the organisation certificates tracked for the <device> lack the one sent
+    When the user returns the device's response with SR 8.13
+    Then the request is accepted
+    And the organisation certificates tracked for the <device> include the one sent
 
     Examples:
       | srv    | device |

@@ -24,6 +24,7 @@ CAPABILITIES = (
     "execute-locally",  # run a locally delivered command on its device (hand-held terminal)
     "smki",  # search the SMKI repository
     "set-status",  # set a device's status in the inventory (a driver may refuse some statuses)
+    "joins",  # record or forget a join in the SMI and/or on the device, independently
     "estate",  # without reset/seed: use the statement's device pool as the estate, adding what is missing
 )
 #: What a driver with full test control of a reference DCC offers (it seeds the estate instead of "estate").
@@ -61,6 +62,10 @@ class Driver(Protocol):
     def set_status(self, eui: str, status: str) -> None:
         """Capability "set-status": bring a device to ``status`` in the inventory; NotApplicableError where the
         driver cannot reach that status."""
+
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        """Capability "joins": record (``remove``: forget) the join of ``other`` to ``eui`` in the SMI (``smi``)
+        and/or on the device itself (``device``)."""
 
     def arrange_estate(self, devices: Mapping[str, str]) -> None:
         """Capability "estate", for a driver without "reset" and "seed": make the declared devices (type -> EUI)
@@ -112,6 +117,9 @@ class NoDriver:
 
     def set_status(self, eui: str, status: str) -> None:
         raise self._missing("set-status")
+
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        raise self._missing("joins")
 
 
 __all__ = ["CAPABILITIES", "FULL_CONTROL", "Driver", "NoDriver", "require"]

@@ -62,6 +62,9 @@ class TestControlDriver(NoDriver):
     def set_status(self, eui: str, status: str) -> None:
         self._call("POST", f"/devices/{eui}/status", {"status": status})
 
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        self._call("POST", f"/devices/{eui}/joins", {"other": other, "smi": smi, "device": device, "remove": remove})
+
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
         self._call("POST", f"/devices/{eui}/faults", {"fault": fault, "times": times})
 

@@ -30,6 +30,9 @@ class InProcessDriver(NoDriver):
     def set_status(self, eui: str, status: str) -> None:
         self.dcc.set_status(eui, status)
 
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        self.dcc.set_join(eui, other, smi=smi, device=device, remove=remove)
+
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
         self.dcc.set_fault(eui, fault, times)
 

@@ -65,10 +65,18 @@ def eui(name: str, value: str) -> etree._Element:
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """One ``sr:BlockThreshold`` of the ``GasThresholdMatrix``: its ``index`` attribute and value in Wh."""
+    """One ``sr:BlockThreshold`` of the ``GasThresholdMatrix``: its ``index`` attribute and value in Wh.
+
+    :func:`gas_thresholds` makes checked ones (whole Wh, at most 2^48-1). :meth:`unchecked` writes any text as the
+    value, for negative tests of what an endpoint does with a threshold the type does not admit."""
 
     index: int | str
-    wh: int
+    wh: int | str
+
+    @classmethod
+    def unchecked(cls, index: int | str, text: str) -> Threshold:
+        """A threshold whose wire text is ``text`` as given: no unit conversion, no range or type check."""
+        return cls(index, text)
 
 
 def gas_thresholds(values: Sequence[str | int], *, indexes: Sequence[int | str] | None = None) -> list[Threshold]:

@@ -463,6 +463,16 @@ class ReferenceDcc:
                 raise KeyError(f"device {eui} is not in the inventory")
             self.inventory.set_status(eui, status)
 
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        """Record (or with ``remove`` forget) the join of ``other`` to ``eui`` in the SMI and/or on the device."""
+        with self.inventory.lock:
+            if self.inventory.device(eui) is None:
+                raise KeyError(f"device {eui} is not in the inventory")
+            if remove:
+                self.inventory.remove_join(eui, other, smi=smi, on_device=device)
+            else:
+                self.inventory.add_join(eui, other, smi=smi, on_device=device)
+
     def set_fault(self, eui: str, kind: str, times: int = 1) -> None:
         """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
         with self.inventory.lock:

@@ -62,7 +62,6 @@ def _other(body: etree._Element) -> str:
 
 def validate(dcc: ReferenceDcc, srv: str, device: Device, body: etree._Element) -> None:
     """SR-specific validation before a command goes to the device (raises :class:`Refusal`)."""
-    release = dcc.release
     if srv == "1.1.1":
         for issue in threshold_index_issues(body):
             raise Refusal("E010101", issue.message)
@@ -72,15 +71,12 @@ def validate(dcc: ReferenceDcc, srv: str, device: Device, body: etree._Element) 
             raise Refusal("E080702", f"OtherDeviceID {other} is not in the Smart Metering Inventory")
     elif srv in UNJOIN_SRVS:
         other = _other(body)
-        if release.unjoin_requires_smi_join and not dcc.inventory.smi_joined(device.eui, other):
+        if dcc.release.unjoin_requires_smi_join and not dcc.inventory.smi_joined(device.eui, other):
             raise Refusal(
                 "E080801",
                 f"according to the Smart Metering Inventory {other} is not joined to {device.eui}",
             )
-    elif srv == "6.24.2" and not release.track_device_credentials:
-        usage = body.findtext(f"{_SR}CredentialType") or ""
-        if usage not in dcc.inventory.device_certificates(device.eui, smi=True):
-            raise Refusal("E062401", f"the inventory holds no {usage} certificate for {device.eui}")
+    # SR 6.24.2 has no specific validation (DUIS 3.8.77.3): only the general checks of the pipeline apply.
 
 
 def command(dcc: ReferenceDcc, srv: str, rid: RequestID, device: Device, body: etree._Element) -> GbcsMessage:
@@ -118,8 +114,7 @@ def execute(dcc: ReferenceDcc, srv: str, rid: RequestID, device: Device, body: e
         held = inv.device_certificates(device.eui, smi=False)
         data = {"certificates": {usage: held[usage]} if usage in held else {}}
     elif srv == "1.1.1":
-        factor = 1 if dcc.release.gas_thresholds_in_wh else 1000  # before MP081 the values were kWh
-        values = [int((t.text or "0").strip()) * factor for t in body.iter(f"{_SR}BlockThreshold")]
+        values = [int((t.text or "0").strip()) for t in body.iter(f"{_SR}BlockThreshold")]  # Wh (DUIS 3.8.1.2)
         inv.set_sim_state(device.eui, "gas_block_thresholds_wh", values)
     else:
         inv.set_sim_state(device.eui, f"last_{srv}", str(rid))
@@ -157,11 +152,11 @@ def on_response(
         inv.add_join(device.eui, _other(body), smi=True, on_device=False)
     elif srv in UNJOIN_SRVS:
         inv.remove_join(device.eui, _other(body), smi=True, on_device=False)
-    elif srv in ORG_CERT_SRVS and (not via_local or dcc.release.track_org_certificates_locally):
+    elif srv in ORG_CERT_SRVS:
         role = body.findtext(f"{_SR}RemotePartyRole") or "Supplier"
         for usage, der in org_certificates(body).items():
             inv.set_org_certificate(device.eui, role, usage, der, smi=True, device=False)
-    elif srv == "6.24.2" and dcc.release.track_device_credentials:
+    elif srv == "6.24.2":
         recorded = inv.device_certificates(device.eui, smi=True)
         for usage, serial in result.data.get("certificates", {}).items():
             if recorded.get(usage) == serial:

@@ -24,7 +24,7 @@ from typing import Any, Final
 import yaml
 
 from pytest_dcc.duis.ids import normalise_eui
-from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, ROLES
+from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, ROLES, chism
 
 SCHEMA_SQL: Final = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -177,14 +177,6 @@ FAULT_REJECT_REJOIN: Final = "reject-rejoin"
 FAULTS: Final = (FAULT_LOSE_RESPONSE, FAULT_REJECT_REJOIN)
 
 #: WAN variants (CHISM table 3), DCC 1.3 name -> DCC 2.0 name, with the CSP regions each belongs to.
-WAN_VARIANTS: Final = {
-    "Standard 420": ("420", ("North", "4G North")),
-    "Variant 450": ("450", ("North", "4G North")),
-    "Cellular": ("Cellular", ("Central", "South", "4G Central", "4G South")),
-    "Cellular+Mesh": ("Cellular+Mesh", ("Central", "South", "4G Central", "4G South")),
-    "No Coverage Intended": ("No Coverage Intended", ()),
-    " ": (" ", ("Central", "South", "4G Central", "4G South")),
-}
 
 _DEVICE_FIELDS: Final = (
     "manufacturer",
@@ -614,15 +606,17 @@ class Inventory:
         """Add one coverage row (one CSP region's answer for a UPRN and/or address)."""
         data = dict(entry)
         variant = data.get("wan_variant")
-        if variant is not None and variant not in WAN_VARIANTS and variant not in {v[0] for v in WAN_VARIANTS.values()}:
-            raise InventoryError(f"coverage entry {entry!r}: WAN variant {variant!r} is not in CHISM table 3")
-        if variant is not None and variant not in WAN_VARIANTS:  # a DCC 2.0 name: store the DCC 1.3 key
-            variant = next(k for k, v in WAN_VARIANTS.items() if v[0] == variant)
         region = data.get("region")
-        if variant is not None and variant != "No Coverage Intended" and region not in WAN_VARIANTS[variant][1]:
-            raise InventoryError(
-                f"coverage entry {entry!r}: WAN variant {variant!r} does not belong to region {region!r}"
-            )
+        if variant is not None:
+            if not isinstance(variant, str) or not 1 <= len(variant) <= 30:
+                raise InventoryError(f"coverage entry {entry!r}: WAN variant must be a string of 1 to 30 characters")
+            row = chism.variant(variant)
+            if region in chism.TABLE_3_REGIONS and row is None:
+                raise InventoryError(f"coverage entry {entry!r}: WAN variant {variant!r} is not in CHISM table 3")
+            if region in chism.TABLE_3_REGIONS and row is not None and not row.belongs_to(str(region)):
+                raise InventoryError(
+                    f"coverage entry {entry!r}: WAN variant {variant!r} does not belong to region {region!r}"
+                )
         self.db.execute(
             "INSERT INTO wan_coverage (uprn, postcode, address_identifier, region, response_code, available, "
             "anticipated_date, wan_variant, connectivity_likelihood, auxiliary_equipment, additional_information) "
@@ -754,7 +748,6 @@ __all__ = [
     "FAULTS",
     "FAULT_LOSE_RESPONSE",
     "FAULT_REJECT_REJOIN",
-    "WAN_VARIANTS",
     "Device",
     "Inventory",
     "InventoryError",

@@ -15,7 +15,8 @@ from pytest_dcc.duis.ids import RequestID, normalise_eui
 from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.reference import devices
 from pytest_dcc.reference.checks import Refusal, check_status, check_supplier
-from pytest_dcc.reference.inventory import WAN_VARIANTS, Device
+from pytest_dcc.reference.inventory import Device
+from pytest_dcc.reference.releases import LOCAL_RESPONSE_SRVS
 from pytest_dcc.spec import CSP_REGIONS, NS_SR
 
 if TYPE_CHECKING:
@@ -137,10 +138,8 @@ def return_local_command_response(dcc: ReferenceDcc, ctx: _Context, role: str) -
     if original.originator != ctx.request_id.originator:
         raise Refusal("E4", f"{original} was issued to {original.originator}, not {ctx.request_id.originator}")
     srv = command["srv"]
-    if srv not in dcc.release.local_response_srvs:
-        raise Refusal(
-            "E081302", f"responses to SRV {srv} are not accepted through 8.13 under the {dcc.release.name} release"
-        )
+    if srv not in LOCAL_RESPONSE_SRVS:
+        raise Refusal("E081302", f"responses to SRV {srv} are not among those the DCC needs through 8.13")
     expected = (
         ("originator counter", message.counter, original.counter),
         ("originator system title", message.originator, normalise_eui(original.target)),
@@ -189,11 +188,7 @@ def _install_time_check(dcc: ReferenceDcc, ctx: _Context) -> None:
 
 
 def chf_install_no_wan(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Element:
-    """8.14.2. From MP081: no E5; E081401, E081402; W081401 with Pending -> InstalledNotCommissioned."""
-    if not dcc.release.chf_no_wan_rules:
-        device = _named_device(dcc, ctx, role, _text(ctx.body, "DeviceID"))
-        check_status(device, ctx.srv.srv)
-        return dcc._response(ctx, "I99")
+    """8.14.2 (DUIS 3.8.106.3, 3.8.114.4): no E5; E081401, E081402; W081401 with Pending -> InstalledNotCommissioned."""
     chf = _chf(dcc, ctx, role)
     _install_time_check(dcc, ctx)
     if chf.status == "InstalledNotCommissioned":
@@ -228,8 +223,8 @@ def chf_return(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Element:
 
 
 def request_wan_matrix(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._Element:
-    body, release = ctx.body, dcc.release
-    version = release.schema_version
+    body = ctx.body
+    version = dcc.release.schema_version
     uprn = _text(body, "UPRN")
     if uprn is not None:
         rows = dcc.inventory.coverage(uprn=int(uprn))
@@ -242,7 +237,7 @@ def request_wan_matrix(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._El
     rows = [r for r in rows if r["region"] in CSP_REGIONS[version]]
     if not rows:
         raise Refusal("E120101", "no WAN coverage data is held for this UPRN or address")
-    coverage = [_coverage_row(r, release.chism_dcc2_names) for r in rows]
+    coverage = [_coverage_row(r) for r in rows]
     per_region = version in PER_REGION_VERSIONS
     if not per_region:
         usable = [c for c in coverage if c.response_code == "I0"]
@@ -252,12 +247,12 @@ def request_wan_matrix(dcc: ReferenceDcc, ctx: _Context, role: str) -> etree._El
     return dcc._response(ctx, "I0", replies.wan_matrix(body, coverage, per_region=per_region))
 
 
-def _coverage_row(row: dict[str, object], dcc2_names: bool) -> WanCoverage:
+def _coverage_row(row: dict[str, object]) -> WanCoverage:
+    """A region's answer: the WAN variant as the CSP gave it (either CHISM table 3 column); no name is translated."""
     code = str(row["response_code"])
     if code != "I0" or row["available"] is None:
         return WanCoverage(str(row["region"]), response_code=code)
-    variant = row["wan_variant"]
-    name = WAN_VARIANTS[str(variant)][0] if dcc2_names and variant is not None else variant
+    name = row["wan_variant"]
     anticipated = row["anticipated_date"]
     return WanCoverage(
         region=str(row["region"]),

@@ -1,7 +1,9 @@
-"""SEC releases as data: which clause behaviours apply and which DUIS schema version the DCC answers in.
+"""SEC releases as the reference DCC runs them: which DUIS schema version it answers in, and its one behaviour flag.
 
-A new release is one more :class:`Release` row. Every behaviour that differs between releases is a named flag
-here, and the reference DCC asks the flag, never a release name or date.
+The releases and what each modification did are the SEC's (:mod:`pytest_dcc.spec.releases`). MP081 (2020-11)
+changed the text, not the DCC, so the reference DCC processes as MP081 describes under every release; MP106
+(2021-06) is reading guidance for Users. The only DSP behaviour that changes across the releases in scope is
+MP178's (2024-06): the SMI join check on Unjoin. The reference DCC asks the flag, never a release name or date.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from types import MappingProxyType
 from typing import Final
 
 from pytest_dcc.spec import SchemaVersion
+from pytest_dcc.spec.releases import LATEST, SEC_RELEASES, at_least, canonical
 
-#: The 14 SRVs whose responses SR 8.13 accepts from the November 2020 release (MP081-DUIS-3.8.112.2).
-LOCAL_RESPONSE_SRVS_MP081: Final = frozenset(
+#: The 14 SRVs whose responses the DCC needs through SR 8.13 (DUIS 3.8.112.2 as MP081 wrote it; MP081 added 6.15.1
+#: and 6.21 to the text of a list the DCC already processed).
+LOCAL_RESPONSE_SRVS: Final = frozenset(
     {
         "3.2",
         "6.8",
@@ -31,8 +35,17 @@ LOCAL_RESPONSE_SRVS_MP081: Final = frozenset(
         "11.3",
     }
 )
-#: Before MP081: the same list without 6.15.1 and 6.21.
-LOCAL_RESPONSE_SRVS_BEFORE: Final = LOCAL_RESPONSE_SRVS_MP081 - {"6.15.1", "6.21"}
+
+#: The DUIS schema version the reference DCC answers in under each release: this project's choice (the DCC
+#: publishes no such table; DUIS 5.1 was current in the 2020-2022 DCC Boxed samples, 5.3a was issued for June 2024,
+#: 5.4 for November 2025).
+_SCHEMA: Final[dict[str, SchemaVersion]] = {
+    "2020-06": "5.0",
+    "2020-11": "5.1",
+    "2021-06": "5.1",
+    "2024-06": "5.3a",
+    "2025-11": "5.4",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,85 +55,23 @@ class Release:
     name: str
     title: str
     schema_version: SchemaVersion
-    #: MP081: GasThresholdMatrix BlockThreshold values are Wh (before: kWh).
-    gas_thresholds_in_wh: bool
-    #: MP081: SR 12.1 answers with the CHISM table 3 DCC 2.0 names ("420", "450") and may answer " " for an
-    #: availability date with an unconfirmed variant (South & Central). Before: DCC 1.3 names.
-    chism_dcc2_names: bool
-    #: MP106: " " in the SR 12.1 answer is to be read as "Unknown" (the wire value is unchanged).
-    space_means_unknown: bool
-    #: MP081: SR 8.14.2 skips E5 and applies E081401 / E081402 / W081401 with the Pending -> InstalledNotCommissioned
-    #: update. Before: the general E5 check applies and none of those codes is returned.
-    chf_no_wan_rules: bool
-    #: MP081: SR 6.24.2 responses update the Inventory and SMKI Repository when the device uses other certificates.
-    track_device_credentials: bool
-    #: MP081: SR 6.15.1 / 6.21 responses returned through 8.13 update the Organisation Certificates tracked.
-    track_org_certificates_locally: bool
-    #: The SRVs whose responses SR 8.13 accepts.
-    local_response_srvs: frozenset[str]
     #: DP178 / MP178: SR 8.8.x refused with E080801 when the SMI holds no join (True until 2024-06).
     unjoin_requires_smi_join: bool
 
 
-def _release(name: str, title: str, schema: SchemaVersion, *, mp081: bool, mp106: bool, mp178: bool) -> Release:
-    return Release(
-        name=name,
-        title=title,
-        schema_version=schema,
-        gas_thresholds_in_wh=mp081,
-        chism_dcc2_names=mp081,
-        space_means_unknown=mp106,
-        chf_no_wan_rules=mp081,
-        track_device_credentials=mp081,
-        track_org_certificates_locally=mp081,
-        local_response_srvs=LOCAL_RESPONSE_SRVS_MP081 if mp081 else LOCAL_RESPONSE_SRVS_BEFORE,
-        unjoin_requires_smi_join=not mp178,
-    )
-
-
-_ROWS: Final = (
-    _release("2020-06", "June 2020 SEC Release (before MP081)", "5.0", mp081=False, mp106=False, mp178=False),
-    _release("2020-11", "November 2020 SEC Release (MP081)", "5.1", mp081=True, mp106=False, mp178=False),
-    _release("2021-06", "June 2021 SEC Release (MP106)", "5.1", mp081=True, mp106=True, mp178=False),
-    _release("2024-06", "June 2024 SEC Release (MP178)", "5.3a", mp081=True, mp106=True, mp178=True),
-    _release("2025-11", "November 2025 SEC Release (DUIS 5.4)", "5.4", mp081=True, mp106=True, mp178=True),
-)
-
-RELEASES: Final = MappingProxyType({r.name: r for r in _ROWS})
-#: The clauses whose expected behaviour each release flag governs (for release gating: what a release touches).
-FLAG_CLAUSES: Final = MappingProxyType(
+RELEASES: Final = MappingProxyType(
     {
-        "gas_thresholds_in_wh": ("MP081-DUIS-3.8.1.2",),
-        "chism_dcc2_names": ("MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE"),
-        "space_means_unknown": ("MP081-CHISM-E3-SPACE",),
-        "chf_no_wan_rules": ("MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4"),
-        "track_device_credentials": ("MP081-DUIS-3.8.77.3", "MP081-DUIS-3.8.77.4"),
-        "track_org_certificates_locally": ("MP081-ORGCERT-TRACKING",),
-        "local_response_srvs": ("MP081-DUIS-3.8.112.2",),
-        "unjoin_requires_smi_join": ("DP178-E080801", "MP178-UNJOIN"),
+        name: Release(name, sec.title, _SCHEMA[name], unjoin_requires_smi_join=not at_least(name, "2024-06"))
+        for name, sec in SEC_RELEASES.items()
     }
 )
-
-#: The name ``latest`` stands for the newest release.
-LATEST: Final = _ROWS[-1].name
+#: The clauses whose expected behaviour each flag governs.
+FLAG_CLAUSES: Final = MappingProxyType({"unjoin_requires_smi_join": ("DP178-E080801", "MP178-UNJOIN")})
 
 
 def release(name: str) -> Release:
     """The release called ``name`` (``latest`` included); ``ValueError`` naming the known ones otherwise."""
-    key = LATEST if name == "latest" else name
-    try:
-        return RELEASES[key]
-    except KeyError:
-        known = ", ".join([*RELEASES, "latest"])
-        raise ValueError(f"unknown SEC release {name!r} (known: {known})") from None
+    return RELEASES[canonical(name)]
 
 
-__all__ = [
-    "FLAG_CLAUSES",
-    "LATEST",
-    "LOCAL_RESPONSE_SRVS_BEFORE",
-    "LOCAL_RESPONSE_SRVS_MP081",
-    "RELEASES",
-    "Release",
-    "release",
-]
+__all__ = ["FLAG_CLAUSES", "LATEST", "LOCAL_RESPONSE_SRVS", "RELEASES", "Release", "release"]

@@ -279,16 +279,13 @@ def control_routes(dcc: ReferenceDcc) -> list[Route]:
         dcc.set_status(request.path_params["eui"], str(data["status"]))
 
     def joins(request: Request, data: Any) -> None:
-        eui = request.path_params["eui"]
-        with dcc.inventory.lock:
-            if data.get("remove"):
-                dcc.inventory.remove_join(
-                    eui, str(data["other"]), smi=bool(data.get("smi", True)), on_device=bool(data.get("device", True))
-                )
-            else:
-                dcc.inventory.add_join(
-                    eui, str(data["other"]), smi=bool(data.get("smi", True)), on_device=bool(data.get("device", True))
-                )
+        dcc.set_join(
+            request.path_params["eui"],
+            str(data["other"]),
+            smi=bool(data.get("smi", True)),
+            device=bool(data.get("device", True)),
+            remove=bool(data.get("remove", False)),
+        )
 
     def faults(request: Request, data: Any) -> None:
         dcc.set_fault(request.path_params["eui"], str(data["fault"]), int(data.get("times", 1)))

@@ -158,6 +158,10 @@ class AllureEvidence:
             attachment_type=AttachmentType.TEXT,
         )
 
+    def note(self, text: str) -> None:
+        with allure.step(f"reported (not judged): {text}"):
+            pass
+
     def device_response(self, judged: Judged) -> None:
         allure.attach(
             judged.raw, name=f"device response {judged.response.code} (raw)", attachment_type=AttachmentType.XML

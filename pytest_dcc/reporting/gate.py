@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pytest_dcc.reference.releases import FLAG_CLAUSES, Release, release
+from pytest_dcc.reference.releases import RELEASES
 from pytest_dcc.reporting.matrix import NOT_ASSESSED, build
+from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.spec.releases import SEC_RELEASES, canonical
 
 #: Verdicts that mean the endpoint does not conform (or could not be judged).
 BAD: Final = frozenset({"FAIL", "ERROR", "UNEXPECTED_PASS"})
@@ -73,43 +75,44 @@ def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> Comparison:
 
 @dataclass(frozen=True)
 class ReleaseChange:
-    behaviour: str
-    before: Any
-    after: Any
-    clauses: tuple[str, ...]
+    """What separates two releases for one clause: ``kind`` is "behaviour changes" or "text only", ``what`` the
+    SEC's account of it."""
+
+    clause: str
+    kind: str
+    what: str
 
 
 def release_changes(a: str, b: str) -> list[ReleaseChange]:
-    """The behaviours (release flags of the reference DCC) that differ between SEC releases ``a`` and ``b``, with
-    the clauses whose expected behaviour they govern. ``ValueError`` for an unknown release."""
-    first, second = release(a), release(b)
+    """Per clause of the registry, what separates SEC releases ``a`` and ``b`` (clauses nothing separates are left
+    out). ``ValueError`` for an unknown release."""
+    canonical(a), canonical(b)
     changes = []
-    for f in fields(Release):
-        if f.name in ("name", "title"):
-            continue
-        x, y = getattr(first, f.name), getattr(second, f.name)
-        if x != y:
-            if isinstance(x, frozenset):
-                x, y = sorted(x - y), sorted(y - x)  # only what differs: removed, added
-            changes.append(ReleaseChange(f.name, x, y, FLAG_CLAUSES.get(f.name, ())))
+    for clause in CLAUSES.values():
+        text = clause.change_between(a, b)
+        if text is not None:
+            kind, _, what = text.partition(": ")
+            changes.append(ReleaseChange(clause.id, kind, what))
     return changes
 
 
 def release_report(a: str, b: str) -> str:
-    first, second = release(a), release(b)
+    first, second = canonical(a), canonical(b)
     changes = release_changes(a, b)
-    lines = [f"SEC release {first.name} ({first.title}) -> {second.name} ({second.title})"]
-    if not changes:
-        lines.append("no clause changes its expected behaviour")
+    lines = [f"SEC release {first} ({SEC_RELEASES[first].title}) -> {second} ({SEC_RELEASES[second].title})"]
     for change in changes:
-        if change.behaviour == "local_response_srvs":
-            what = f"removed {change.before or 'none'}, added {change.after or 'none'}"
-        else:
-            what = f"{change.before} -> {change.after}"
-        clauses = ", ".join(change.clauses) or "(the DUIS schema version answered)"
-        lines.append(f"  {change.behaviour}: {what}; clauses: {clauses}")
-    touched = sorted({c for change in changes for c in change.clauses})
-    lines.append(f"clauses touched: {len(touched)}" + (f" ({', '.join(touched)})" if touched else ""))
+        lines.append(f"  {change.clause}: {change.kind}: {change.what}")
+    unchanged = [c for c in CLAUSES if c not in {ch.clause for ch in changes}]
+    if unchanged:
+        lines.append(f"  no change: {', '.join(unchanged)}")
+    behaviour = [c.clause for c in changes if c.kind == "behaviour changes"]
+    lines.append(
+        f"clauses whose expected behaviour changes: {len(behaviour)}"
+        + (f" ({', '.join(behaviour)})" if behaviour else "")
+    )
+    schemas = (RELEASES[first].schema_version, RELEASES[second].schema_version)
+    if schemas[0] != schemas[1]:
+        lines.append(f"the bundled reference DCC answers DUIS {schemas[0]} -> {schemas[1]} (this project's choice)")
     return "\n".join(lines)
 
 

@@ -1,11 +1,17 @@
 """The SEC clauses the suite captures (the registry of ../shared/docs/sec-clauses.md), with the release each
-behaviour holds from (``since``) or until (``until``, exclusive)."""
+clause binds an endpoint from (``since``) or until (``until``, exclusive), and why.
+
+MP081's clauses bind from 2020-11 and are NOT_APPLICABLE before: MP081 changed the text, not the DCC, so there is
+no other behaviour to expect earlier. DP178-E080801 binds until 2024-06, when MP178 removed the check; MP178-UNJOIN
+binds from then. ``releases`` says, per clause, which kind of change separates two releases."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
+
+from pytest_dcc.spec.releases import MODIFICATIONS, at_least, canonical, index
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +24,44 @@ class Clause:
     section: str  # where in it (a report's "feature")
     since: str | None = None
     until: str | None = None
+    guidance: str | None = None  # a modification that added reading guidance only (MP106)
 
     @property
     def modification(self) -> str:
         """The SEC modification (or draft proposal) the clause comes from: MP081, DP178, MP178."""
         return self.id.split("-", 1)[0]
+
+    def not_normative(self, claimed: str) -> str | None:
+        """Why the clause does not bind an endpoint claiming release ``claimed`` (None when it does)."""
+        if self.since is not None and not at_least(claimed, self.since):
+            if self.modification == "MP081":
+                return (
+                    f"{self.id} is not normative before MP081, November 2020 (the endpoint claims "
+                    f"{canonical(claimed)}); MP081 aligned the text with DCC processing that already existed"
+                )
+            return f"{self.id} binds from the {self.since} release; the endpoint claims {canonical(claimed)}"
+        if self.until is not None and at_least(claimed, self.until):
+            return (
+                f"{self.id} binds until the {self.until} release, when {MODIFICATIONS['MP178'].id} removed it "
+                f"({MODIFICATIONS['MP178'].note}); the endpoint claims {canonical(claimed)}"
+            )
+        return None
+
+    def change_between(self, a: str, b: str) -> str | None:
+        """What separates releases ``a`` and ``b`` for this clause: "behaviour changes (...)", "text only:
+        normative from R (...)", "reading guidance from R (...)", or None when nothing does."""
+        lo, hi = sorted((canonical(a), canonical(b)), key=index)
+        if self.until is not None and at_least(hi, self.until) and not at_least(lo, self.until):
+            return f"behaviour changes: binds until {self.until} ({MODIFICATIONS['MP178'].note})"
+        if self.since is not None and at_least(hi, self.since) and not at_least(lo, self.since):
+            if self.modification == "MP081":
+                return f"text only: normative from {self.since} ({MODIFICATIONS['MP081'].note})"
+            return f"behaviour changes: binds from {self.since} ({MODIFICATIONS[self.modification].note})"
+        if self.guidance is not None:
+            mod = MODIFICATIONS[self.guidance]
+            if at_least(hi, mod.release) and not at_least(lo, mod.release):
+                return f"text only: reading guidance from {mod.release} ({mod.id}: {mod.note})"
+        return None
 
 
 _ROWS: Final = (
@@ -33,12 +72,14 @@ _ROWS: Final = (
         "CHISM",
         "Annex E3 WAN coverage",
         since="2020-11",
+        guidance="MP106",
     ),
     Clause(
         "MP081-DUIS-3.8.1.2",
-        "DUIS 3.8.1.2 GasThresholdMatrix (unit from 2020-11; type rules always)",
+        "DUIS 3.8.1.2 GasThresholdMatrix",
         "DUIS",
         "3.8.1 SR 1.1 Update Import Tariff",
+        since="2020-11",
     ),
     Clause(
         "MP081-DUIS-3.8.77.3",

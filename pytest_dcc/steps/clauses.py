@@ -1,5 +1,6 @@
-"""Steps of the clause features. Thin: each goes through the transport, the inbox or the driver, and every Then
-asserts on what crossed the wire or on state read back (over DUIS, the SMKI repository or the driver)."""
+"""Steps of the clause features. Thin: each goes through the transport, the inbox or the driver. Every Then judges
+the endpoint through :mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL); the suite's own
+preconditions raise HarnessError or ArrangementError (ERROR) and a missing capability NotApplicableError."""
 
 from __future__ import annotations
 
@@ -7,40 +8,26 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from lxml import etree
 from pytest_bdd import given, parsers, then, when
 
 from pytest_dcc.drivers import require
-from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
+from pytest_dcc.duis.bodies import InstallDetails, Threshold, gas_thresholds
+from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.duis.samples import sample_values
-from pytest_dcc.errors import NotApplicableError
-from pytest_dcc.spec import NS_SR
-from pytest_dcc.suite.applicability import claims_at_least
-from pytest_dcc.suite.context import Scenario, Target
+from pytest_dcc.errors import ArrangementError, BuildError, HarnessError, NotApplicableError
+from pytest_dcc.spec import CSP_REGIONS, chism
+from pytest_dcc.spec.releases import MODIFICATIONS, at_least
+from pytest_dcc.suite.context import Answer, Scenario, Target
 from pytest_dcc.suite.estate import device_entries, standard_estate
-
-_SR = f"{{{NS_SR}}}"
-
-#: CHISM table 3: DCC 2.0 name -> the CSP regions it belongs to ("No Coverage Intended" belongs to none).
-CHISM_TABLE_3 = {
-    "420": {"North", "4G North"},
-    "450": {"North", "4G North"},
-    "Cellular": {"Central", "South", "4G Central", "4G South"},
-    "Cellular+Mesh": {"Central", "South", "4G Central", "4G South"},
-    " ": {"Central", "South", "4G Central", "4G South"},
-    "No Coverage Intended": None,
-}
-#: The DCC 1.3 names, accepted only from endpoints claiming a release before MP081.
-CHISM_DCC13 = {"Standard 420": "420", "Variant 450": "450"}
-
+from pytest_dcc.suite.judging import check_refused, expect
 
 # -- Given -------------------------------------------------------------------------------------------------------
 
 
 @given("the standard estate", target_fixture="dcc_scenario")
-def standard(dcc_target: Target) -> Scenario:
+def standard(dcc_target: Target, dcc_reports: list[str]) -> Scenario:
     """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is."""
     driver = dcc_target.driver
     if {"reset", "seed"} <= driver.capabilities:
@@ -52,7 +39,7 @@ def standard(dcc_target: Target) -> Scenario:
         }
         driver.reset()
         driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
-        return Scenario(dcc_target)
+        return Scenario(dcc_target, reports=dcc_reports)
     if "estate" not in driver.capabilities:
         require(driver, "seed", "arranging the standard estate")
     if not dcc_target.declared_devices:
@@ -62,7 +49,7 @@ def standard(dcc_target: Target) -> Scenario:
         )
     declared = {name: eui for name, eui in dcc_target.devices.items() if name in dcc_target.declared_devices}
     driver.arrange_estate(declared)
-    return Scenario(replace(dcc_target, devices=declared), seeded=False)
+    return Scenario(replace(dcc_target, devices=declared), seeded=False, reports=dcc_reports)
 
 
 @given(parsers.parse('the {device} is in status "{status}"'))
@@ -72,13 +59,50 @@ def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     target.driver.set_status(target.device(device), status)
 
 
+@given(parsers.parse("the {device} is in the inventory"))
+def in_inventory(dcc_scenario: Scenario, device: str) -> None:
+    eui = dcc_scenario.target.device(device)
+    answer = dcc_scenario.request("8.2", device_id=eui)
+    found = answer.exchange is not None and answer.code == "I0"
+    found = found and any(d.device_id == eui for d in answer.judged.response.inventory)
+    if not found:
+        raise ArrangementError(
+            f"the {device} {eui} of the estate is not in the endpoint's inventory (8.2: {answer.code})"
+        )
+    dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
+
+
 @given(parsers.parse("the {other} is joined to the {device}"))
 def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
-    require(dcc_scenario.target.driver, "seed", "recording a join in the inventory and on the device")
-    entries = device_entries(dcc_scenario.target.roles["IS"], dcc_scenario.target.devices)
-    entry = dict(entries[device])
-    entry["joins"] = [dcc_scenario.target.device(other)]
-    dcc_scenario.target.driver.seed({"devices": [entry]})
+    target = dcc_scenario.target
+    if "joins" in target.driver.capabilities:
+        target.driver.set_join(target.device(device), target.device(other), smi=True, device=True)
+        return
+    require(target.driver, "seed", "recording a join in the inventory and on the device")
+    entry = dict(device_entries(target.roles["IS"], target.devices)[device])
+    entry["joins"] = [target.device(other)]
+    target.driver.seed({"devices": [entry]})
+
+
+@given(parsers.parse("the {device} itself holds a join with the {other} that the inventory does not record"))
+def device_only_join(dcc_scenario: Scenario, device: str, other: str) -> None:
+    target = dcc_scenario.target
+    require(target.driver, "joins", "a join held by the device but not recorded in the SMI")
+    target.driver.set_join(target.device(device), target.device(other), smi=False, device=True)
+    target.driver.set_join(target.device(device), target.device(other), smi=True, device=False, remove=True)
+
+
+@given(parsers.parse("the inventory records no join of the {other} to the {device}"))
+def no_join_given(dcc_scenario: Scenario, other: str, device: str) -> None:
+    if dcc_scenario.target.device(other) in _view(dcc_scenario, device)["smi"]["joins"]:
+        raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
+
+
+@given(parsers.parse('the endpoint\'s schema has the CSP region "{region}"'))
+def schema_region(dcc_scenario: Scenario, region: str) -> None:
+    version = dcc_scenario.target.schema_version
+    if region not in CSP_REGIONS[version]:
+        raise NotApplicableError(f"the DUIS {version} CSPRegion enumeration has no {region!r}")
 
 
 @given(
@@ -89,6 +113,10 @@ def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
 )
 def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state: str, when: str | None) -> None:
     require(dcc_scenario.target.driver, "seed", "arranging WAN coverage")
+    column = dcc_scenario.target.chism_column
+    row = chism.variant(variant)
+    if column is not None and row is not None:  # the statement's column: arrange what that endpoint would hold
+        variant = row.name(column)  # type: ignore[arg-type]
     dcc_scenario.target.driver.seed(
         {
             "coverage": [
@@ -108,10 +136,25 @@ def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state
 @given(parsers.parse("the {device} holds new security certificates"))
 def renewed(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "renew-certificates", "giving a device new certificates")
-    dcc_scenario.notes["renewed"] = dcc_scenario.target.driver.renew_certificates(dcc_scenario.target.device(device))
-    dcc_scenario.notes["before"] = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"][
-        "certificates"
-    ]
+    eui = dcc_scenario.target.device(device)
+    dcc_scenario.notes["before"] = _view(dcc_scenario, device)["smi"]["certificates"]
+    dcc_scenario.notes["renewed"] = dcc_scenario.target.driver.renew_certificates(eui)
+
+
+@given(parsers.parse("the {device} uses the certificates the inventory records"))
+def same_certificates(dcc_scenario: Scenario, device: str) -> None:
+    view = _view(dcc_scenario, device)
+    if view["smi"]["certificates"] != view["device"]["certificates"]:
+        raise ArrangementError(f"the {device} uses other certificates than the inventory records")
+    dcc_scenario.notes["before"] = view["smi"]["certificates"]
+    if "smki" in dcc_scenario.target.driver.capabilities:
+        dcc_scenario.notes["smki before"] = _smki(dcc_scenario, device)
+
+
+@given(parsers.parse('the inventory holds no "{usage}" certificate of the {device}'))
+def no_certificate(dcc_scenario: Scenario, usage: str, device: str) -> None:
+    if usage in _view(dcc_scenario, device)["smi"]["certificates"]:
+        raise ArrangementError(f"the estate's inventory holds a {usage} certificate of the {device}")
 
 
 @given(parsers.parse("the {device}'s next response will be lost on its way to the DCC"))
@@ -134,17 +177,29 @@ def wan(dcc_scenario: Scenario, uprn: int) -> None:
     dcc_scenario.request("12.1", uprn=uprn)
 
 
-@when(parsers.parse('the user sends a gas tariff to the GSME with thresholds "{values}"'))
-def tariff(dcc_scenario: Scenario, values: str) -> None:
-    thresholds = gas_thresholds([v.strip() for v in values.split(",")])
-    dcc_scenario.srv("1.1.1", device="GSME", thresholds=thresholds)
-
-
-@when(parsers.parse('the user asks for a pre-command of a gas tariff with threshold indexes "{indexes}"'))
-def tariff_indexes(dcc_scenario: Scenario, indexes: str) -> None:
+def _threshold_values(values: str, indexes: str, *, checked: bool) -> list[Threshold]:
+    texts = [v.strip() for v in values.split(",")]
     idx = [int(i) for i in indexes.split(",")]
-    thresholds = gas_thresholds([f"{n} Wh" for n in range(1, len(idx) + 1)], indexes=idx)
-    dcc_scenario.request("1.1.1", cv=4, target=dcc_scenario.target.device("GSME"), thresholds=thresholds)
+    if checked:
+        try:
+            return gas_thresholds([int(t) for t in texts], indexes=idx)
+        except (BuildError, ValueError) as exc:
+            raise HarnessError(f"the Examples give thresholds the builder refuses ({exc}); mark the step unchecked") from exc
+    if len(texts) != len(idx):
+        raise HarnessError(f"{len(idx)} indexes for {len(texts)} thresholds")
+    return [Threshold.unchecked(i, t) for i, t in zip(idx, texts, strict=True)]
+
+
+@when(
+    parsers.re(
+        r'the user sends the GSME a gas tariff with BlockThreshold values "(?P<values>[^"]+)" and indexes '
+        r'"(?P<indexes>[^"]+)"(?P<unchecked>, unchecked)?'
+    )
+)
+def tariff(dcc_scenario: Scenario, values: str, indexes: str, unchecked: str | None) -> None:
+    thresholds = _threshold_values(values, indexes, checked=not unchecked)
+    dcc_scenario.notes["thresholds sent"] = [t.wh for t in thresholds]
+    dcc_scenario.srv("1.1.1", device="GSME", thresholds=thresholds)
 
 
 @when(parsers.parse('the user retrieves the "{usage}" credentials of the {device}'))
@@ -152,9 +207,18 @@ def credentials(dcc_scenario: Scenario, usage: str, device: str) -> None:
     dcc_scenario.srv("6.24.2", device=device, credential_type=usage)
 
 
-@when(parsers.re(r"the user notifies the installation of the (?P<device>\w+) without SM WAN(?P<when> in the future)?"))
-def install(dcc_scenario: Scenario, device: str, when: str | None) -> None:
-    moment = datetime.now(UTC) + (timedelta(days=2) if when else timedelta(minutes=-30))
+@when(
+    parsers.re(
+        r"the user notifies the installation of the (?P<device>\w+) without SM WAN, "
+        r"(?P<when>installed 30 minutes ago|installed in 2 days|with no install date and time)"
+    )
+)
+def install(dcc_scenario: Scenario, device: str, when: str) -> None:
+    moment = {
+        "installed 30 minutes ago": datetime.now(UTC) - timedelta(minutes=30),
+        "installed in 2 days": datetime.now(UTC) + timedelta(days=2),
+        "with no install date and time": None,
+    }[when]
     details = InstallDetails(
         device_id=dcc_scenario.target.device(device), mpxn="1234567890123", install_datetime=moment
     )
@@ -173,188 +237,297 @@ def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
 
 @when(parsers.parse('the user issues SRV "{srv}" for local delivery'))
 def local(dcc_scenario: Scenario, srv: str) -> None:
-    exchange = dcc_scenario.srv(srv, local=True)
-    assert exchange.code == "I0", f"SRV {srv} for local delivery was answered {exchange.code}"
-    assert exchange.judged.response.payload_kind == "LocalCommand", "no LocalCommand in the answer"
-    dcc_scenario.local_request_id = str(exchange.request.request_id)
+    answer = dcc_scenario.srv(srv, local=True)
+    expect(answer.code == "I0", f"SRV {srv} for local delivery was answered {answer.code}, not I0")
+    expect(answer.judged.response.payload_kind == "LocalCommand", f"the answer to SRV {srv} carries no LocalCommand")
+    dcc_scenario.local_request_id = str(answer.request.request_id)
     dcc_scenario.local_srv = srv
+
+
+def _local_state(dcc_scenario: Scenario) -> tuple[str, bytes]:
+    if dcc_scenario.local_request_id is None or dcc_scenario.gbcs_response is None:
+        raise HarnessError("no locally delivered command was executed in this scenario")
+    return dcc_scenario.local_request_id, dcc_scenario.gbcs_response
 
 
 @when("the engineer executes the command on the device")
 def execute(dcc_scenario: Scenario) -> None:
     require(dcc_scenario.target.driver, "execute-locally", "running a locally delivered command on the device")
-    assert dcc_scenario.local_request_id is not None
+    if dcc_scenario.local_request_id is None:
+        raise HarnessError("no command was issued for local delivery")
     dcc_scenario.gbcs_response = dcc_scenario.target.driver.execute_locally(dcc_scenario.local_request_id)
 
 
-@when("the user returns the device's response with SR 8.13")
-def return_local(dcc_scenario: Scenario) -> None:
-    assert dcc_scenario.local_request_id is not None and dcc_scenario.gbcs_response is not None
-    dcc_scenario.request(
-        "8.13",
-        original_request_id=RequestID.parse(dcc_scenario.local_request_id),
-        device_gbcs_response=dcc_scenario.gbcs_response,
+@when(
+    parsers.re(
+        r"the user returns the device's response with SR 8\.13"
+        r"(?P<how> without the OriginalRequestID| under another originator counter)?$"
     )
+)
+def return_local(dcc_scenario: Scenario, how: str | None) -> None:
+    request_id, response = _local_state(dcc_scenario)
+    original: RequestID | None = RequestID.parse(request_id)
+    if how == " without the OriginalRequestID":
+        original = None
+    elif how == " under another originator counter":
+        try:
+            counter = parse_general_signing(response).counter
+        except GbcsError as exc:
+            raise HarnessError(f"the device's response is not a GBCS General Signing message: {exc}") from None
+        data = bytearray(response)
+        position = bytes(data).find(counter.to_bytes(8, "big"))
+        if position < 0:
+            raise HarnessError("the originator counter is not where GBCS puts it in the device's response")
+        data[position + 7] ^= 0x01  # the low byte of the GBCS originator counter
+        response = bytes(data)
+    dcc_scenario.request("8.13", original_request_id=original, device_gbcs_response=response)
 
 
-@when("the user returns the device's response with SR 8.13 under another counter")
-def return_tampered(dcc_scenario: Scenario) -> None:
-    assert dcc_scenario.local_request_id is not None and dcc_scenario.gbcs_response is not None
-    data = bytearray(dcc_scenario.gbcs_response)
-    data[10] ^= 0x01  # the low byte of the GBCS originator counter
-    dcc_scenario.request(
-        "8.13", original_request_id=RequestID.parse(dcc_scenario.local_request_id), device_gbcs_response=bytes(data)
-    )
-
-
-# -- Then --------------------------------------------------------------------------------------------------------
+# -- Then: answers -----------------------------------------------------------------------------------------------
 
 
 @then(parsers.parse("the response code is {code}"))
 def response_code(dcc_scenario: Scenario, code: str) -> None:
     got = dcc_scenario.last.code
-    assert got == code, f"expected {code}, the endpoint answered {got} to SRV {dcc_scenario.last.request.srv}"
+    expect(got == code, f"expected {code}, the endpoint answered {got} to SRV {dcc_scenario.last.request.srv}")
+
+
+@then("the request is accepted")
+def accepted(dcc_scenario: Scenario) -> None:
+    got = dcc_scenario.last.code
+    expect(got in ("I0", "I99"), f"SRV {dcc_scenario.last.request.srv} was not accepted: the endpoint answered {got}")
+
+
+@then("the request is accepted with W081401")
+def accepted_warning(dcc_scenario: Scenario) -> None:
+    got = dcc_scenario.last.code
+    expect(got == "W081401", f"the CHF is not InstalledNotCommissioned: W081401 is due, the endpoint answered {got}")
+
+
+@then("the request is accepted without a warning")
+def accepted_plain(dcc_scenario: Scenario) -> None:
+    got = dcc_scenario.last.code
+    expect(
+        got in ("I0", "I99"), f"the CHF is InstalledNotCommissioned: expected I0 or I99, the endpoint answered {got}"
+    )
+
+
+@then(parsers.parse('the request is refused as "{case}"'))
+def refused(dcc_scenario: Scenario, case: str) -> None:
+    check_refused(dcc_scenario, case)
+
+
+def _device_response(dcc_scenario: Scenario) -> Any:
+    answer: Answer = dcc_scenario.last
+    expect(answer.code == "I99", f"SRV {answer.request.srv} was answered {answer.code}: no device response is due")
+    return dcc_scenario.wait_device_response(answer).response
 
 
 @then(parsers.parse("the device response arrives with code {code}"))
 def device_response(dcc_scenario: Scenario, code: str) -> None:
-    got = dcc_scenario.wait_device_response().response.code
-    assert got == code, f"expected a device response {code}, got {got}"
+    got = _device_response(dcc_scenario).code
+    expect(got == code, f"expected a device response {code}, got {got}")
+
+
+@then("the device response arrives")
+def device_response_any(dcc_scenario: Scenario) -> None:
+    _device_response(dcc_scenario)
+
+
+# -- Then: WAN coverage ------------------------------------------------------------------------------------------
 
 
 def _coverage(dcc_scenario: Scenario) -> list[WanCoverage]:
     response = dcc_scenario.last.judged.response
-    assert response.wan_matrix is not None, f"the 12.1 answer ({response.code}) carries no DSPWANMatrix"
+    expect(response.wan_matrix is not None, f"the 12.1 answer ({response.code}) carries no DSPWANMatrix")
+    assert response.wan_matrix is not None
     return list(response.wan_matrix.regions)
 
 
 def _region(dcc_scenario: Scenario, region: str) -> WanCoverage:
     rows = [r for r in _coverage(dcc_scenario) if r.region == region]
-    assert rows, f"the DSPWANMatrix has no row for CSP region {region}"
+    expect(rows, f"the DSPWANMatrix has no row for CSP region {region}")
     return rows[0]
 
 
-@then(parsers.parse('the coverage for region "{region}" reports WAN technology "{technology}"'))
-def wan_technology(dcc_scenario: Scenario, region: str, technology: str) -> None:
+def _columns(dcc_scenario: Scenario) -> tuple[chism.Column, ...]:
+    column = dcc_scenario.target.chism_column
+    return (column,) if column is not None else chism.COLUMNS  # type: ignore[return-value]
+
+
+@then(parsers.parse('the coverage for region "{region}" reports the table 3 variant "{dcc13}" or "{dcc20}"'))
+def wan_variant(dcc_scenario: Scenario, region: str, dcc13: str, dcc20: str) -> None:
     got = _region(dcc_scenario, region).wan_technology
-    assert got == technology, f"region {region}: WAN technology {got!r}, expected {technology!r}"
+    names = {"DCC 1.3": dcc13, "DCC 2.0": dcc20}
+    wanted = {names[c] for c in _columns(dcc_scenario)}
+    where = (
+        f"the {dcc_scenario.target.chism_column} column the statement declares"
+        if dcc_scenario.target.chism_column
+        else "either CHISM table 3 column"
+    )
+    expect(
+        got in wanted,
+        f"region {region}: WAN technology {got!r}; expected {' or '.join(map(repr, sorted(wanted)))} ({where})",
+    )
 
 
-@then("every reported WAN technology is a CHISM table 3 value of its CSP region")
+@then("every WAN technology reported for a table 3 region is a table 3 value of that region")
 def chism_values(dcc_scenario: Scenario) -> None:
     rows = [r for r in _coverage(dcc_scenario) if r.wan_technology is not None]
-    assert rows, "no region reported a WAN technology"
+    judged = [r for r in rows if r.region in chism.TABLE_3_REGIONS]
     for row in rows:
+        if row.region not in chism.TABLE_3_REGIONS:
+            dcc_scenario.report(
+                f"region {row.region} answered WAN technology {row.wan_technology!r}: CHISM table 3 does not cover "
+                "that region, so it is reported, not judged"
+            )
+    expect(judged, "no CSP region covered by CHISM table 3 reported a WAN technology")
+    columns = _columns(dcc_scenario)
+    for row in judged:
         value = row.wan_technology or ""
-        if not claims_at_least(dcc_scenario.target.release.name, "2020-11"):
-            value = CHISM_DCC13.get(value, value)
-        assert value in CHISM_TABLE_3, f"region {row.region}: {value!r} is not a CHISM table 3 WAN variant"
-        regions = CHISM_TABLE_3[value]
-        assert regions is None or row.region in regions, f"{value!r} does not belong to CSP region {row.region}"
+        variant = next((v for c in columns if (v := chism.variant(value, c)) is not None), None)
+        expect(
+            variant is not None,
+            f"region {row.region}: {value!r} is not a CHISM table 3 WAN variant"
+            + (f" in the {columns[0]} column the statement declares" if len(columns) == 1 else ""),
+        )
+        assert variant is not None
+        expect(variant.belongs_to(row.region), f"{value!r} does not belong to CSP region {row.region} (CHISM table 3)")
 
 
 @then(parsers.parse('the coverage for region "{region}" gives the anticipated coverage date {when}'))
 def anticipated(dcc_scenario: Scenario, region: str, when: str) -> None:
     row = _region(dcc_scenario, region)
-    assert row.anticipated_date == date.fromisoformat(when), f"anticipated date {row.anticipated_date}"
-    assert row.available is False, "coverage with an anticipated date must not be available yet"
+    expect(row.anticipated_date == date.fromisoformat(when), f"anticipated date {row.anticipated_date}, not {when}")
+    expect(row.available is False, "coverage with an anticipated date must not be available yet")
 
 
-@then(parsers.parse('the WAN variant of region "{region}" reads as "{meaning}" from release 2021-06'))
-def reads_as(dcc_scenario: Scenario, region: str, meaning: str) -> None:
+@then(parsers.parse('the coverage for region "{region}" reports the unconfirmed WAN variant " "'))
+def unconfirmed(dcc_scenario: Scenario, region: str) -> None:
     value = _region(dcc_scenario, region).wan_technology
-    assert value == " ", f"the unconfirmed variant is one space on the wire, got {value!r}"
-    reading = meaning if claims_at_least(dcc_scenario.target.release.name, "2021-06") else "unconfirmed"
-    dcc_scenario.notes["reading"] = reading  # reported with the verdict
+    expect(value == chism.SPACE, f'the unconfirmed variant is " " (one space) on the wire, got {value!r}')
+    mp106 = MODIFICATIONS["MP106"]
+    if at_least(dcc_scenario.target.release, mp106.release):
+        dcc_scenario.report(
+            f'region {region} answered " ": read as "Unknown" ({mp106.id} guidance from {mp106.release})'
+        )
+    else:
+        dcc_scenario.report(
+            f'region {region} answered " ": an availability date with the WAN variant unconfirmed (MP081); '
+            f'{mp106.id}\'s "Unknown" reading is guidance from {mp106.release}'
+        )
 
 
-@then(parsers.parse("the request carried BlockThreshold values {values}"))
-def carried(dcc_scenario: Scenario, values: str) -> None:
-    wanted = [int(v.strip()) for v in values.split(",")]
-    first = next(e for e in dcc_scenario.exchanges if e.request.cv == 4)
-    root = etree.fromstring(first.request_bytes)
-    got = [int((t.text or "").strip()) for t in root.iter(f"{_SR}BlockThreshold")]
-    assert got == wanted, f"BlockThreshold on the wire {got}, expected {wanted} (Wh)"
+# -- Then: the meter and the inventory ---------------------------------------------------------------------------
 
 
-@then(parsers.parse("the meter holds gas block thresholds of {values} Wh"))
+@then(parsers.parse("the GSME holds gas block thresholds of {values} Wh"))
 def meter_holds(dcc_scenario: Scenario, values: str) -> None:
-    require(dcc_scenario.target.driver, "device-view", "reading the meter's tariff")
     wanted = [int(v.strip()) for v in values.split(",")]
-    state = dcc_scenario.target.driver.device_view(dcc_scenario.target.device("GSME"))["device"]["state"]
-    assert state.get("gas_block_thresholds_wh") == wanted, f"the meter holds {state.get('gas_block_thresholds_wh')}"
+    state = _view(dcc_scenario, "GSME")["device"]["state"]
+    got = state.get("gas_block_thresholds_wh")
+    expect(got == wanted, f"the meter holds {got}, the request carried {wanted} Wh")
 
 
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
-    answer = dcc_scenario.request("8.2", device_id=dcc_scenario.target.device(device))
-    assert answer.code == "I0", f"8.2 Read Inventory answered {answer.code}"
-    found = [d for d in answer.judged.response.inventory if d.device_id == dcc_scenario.target.device(device)]
-    assert found, f"8.2 did not return {device}"
+    eui = dcc_scenario.target.device(device)
+    answer = dcc_scenario.request("8.2", device_id=eui)
+    dcc_scenario.answers.pop()  # an observation, not the request the scenario judges
+    expect(answer.code == "I0", f"8.2 Read Inventory of the {device} answered {answer.code}")
+    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
+    expect(found, f"8.2 did not return the {device} {eui}")
     return found[0].status
 
 
 @then(parsers.parse('the inventory shows the {device} in status "{status}"'))
 def inventory_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     got = _read_status(dcc_scenario, device)
-    assert got == status, f"8.2 shows the {device} {got}, expected {status}"
-
-
-@then(parsers.parse('the inventory records the new "{usage}" certificate of the {device}'))
-def inventory_certificate(dcc_scenario: Scenario, usage: str, device: str) -> None:
-    new = dcc_scenario.notes["renewed"][usage]
-    recorded = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"]["certificates"]
-    assert recorded.get(usage) == new, f"the inventory records {recorded.get(usage)}, the device uses {new}"
-
-
-@then(parsers.parse('the inventory keeps the old "{usage}" certificate of the {device}'))
-def inventory_old(dcc_scenario: Scenario, usage: str, device: str) -> None:
-    recorded = dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))["smi"]["certificates"]
-    assert recorded.get(usage) == dcc_scenario.notes["before"].get(usage), "the inventory changed"
-
-
-@then(parsers.parse('the SMKI repository holds the new "{usage}" certificate of the {device} as In Use'))
-def smki_new(dcc_scenario: Scenario, usage: str, device: str) -> None:
-    require(dcc_scenario.target.driver, "smki", "searching the SMKI repository")
-    new = dcc_scenario.notes["renewed"][usage]
-    entries = {e["serial"]: e for e in dcc_scenario.target.driver.smki(dcc_scenario.target.device(device))}
-    assert new in entries, f"the SMKI repository has no certificate {new} for the {device}"
-    assert entries[new]["status"] == "In Use" and entries[new]["usage"] == usage
+    expect(got == status, f"8.2 shows the {device} {got}, expected {status}")
 
 
 def _view(dcc_scenario: Scenario, device: str) -> dict[str, Any]:
-    require(dcc_scenario.target.driver, "device-view", "reading the inventory's joins")
+    require(dcc_scenario.target.driver, "device-view", f"reading the inventory's and the {device}'s own records")
     return dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))
+
+
+def _smki(dcc_scenario: Scenario, device: str) -> list[dict[str, Any]]:
+    require(dcc_scenario.target.driver, "smki", "searching the SMKI repository")
+    return sorted(dcc_scenario.target.driver.smki(dcc_scenario.target.device(device)), key=str)
+
+
+@then(parsers.parse('the inventory records the {device}\'s new "{usage}" certificate'))
+def inventory_certificate(dcc_scenario: Scenario, device: str, usage: str) -> None:
+    new = dcc_scenario.notes["renewed"][usage]
+    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    expect(recorded.get(usage) == new, f"the inventory records {recorded.get(usage)}, the device uses {new}")
+
+
+@then(parsers.parse('the inventory still records the {device}\'s "{usage}" certificate as before'))
+def inventory_old(dcc_scenario: Scenario, device: str, usage: str) -> None:
+    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    before = dcc_scenario.notes["before"].get(usage)
+    expect(recorded.get(usage) == before, f"the {usage} certificate changed from {before} to {recorded.get(usage)}")
+
+
+@then(parsers.parse('the SMKI repository holds the {device}\'s new "{usage}" certificate as In Use'))
+def smki_new(dcc_scenario: Scenario, device: str, usage: str) -> None:
+    new = dcc_scenario.notes["renewed"][usage]
+    entries = {e["serial"]: e for e in _smki(dcc_scenario, device)}
+    expect(new in entries, f"the SMKI repository has no certificate {new} for the {device}")
+    expect(
+        entries[new]["status"] == "In Use" and entries[new]["usage"] == usage,
+        f"the SMKI repository holds {new} as {entries[new]['status']} {entries[new]['usage']}",
+    )
+
+
+@then(parsers.parse("the inventory and the SMKI repository hold the {device}'s certificates as before"))
+def certificates_unchanged(dcc_scenario: Scenario, device: str) -> None:
+    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    expect(recorded == dcc_scenario.notes["before"], f"the inventory's certificates changed: {recorded}")
+    if "smki before" in dcc_scenario.notes:
+        now = _smki(dcc_scenario, device)
+        expect(now == dcc_scenario.notes["smki before"], f"the SMKI repository changed: {now}")
+    else:
+        dcc_scenario.report("the SMKI repository was not compared: the driver offers no 'smki' capability")
 
 
 @then(parsers.parse("the inventory records the {other} joined to the {device}"))
 def smi_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    assert dcc_scenario.target.device(other) in _view(dcc_scenario, device)["smi"]["joins"], "the SMI records no join"
+    joins = _view(dcc_scenario, device)["smi"]["joins"]
+    expect(dcc_scenario.target.device(other) in joins, f"the SMI records no join of the {other} to the {device}")
 
 
 @then(parsers.parse("the inventory records no join of the {other} to the {device}"))
 def smi_no_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    assert dcc_scenario.target.device(other) not in _view(dcc_scenario, device)["smi"]["joins"], (
-        "the SMI records a join"
-    )
+    joins = _view(dcc_scenario, device)["smi"]["joins"]
+    expect(dcc_scenario.target.device(other) not in joins, f"the SMI records the {other} joined to the {device}")
 
 
 @then(parsers.parse("the {device} itself holds the join with the {other}"))
 def device_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    assert dcc_scenario.target.device(other) in _view(dcc_scenario, device)["device"]["joins"], (
-        "the device holds no join"
-    )
+    joins = _view(dcc_scenario, device)["device"]["joins"]
+    expect(dcc_scenario.target.device(other) in joins, f"the {device} holds no join with the {other}")
 
 
 @then(parsers.parse("the {device} itself no longer holds the join with the {other}"))
 def device_no_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    assert dcc_scenario.target.device(other) not in _view(dcc_scenario, device)["device"]["joins"], (
-        "the device still holds the join"
-    )
+    joins = _view(dcc_scenario, device)["device"]["joins"]
+    expect(dcc_scenario.target.device(other) not in joins, f"the {device} still holds the join with the {other}")
 
 
-@then(parsers.parse("the organisation certificates tracked for the {device} include the new one"))
-def org_certs(dcc_scenario: Scenario, device: str) -> None:
+def _tracked(dcc_scenario: Scenario, device: str) -> tuple[bool, str]:
     tracked = _view(dcc_scenario, device)["smi"]["organisation_certificates"]
-    assert tracked, "the inventory tracks no Organisation Certificate for the device"
     sent = sample_values(dcc_scenario.local_srv or "6.15.1")["digital_signing"]
-    assert sent.hex() in tracked.values(), "the tracked certificates do not include the one sent"
+    return sent.hex() in tracked.values(), f"tracked for the {device}: {sorted(tracked)}"
+
+
+@then(parsers.parse("the organisation certificates tracked for the {device} include the one sent"))
+def org_certs(dcc_scenario: Scenario, device: str) -> None:
+    found, detail = _tracked(dcc_scenario, device)
+    expect(found, f"the response was returned through 8.13, yet the certificate sent is not tracked ({detail})")
+
+
+@then(parsers.parse("the organisation certificates tracked for the {device} lack the one sent"))
+def org_certs_not_yet(dcc_scenario: Scenario, device: str) -> None:
+    found, detail = _tracked(dcc_scenario, device)
+    expect(not found, f"the certificate is tracked before the device's response was returned ({detail})")

@@ -12,9 +12,17 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SigningIdentity, sign
-from pytest_dcc.errors import ArrangementError, HttpStatusError, NotApplicableError, TransportError
-from pytest_dcc.reference.releases import Release
-from pytest_dcc.spec import SRVS, SchemaVersion
+from pytest_dcc.errors import (
+    ArrangementError,
+    DccError,
+    EndpointAssertion,
+    HarnessError,
+    HttpStatusError,
+    NotApplicableError,
+    TransportError,
+)
+from pytest_dcc.spec import DCC_EUI, NS_SR, SRVS, SchemaVersion
+from pytest_dcc.spec.refusals import HTTP_REFUSALS
 from pytest_dcc.suite.estate import DEVICES, remap
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged
@@ -30,6 +38,9 @@ class Evidence(Protocol):
 
     def device_response(self, judged: Judged) -> None: ...
 
+    def note(self, text: str) -> None:
+        """A finding the scenario reports without judging it (a reading, what could not be observed)."""
+
 
 class NoEvidence:
     """Evidence kept only in the scenario (no report is being written)."""
@@ -41,6 +52,9 @@ class NoEvidence:
         return None
 
     def device_response(self, judged: Judged) -> None:
+        return None
+
+    def note(self, text: str) -> None:
         return None
 
 
@@ -64,7 +78,7 @@ class Target:
     transport: Transport
     inbox: ResponseInbox
     driver: Driver
-    release: Release
+    release: str  # the SEC release the endpoint claims
     schema_version: SchemaVersion
     counters: CounterStore
     identities: Mapping[str, SigningIdentity]
@@ -74,9 +88,11 @@ class Target:
     declared_devices: frozenset[str] = frozenset()  # the names the statement's device pool declares
     builders: dict[str, RequestBuilder] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=NoEvidence)
+    chism_column: str | None = None  # the CHISM table 3 column the statement declares the endpoint answers in
+    refusal_codes: Mapping[str, str] = field(default_factory=dict)  # refusal case -> code the statement declares
 
     def __repr__(self) -> str:  # allure records step arguments by repr: keep it short and free of state
-        return f"Target(release={self.release.name}, schema={self.schema_version}, driver={self.driver.name})"
+        return f"Target(release={self.release}, schema={self.schema_version}, driver={self.driver.name})"
 
     def builder(self, user: str) -> RequestBuilder:
         if user not in self.builders:
@@ -96,62 +112,154 @@ class Target:
             raise NotApplicableError(f"the target declares no user in role {role}") from None
 
 
+_SR = f"{{{NS_SR}}}"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the endpoint answered to one request: a judged DUIS response (``exchange``), or an HTTP 4xx refusal of a
+    request it found malformed (``http_status``, no DUIS response)."""
+
+    request: DuisRequest
+    exchange: Exchange | None
+    http_status: int | None = None
+
+    @property
+    def code(self) -> str:
+        """The DUIS ResponseCode, or ``HTTP <status>`` for a refusal at the HTTP level."""
+        return self.exchange.code if self.exchange is not None else f"HTTP {self.http_status}"
+
+    @property
+    def judged(self) -> Judged:
+        """The judged DUIS response; an :class:`EndpointAssertion` when the endpoint answered with HTTP only."""
+        if self.exchange is None:
+            raise EndpointAssertion(
+                f"SRV {self.request.srv} was refused with HTTP {self.http_status}, where a DUIS response was due"
+            )
+        return self.exchange.judged
+
+
 @dataclass
 class Scenario:
-    """The evidence one scenario gathers: every exchange, the last one, device responses, local-delivery data."""
+    """The evidence one scenario gathers: every answer, device responses, local-delivery data, the state observed
+    before each request, and what it reports without judging."""
 
     target: Target
     exchanges: list[Exchange] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
     device_responses: list[Judged] = field(default_factory=list)
     local_request_id: str | None = None
     local_srv: str | None = None
     gbcs_response: bytes | None = None
     notes: dict[str, Any] = field(default_factory=dict)
-    refusals: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)  # shown in the verdict message and the allure step
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)  # RequestID -> observed state before it
     seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
 
     def __repr__(self) -> str:
-        return f"Scenario(exchanges={len(self.exchanges)}, device_responses={len(self.device_responses)})"
+        return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
 
     @property
-    def last(self) -> Exchange:
-        if not self.exchanges:
-            raise AssertionError("no request was sent in this scenario")
-        return self.exchanges[-1]
+    def last(self) -> Answer:
+        if not self.answers:
+            raise HarnessError("no request was sent in this scenario")
+        return self.answers[-1]
 
-    def send(self, request: DuisRequest, *, role: str = "IS", path: str | None = None) -> Exchange:
+    def report(self, text: str) -> None:
+        """Report ``text`` with the verdict (and in the allure step running now) without judging anything."""
+        self.reports.append(text)
+        self.target.evidence.note(text)
+
+    # -- observing state --------------------------------------------------------------------------------------
+
+    def named_devices(self, request: DuisRequest) -> list[str]:
+        """The devices a request names: its target, DeviceID and OtherDeviceID; for SR 8.13 the target of the
+        original request (OriginalRequestID, or the command this scenario issued for local delivery). A CHF's GPF
+        is added when the driver can tell."""
+        found: list[str] = []
+        if request.request_id.target != DCC_EUI:
+            found.append(request.request_id.target)
+        texts = [n.text for tag in ("DeviceID", "OtherDeviceID") for n in request.root.iter(f"{_SR}{tag}")]
+        if request.srv == "8.13":
+            original = request.root.findtext(f".//{_SR}OriginalRequestID") or self.local_request_id
+            if original and original.count(":") == 2:
+                texts.append(original.split(":")[1])
+        for text in texts:
+            if text and text.strip() not in found:
+                found.append(text.strip())
+        return found
+
+    def observe(self, euis: list[str]) -> dict[str, Any]:
+        """What the driver can observe of ``euis`` (its device views and SMKI entries); empty when it can observe
+        nothing. A device the driver does not know is observed as absent."""
+        driver = self.target.driver
+        state: dict[str, Any] = {}
+        if "device-view" not in driver.capabilities:
+            return state
+        pending = list(euis)
+        while pending:
+            eui = pending.pop(0)
+            if eui in state:
+                continue
+            try:
+                view = driver.device_view(eui)
+            except (LookupError, NotApplicableError):
+                state[eui] = "absent"
+                continue
+            except HttpStatusError as exc:
+                if exc.status != 404:
+                    raise
+                state[eui] = "absent"
+                continue
+            state[eui] = view
+            gpf = view.get("smi", {}).get("gpf") if isinstance(view, dict) else None
+            if isinstance(gpf, str) and gpf not in state:
+                pending.append(gpf)
+            if "smki" in driver.capabilities:
+                state[f"smki {eui}"] = sorted(driver.smki(eui), key=lambda e: str(e))
+        return state
+
+    # -- sending ----------------------------------------------------------------------------------------------
+
+    def send(self, request: DuisRequest, *, role: str = "IS", path: str | None = None) -> Answer:
         user = self.target.user(role)
         identity = self.target.identities[user]
         sign(request.root, identity)
-        body = request.to_bytes()
-        exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
+        return self.send_bytes(request, request.to_bytes(), path, user=user)
+
+    def send_bytes(self, request: DuisRequest, body: bytes, path: str | None = None, *, user: str = "") -> Answer:
+        """Send ``body`` as it is. An HTTP status that refuses a malformed request (400, 404, 405, 413, 415, 422)
+        is the endpoint's answer, recorded as such; any other transport trouble raises (ERROR)."""
+        self.before[str(request.request_id)] = self.observe(self.named_devices(request))
+        try:
+            exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
+        except HttpStatusError as exc:
+            if exc.status not in HTTP_REFUSALS:
+                raise
+            answer = Answer(request, None, exc.status)
+            self.answers.append(answer)
+            return answer
         self.exchanges.append(exchange)
+        answer = Answer(request, exchange)
+        self.answers.append(answer)
         if exchange.code == "E4" and not self.seeded:  # no scenario expects E4: the pool does not fit the user
             raise ArrangementError(
-                f"SRV {request.srv} was refused with E4: {user} is not the supplier the endpoint registers for "
-                f"{request.request_id.target} (declare in the statement's device pool devices that user supplies)"
+                f"SRV {request.srv} was refused with E4: {user or request.request_id.originator} is not the supplier "
+                f"the endpoint registers for {request.request_id.target} (declare in the statement's device pool "
+                "devices that user supplies)"
             )
-        return exchange
+        return answer
 
-    def send_raw(self, request: DuisRequest, body: bytes, path: str | None = None) -> None:
-        """Send ``body`` as it is; an HTTP 4xx answer counts as a refusal (recorded), not as an error."""
+    def request(self, srv: str, *, role: str = "IS", cv: int | None = None, **values: Any) -> Answer:
         try:
-            exchange = send_observed(self.target.transport, self.target.evidence, request, body, path or request.path)
-        except HttpStatusError as exc:
-            if not 400 <= exc.status < 500:
-                raise
-            self.refusals.append(f"HTTP {exc.status}")
-            return
-        self.exchanges.append(exchange)
-        self.refusals.append(exchange.code)
-
-    def request(self, srv: str, *, role: str = "IS", cv: int | None = None, **values: Any) -> Exchange:
-        request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
+            request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
+        except DccError as exc:  # the suite could not build what the step asked for
+            raise HarnessError(f"building SRV {srv}: {exc}") from exc
         return self.send(request, role=role)
 
     def srv(
         self, srv: str, *, device: str | None = None, local: bool = False, role: str = "IS", **overrides: Any
-    ) -> Exchange:
+    ) -> Answer:
         """Send ``srv`` with sample values (to ``device`` when named): a critical SRV goes CV 4 then its signed
         pre-command (CV 5, or CV 6 for local delivery); a non-critical one CV 1 (CV 2 for local delivery)."""
         values = remap(sample_values(srv), self.target.devices)
@@ -162,19 +270,19 @@ class Scenario:
         if not variant.critical:
             return self.request(srv, role=role, cv=2 if local else (None if variant.non_device else 1), **values)
         first = self.request(srv, role=role, cv=4, **values)
-        if first.code != "I0" or first.judged.response.gbcs_payload is None:
+        if first.exchange is None or first.code != "I0" or first.judged.response.gbcs_payload is None:
             return first
         user = self.target.user(role)
         signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
         follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
         return self.send(follow, role=role)
 
-    def wait_device_response(self, exchange: Exchange | None = None) -> Judged:
-        exchange = exchange or self.last
-        found = self.target.inbox.wait_for(exchange.request.request_id, self.target.timeout_s)
+    def wait_device_response(self, answer: Answer | None = None) -> Judged:
+        answer = answer or self.last
+        found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
         self.target.evidence.device_response(found[0])
         self.device_responses.append(found[0])
         return found[0]
 
 
-__all__ = ["Evidence", "NoEvidence", "Scenario", "Target", "send_observed"]
+__all__ = ["Answer", "Evidence", "NoEvidence", "Scenario", "Target", "send_observed"]
