@@ -1,18 +1,29 @@
-"""Detection power of the suite: deliberately broken reference DCCs (mutants), each run through the bundled suite
-in process and over HTTP (issue 7).
+"""Detection power of the suite, measured from outside as well as inside (issues 7 and 14).
 
-A mutant is caught when the run has at least one FAIL, every FAIL or ERROR scenario carries one of the clauses
-the mutant breaks (its owners), and nothing else failed; a transport mutant (unsigned, mis-correlated answers) is
-caught by ERRORs naming its cause and no FAIL. The unmodified reference must give no FAIL and no ERROR.
+Families, each run through the whole bundled suite in process and over HTTP:
 
-    .venv/bin/python benchmarks/mutants.py [--mode in-process|http|both] [--only NAME ...] [--list]
+* ``reference``: the reference DCC's own code broken one way at a time (white box);
+* ``black-box``: a mutating proxy (``pytest_dcc/stress/mutating.py``) between the suite and a correct endpoint
+  rewrites answers, skips checks, drops effects or applies what was refused, re-signing with the endpoint's key,
+  one wrong behaviour at a time, derived from each side of each registry rule;
+* ``green``: endpoints that are correct but different (other unpublished codes of the same set, the other CHISM
+  table 3 column, declared codes and column, HTTP 400 for bad signatures, an MP081 DCC before November 2020): they
+  must stay green.
 
-Prints one row per mutant and mode (the clauses that caught it) and the mutation score; exit 1 below 100 %.
+A mutant is caught when the run has at least one FAIL, every FAIL or ERROR scenario carries one of the clauses the
+mutant breaks (its owners), and nothing else failed; a transport mutant is caught by ERRORs naming its cause and
+no FAIL. A green endpoint, and the unmodified reference, must give no FAIL and no ERROR (a false alarm otherwise).
 
-The mutants patch the reference DCC's modules in the process that runs it: the suite's own process for
-in-process runs (this file is loaded as a pytest plugin, ``-p mutants``, with ``DCC_MUTANT`` naming the mutant),
-``pytest-dcc serve`` for HTTP runs (``python benchmarks/mutants.py serve NAME <serve arguments>``). Nothing in
-the package knows about them.
+    .venv/bin/python benchmarks/mutants.py [--family reference|black-box|green|all] [--mode in-process|http|both]
+                                           [--only NAME ...] [--list]
+
+Prints one row per mutant and mode, then caught / total per family and the false alarms; exit 1 below 100 % or
+with any false alarm.
+
+In process the mutants patch the process that runs the suite (this file is loaded as a pytest plugin, ``-p
+mutants``, with ``DCC_MUTANT`` naming the mutant). Over HTTP a reference mutant patches ``pytest-dcc serve``
+(``python benchmarks/mutants.py serve NAME <serve arguments>``); a black-box or green one is a real HTTP proxy in
+this process in front of an unmodified ``pytest-dcc serve``. Nothing in the package knows about the mutants.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ class Mutant:
     owners: frozenset[str]  # the clauses whose scenarios must catch it
     apply: Callable[[], None]
     error_cause: str | None = None  # a transport mutant: ERRORs naming this, not FAILs
+    family: str = "reference"
 
 
 # -- patches ------------------------------------------------------------------------------------------------------
@@ -121,7 +133,13 @@ def _no_e081402() -> None:
 
 def _local_list(change: Callable[[frozenset[str]], frozenset[str]]) -> Callable[[], None]:
     """The 8.13 list of SRVs changed by ``change``."""
-    return _release(lambda r: dataclasses.replace(r, local_response_srvs=change(r.local_response_srvs)))
+
+    def apply() -> None:
+        from pytest_dcc.reference import nondevice
+
+        nondevice.LOCAL_RESPONSE_SRVS = change(nondevice.LOCAL_RESPONSE_SRVS)  # type: ignore[misc]
+
+    return apply
 
 
 def _coverage(change: Callable[[Any], Any]) -> Callable[[], None]:
@@ -129,16 +147,9 @@ def _coverage(change: Callable[[Any], Any]) -> Callable[[], None]:
         from pytest_dcc.reference import nondevice
 
         original = nondevice._coverage_row
-        nondevice._coverage_row = lambda row, dcc2: change(original(row, dcc2))  # type: ignore[assignment]
+        nondevice._coverage_row = lambda row: change(original(row))  # type: ignore[assignment]
 
     return apply
-
-
-def _dcc13_names() -> None:
-    from pytest_dcc.reference import nondevice
-
-    original = nondevice._coverage_row
-    nondevice._coverage_row = lambda row, dcc2: original(row, False)  # type: ignore[assignment]
 
 
 def _swap_region(row: Any) -> Any:
@@ -163,7 +174,9 @@ def _on_response(change: Callable[..., None]) -> Callable[[], None]:
         original = devices.on_response
 
         def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
-            if change(dcc, srv, device, body, result) is not False:
+            takes_local = "via_local" in change.__code__.co_varnames[: change.__code__.co_argcount]
+            keep = change(dcc, srv, device, body, result, via_local) if takes_local else change(dcc, srv, device, body, result)
+            if keep is not False:
                 original(dcc, srv, device, body, result, via_local=via_local)
 
         devices.on_response = mutated  # type: ignore[assignment]
@@ -200,6 +213,49 @@ def _specific_6_24_2_validation() -> None:
     devices.validate = mutated  # type: ignore[assignment]
 
 
+def _org_certs_not_tracked_locally(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
+    from pytest_dcc.reference import devices
+
+    return not (via_local and srv in devices.ORG_CERT_SRVS)
+
+
+def _org_certs_tracked_on_issue() -> None:
+    """The DSP tracks the Organisation Certificates as soon as the command for local delivery is issued."""
+    from lxml import etree
+
+    from pytest_dcc.reference import devices
+    from pytest_dcc.reference.inventory import Inventory
+
+    original = Inventory.record_local_command
+
+    def mutated(self: Any, **row: Any) -> None:
+        original(self, **row)
+        if row["srv"] in devices.ORG_CERT_SRVS:
+            for usage, der in devices.org_certificates(etree.fromstring(row["body"])).items():
+                self.set_org_certificate(row["target"], "Supplier", usage, der, smi=True, device=False)
+
+    Inventory.record_local_command = mutated  # type: ignore[method-assign]
+
+
+def _smki_reissued_when_same() -> None:
+    """6.24.2: the DSP supersedes the inventory's certificate even when the device returns the same one."""
+    from pytest_dcc.reference import devices
+
+    original = devices.on_response
+
+    def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
+        original(dcc, srv, device, body, result, via_local=via_local)
+        if srv == "6.24.2" and result.ok:
+            for usage, serial in result.data.get("certificates", {}).items():
+                dcc.inventory.supersede_certificate(serial)
+                der = dcc.inventory.device_certificate_der(device.eui, usage)
+                dcc.inventory.set_device_certificate(
+                    device.eui, usage, {"serial": f"{serial}9", "der": der.hex()}, smi=True, device=False
+                )
+
+    devices.on_response = mutated  # type: ignore[assignment]
+
+
 def _unsigned() -> None:
     from pytest_dcc.reference import dcc as dcc_module
 
@@ -221,154 +277,85 @@ def _mis_correlated() -> None:
     dcc_module.ReferenceDcc._response = mutated  # type: ignore[method-assign]
 
 
-def _mutants() -> dict[str, Mutant]:
-    from pytest_dcc.reference.releases import FLAG_CLAUSES, LOCAL_RESPONSE_SRVS_MP081
-
+def _reference_mutants() -> list[Mutant]:
     chf = frozenset({"MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4"})
     e8 = frozenset({"MP081-DUIS-3.8.106.3"})
     local = frozenset({"MP081-DUIS-3.8.112.2"})
+    orgcert = frozenset({"MP081-ORGCERT-TRACKING"})
     from pytest_dcc.spec import SRVS
 
-    rows = [
+    return [
         Mutant("no-w081401", "8.14.2 answers I99 where W081401 is due", "latest", chf, _no_w081401),
         Mutant("gpf-not-updated", "8.14.2 moves a Pending CHF but not its GPF", "latest", chf, _gpf_not_updated),
         Mutant("e5-still-applied", "8.14.2 still refuses a Pending CHF with E5", "latest", chf, _e5_still_applied),
         Mutant("no-e081401", "8.14.2 accepts a device that is not a CHF", "latest", e8, _no_e081401),
-        Mutant("no-e081402", "8.14.2 accepts an install time in the future", "latest", e8, _no_e081402),
-        Mutant(
-            "e080801-kept-after-2024-06",
-            "8.8.2 still refused with E080801 without an SMI join",
-            "latest",
-            frozenset({"MP178-UNJOIN"}),
-            _flag(unjoin_requires_smi_join=True),
-        ),
-        Mutant(
-            "e080801-dropped-before-2024-06",
-            "8.8.2 sent to the device without an SMI join before MP178",
-            "2021-06",
-            frozenset({"DP178-E080801"}),
-            _flag(unjoin_requires_smi_join=False),
-        ),
-        Mutant(
-            "6.15.1-off-the-8.13-list",
-            "8.13 refuses 6.15.1 responses",
-            "latest",
-            local,
-            _local_list(lambda s: s - {"6.15.1"}),
-        ),
-        Mutant(
-            "6.21-off-the-8.13-list",
-            "8.13 refuses 6.21 responses",
-            "latest",
-            local,
-            _local_list(lambda s: s - {"6.21"}),
-        ),
-        Mutant(
-            "unlisted-srv-accepted-by-8.13",
-            "8.13 accepts the response to any SRV",
-            "latest",
-            local,
-            _local_list(lambda s: frozenset(SRVS)),
-        ),
-        Mutant(
-            "dcc13-wan-names-after-mp081",
-            "12.1 answers 'Standard 420' for '420'",
-            "latest",
-            frozenset({"MP081-CHISM-E3-T3"}),
-            _dcc13_names,
-        ),
-        Mutant(
-            "wan-region-swapped",
-            "12.1 reports South's answer as Central's",
-            "latest",
-            frozenset({"MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE"}),
-            _coverage(_swap_region),
-        ),
-        Mutant(
-            "unconfirmed-variant-filled-in",
-            "12.1 answers 'Cellular' where ' ' is due",
-            "latest",
-            frozenset({"MP081-CHISM-E3-SPACE"}),
-            _coverage(_space_filled),
-        ),
-        Mutant(
-            "gas-thresholds-in-kwh",
-            "1.1.1 thresholds scaled as kWh after MP081",
-            "latest",
-            frozenset({"MP081-DUIS-3.8.1.2"}),
-            _flag(gas_thresholds_in_wh=False),
-        ),
-        Mutant(
-            "duplicate-threshold-index-accepted",
-            "1.1.1 accepts repeated BlockThreshold indexes",
-            "latest",
-            frozenset({"MP081-DUIS-3.8.1.2"}),
-            _duplicate_index_accepted,
-        ),
-        Mutant(
-            "smki-not-updated-on-6.24.2",
-            "6.24.2 responses leave the inventory and SMKI unchanged",
-            "latest",
-            frozenset({"MP081-DUIS-3.8.77.4"}),
-            _on_response(lambda dcc, srv, *rest: srv != "6.24.2"),
-        ),
-        Mutant(
-            "6.24.2-specific-validation-kept",
-            "6.24.2 refused when the inventory lacks the certificate",
-            "latest",
-            frozenset({"MP081-DUIS-3.8.77.3"}),
-            _specific_6_24_2_validation,
-        ),
-        Mutant(
-            "org-certificates-not-tracked-locally",
-            "6.15.1/6.21 returned by 8.13 do not update the tracked certificates",
-            "latest",
-            frozenset({"MP081-ORGCERT-TRACKING"}),
-            _flag(track_org_certificates_locally=False),
-        ),
-        Mutant(
-            "smi-join-not-recorded",
-            "the DSP ignores a device's join response",
-            "latest",
-            frozenset({"DP178-SMI-JOIN"}),
-            _on_response(_join_not_recorded),
-        ),
-        Mutant(
-            "rejected-rejoin-recorded",
-            "the DSP records a join the meter rejected",
-            "latest",
-            frozenset({"DP178-REJOIN"}),
-            _on_response(_rejected_rejoin_recorded),
-        ),
-        Mutant(
-            "unsigned-responses", "no response is signed", "latest", frozenset(), _unsigned, "ResponseSignatureError"
-        ),
-        Mutant(
-            "mis-correlated-responses",
-            "answers name the next RequestID",
-            "latest",
-            frozenset(),
-            _mis_correlated,
-            "CorrelationError",
-        ),
-    ]
-    # Every release difference the other way round too: the newer behaviour under an older release.
-    before = {
-        "gas_thresholds_in_wh": ("2020-06", True),
-        "chism_dcc2_names": ("2020-06", True),
-        "chf_no_wan_rules": ("2020-06", True),
-        "track_device_credentials": ("2020-06", True),
-        "local_response_srvs": ("2020-06", LOCAL_RESPONSE_SRVS_MP081),
-    }
-    for flag, (release, value) in before.items():
+        Mutant("no-e081402", "8.14.2 accepts an install time in the future", "latest", chf, _no_e081402),
+        Mutant("e080801-kept-after-2024-06", "8.8.2 still refused with E080801 without an SMI join", "latest",
+               frozenset({"MP178-UNJOIN"}), _flag(unjoin_requires_smi_join=True)),
+        Mutant("e080801-dropped-before-2024-06", "8.8.2 sent to the device without an SMI join before MP178",
+               "2021-06", frozenset({"DP178-E080801"}), _flag(unjoin_requires_smi_join=False)),
+        Mutant("6.15.1-off-the-8.13-list", "8.13 refuses 6.15.1 responses", "latest", local | orgcert,
+               _local_list(lambda s: s - {"6.15.1"})),
+        Mutant("6.21-off-the-8.13-list", "8.13 refuses 6.21 responses", "latest", local | orgcert,
+               _local_list(lambda s: s - {"6.21"})),
+        Mutant("unlisted-srv-accepted-by-8.13", "8.13 accepts the response to any SRV", "latest", local,
+               _local_list(lambda s: frozenset(SRVS))),
+        Mutant("wan-region-swapped", "12.1 reports South's answer as Central's", "latest",
+               frozenset({"MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE"}), _coverage(_swap_region)),
+        Mutant("unconfirmed-variant-filled-in", "12.1 answers 'Cellular' where ' ' is due", "latest",
+               frozenset({"MP081-CHISM-E3-SPACE"}), _coverage(_space_filled)),
+        Mutant("duplicate-threshold-index-accepted", "1.1.1 accepts repeated BlockThreshold indexes", "latest",
+               frozenset({"MP081-DUIS-3.8.1.2"}), _duplicate_index_accepted),
+        Mutant("smki-not-updated-on-6.24.2", "6.24.2 responses leave the inventory and SMKI unchanged", "latest",
+               frozenset({"MP081-DUIS-3.8.77.4"}), _on_response(lambda dcc, srv, *rest: srv != "6.24.2")),
+        Mutant("smki-reissued-when-the-set-is-the-same", "6.24.2 changes the inventory although the set is the same",
+               "latest", frozenset({"MP081-DUIS-3.8.77.4"}), _smki_reissued_when_same),
+        Mutant("6.24.2-specific-validation-kept", "6.24.2 refused when the inventory lacks the certificate", "latest",
+               frozenset({"MP081-DUIS-3.8.77.3"}), _specific_6_24_2_validation),
+        Mutant("org-certificates-not-tracked-locally", "6.15.1/6.21 returned by 8.13 do not update the tracking",
+               "latest", orgcert, _on_response(_org_certs_not_tracked_locally)),
+        Mutant("org-certificates-tracked-on-issue", "the certificates are tracked before the response is returned",
+               "latest", orgcert, _org_certs_tracked_on_issue),
+        Mutant("smi-join-not-recorded", "the DSP ignores a device's join response", "latest",
+               frozenset({"DP178-SMI-JOIN", "DP178-REJOIN"}), _on_response(_join_not_recorded)),
+        Mutant("rejected-rejoin-recorded", "the DSP records a join the meter rejected", "latest",
+               frozenset({"DP178-REJOIN", "MP178-UNJOIN"}), _on_response(_rejected_rejoin_recorded)),
+        Mutant("unsigned-responses", "no response is signed", "latest", frozenset(), _unsigned,
+               "ResponseSignatureError"),
+        Mutant("mis-correlated-responses", "answers name the next RequestID", "latest", frozenset(), _mis_correlated,
+               "CorrelationError"),
+    ]  # fmt: skip
+
+
+def _proxied(name: str) -> Callable[[], None]:
+    """In process: the mutating proxy in front of every reference DCC the suite builds (its inner release too)."""
+
+    def apply() -> None:
+        from pytest_dcc import fixtures
+        from pytest_dcc.stress.mutating import attach, catalogue
+
+        mutation = catalogue()[name]
+        original = fixtures.build_reference
+
+        def build(pki: Any, **kwargs: Any) -> Any:
+            if mutation.inner is not None:
+                kwargs["release"] = mutation.inner
+            dcc = original(pki, **kwargs)
+            attach(dcc, mutation, pki)
+            return dcc
+
+        fixtures.build_reference = build  # type: ignore[assignment]
+
+    return apply
+
+
+def _mutants() -> dict[str, Mutant]:
+    from pytest_dcc.stress.mutating import catalogue
+
+    rows = _reference_mutants()
+    for m in catalogue().values():
         rows.append(
-            Mutant(
-                f"{flag}-before-its-release",
-                f"{flag} behaviour already in {release}",
-                release,
-                frozenset(FLAG_CLAUSES[flag]),
-                _flag(**{flag: value}),
-            )
+            Mutant(m.name, m.what, m.claimed, m.owners, _proxied(m.name), error_cause=m.error_cause, family=m.family)
         )
     return {m.name: m for m in rows}
 
@@ -400,6 +387,27 @@ def _suite(mutant: str, release: str, report_dir: Path, extra: list[str], env: d
     return dict(json.loads(verdicts.read_text()))
 
 
+def _statement(report_dir: Path, release: str, extra: dict[str, Any]) -> list[str]:
+    """``--dcc-statement`` for a run whose mutation declares statement entries (the bundled example plus them)."""
+    if not extra:
+        return []
+    import yaml
+
+    base = yaml.safe_load((HERE.parent / "fixtures" / "statements" / "reference-latest.yaml").read_text())
+    base.update({"release": release, **extra})
+    path = report_dir / "statement.yaml"
+    path.write_text(yaml.safe_dump(base))
+    return [f"--dcc-statement={path}"]
+
+
+def _mutation(mutant: Mutant | None) -> Any:
+    if mutant is None or mutant.family == "reference":
+        return None
+    from pytest_dcc.stress.mutating import catalogue
+
+    return catalogue()[mutant.name]
+
+
 def run_one(mutant: Mutant | None, mode: str, workdir: Path) -> dict[str, Any]:
     """Run the bundled suite against ``mutant`` (None: the unmodified reference) in ``mode``."""
     from pytest_dcc.stress.serve import ServeProcess
@@ -407,35 +415,97 @@ def run_one(mutant: Mutant | None, mode: str, workdir: Path) -> dict[str, Any]:
 
     name = mutant.name if mutant else "none"
     release = mutant.release if mutant else "latest"
+    mutation = _mutation(mutant)
     report_dir = workdir / f"{name}-{mode}"
     report_dir.mkdir(parents=True, exist_ok=True)
+    statement = _statement(report_dir, release, dict(mutation.statement) if mutation is not None else {})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     if mode == "in-process":
         extra = ["-p", "mutants"] if mutant else []
-        return _suite(name, release, report_dir, extra, {**env, "DCC_MUTANT": name if mutant else ""})
+        return _suite(name, release, report_dir, [*extra, *statement], {**env, "DCC_MUTANT": name if mutant else ""})
     pki, receiver_port = report_dir / "pki", free_port()
-    serve_args = ["--pki", str(pki), "--test-control", "--release", release, "--log-level", "warning"]
-    serve_args += ["--response-url", f"http://127.0.0.1:{receiver_port}/", "--delivery-backoff", "0.05"]
-    server = ServeProcess(serve_args, report_dir / "serve.log", command=[str(HERE / "mutants.py"), "serve", name])
-    with server:
-        extra = [f"--dcc-endpoint={server.url}", f"--dcc-pki={pki}", f"--dcc-receiver-port={receiver_port}"]
-        return _suite(name, release, report_dir, [*extra, "--dcc-timeout=3"], env)
+    inner = (mutation.inner or release) if mutation is not None else release
+    if mutation is None:
+        serve_args = ["--pki", str(pki), "--test-control", "--release", release, "--log-level", "warning"]
+        serve_args += ["--response-url", f"http://127.0.0.1:{receiver_port}/", "--delivery-backoff", "0.05"]
+        server = ServeProcess(serve_args, report_dir / "serve.log", command=[str(HERE / "mutants.py"), "serve", name])
+        with server:
+            extra = [f"--dcc-endpoint={server.url}", f"--dcc-pki={pki}", f"--dcc-receiver-port={receiver_port}"]
+            return _suite(name, release, report_dir, [*extra, "--dcc-timeout=3", *statement], env)
+    return _run_proxied(mutation, release, inner, report_dir, pki, receiver_port, statement, env)
+
+
+def _run_proxied(
+    mutation: Any,
+    release: str,
+    inner: str,
+    report_dir: Path,
+    pki_dir: Path,
+    receiver_port: int,
+    statement: list[str],
+    env: dict[str, str],
+) -> dict[str, Any]:
+    """Over HTTP: an unmodified ``pytest-dcc serve`` behind a real mutating proxy on loopback."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.spec import DCC_EUI
+    from pytest_dcc.stress.mutating import HttpControl, HttpUpstream, MutatingEndpoint, proxy_app
+    from pytest_dcc.stress.serve import ServeProcess
+    from pytest_dcc.transport.receiver import ServerThread, free_port
+
+    proxy_port = free_port()
+    serve_args = ["--pki", str(pki_dir), "--test-control", "--release", inner, "--log-level", "warning"]
+    serve_args += ["--response-url", f"http://127.0.0.1:{proxy_port}/deliver", "--delivery-backoff", "0.05"]
+    with ServeProcess(serve_args, report_dir / "serve.log") as server:
+        pki = load_or_create_pki(pki_dir)
+        from pytest_dcc.reference.releases import release as release_named
+
+        def user(eui: str) -> Any:
+            try:
+                return pki.identity(eui)
+            except Exception:  # noqa: BLE001 - a user the PKI does not hold: the request is forwarded unsigned
+                return None
+
+        proxy = MutatingEndpoint(
+            HttpUpstream(server.url),
+            mutation,
+            dcc=pki.identity(DCC_EUI),
+            users=user,
+            control=HttpControl(server.url),
+            schema_version=release_named(inner).schema_version,
+        )
+        app = proxy_app(proxy, server.url, f"http://127.0.0.1:{receiver_port}/")
+        thread = ServerThread(app, port=proxy_port).start()
+        try:
+            extra = [f"--dcc-endpoint={thread.url}", f"--dcc-pki={pki_dir}", f"--dcc-receiver-port={receiver_port}"]
+            return _suite(mutation.name, release, report_dir, [*extra, "--dcc-timeout=3", *statement], env)
+        finally:
+            thread.stop()
 
 
 def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
-    """Whether the run caught ``mutant`` (or, for None, passed cleanly), and how."""
+    """Whether the run caught ``mutant`` (or, for None and the green family, stayed clean), and how."""
     scenarios = document.get("scenarios", [])
     if not scenarios:
         return False, document.get("error", "the suite did not run")
     bad = [s for s in scenarios if s["verdict"] in ("FAIL", "ERROR")]
     fails = [s for s in bad if s["verdict"] == "FAIL"]
-    if mutant is None:
-        return not bad, f"{len(scenarios)} scenarios, {len(bad)} FAIL/ERROR"
+    passed = sum(1 for s in scenarios if s["verdict"] == "PASS")
+    if mutant is None or mutant.family == "green":
+        detail = f"{len(scenarios)} scenarios, {passed} PASS, {len(bad)} FAIL/ERROR"
+        if bad:
+            detail += ": " + "; ".join(f"{s['verdict']} {s['name'][:50]} ({s['message'][:120]})" for s in bad[:3])
+        return not bad and passed > 0, detail
     if mutant.error_cause is not None:
         errors = [s for s in bad if s["verdict"] == "ERROR" and mutant.error_cause in s["message"]]
         ok = bool(errors) and not fails
         return ok, f"{len(errors)} ERROR {mutant.error_cause}, {len(fails)} FAIL"
-    stray = [s for s in bad if not mutant.owners & set(s["clauses"])]
+    # A scenario of another clause whose arrangement the mutant breaks cannot be judged: ERROR ArrangementError
+    # there is the right verdict, not a spill.
+    stray = [
+        s
+        for s in bad
+        if not mutant.owners & set(s["clauses"]) and not (s["verdict"] == "ERROR" and "ArrangementError" in s["message"])
+    ]
     caught_by = sorted({c for s in fails for c in s["clauses"] if c in mutant.owners})
     ok = bool(fails) and not stray
     detail = f"FAIL on {', '.join(caught_by) or 'nothing'} ({len(fails)} scenarios)"
@@ -444,10 +514,14 @@ def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
     return ok, detail
 
 
+FAMILIES = ("reference", "black-box", "green")
+
+
 def main() -> int:
     if len(sys.argv) > 2 and sys.argv[1] == "serve":
         return _serve(sys.argv[2], sys.argv[3:])
-    parser = argparse.ArgumentParser(description="mutation score of the bundled suite")
+    parser = argparse.ArgumentParser(description="detection power of the bundled suite")
+    parser.add_argument("--family", choices=[*FAMILIES, "all"], nargs="+", default=["all"])
     parser.add_argument("--mode", choices=["in-process", "http", "both"], default="both")
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--list", action="store_true")
@@ -455,33 +529,41 @@ def main() -> int:
     mutants = _mutants()
     if args.list:
         for m in mutants.values():
-            print(f"{m.name:42} {m.release:8} {', '.join(sorted(m.owners)) or m.error_cause}: {m.what}")
+            print(f"{m.family:9} {m.name:42} {m.release:8} {', '.join(sorted(m.owners)) or m.error_cause or '-'}: {m.what}")
         return 0
     unknown = set(args.only) - set(mutants)
     if unknown:
         parser.error(f"unknown mutants {sorted(unknown)}")
     chosen = [mutants[n] for n in args.only] if args.only else list(mutants.values())
+    if "all" not in args.family:
+        chosen = [m for m in chosen if m.family in args.family]
     modes = ["in-process", "http"] if args.mode == "both" else [args.mode]
     started = time.monotonic()
-    caught = total = 0
+    caught: dict[str, int] = dict.fromkeys(FAMILIES, 0)
+    total: dict[str, int] = dict.fromkeys(FAMILIES, 0)
     baseline_ok = True
     with tempfile.TemporaryDirectory(prefix="dcc-mutants-") as scratch:
         workdir = Path(scratch)
         for mode in modes:
             ok, detail = judge(None, run_one(None, mode, workdir))
             baseline_ok &= ok
-            print(f"{'unmodified reference':42} {mode:10} {'clean' if ok else 'NOT CLEAN'}: {detail}", flush=True)
+            print(f"{'(unmodified reference)':52} {mode:10} {'clean' if ok else 'NOT CLEAN'}: {detail}", flush=True)
             for mutant in chosen:
                 ok, detail = judge(mutant, run_one(mutant, mode, workdir))
-                caught += ok
-                total += 1
-                print(f"{mutant.name:42} {mode:10} {'caught' if ok else 'MISSED'}: {detail}", flush=True)
-    score = 100.0 * caught / total if total else 0.0
-    print(
-        f"mutation score {caught}/{total} = {score:.0f} % (goal 100 %); unmodified reference "
-        f"{'clean' if baseline_ok else 'NOT clean'}; {time.monotonic() - started:.0f}s"
-    )
-    return 0 if caught == total and baseline_ok else 1
+                caught[mutant.family] += ok
+                total[mutant.family] += 1
+                word = ("green" if ok else "FALSE ALARM") if mutant.family == "green" else ("caught" if ok else "MISSED")
+                print(f"{mutant.family:9} {mutant.name:42} {mode:10} {word}: {detail}", flush=True)
+    for family in FAMILIES:
+        if total[family]:
+            if family == "green":
+                alarms = total[family] - caught[family]
+                print(f"{family}: {caught[family]}/{total[family]} stayed green; false alarms: {alarms} (goal 0)")
+            else:
+                score = 100.0 * caught[family] / total[family]
+                print(f"{family}: caught {caught[family]}/{total[family]} = {score:.0f} % (goal 100 %)")
+    print(f"unmodified reference {'clean' if baseline_ok else 'NOT clean'}; {time.monotonic() - started:.0f}s")
+    return 0 if all(caught[f] == total[f] for f in FAMILIES) and baseline_ok else 1
 
 
 if __name__ == "__main__":

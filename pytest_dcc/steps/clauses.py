@@ -238,8 +238,9 @@ def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
 @when(parsers.parse('the user issues SRV "{srv}" for local delivery'))
 def local(dcc_scenario: Scenario, srv: str) -> None:
     answer = dcc_scenario.srv(srv, local=True)
-    expect(answer.code == "I0", f"SRV {srv} for local delivery was answered {answer.code}, not I0")
-    expect(answer.judged.response.payload_kind == "LocalCommand", f"the answer to SRV {srv} carries no LocalCommand")
+    # Arrangement for the 8.13 rules, not a judgement of SRV srv: an endpoint that will not issue it is not judged.
+    if answer.code != "I0" or answer.exchange is None or answer.judged.response.payload_kind != "LocalCommand":
+        raise ArrangementError(f"SRV {srv} for local delivery was answered {answer.code} without a LocalCommand")
     dcc_scenario.local_request_id = str(answer.request.request_id)
     dcc_scenario.local_srv = srv
 
