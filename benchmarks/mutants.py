@@ -457,20 +457,25 @@ def _run_proxied(
     serve_args += ["--response-url", f"http://127.0.0.1:{proxy_port}/deliver", "--delivery-backoff", "0.05"]
     with ServeProcess(serve_args, report_dir / "serve.log") as server:
         pki = load_or_create_pki(pki_dir)
+        from pytest_dcc.duis.pki import read_pki
+        from pytest_dcc.errors import ConfigError
         from pytest_dcc.reference.releases import release as release_named
 
         def user(eui: str) -> Any:
-            try:
-                return pki.identity(eui)
-            except Exception:  # noqa: BLE001 - a user the PKI does not hold: the request is forwarded unsigned
-                return None
+            for folder_copy in (pki, None):  # the suite adds its users to the folder after the proxy started
+                try:
+                    return (folder_copy or read_pki(pki_dir)).identity(eui)
+                except ConfigError:
+                    continue
+            return None  # a user the PKI does not hold: the changed request goes on as it is
 
+        upstream, control = HttpUpstream(server.url), HttpControl(server.url)
         proxy = MutatingEndpoint(
-            HttpUpstream(server.url),
+            upstream,
             mutation,
             dcc=pki.identity(DCC_EUI),
             users=user,
-            control=HttpControl(server.url),
+            control=control,
             schema_version=release_named(inner).schema_version,
         )
         app = proxy_app(proxy, server.url, f"http://127.0.0.1:{receiver_port}/")
@@ -480,6 +485,9 @@ def _run_proxied(
             return _suite(mutation.name, release, report_dir, [*extra, "--dcc-timeout=3", *statement], env)
         finally:
             thread.stop()
+            app.state.client.close()
+            upstream.close()
+            control.close()
 
 
 def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:

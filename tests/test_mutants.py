@@ -27,20 +27,40 @@ def _run(verdicts: list[tuple[str, list[str], str]]) -> dict[str, object]:
     return {"scenarios": [{"verdict": v, "clauses": c, "message": m, "name": "s"} for v, c, m in verdicts]}
 
 
-def test_every_registry_clause_and_release_flag_has_a_mutant(mutants: ModuleType) -> None:
+def test_every_registry_clause_has_a_mutant_in_each_family(mutants: ModuleType) -> None:
     from pytest_dcc.reference.releases import FLAG_CLAUSES
     from pytest_dcc.spec.clauses import CLAUSES
 
     table = mutants._mutants()
-    owned = {c for m in table.values() for c in m.owners}
-    assert set(CLAUSES) <= owned
-    flipped = {name.removesuffix("-before-its-release") for name in table if name.endswith("-before-its-release")}
-    # space_means_unknown changes no wire value; track_org_certificates_locally has nothing to track before MP081
-    # (6.15.1 is off the 8.13 list then): neither can be observed over DUIS.
-    # unjoin_requires_smi_join is flipped both ways by the two E080801 mutants.
+    for family in ("reference", "black-box"):
+        owned = {c for m in table.values() if m.family == family for c in m.owners}
+        assert set(CLAUSES) <= owned, f"{family}: no mutant for {sorted(set(CLAUSES) - owned)}"
+    # The one release flag (MP178) is broken both ways, and nothing else depends on a release.
+    assert set(FLAG_CLAUSES) == {"unjoin_requires_smi_join"}
     assert {"e080801-kept-after-2024-06", "e080801-dropped-before-2024-06"} <= set(table)
-    unobservable = {"space_means_unknown", "track_org_certificates_locally"}
-    assert set(FLAG_CLAUSES) - flipped - {"unjoin_requires_smi_join"} == unobservable
+    green = {m.name: m for m in table.values() if m.family == "green"}
+    assert {"green-other-codes-of-the-set", "green-other-chism-column", "green-mp081-dcc-before-2020-11"} <= set(green)
+    assert all(not m.owners for m in green.values())
+    assert green["green-mp081-dcc-before-2020-11"].release == "2020-06"
+
+
+def test_black_box_mutations_cover_both_sides_of_the_rules() -> None:
+    """Each rule is broken on its accepting side (refused, or acknowledged without applying) and on its refusing
+    side (accepted, or applied although refused)."""
+    from pytest_dcc.stress.mutating import catalogue
+
+    names = set(catalogue())
+    pairs = {
+        "MP081-DUIS-3.8.1.2": ("large-thresholds-refused", "threshold-indexes-not-checked"),
+        "MP081-DUIS-3.8.106.3": ("8.14.2-e5-applied", "8.14.2-not-a-chf-accepted"),
+        "MP081-DUIS-3.8.114.4": ("8.14.2-pending-chf-left-pending", "8.14.2-gpf-moved-whatever"),
+        "MP081-DUIS-3.8.112.2": ("8.13-listed-refused", "8.13-unlisted-accepted"),
+        "refused but applied": ("8.14.2-future-refused-but-applied", "8.13-refused-but-applied"),
+        "DP178-E080801": ("e080801-always", "e080801-not-checked-before-2024-06"),
+        "DP178-SMI-JOIN": ("join-not-recorded", "lost-join-recorded"),
+    }
+    for rule, (one, other) in pairs.items():
+        assert {one, other} <= names, rule
 
 
 def test_the_judge_wants_a_fail_on_the_owning_clause_and_nowhere_else(mutants: ModuleType) -> None:
@@ -54,6 +74,12 @@ def test_the_judge_wants_a_fail_on_the_owning_clause_and_nowhere_else(mutants: M
     assert mutants.judge(transport, _run([("ERROR", ["X"], "ResponseSignatureError: unsigned")]))[0]
     assert not mutants.judge(transport, _run([("ERROR", ["X"], "ResponseSignatureError"), ("FAIL", ["X"], "")]))[0]
     assert not mutants.judge(None, _run([("PASS", ["X"], ""), ("ERROR", ["X"], "")]))[0]  # baseline must be clean
+    # A scenario of another clause whose arrangement the mutant breaks is ERROR, not a spill.
+    arranged = _run([("FAIL", [owner], ""), ("ERROR", ["MP081-DUIS-3.8.112.2"], "ArrangementError: SRV 1.1.1 ...")])
+    assert mutants.judge(mutant, arranged)[0]
+    green = mutants._mutants()["green-other-chism-column"]
+    assert mutants.judge(green, _run([("PASS", ["X"], ""), ("NOT_APPLICABLE", ["Y"], "")]))[0]
+    assert not mutants.judge(green, _run([("PASS", ["X"], ""), ("FAIL", ["Y"], "")]))[0]  # a false alarm
 
 
 @pytest.mark.slow
@@ -62,3 +88,19 @@ def test_a_mutant_run_in_process_is_caught_by_its_clause(mutants: ModuleType, tm
     caught, detail = mutants.judge(mutant, mutants.run_one(mutant, "in-process", tmp_path))
     assert caught, detail
     assert "MP178-UNJOIN" in detail
+
+
+@pytest.mark.slow
+def test_a_black_box_mutant_over_http_is_caught_and_a_green_one_stays_green(
+    mutants: ModuleType, tmp_path: Path
+) -> None:
+    """The real HTTP proxy in front of an unmodified pytest-dcc serve: a Pending CHF left Pending is caught by
+    3.8.114.4 alone; the other unpublished codes of the same sets stay green."""
+    table = mutants._mutants()
+    mutant = table["8.14.2-pending-chf-left-pending"]
+    caught, detail = mutants.judge(mutant, mutants.run_one(mutant, "http", tmp_path))
+    assert caught, detail
+    assert "MP081-DUIS-3.8.114.4" in detail
+    green = table["green-other-codes-of-the-set"]
+    clean, detail = mutants.judge(green, mutants.run_one(green, "in-process", tmp_path))
+    assert clean, detail

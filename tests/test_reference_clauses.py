@@ -1,4 +1,5 @@
-"""Every clause behaviour of the reference DCC, through the request pipeline, in each release where it differs."""
+"""Every clause behaviour of the reference DCC, through the request pipeline. MP081 changed the SEC text, not the
+DCC: the reference DCC processes as MP081 describes under every release; only MP178 (2024-06) differs by release."""
 
 from __future__ import annotations
 
@@ -24,22 +25,32 @@ def _wan(h: Harness, **query: object):  # type: ignore[no-untyped-def]
     return matrix
 
 
-def test_wan_matrix_per_region_with_dcc2_names_and_the_space_variant() -> None:
+ALL_RELEASES = ["2020-06", "2020-11", "2021-06", "2024-06", "latest"]
+
+
+def test_wan_matrix_per_region_answers_what_the_csp_gave_and_the_space_variant() -> None:
     matrix = _wan(Harness("latest"))
     assert not matrix.flat
     rows = {r.region: r for r in matrix.regions}
-    assert rows["North"].wan_technology == "420" and rows["North"].available is True
+    assert rows["North"].wan_technology == "Standard 420" and rows["North"].available is True  # as seeded
     south = rows["South"]
     assert south.wan_technology == " " and south.available is False
     assert south.anticipated_date == date(2027, 3, 1)
     assert rows["Central"].wan_technology == "Cellular"
 
 
-def test_wan_matrix_flat_before_5_3a_and_dcc13_names_before_mp081() -> None:
-    before = _wan(Harness("2020-06"))
-    assert before.flat and [r.wan_technology for r in before.regions] == ["Standard 420"]
-    after = _wan(Harness("2020-11"))
-    assert after.flat and [r.wan_technology for r in after.regions] == ["420"]
+@pytest.mark.parametrize("release", ["2020-06", "2020-11", "2021-06"])
+def test_wan_matrix_flat_before_5_3a_names_untranslated_in_every_release(release: str) -> None:
+    matrix = _wan(Harness(release))
+    assert matrix.flat and [r.wan_technology for r in matrix.regions] == ["Standard 420"]
+
+
+def test_wan_variants_of_either_table_3_column_are_answered_as_given() -> None:
+    h = Harness()
+    h.dcc.seed({"coverage": [{"uprn": 7, "region": "North", "available": True, "wan_variant": "450"},
+                             {"uprn": 7, "region": "4G North", "available": True, "wan_variant": "LTE-M"}]})  # fmt: skip
+    rows = {r.region: r.wan_technology for r in _wan(h, uprn=7).regions}
+    assert rows == {"North": "450", "4G North": "LTE-M"}  # a region outside table 3 is not checked against it
 
 
 def test_wan_matrix_by_uprn_no_coverage_intended_and_unknown_premises() -> None:
@@ -62,8 +73,8 @@ def test_inventory_refuses_a_wan_variant_outside_its_region() -> None:
 # -- 1.1.1 GasThresholdMatrix: MP081-DUIS-3.8.1.2 -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("release", "sent", "held"), [("latest", "1000 kWh", 1_000_000), ("2020-06", 1000, 1_000_000)])
-def test_gas_thresholds_reach_the_meter_in_the_release_unit(release: str, sent: object, held: int) -> None:
+@pytest.mark.parametrize(("release", "sent", "held"), [("latest", "1000 kWh", 1_000_000), ("2020-06", 1000, 1000)])
+def test_gas_thresholds_reach_the_meter_in_wh_in_every_release(release: str, sent: object, held: int) -> None:
     h = Harness(release)
     _, second = h.critical("1.1.1", user=GS, target=GSME, thresholds=gas_thresholds([sent]))
     assert second.code == "I99"
@@ -97,15 +108,24 @@ def test_device_credentials_returned_by_the_device_update_inventory_and_smki() -
     assert smki[issued["Digital Signature"]] == "In Use" and smki[before["Digital Signature"]] == "Superseded"
 
 
-def test_before_mp081_the_inventory_is_not_updated_and_specific_validation_applies() -> None:
-    h = Harness("2020-06")
-    before = h.dcc.device_view(ESME)["smi"]["certificates"]
-    h.dcc.renew_device_certificates(ESME)
+@pytest.mark.parametrize("release", ALL_RELEASES)
+def test_6_24_2_has_no_specific_validation_and_tracks_certificates_in_every_release(release: str) -> None:
+    h = Harness(release)
+    assert h.request("6.24.2", cv=4, target=PPMID, credential_type="Key Agreement").code == "I0"
+    issued = h.dcc.renew_device_certificates(ESME)
     _, second = h.critical("6.24.2", target=ESME, credential_type="Digital Signature")
     h.device_responses(second)
+    assert h.dcc.device_view(ESME)["smi"]["certificates"]["Digital Signature"] == issued["Digital Signature"]
+
+
+def test_6_24_2_with_the_same_certificate_set_changes_nothing() -> None:
+    h = Harness()
+    before = h.dcc.device_view(ESME)["smi"]["certificates"]
+    smki = sorted(map(str, h.dcc.inventory.smki_search(subject=ESME)))
+    _, second = h.critical("6.24.2", target=ESME, credential_type="Digital Signature")
+    assert h.device_responses(second)[0].response.code == "I0"
     assert h.dcc.device_view(ESME)["smi"]["certificates"] == before
-    assert h.request("6.24.2", cv=4, target=PPMID, credential_type="Key Agreement").code == "E062401"
-    assert Harness("latest").request("6.24.2", cv=4, target=PPMID, credential_type="Key Agreement").code == "I0"
+    assert sorted(map(str, h.dcc.inventory.smki_search(subject=ESME))) == smki
 
 
 # -- 8.14.2: MP081-DUIS-3.8.106.3 / 3.8.114.4 ---------------------------------------------------------------------
@@ -133,11 +153,11 @@ def test_pending_chf_and_gpf_become_installed_not_commissioned_with_w081401() ->
     assert statuses[CHF] == statuses[GPF] == "InstalledNotCommissioned"
 
 
-def test_no_e5_for_8_14_2_from_mp081_but_e5_before() -> None:
-    for release, code in (("2020-06", "E5"), ("2020-11", "W081401")):
+def test_no_e5_for_8_14_2_in_any_release() -> None:
+    for release in ALL_RELEASES:
         h = Harness(release)
         h.dcc.inventory.set_status(CHF, "Pending")
-        assert _install(h).code == code, release
+        assert _install(h).code == "W081401", release
     h = Harness()
     h.dcc.inventory.set_status(CHF, "Suspended")
     assert _install(h).code == "W081401"
@@ -173,21 +193,22 @@ def test_local_join_response_returned_through_8_13_records_the_join() -> None:
     assert h.dcc.device_view(ESME)["smi"]["joins"] == [CAD]
 
 
-@pytest.mark.parametrize(("release", "code", "tracked"), [("2020-06", "E081302", False), ("2020-11", "I99", True)])
-def test_organisation_certificates_tracked_from_local_6_15_1_from_mp081(release: str, code: str, tracked: bool) -> None:
+@pytest.mark.parametrize("release", ["2020-06", "2020-11"])
+def test_organisation_certificates_tracked_from_local_6_15_1_when_returned(release: str) -> None:
     h = Harness(release)
     request_id, response = _local(h, "6.15.1", **sample_values("6.15.1"))
-    assert _return(h, request_id, response) == code
-    assert bool(h.dcc.device_view(ESME)["smi"]["organisation_certificates"]) is tracked
-    assert h.dcc.device_view(ESME)["device"]["organisation_certificates"]  # the device has them either way
+    assert not h.dcc.device_view(ESME)["smi"]["organisation_certificates"]  # not before the response is returned
+    assert h.dcc.device_view(ESME)["device"]["organisation_certificates"]
+    assert _return(h, request_id, response) == "I99"
+    assert h.dcc.device_view(ESME)["smi"]["organisation_certificates"]
 
 
-def test_6_21_local_handover_accepted_through_8_13_from_mp081() -> None:
-    for release, code in (("2020-06", "E081302"), ("2021-06", "I99")):
+def test_6_21_local_handover_accepted_through_8_13_in_every_release() -> None:
+    for release in ALL_RELEASES:
         h = Harness(release)
         values = dict(sample_values("6.21"))
         request_id, response = _local(h, "6.21", **values)
-        assert _return(h, request_id, response) == code, release
+        assert _return(h, request_id, response) == "I99", release
 
 
 def test_8_13_refusals() -> None:

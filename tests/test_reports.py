@@ -90,13 +90,21 @@ def test_diff_between_releases_does_not_count_a_clause_leaving_its_release_as_lo
     ]
 
 
-def test_release_changes_name_the_clauses_a_release_touches() -> None:
-    changes = {c.behaviour: c for c in gate.release_changes("2021-06", "2024-06")}
-    assert set(changes) == {"schema_version", "unjoin_requires_smi_join"}
-    assert changes["unjoin_requires_smi_join"].clauses == ("DP178-E080801", "MP178-UNJOIN")
-    mp081 = gate.release_report("2020-06", "2020-11")
-    assert "added ['6.15.1', '6.21']" in mp081 and "clauses touched: 9" in mp081
-    assert "no clause changes" in gate.release_report("latest", "2025-11")
+def test_release_changes_say_per_clause_behaviour_or_text_only() -> None:
+    mp178 = {c.clause: c for c in gate.release_changes("2021-06", "2024-06")}
+    assert set(mp178) == {"DP178-E080801", "MP178-UNJOIN"}
+    assert {c.kind for c in mp178.values()} == {"behaviour changes"}
+    mp081 = {c.clause: c for c in gate.release_changes("2020-06", "2020-11")}
+    assert set(mp081) == {c for c in CLAUSES if c.startswith("MP081-")}
+    assert {c.kind for c in mp081.values()} == {"text only"}
+    assert all(c.what.startswith("normative from 2020-11") for c in mp081.values())
+    mp106 = gate.release_changes("2020-11", "2021-06")
+    assert [(c.clause, c.kind) for c in mp106] == [("MP081-CHISM-E3-SPACE", "text only")]
+    assert "reading guidance from 2021-06" in mp106[0].what
+    report = gate.release_report("2020-06", "2020-11")
+    assert "clauses whose expected behaviour changes: 0" in report
+    assert gate.release_changes("latest", "2025-11") == []
+    assert gate.release_changes("2024-06", "2020-06") == gate.release_changes("2020-06", "2024-06")  # either order
 
 
 def test_every_release_flag_names_the_clauses_it_governs() -> None:
@@ -105,7 +113,7 @@ def test_every_release_flag_names_the_clauses_it_governs() -> None:
     from pytest_dcc.reference.releases import FLAG_CLAUSES, Release
 
     flags = {f.name for f in fields(Release)} - {"name", "title", "schema_version"}
-    assert set(FLAG_CLAUSES) == flags
+    assert set(FLAG_CLAUSES) == flags == {"unjoin_requires_smi_join"}  # MP178 is the only DSP behaviour change
     assert {c for cs in FLAG_CLAUSES.values() for c in cs} <= set(CLAUSES)
 
 

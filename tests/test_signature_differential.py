@@ -9,6 +9,7 @@ canonicalisation: they must agree on every document, valid or broken, and neithe
 from __future__ import annotations
 
 import base64
+import binascii
 import copy
 import re
 from collections.abc import Callable
@@ -163,6 +164,14 @@ def _elements(root: etree._Element, *, in_signature: bool) -> list[etree._Elemen
     return [e for e in root.iter() if isinstance(e.tag, str) and (e in inside) == in_signature]
 
 
+def _b64_or_empty(text: str | None) -> bytes:
+    """The value's bytes, or none when an earlier mutation already broke its base64 (the next one still applies)."""
+    try:
+        return base64.b64decode(text or "")
+    except binascii.Error:
+        return b""
+
+
 def _mutate(root: etree._Element, kind: str, pick: int, data: str) -> None:
     """Change ``root`` in place one way; ``pick`` chooses where, ``data`` what."""
     body = _elements(root, in_signature=False)
@@ -195,12 +204,12 @@ def _mutate(root: etree._Element, kind: str, pick: int, data: str) -> None:
         sig_target.tail = (sig_target.tail or "") + "\n\t "
     elif kind == "value-bit":
         node = signature.find(f".//{DS}{'DigestValue' if pick % 2 else 'SignatureValue'}")
-        raw = bytearray(base64.b64decode(node.text or "")) or bytearray(1)
+        raw = bytearray(_b64_or_empty(node.text)) or bytearray(1)
         raw[pick % len(raw)] ^= 1 << (pick % 8)
         node.text = base64.b64encode(bytes(raw)).decode()
     elif kind == "value-length":
         node = signature.find(f"{DS}SignatureValue")
-        raw = base64.b64decode(node.text or "")
+        raw = _b64_or_empty(node.text)
         node.text = base64.b64encode(raw[: pick % len(raw)] if pick % 2 and raw else b"\x00" + raw).decode()
     elif kind == "algorithm":
         nodes = [n for n in signature.iter() if n.get("Algorithm")]

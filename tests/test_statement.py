@@ -78,8 +78,8 @@ def test_undeclared_srv_makes_scenarios_not_applicable_and_is_in_the_test_list(p
     assert result.ret == pytest.ExitCode.OK
     listed = json.loads((pytester.path / "reports" / "test-list.json").read_text())["scenarios"]
     ruled_out = [s for s in listed if not s["applicable"] and "does not declare SRV 8.8.2" in s["reason"]]
-    # The from-2024-06 unjoin and the from-2024-06 story; the before-2024-06 ones are ruled out by release first.
-    assert len(ruled_out) == 2
+    # The two from-2024-06 unjoins and the from-2024-06 story; the before-2024-06 ones are ruled out by release first.
+    assert len(ruled_out) == 3
     verdicts = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
     assert verdicts["clauses"]["MP178-UNJOIN"]["verdict"] == "NOT_APPLICABLE"
 
@@ -106,7 +106,7 @@ def test_expected_failures_known_failure_unexpected_pass_and_expiry(pytester: py
     verdicts = {
         s["name"]: s["verdict"] for s in json.loads((pytester.path / "reports/verdicts.json").read_text())["scenarios"]
     }
-    assert verdicts["From June 2024 an Unjoin goes to the device whatever the inventory says"] == "KNOWN_FAILURE"
+    assert verdicts["An Unjoin goes to the device whatever the inventory says"] == "KNOWN_FAILURE"
     assert (
         verdicts["A join response lost on its way to the DSP leaves the inventory without the join"]
         == "UNEXPECTED_PASS"
@@ -116,7 +116,7 @@ def test_expected_failures_known_failure_unexpected_pass_and_expiry(pytester: py
         "--dcc-release=2024-06", f"--dcc-expected-failures={failures}", "-p", "no:cacheprovider"
     )
     verdicts = {s["name"]: s for s in json.loads((pytester.path / "reports/verdicts.json").read_text())["scenarios"]}
-    expired = verdicts["From June 2024 an Unjoin goes to the device whatever the inventory says"]
+    expired = verdicts["An Unjoin goes to the device whatever the inventory says"]
     assert expired["verdict"] == "FAIL" and "expired on 2020-01-01" in expired["message"]
 
 
@@ -181,4 +181,74 @@ def test_statement_device_pool_and_users_replace_the_template_euis(pytester: pyt
         )
     )
     result = pytester.runpytest(f"--dcc-statement={path}", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=6, skipped=2)
+    result.assert_outcomes(passed=8, skipped=3)
+
+
+def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Pytester) -> None:
+    path = _statement(
+        pytester,
+        chism_column="DCC 3.0",
+        refusal_codes={
+            "threshold-index-duplicate": "E081302",  # an 8.13 code for a 1.1 case
+            "chf-install-not-a-chf": "E081405",  # the case has a published code, E081401
+            "no-such-case": "E1",
+            "local-response-off-the-list": "E081303",  # fine
+        },
+    )
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest(f"--dcc-statement={path}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    err = result.stderr.str()
+    for fragment in (
+        "chism_column 'DCC 3.0' is not one of 'DCC 1.3', 'DCC 2.0'",
+        "threshold-index-duplicate: E081302 is neither an E-code of SR 1.1 in DUIS 5.4 (E010101, E010102)",
+        "chf-install-not-a-chf has a published code, E081401; E081405 cannot replace it",
+        "'no-such-case' is not a refusal case",
+    ):
+        assert fragment in err, fragment
+    assert "refusal_codes: local-response-off-the-list" not in err
+
+
+GAS_FEATURE = features_dir() / "clauses" / "gas-thresholds.feature"
+RECODED = """
+import pytest
+from pytest_dcc.reference.setup import build_reference
+
+@pytest.fixture(scope="session")
+def dcc_reference(dcc_test_pki):
+    from pytest_dcc.reference import devices
+    from pytest_dcc.reference.checks import Refusal
+
+    def validate(dcc, srv, device, body, _original=devices.validate):
+        try:
+            _original(dcc, srv, device, body)
+        except Refusal as refusal:
+            raise Refusal("E010102" if refusal.code == "E010101" else refusal.code, refusal.reason) from None
+
+    devices.validate = validate
+    yield build_reference(dcc_test_pki)
+"""
+
+
+@pytest.mark.parametrize("declared", [None, "E010102", "E010101"])
+def test_a_declared_refusal_code_is_held_to_and_an_undeclared_one_is_free(
+    pytester: pytest.Pytester, declared: str | None
+) -> None:
+    """An endpoint refusing duplicate threshold indexes with E010102 (no meaning is published): PASS unless the
+    statement declares E010101 for the case, then FAIL naming the declared code."""
+    pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(GAS_FEATURE)!r})\n")
+    pytester.makeconftest(RECODED)
+    codes = {"threshold-index-duplicate": declared} if declared else {}
+    result = pytester.runpytest(f"--dcc-statement={_statement(pytester, refusal_codes=codes)}", "-p", "no:cacheprovider")
+    verdicts = json.loads((pytester.path / "reports" / "verdicts.json").read_text())["scenarios"]
+    duplicate = [v for v in verdicts if "1,1" in v["id"]]
+    assert len(duplicate) == 1
+    if declared == "E010101":
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        assert duplicate[0]["verdict"] == "FAIL"
+        assert "the code the implementation statement declares" in duplicate[0]["message"]
+        assert "E010101" in duplicate[0]["message"]
+    else:
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+        assert duplicate[0]["verdict"] == "PASS"
+        assert "E010102" in duplicate[0]["message"]  # the code used is reported

@@ -49,6 +49,11 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
       | PPMID  |
       | CAD    |
 
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario: E081402 when the install date and time is in the future, whatever the CHF's status
+    When the user notifies the installation of the CHF without SM WAN, installed in 2 days
+    Then the request is refused as "chf-install-in-the-future"
+
   @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4
   Scenario: E081402 when the install date and time is in the future, and a Pending CHF stays Pending
     Given the CHF is in status "Pending"

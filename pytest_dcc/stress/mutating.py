@@ -796,6 +796,9 @@ class HttpUpstream:
     def set_response_sink(self, sink: ResponseSink | None) -> None:
         return None
 
+    def close(self) -> None:
+        self.client.close()
+
 
 class HttpControl:
     """The test-control API of ``pytest-dcc serve --test-control``, for mutations that change state."""
@@ -822,11 +825,14 @@ class HttpControl:
         reply.raise_for_status()
         return dict(reply.json())
 
+    def close(self) -> None:
+        self.client.close()
+
 
 def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     """A Starlette app: the DUIS services through ``proxy``; ``/deliver`` takes the upstream's asynchronous
     responses (its ``--response-url``) through the delivery hook on to ``receiver``; everything else (health,
-    test control, the SMKI search) is passed to ``upstream`` untouched."""
+    test control, the SMKI search) is passed to ``upstream`` untouched. Close ``app.state.client`` when done."""
     import asyncio
 
     import httpx
@@ -837,7 +843,7 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
 
     from pytest_dcc.spec import SERVICE_PATHS
 
-    client = httpx.AsyncClient(timeout=30.0)
+    client = httpx.Client(timeout=30.0)
 
     async def duis(request: Request) -> Response:
         body = await request.body()
@@ -849,14 +855,17 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
         out = await asyncio.to_thread(proxy.on_delivery, raw)
         if out is not None:
             try:
-                await client.post(receiver, content=out, headers={"content-type": "application/xml"})
+                await asyncio.to_thread(
+                    client.post, receiver, content=out, headers={"content-type": "application/xml"}
+                )
             except httpx.HTTPError:
                 return Response(b"receiver unreachable", 502)
         return Response(status_code=204)
 
     async def passthrough(request: Request) -> Response:
         body = await request.body()
-        reply = await client.request(
+        reply = await asyncio.to_thread(
+            client.request,
             request.method,
             upstream.rstrip("/") + request.url.path,
             params=dict(request.query_params),
@@ -868,7 +877,9 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     routes = [Route(path, duis, methods=["POST"]) for path in SERVICE_PATHS.values()]
     routes.append(Route("/deliver", deliver, methods=["POST"]))
     routes.append(Route("/{rest:path}", passthrough, methods=["GET", "POST", "PUT", "DELETE"]))
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.state.client = client
+    return app
 
 
 __all__ = [
