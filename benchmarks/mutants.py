@@ -175,7 +175,11 @@ def _on_response(change: Callable[..., None]) -> Callable[[], None]:
 
         def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
             takes_local = "via_local" in change.__code__.co_varnames[: change.__code__.co_argcount]
-            keep = change(dcc, srv, device, body, result, via_local) if takes_local else change(dcc, srv, device, body, result)
+            keep = (
+                change(dcc, srv, device, body, result, via_local)
+                if takes_local
+                else change(dcc, srv, device, body, result)
+            )
             if keep is not False:
                 original(dcc, srv, device, body, result, via_local=via_local)
 
@@ -512,7 +516,8 @@ def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
     stray = [
         s
         for s in bad
-        if not mutant.owners & set(s["clauses"]) and not (s["verdict"] == "ERROR" and "ArrangementError" in s["message"])
+        if not mutant.owners & set(s["clauses"])
+        and not (s["verdict"] == "ERROR" and "ArrangementError" in s["message"])
     ]
     caught_by = sorted({c for s in fails for c in s["clauses"] if c in mutant.owners})
     ok = bool(fails) and not stray
@@ -537,7 +542,10 @@ def main() -> int:
     mutants = _mutants()
     if args.list:
         for m in mutants.values():
-            print(f"{m.family:9} {m.name:42} {m.release:8} {', '.join(sorted(m.owners)) or m.error_cause or '-'}: {m.what}")
+            print(
+                f"{m.family:9} {m.name:42} {m.release:8} "
+                f"{', '.join(sorted(m.owners)) or m.error_cause or '-'}: {m.what}"
+            )
         return 0
     unknown = set(args.only) - set(mutants)
     if unknown:
@@ -560,7 +568,9 @@ def main() -> int:
                 ok, detail = judge(mutant, run_one(mutant, mode, workdir))
                 caught[mutant.family] += ok
                 total[mutant.family] += 1
-                word = ("green" if ok else "FALSE ALARM") if mutant.family == "green" else ("caught" if ok else "MISSED")
+                word = (
+                    ("green" if ok else "FALSE ALARM") if mutant.family == "green" else ("caught" if ok else "MISSED")
+                )
                 print(f"{mutant.family:9} {mutant.name:42} {mode:10} {word}: {detail}", flush=True)
     for family in FAMILIES:
         if total[family]:

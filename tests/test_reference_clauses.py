@@ -47,8 +47,8 @@ def test_wan_matrix_flat_before_5_3a_names_untranslated_in_every_release(release
 
 def test_wan_variants_of_either_table_3_column_are_answered_as_given() -> None:
     h = Harness()
-    h.dcc.seed({"coverage": [{"uprn": 7, "region": "North", "available": True, "wan_variant": "450"},
-                             {"uprn": 7, "region": "4G North", "available": True, "wan_variant": "LTE-M"}]})  # fmt: skip
+    north = {"uprn": 7, "region": "North", "available": True, "wan_variant": "450"}
+    h.dcc.seed({"coverage": [north, {"uprn": 7, "region": "4G North", "available": True, "wan_variant": "LTE-M"}]})
     rows = {r.region: r.wan_technology for r in _wan(h, uprn=7).regions}
     assert rows == {"North": "450", "4G North": "LTE-M"}  # a region outside table 3 is not checked against it
 

@@ -239,7 +239,9 @@ def test_a_declared_refusal_code_is_held_to_and_an_undeclared_one_is_free(
     pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(GAS_FEATURE)!r})\n")
     pytester.makeconftest(RECODED)
     codes = {"threshold-index-duplicate": declared} if declared else {}
-    result = pytester.runpytest(f"--dcc-statement={_statement(pytester, refusal_codes=codes)}", "-p", "no:cacheprovider")
+    result = pytester.runpytest(
+        f"--dcc-statement={_statement(pytester, refusal_codes=codes)}", "-p", "no:cacheprovider"
+    )
     verdicts = json.loads((pytester.path / "reports" / "verdicts.json").read_text())["scenarios"]
     duplicate = [v for v in verdicts if "1,1" in v["id"]]
     assert len(duplicate) == 1

@@ -269,3 +269,48 @@ def test_parallel_run_against_one_endpoint_is_refused(pytester: pytest.Pytester)
     result = pytester.runpytest("--dcc-endpoint=http://127.0.0.1:9", "-n", "2")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*-n 2 with --dcc-endpoint*"])
+
+
+def test_only_an_endpoint_assertion_is_a_fail_harness_trouble_is_an_error(pytester: pytest.Pytester) -> None:
+    """In a clause scenario a plain assert (the suite's own precondition) is ERROR; an EndpointAssertion (a judgement
+    on the endpoint's answer or state) is FAIL. A user's own scenario without a clause tag keeps pytest's FAIL."""
+    pytester.makefile(
+        ".feature",
+        verdicts="""
+Feature: verdict classes
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario: the endpoint answers wrongly
+    Given the endpoint answered wrongly
+
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario: the suite's own precondition does not hold
+    Given a precondition of the suite does not hold
+
+  Scenario: a user's own scenario fails
+    Given a precondition of the suite does not hold
+""",
+    )
+    pytester.makepyfile(
+        test_verdicts="""
+from pytest_bdd import given, scenarios
+from pytest_dcc.errors import EndpointAssertion
+
+scenarios("verdicts.feature")
+
+@given("the endpoint answered wrongly")
+def wrong():
+    raise EndpointAssertion("expected E081401, the endpoint answered I99")
+
+@given("a precondition of the suite does not hold")
+def precondition():
+    assert 1 == 2, "the suite's own bookkeeping"
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    verdicts = {s["name"]: s["verdict"] for s in _verdicts(pytester)["scenarios"]}  # type: ignore[attr-defined]
+    assert verdicts == {
+        "the endpoint answers wrongly": "FAIL",
+        "the suite's own precondition does not hold": "ERROR",
+        "a user's own scenario fails": "FAIL",
+    }

@@ -29,7 +29,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
 
   @clause:DP178-REJOIN @srv:8.7.2
   Scenario: A meter that rejects a re-sent Join leaves the inventory without the join
-    Given the ESME's next response will be lost on its way to the DCC
+    Given the inventory records no join of the CAD to the ESME
+    And the ESME's next response will be lost on its way to the DCC
     And the ESME rejects a Join it already holds
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME
@@ -39,7 +40,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
 
   @clause:DP178-REJOIN @srv:8.7.2
   Scenario: A compliant meter accepts a re-sent Join, and the inventory records it
-    Given the ESME's next response will be lost on its way to the DCC
+    Given the inventory records no join of the CAD to the ESME
+    And the ESME's next response will be lost on its way to the DCC
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME
     Then the response code is I99
@@ -81,7 +83,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
 
   @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story before June 2024: lost join, rejected retry, refused unjoin
-    Given the ESME's next response will be lost on its way to the DCC
+    Given the inventory records no join of the CAD to the ESME
+    And the ESME's next response will be lost on its way to the DCC
     And the ESME rejects a Join it already holds
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME
@@ -92,7 +95,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
 
   @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:MP178-UNJOIN @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story from June 2024: the unjoin goes through
-    Given the ESME's next response will be lost on its way to the DCC
+    Given the inventory records no join of the CAD to the ESME
+    And the ESME's next response will be lost on its way to the DCC
     And the ESME rejects a Join it already holds
     When the user joins the CAD to the ESME
     And the user joins the CAD to the ESME

@@ -184,7 +184,9 @@ def _threshold_values(values: str, indexes: str, *, checked: bool) -> list[Thres
         try:
             return gas_thresholds([int(t) for t in texts], indexes=idx)
         except (BuildError, ValueError) as exc:
-            raise HarnessError(f"the Examples give thresholds the builder refuses ({exc}); mark the step unchecked") from exc
+            raise HarnessError(
+                f"the Examples give thresholds the builder refuses ({exc}); mark the step unchecked"
+            ) from exc
     if len(texts) != len(idx):
         raise HarnessError(f"{len(idx)} indexes for {len(texts)} thresholds")
     return [Threshold.unchecked(i, t) for i, t in zip(idx, texts, strict=True)]

@@ -271,7 +271,7 @@ def recode(when: Callable[[Call], bool], codes: Mapping[str, str]) -> ReplyHook:
 
     def hook(proxy: MutatingEndpoint, call: Call, reply: HttpReply) -> HttpReply:
         code = proxy.code_of(reply)
-        if when(call) and code in codes:
+        if when(call) and code is not None and code in codes:
             return proxy.recode(reply, codes[code])
         return reply
 
@@ -328,7 +328,7 @@ def _wan_edit(change: Callable[[etree._Element], bool]) -> ReplyHook:
 
 def _set(row: etree._Element, tag: str, mapping: Mapping[str, str]) -> bool:
     node = row.find(f"{_SR}{tag}")
-    if node is None or node.text not in mapping:
+    if node is None or node.text is None or node.text not in mapping:
         return False
     node.text = mapping[node.text]
     return True
@@ -614,6 +614,15 @@ LOCAL: Final = frozenset({"MP081-DUIS-3.8.112.2"})
 E0808: Final = frozenset({"DP178-E080801"})
 MP178: Final = frozenset({"MP178-UNJOIN"})
 JOIN: Final = frozenset({"DP178-SMI-JOIN"})
+ORGCERT: Final = frozenset({"MP081-ORGCERT-TRACKING"})
+
+
+def _dcc20_names(row: etree._Element) -> bool:
+    return _set(row, "WANTechnology", {"Standard 420": "420", "Variant 450": "450"})
+
+
+def _warned(call: Call, code: str | None) -> bool:
+    return call.srv == "8.14.2" and code == "W081401"
 REJOIN: Final = frozenset({"DP178-REJOIN"})
 
 
@@ -623,12 +632,17 @@ def catalogue() -> dict[str, Mutation]:
     bb = "black-box"
     rows = [
         # MP081-CHISM-E3-T3 / SPACE
-        Mutation("wan-rows-relabelled", "12.1 rows name another CSP region", bb, T3 | SPACE, reply=_wan_edit(_swap_regions)),
+        Mutation("wan-rows-relabelled", "12.1 rows name another CSP region", bb, T3 | SPACE,
+                 reply=_wan_edit(_swap_regions)),
         Mutation("wan-variant-outside-its-region", "12.1 answers a variant of another region", bb, T3 | SPACE,
                  reply=_wan_edit(_variant_outside_region)),
         Mutation("wan-variant-confused", "12.1 answers another table 3 variant than the CSP gave", bb, T3 | SPACE,
                  reply=_wan_edit(_variant_confused)),
-        Mutation("space-filled-in", '12.1 answers "Cellular" where " " is due', bb, SPACE, reply=_wan_edit(_space_filled)),
+        Mutation("declared-column-not-kept", "the statement declares the DCC 1.3 column; 12.1 answers DCC 2.0 names",
+                 bb, T3 | SPACE, statement={"chism_column": "DCC 1.3"},
+                 reply=_wan_edit(_dcc20_names)),
+        Mutation("space-filled-in", '12.1 answers "Cellular" where " " is due', bb, SPACE,
+                 reply=_wan_edit(_space_filled)),
         Mutation("confirmed-variant-answered-as-space", '12.1 answers " " for a confirmed variant with a date', bb,
                  SPACE | T3, reply=_wan_edit(_dated_as_space)),
         Mutation("space-without-its-date", '12.1 drops the availability date of a " " answer', bb, SPACE,
@@ -678,9 +692,9 @@ def catalogue() -> dict[str, Mutation]:
         _pending_hub_left(gpf_only=False),
         _pending_hub_left(gpf_only=True),
         Mutation("8.14.2-gpf-moved-whatever", "8.14.2 moves the GPF to InstalledNotCommissioned whatever its status",
-                 bb, PENDING, reply=after(lambda c, code: c.srv == "8.14.2" and code == "W081401", _gpf_moved_whatever)),
+                 bb, PENDING, reply=after(_warned, _gpf_moved_whatever)),
         # MP081-DUIS-3.8.112.2
-        Mutation("8.13-listed-refused", "8.13 refuses 6.15.1 and 6.21 responses", bb, LOCAL | frozenset({"MP081-ORGCERT-TRACKING"}),
+        Mutation("8.13-listed-refused", "8.13 refuses 6.15.1 and 6.21 responses", bb, LOCAL | ORGCERT,
                  request=_listed_refused),
         Mutation("8.13-unlisted-accepted", "8.13 acknowledges a response off the list", bb, LOCAL,
                  reply=recode(_srv_is("8.13"), {"E081302": "I99"})),
@@ -694,13 +708,15 @@ def catalogue() -> dict[str, Mutation]:
         Mutation("8.13-acknowledged-not-processed", "8.13 acknowledged without processing the response", bb,
                  LOCAL | frozenset({"MP081-ORGCERT-TRACKING"}), request=_local_ack),
         # DP178 / MP178
-        Mutation("e080801-not-checked-before-2024-06", "an Unjoin without SMI join goes through before MP178", bb, E0808,
+        Mutation("e080801-not-checked-before-2024-06", "an Unjoin without SMI join goes through before MP178", bb,
+                 E0808,
                  claimed="2021-06", inner="2024-06"),
         Mutation("e080801-always", "every Unjoin refused E080801", bb, E0808 | MP178 | JOIN | REJOIN, claimed="2021-06",
                  request=_e080801_always),
         Mutation("e080801-miscoded", "Unjoin without SMI join refused E080821", bb, E0808 | JOIN | REJOIN,
                  claimed="2021-06", reply=recode(_srv_is("8.8.1", "8.8.2"), {"E080801": "E080821"})),
-        Mutation("e080801-still-refused-after-2024-06", "an Unjoin without SMI join still refused after MP178", bb, MP178,
+        Mutation("e080801-still-refused-after-2024-06", "an Unjoin without SMI join still refused after MP178", bb,
+                 MP178,
                  claimed="latest", inner="2021-06"),
         Mutation("unjoin-acknowledged-not-applied", "Unjoin answered, yet the device keeps the join", bb,
                  E0808 | MP178, claimed="latest",
@@ -709,7 +725,8 @@ def catalogue() -> dict[str, Mutation]:
                  delivery=_delivery_for(("8.7.1", "8.7.2"), ("I0",), _forget_smi_join)),
         Mutation("lost-join-recorded", "the SMI records a join whose response never reached the DSP", bb, JOIN | REJOIN,
                  delivery=_delivery_for(("8.7.1", "8.7.2"), ("E21",), _record_smi_join)),
-        Mutation("rejoin-rejected-yet-recorded", "the SMI records a join the meter rejected", bb, REJOIN | JOIN | E0808 | MP178,
+        Mutation("rejoin-rejected-yet-recorded", "the SMI records a join the meter rejected", bb,
+                 REJOIN | JOIN | E0808 | MP178,
                  delivery=_delivery_for(("8.7.1", "8.7.2"), ("I0", "E21"), _record_smi_join)),
         # transport
         Mutation("unsigned-answers", "answers lose their signature", bb,
@@ -723,8 +740,7 @@ def catalogue() -> dict[str, Mutation]:
         Mutation("green-other-chism-column", "CHISM table 3 in the other naming column", "green",
                  reply=_wan_edit(_other_column)),
         Mutation("green-declared-dcc20-column", "the DCC 2.0 column, declared in the statement", "green",
-                 reply=_wan_edit(lambda row: _set(row, "WANTechnology", {"Standard 420": "420", "Variant 450": "450"})),
-                 statement={"chism_column": "DCC 2.0"}),
+                 reply=_wan_edit(_dcc20_names), statement={"chism_column": "DCC 2.0"}),
         Mutation("green-declared-codes", "the unpublished codes it uses, declared in the statement", "green",
                  reply=recode(lambda c: True, {"E010101": "E010102", "E081302": "E081301"}),
                  statement={"refusal_codes": {"threshold-index-duplicate": "E010102",
@@ -829,6 +845,10 @@ class HttpControl:
         self.client.close()
 
 
+#: Headers that describe the upstream's own message, not the (possibly rewritten) answer the proxy sends.
+_HOP_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
 def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     """A Starlette app: the DUIS services through ``proxy``; ``/deliver`` takes the upstream's asynchronous
     responses (its ``--response-url``) through the delivery hook on to ``receiver``; everything else (health,
@@ -848,7 +868,8 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     async def duis(request: Request) -> Response:
         body = await request.body()
         reply = await asyncio.to_thread(proxy.handle, "POST", request.url.path, dict(request.headers), body)
-        return Response(reply.body, reply.status, headers=dict(reply.headers))
+        headers = {k: v for k, v in reply.headers.items() if k.lower() not in _HOP_HEADERS}
+        return Response(reply.body, reply.status, headers=headers)
 
     async def deliver(request: Request) -> Response:
         raw = await request.body()

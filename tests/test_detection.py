@@ -1,0 +1,98 @@
+"""Detection power through pytester: the suite's own features against endpoints built to be wrong in each way (the
+black-box mutations of ``pytest_dcc/stress/mutating.py``: a proxy in front of a correct reference DCC that rewrites
+answers, skips checks, drops effects or applies what was refused) and against endpoints that are correct but
+different, which must stay green.
+
+Each mutation runs the features that carry the clauses it breaks (the green ones run every clause feature); the
+whole-suite figures, in process and over a real HTTP proxy, come from ``benchmarks/mutants.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pytest_dcc._resources import features_dir
+from pytest_dcc.stress.mutating import Mutation, catalogue
+from tests.reference_harness import FIXTURES
+
+MUTATIONS = catalogue()
+CONFTEST = """
+import pytest
+from pytest_dcc.reference.setup import build_reference
+from pytest_dcc.stress.mutating import attach, catalogue
+
+MUTATION = catalogue()[{name!r}]
+
+@pytest.fixture(scope="session")
+def dcc_reference(dcc_test_pki):
+    dcc = build_reference(dcc_test_pki, release=MUTATION.inner or {claimed!r})
+    attach(dcc, MUTATION, dcc_test_pki)
+    yield dcc
+"""
+
+
+def _features_of(clauses: frozenset[str]) -> list[Path]:
+    found = []
+    for path in sorted(features_dir().rglob("*.feature")):
+        tags = set(re.findall(r"@clause:([A-Za-z0-9.-]+)", path.read_text()))
+        if (tags & clauses) if clauses else tags:
+            found.append(path)
+    return found
+
+
+def _run(pytester: pytest.Pytester, mutation: Mutation) -> list[dict[str, object]]:
+    features = _features_of(mutation.owners)
+    pytester.makepyfile(
+        test_suite="from pytest_bdd import scenarios\n" + "".join(f"scenarios({str(f)!r})\n" for f in features)
+    )
+    pytester.makeconftest(CONFTEST.format(name=mutation.name, claimed=mutation.claimed))
+    args = [f"--dcc-release={mutation.claimed}", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    if mutation.statement:
+        data = yaml.safe_load((FIXTURES / "statements" / "reference-latest.yaml").read_text())
+        data.update({"release": mutation.claimed, **mutation.statement})
+        statement = pytester.path / "statement.yaml"
+        statement.write_text(yaml.safe_dump(data))
+        args.append(f"--dcc-statement={statement}")
+    pytester.runpytest(*args)
+    return list(json.loads((pytester.path / "reports" / "verdicts.json").read_text())["scenarios"])
+
+
+def _summary(scenarios: list[dict[str, object]]) -> str:
+    return "; ".join(f"{s['verdict']} {s['name']} {s['clauses']}: {str(s['message'])[:160]}" for s in scenarios)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "black-box"))
+def test_a_wrong_endpoint_fails_the_clause_it_breaks_and_no_other(pytester: pytest.Pytester, name: str) -> None:
+    mutation = MUTATIONS[name]
+    scenarios = _run(pytester, mutation)
+    fails = [s for s in scenarios if s["verdict"] == "FAIL"]
+    errors = [s for s in scenarios if s["verdict"] == "ERROR"]
+    if mutation.error_cause is not None:  # transport: ERROR naming the cause, never FAIL
+        assert errors and not fails, _summary(fails + errors)
+        assert all(mutation.error_cause in str(s["message"]) for s in errors), _summary(errors)
+        return
+    assert fails, f"{mutation.what}: nothing FAILed ({len(scenarios)} scenarios)"
+    stray = [s for s in fails if not mutation.owners & set(s["clauses"])]  # type: ignore[arg-type]
+    assert not stray, _summary(stray)
+    assert all("ArrangementError" in str(s["message"]) for s in errors), _summary(errors)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "green"))
+def test_a_correct_but_different_endpoint_stays_green(pytester: pytest.Pytester, name: str) -> None:
+    scenarios = _run(pytester, MUTATIONS[name])
+    bad = [s for s in scenarios if s["verdict"] in ("FAIL", "ERROR")]
+    assert not bad, _summary(bad)
+    assert any(s["verdict"] == "PASS" for s in scenarios)
+
+
+def test_every_black_box_mutation_names_clauses_of_the_registry() -> None:
+    from pytest_dcc.spec.clauses import CLAUSES
+
+    for mutation in MUTATIONS.values():
+        assert mutation.owners <= set(CLAUSES), mutation.name
+        assert (mutation.family == "green") == (not mutation.owners and mutation.error_cause is None), mutation.name
