@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-from typing import Final
-
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.duis.build import DuisRequest
@@ -12,13 +9,13 @@ from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import HarnessError
-from pytest_dcc.spec import NS_DS, NS_SR, SERVICE_PATHS, SRVS, path_for_cv
+from pytest_dcc.spec import NS_SR, SERVICE_PATHS, SRVS, path_for_cv
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.estate import remap
 from pytest_dcc.suite.judging import expect
+from pytest_dcc.suite.tamper import change_signed_value, flip_signature_bit
 
 _SR = f"{{{NS_SR}}}"
-_DS = f"{{{NS_DS}}}"
 
 
 def _fresh(dcc_scenario: Scenario, srv: str) -> DuisRequest:
@@ -46,19 +43,10 @@ def correct(dcc_scenario: Scenario, srv: str) -> None:
     dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
 
 
-#: A signed value changed into another value the schema admits, so the request stays schema-valid and only the
-#: signature check can refuse it.
-_OTHER_CREDENTIAL: Final = {"Digital Signature": "Key Agreement", "Key Agreement": "Digital Signature"}
-
-
 @when(parsers.parse('the user sends a "{srv}" request whose credential type was changed after signing'))
 def tampered(dcc_scenario: Scenario, srv: str) -> None:
     request = _fresh(dcc_scenario, srv)
-    body = _signed(dcc_scenario, request)
-    value = request.root.findtext(f".//{_SR}CredentialType")
-    if value not in _OTHER_CREDENTIAL:
-        raise HarnessError(f"SRV {srv} carries no CredentialType to change after signing")
-    changed = body.replace(f">{value}<".encode(), f">{_OTHER_CREDENTIAL[value]}<".encode(), 1)
+    changed = change_signed_value(_signed(dcc_scenario, request))
     _check_schema_valid(dcc_scenario, changed)
     dcc_scenario.send_bytes(request, changed)
 
@@ -67,12 +55,7 @@ def tampered(dcc_scenario: Scenario, srv: str) -> None:
 def flipped(dcc_scenario: Scenario, srv: str) -> None:
     request = _fresh(dcc_scenario, srv)
     _signed(dcc_scenario, request)
-    node = request.root.find(f".//{_DS}SignatureValue")
-    if node is None or not node.text:
-        raise HarnessError("the signed request has no SignatureValue")
-    raw = bytearray(base64.b64decode("".join(node.text.split())))
-    raw[len(raw) // 2] ^= 0x01
-    node.text = base64.b64encode(bytes(raw)).decode("ascii")
+    flip_signature_bit(request.root)
     body = request.to_bytes()
     _check_schema_valid(dcc_scenario, body)
     dcc_scenario.send_bytes(request, body)
