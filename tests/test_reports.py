@@ -234,6 +234,14 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     assert sum(p.stat().st_size for p in results.iterdir()) < 10_000_000
     index = reports / "allure-report" / "index.html"
     assert index.is_file() and "googletagmanager" not in index.read_text()
+    # MP106 is reading guidance: reported in the verdict message and as an allure step, not judged by a Then.
+    space = [s for s in document["scenarios"] if "unconfirmed variant is answered" in s["name"]]
+    assert space and all('read as "Unknown" (MP106 guidance from 2021-06)' in s["message"] for s in space), space
+    def names(steps: list[dict[str, object]]) -> list[str]:
+        return [str(x["name"]) for x in steps] + [n for x in steps for n in names(x.get("steps", []))]  # type: ignore[arg-type]
+
+    reported = [n for r in found for n in names(r.get("steps", [])) if n.startswith("reported (not judged)")]
+    assert any('read as "Unknown"' in n for n in reported), reported
 
 
 @pytest.mark.slow
