@@ -189,13 +189,14 @@ class Scenario:
                 found.append(text.strip())
         return found
 
-    def observe(self, euis: list[str]) -> dict[str, Any]:
-        """What the driver can observe of ``euis`` (its device views and SMKI entries); empty when it can observe
-        nothing. A device the driver does not know is observed as absent."""
+    def observe(self, euis: list[str], *, sender: str | None = None) -> dict[str, Any]:
+        """What can be observed of ``euis``: the driver's device views and SMKI entries; without a "device-view"
+        driver, the inventory's record of each device over DUIS (SR 8.2). A device not found is observed as
+        absent."""
         driver = self.target.driver
         state: dict[str, Any] = {}
         if "device-view" not in driver.capabilities:
-            return state
+            return self._observe_over_duis(euis, sender)
         pending = list(euis)
         while pending:
             eui = pending.pop(0)
@@ -219,6 +220,30 @@ class Scenario:
                 state[f"smki {eui}"] = sorted(driver.smki(eui), key=lambda e: str(e))
         return state
 
+    def _observe_over_duis(self, euis: list[str], sender: str | None) -> dict[str, Any]:
+        """The SMI's record of each device as SR 8.2 Read Inventory shows it (no driver needed), read as another
+        user than the scenario's (its own counters: the request being observed is already built, with a lower
+        counter than a read built now). The reads are evidence, not answers of the scenario; an unreadable one
+        leaves the device out."""
+        state: dict[str, Any] = {}
+        observers = [e for r, e in self.target.roles.items() if e != sender and e in self.target.identities]
+        if not observers:
+            return state
+        observer = observers[-1]
+        for eui in euis:
+            try:
+                request = self.target.builder(observer).request("8.2", device_id=eui)
+                sign(request.root, self.target.identities[observer])
+                exchange = send_observed(self.target.transport, self.target.evidence, request, request.to_bytes())
+            except (DccError, NotApplicableError):
+                continue
+            if exchange.code != "I0":
+                state[eui] = f"8.2 answered {exchange.code}"
+                continue
+            found = [d for d in exchange.judged.response.inventory if d.device_id == eui]
+            state[eui] = {"8.2": [repr(d) for d in found]} if found else "absent"
+        return state
+
     # -- sending ----------------------------------------------------------------------------------------------
 
     def send(self, request: DuisRequest, *, role: str = "IS", path: str | None = None) -> Answer:
@@ -230,7 +255,9 @@ class Scenario:
     def send_bytes(self, request: DuisRequest, body: bytes, path: str | None = None, *, user: str = "") -> Answer:
         """Send ``body`` as it is. An HTTP status that refuses a malformed request (400, 404, 405, 413, 415, 422)
         is the endpoint's answer, recorded as such; any other transport trouble raises (ERROR)."""
-        self.before[str(request.request_id)] = self.observe(self.named_devices(request))
+        self.before[str(request.request_id)] = self.observe(
+            self.named_devices(request), sender=request.request_id.originator
+        )
         try:
             exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
         except HttpStatusError as exc:

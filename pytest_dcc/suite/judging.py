@@ -38,14 +38,16 @@ def check_unchanged(scenario: Scenario, answer: Answer, why: str) -> None:
     if before is None:
         raise HarnessError(f"no state was observed before {answer.request.request_id}")
     if not before:
-        if "device-view" in scenario.target.driver.capabilities:
-            raise HarnessError(f"SRV {answer.request.srv} names no device whose state could be compared")
+        raise HarnessError(f"SRV {answer.request.srv} names no device whose state could be observed")
+    if "device-view" not in scenario.target.driver.capabilities:
         scenario.report(
-            f"state after the refusal not checked: driver {scenario.target.driver.name} cannot observe devices "
-            "(capability 'device-view')"
+            "state after the refusal compared as SR 8.2 shows it (the SMI's record of the devices); the device's "
+            f"own state and the SMKI need the 'device-view' capability, which driver {scenario.target.driver.name} "
+            "lacks"
         )
-        return
-    after = scenario.observe([k for k in before if not k.startswith("smki ")])
+    after = scenario.observe(
+        [k for k in before if not k.startswith("smki ")], sender=answer.request.request_id.originator
+    )
     changes = _diff(before, after)
     expect(not changes, f"{why}, yet the observable state changed: " + "; ".join(changes[:6]))
 
