@@ -242,8 +242,8 @@ def dcc_target(
         devices.update({name: pool[name] for name in DEVICES if name in pool})
         declared = frozenset(name for name in DEVICES if name in pool)
     identities = {dcc_settings.user_id: dcc_identity}
-    for role in ("GS", "OU"):
-        identities[roles[role]] = dcc_test_pki.add(roles[role])
+    for role in ("GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
+        identities.setdefault(roles[role], dcc_test_pki.add(roles[role]))
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,

@@ -172,3 +172,31 @@ def test_update_inventory_and_prenotification(h: Harness) -> None:
     assert h.request("12.2", device_id=new, device_type="ESME").code == "I99"
     assert h.request("12.2", device_id=new, device_type="ESME").code == "E120201"
     assert h.request("8.2", device_id=new).judged.response.inventory[0].status == "Pending"
+
+
+def test_one_user_may_hold_several_roles() -> None:
+    """DCC Boxed's test supplier sends both electricity and gas: entries for one EUI add up to one user with both
+    roles, and a request is authorised when any of them is eligible for the SRV (E2 only when none is)."""
+    import copy
+
+    from tests.reference_harness import OU, PREMISES
+
+    inventory = copy.deepcopy(PREMISES)
+    users = [u for u in inventory["users"] if u["eui"] != OU]
+    inventory["users"] = [*users, {"eui": OU, "role": "OU"}, {"eui": OU, "role": "IS"}]
+    h = Harness(inventory=inventory)
+    user = h.dcc.inventory.user(OU)
+    assert user is not None and user.roles == ("OU", "IS")
+    assert h.request("12.1", user=OU, uprn=100023336956).code == "I0"  # eligible as OU (and as IS)
+    assert h.request("8.14.2", user=OU, details=_install_details()).code != "E2"  # IS and GS only: eligible as IS
+    lone = Harness()
+    assert lone.request("8.14.2", user=OU, details=_install_details()).code == "E2"
+
+
+def _install_details():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from pytest_dcc.duis.bodies import InstallDetails
+    from tests.reference_harness import CHF
+
+    return InstallDetails(device_id=CHF, mpxn="1234567890123", install_datetime=datetime.now(UTC) - timedelta(hours=1))

@@ -236,11 +236,11 @@ class ReferenceDcc:
     def _process(self, ctx: _Context) -> etree._Element:
         registered = self._authenticate(ctx)
         self._check_envelope(ctx)
-        user = self._authorise_user(ctx, registered)
+        user, role = self._authorise_user(ctx, registered)
         if ctx.srv.non_device:
-            return self._non_device(ctx, user.role)
+            return self._non_device(ctx, role)
         device = self._device_for(ctx)
-        self._authorise_device(ctx, user.role, device)
+        self._authorise_device(ctx, role, device)
         return self._device_request(ctx, device)
 
     def _authenticate(self, ctx: _Context) -> User | None:
@@ -270,16 +270,18 @@ class ReferenceDcc:
             if issue.rule in {"E12", "E13"}:
                 raise Refusal(issue.rule, issue.message)
 
-    def _authorise_user(self, ctx: _Context, user: User | None) -> User:
+    def _authorise_user(self, ctx: _Context, user: User | None) -> tuple[User, str]:
+        """The user and the role it sends ``ctx`` in: the first of its roles eligible for the SRV."""
         if user is None:
             raise Refusal("E1", f"{ctx.request_id.originator} is not a registered user")
         if user.status != "Active":
             raise Refusal("E3", f"user {user.eui} is {user.status}")
-        if user.role not in ctx.srv.roles:
+        eligible = [r for r in user.roles if r in ctx.srv.roles]
+        if not eligible:
             raise Refusal(
                 "E2", f"role {user.role} may not send SRV {ctx.srv.srv} (eligible: {', '.join(ctx.srv.roles)})"
             )
-        return user
+        return user, eligible[0]
 
     def _device_for(self, ctx: _Context) -> Device:
         device = self.inventory.device(ctx.request_id.target)

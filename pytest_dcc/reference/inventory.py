@@ -24,6 +24,7 @@ from typing import Any, Final
 import yaml
 
 from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.errors import BuildError
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, ROLES, chism
 
 SCHEMA_SQL: Final = """
@@ -226,12 +227,18 @@ class Device:
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """A DCC user: EUI-64, role, status, XML-signing certificate (DER)."""
+    """A DCC user: EUI-64, role(s), status, XML-signing certificate (DER). One EUI may hold several roles (DCC
+    Boxed's test supplier sends both electricity and gas): ``role`` is then the roles joined by commas."""
 
     eui: str
     role: str
     status: str = "Active"
     certificate: bytes | None = None
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role the user holds, in the order registered."""
+        return tuple(r for r in self.role.split(",") if r)
 
 
 class Inventory:
@@ -412,8 +419,9 @@ class Inventory:
 
     def put_user(self, user: User) -> None:
         """Register or replace a user."""
-        if user.role not in ROLES:
-            raise InventoryError(f"user {user.eui}: role {user.role!r} is not one of {', '.join(ROLES)}")
+        wrong = [r for r in user.roles if r not in ROLES] or ([] if user.roles else [user.role])
+        if wrong:
+            raise InventoryError(f"user {user.eui}: role {wrong[0]!r} is not one of {', '.join(ROLES)}")
         self.db.execute(
             "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
             (normalise_eui(user.eui), user.role, user.status, user.certificate),
@@ -704,19 +712,26 @@ class Inventory:
         with self.transaction():
             for entry in _entries(data, "devices"):
                 self.put_device(entry)
+            users: dict[str, User] = {}  # entries for one EUI in one document add up (one user, several roles)
             for entry in _entries(data, "users"):
                 try:
-                    cert = entry.get("certificate")
-                    self.put_user(
-                        User(
-                            str(entry["eui"]),
-                            str(entry["role"]),
-                            str(entry.get("status", "Active")),
-                            bytes.fromhex(cert) if cert else None,
-                        )
-                    )
+                    eui = normalise_eui(str(entry["eui"]))
+                    given = entry.get("roles") or [entry["role"]]
                 except KeyError as exc:
                     raise InventoryError(f"user entry {entry!r} lacks {exc.args[0]!r}") from None
+                except BuildError as exc:
+                    raise InventoryError(f"user entry {entry!r}: {exc}") from None
+                cert = entry.get("certificate")
+                earlier = users.get(eui)
+                roles = [*(earlier.roles if earlier else ()), *(str(r) for r in given)]
+                users[eui] = User(
+                    eui,
+                    ",".join(dict.fromkeys(roles)),
+                    str(entry.get("status", earlier.status if earlier else "Active")),
+                    bytes.fromhex(cert) if cert else (earlier.certificate if earlier else None),
+                )
+            for user in users.values():
+                self.put_user(user)
             for entry in _entries(data, "coverage"):
                 self.add_coverage(entry)
 

@@ -615,6 +615,7 @@ E0808: Final = frozenset({"DP178-E080801"})
 MP178: Final = frozenset({"MP178-UNJOIN"})
 JOIN: Final = frozenset({"DP178-SMI-JOIN"})
 ORGCERT: Final = frozenset({"MP081-ORGCERT-TRACKING"})
+_SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"  # DCC Boxed's test supplier
 
 
 def _dcc20_names(row: etree._Element) -> bool:
@@ -746,6 +747,9 @@ def catalogue() -> dict[str, Mutation]:
                  statement={"refusal_codes": {"threshold-index-duplicate": "E010102",
                                               "threshold-index-not-consecutive": "E010102",
                                               "local-response-off-the-list": "E081301"}}),
+        Mutation("green-multi-role-user", "one EUI is both the Import and the Gas Supplier (as DCC Boxed's is)",
+                 "green", statement={"users": [{"role": "IS", "eui": _SUPPLIER}, {"role": "GS", "eui": _SUPPLIER},
+                                               {"role": "OU", "eui": "90-B3-D5-1F-30-04-00-00"}]}),
         Mutation("green-mp081-dcc-before-2020-11", "a June 2020 DCC that already processes as MP081 describes",
                  "green", claimed="2020-06", inner="2021-06"),
     ]  # fmt: skip
