@@ -36,7 +36,7 @@ pytestmark = pytest.mark.slow
 
 SR = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
-TIMEOUT_S = 1.0
+TIMEOUT_S = 2.0  # generous: a loaded 2-core machine must not turn a signature fault into a timeout
 FEATURES = [
     features_dir() / "clauses" / "join-unjoin.feature",
     features_dir() / "clauses" / "chf-install-no-wan.feature",

@@ -236,7 +236,7 @@ class ReferenceDcc:
     def _process(self, ctx: _Context) -> etree._Element:
         registered = self._authenticate(ctx)
         self._check_envelope(ctx)
-        user, role = self._authorise_user(ctx, registered)
+        role = self._authorise_user(ctx, registered)
         if ctx.srv.non_device:
             return self._non_device(ctx, role)
         device = self._device_for(ctx)
@@ -270,8 +270,8 @@ class ReferenceDcc:
             if issue.rule in {"E12", "E13"}:
                 raise Refusal(issue.rule, issue.message)
 
-    def _authorise_user(self, ctx: _Context, user: User | None) -> tuple[User, str]:
-        """The user and the role it sends ``ctx`` in: the first of its roles eligible for the SRV."""
+    def _authorise_user(self, ctx: _Context, user: User | None) -> str:
+        """The role the user sends ``ctx`` in: the first of its roles eligible for the SRV."""
         if user is None:
             raise Refusal("E1", f"{ctx.request_id.originator} is not a registered user")
         if user.status != "Active":
@@ -281,7 +281,7 @@ class ReferenceDcc:
             raise Refusal(
                 "E2", f"role {user.role} may not send SRV {ctx.srv.srv} (eligible: {', '.join(ctx.srv.roles)})"
             )
-        return user, eligible[0]
+        return eligible[0]
 
     def _device_for(self, ctx: _Context) -> Device:
         device = self.inventory.device(ctx.request_id.target)
