@@ -51,17 +51,21 @@ class Clause:
         """What separates releases ``a`` and ``b`` for this clause: "behaviour changes (...)", "text only:
         normative from R (...)", "reading guidance from R (...)", or None when nothing does."""
         lo, hi = sorted((canonical(a), canonical(b)), key=index)
-        if self.until is not None and at_least(hi, self.until) and not at_least(lo, self.until):
+
+        def crossed(release: str) -> bool:
+            return at_least(hi, release) and not at_least(lo, release)
+
+        if self.until is not None and crossed(self.until):
             return f"behaviour changes: binds until {self.until} ({MODIFICATIONS['MP178'].note})"
-        if self.since is not None and at_least(hi, self.since) and not at_least(lo, self.since):
-            if self.modification == "MP081":
-                return f"text only: normative from {self.since} ({MODIFICATIONS['MP081'].note})"
-            return f"behaviour changes: binds from {self.since} ({MODIFICATIONS[self.modification].note})"
-        if self.guidance is not None:
+        found: list[str] = []
+        if self.since is not None and crossed(self.since):
+            if self.modification != "MP081":
+                return f"behaviour changes: binds from {self.since} ({MODIFICATIONS[self.modification].note})"
+            found.append(f"normative from {self.since} ({MODIFICATIONS['MP081'].note})")
+        if self.guidance is not None and crossed(MODIFICATIONS[self.guidance].release):
             mod = MODIFICATIONS[self.guidance]
-            if at_least(hi, mod.release) and not at_least(lo, mod.release):
-                return f"text only: reading guidance from {mod.release} ({mod.id}: {mod.note})"
-        return None
+            found.append(f"reading guidance from {mod.release} ({mod.id}: {mod.note})")
+        return f"text only: {'; '.join(found)}" if found else None
 
 
 _ROWS: Final = (
