@@ -9,6 +9,17 @@ Feature: GasThresholdMatrix BlockThreshold: Wh, one to three, at most 2^48-1, in
     Given the standard estate
 
   @clause:MP081-DUIS-3.8.1.2
+  Scenario Outline: A tariff with valid BlockThreshold values is accepted and carried out (over DUIS alone)
+    When the user sends the GSME a gas tariff with BlockThreshold values "<wh>" and indexes "<indexes>"
+    Then the response code is I99
+    And the device response arrives with code I0
+
+    Examples:
+      | wh                        | indexes |
+      | 1000000, 2000000, 3000000 | 1,2,3   |
+      | 281474976710655           | 1       |
+
+  @clause:MP081-DUIS-3.8.1.2
   Scenario Outline: A tariff with valid BlockThreshold values is applied and the meter holds them in Wh
     When the user sends the GSME a gas tariff with BlockThreshold values "<wh>" and indexes "<indexes>"
     Then the response code is I99

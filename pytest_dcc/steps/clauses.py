@@ -79,7 +79,7 @@ def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
         target.driver.set_join(target.device(device), target.device(other), smi=True, device=True)
         return
     require(target.driver, "seed", "recording a join in the inventory and on the device")
-    entry = dict(device_entries(target.roles["IS"], target.devices)[device])
+    entry = dict(device_entries(target.roles["IS"], target.devices, target.roles.get("GS"))[device])
     entry["joins"] = [target.device(other)]
     target.driver.seed({"devices": [entry]})
 
@@ -245,6 +245,7 @@ def local(dcc_scenario: Scenario, srv: str) -> None:
         raise ArrangementError(f"SRV {srv} for local delivery was answered {answer.code} without a LocalCommand")
     dcc_scenario.local_request_id = str(answer.request.request_id)
     dcc_scenario.local_srv = srv
+    dcc_scenario.notes["local role"] = dcc_scenario.target.role_for(srv, answer.request.request_id.target)
 
 
 def _local_state(dcc_scenario: Scenario) -> tuple[str, bytes]:
@@ -283,7 +284,9 @@ def return_local(dcc_scenario: Scenario, how: str | None) -> None:
             raise HarnessError("the originator counter is not where GBCS puts it in the device's response")
         data[position + 7] ^= 0x01  # the low byte of the GBCS originator counter
         response = bytes(data)
-    dcc_scenario.request("8.13", original_request_id=original, device_gbcs_response=response)
+    # The response goes back as the user the command was issued to (DUIS 3.8.112.2: OriginalRequestID's originator).
+    role = dcc_scenario.notes.get("local role")
+    dcc_scenario.request("8.13", role=role, original_request_id=original, device_gbcs_response=response)
 
 
 # -- Then: answers -----------------------------------------------------------------------------------------------

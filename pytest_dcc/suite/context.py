@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from pytest_dcc.drivers import Driver
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
@@ -111,8 +111,35 @@ class Target:
         except KeyError:
             raise NotApplicableError(f"the target declares no user in role {role}") from None
 
+    def role_for(self, srv: str, device: str | None) -> str:
+        """The role a request of ``srv`` about ``device`` (an EUI, or None) is sent in: the Gas Supplier for a gas
+        device (GSME, GPF), the Import Supplier otherwise, whichever of them the DUIS eligibility table lets send
+        the SRV; else the first eligible role the target declares a user for."""
+        eligible = SRVS[srv].roles
+        names = {eui: name for name, eui in self.devices.items()}
+        gas = names.get(device or "") in GAS_DEVICES
+        for role in (("GS", "IS") if gas else ("IS", "GS")) + tuple(eligible):
+            if role in eligible and role in self.roles:
+                return role
+        raise NotApplicableError(
+            f"SRV {srv} may be sent by {', '.join(eligible) or 'no User role'}; the target declares users for "
+            f"{', '.join(self.roles)}"
+        )
+
 
 _SR = f"{{{NS_SR}}}"
+#: Devices a Gas Supplier supplies (requests about them go as the Gas Supplier where DUIS allows).
+GAS_DEVICES: Final = frozenset({"GSME", "GPF"})
+
+
+def _device_of(values: Mapping[str, Any]) -> str | None:
+    """The device a request's values are about: its target, else the device it names."""
+    for key in ("target", "device_id"):
+        if isinstance(values.get(key), str):
+            return str(values[key])
+    details = values.get("details")
+    device = getattr(details, "device_id", None)
+    return str(device) if device else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +273,7 @@ class Scenario:
 
     # -- sending ----------------------------------------------------------------------------------------------
 
-    def send(self, request: DuisRequest, *, role: str = "IS", path: str | None = None) -> Answer:
+    def send(self, request: DuisRequest, *, role: str, path: str | None = None) -> Answer:
         user = self.target.user(role)
         identity = self.target.identities[user]
         sign(request.root, identity)
@@ -277,7 +304,10 @@ class Scenario:
             )
         return answer
 
-    def request(self, srv: str, *, role: str = "IS", cv: int | None = None, **values: Any) -> Answer:
+    def request(self, srv: str, *, role: str | None = None, cv: int | None = None, **values: Any) -> Answer:
+        """Build, sign and send ``srv`` as the user of ``role`` (by default the role :meth:`Target.role_for`
+        chooses for the device the request is about)."""
+        role = role or self.target.role_for(srv, _device_of(values))
         try:
             request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
         except DccError as exc:  # the suite could not build what the step asked for
@@ -285,7 +315,7 @@ class Scenario:
         return self.send(request, role=role)
 
     def srv(
-        self, srv: str, *, device: str | None = None, local: bool = False, role: str = "IS", **overrides: Any
+        self, srv: str, *, device: str | None = None, local: bool = False, role: str | None = None, **overrides: Any
     ) -> Answer:
         """Send ``srv`` with sample values (to ``device`` when named): a critical SRV goes CV 4 then its signed
         pre-command (CV 5, or CV 6 for local delivery); a non-critical one CV 1 (CV 2 for local delivery)."""
@@ -293,6 +323,7 @@ class Scenario:
         if device is not None:
             values["target"] = self.target.device(device)
         values.update(overrides)
+        role = role or self.target.role_for(srv, _device_of(values))
         variant = SRVS[srv]
         if not variant.critical:
             return self.request(srv, role=role, cv=2 if local else (None if variant.non_device else 1), **values)

@@ -25,12 +25,16 @@ DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": P
 _PREMISES: Final = {"uprn": UPRN, "postcode": POSTCODE, "address_identifier": ADDRESS}
 
 
-def device_entries(supplier: str, devices: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+def device_entries(
+    supplier: str, devices: Mapping[str, str] | None = None, gas_supplier: str | None = None
+) -> dict[str, dict[str, Any]]:
     """The estate's devices by name, as inventory entries; ``devices`` maps names to the EUIs to use (a
-    statement's device pool), the DUIS template EUIs otherwise."""
+    statement's device pool), the DUIS template EUIs otherwise. ``supplier`` supplies electricity (the ESME and
+    PPMID), ``gas_supplier`` (default: the same) the GSME."""
     d = {**DEVICES, **(devices or {})}
     CHF, GPF, ESME, GSME, PPMID, CAD = (d[n] for n in ("CHF", "GPF", "ESME", "GSME", "PPMID", "CAD"))
     meter = {"status": "Commissioned", "manufacturer": "PYTEST-DCC", "chf": CHF, "supplier": supplier, **_PREMISES}
+    gas = {**meter, "supplier": gas_supplier or supplier}
     return {
         "CHF": {"eui": CHF, "type": "CHF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "CH-1",
                 "gpf": GPF, "csp_region": "North", **_PREMISES},
@@ -41,7 +45,7 @@ def device_entries(supplier: str, devices: Mapping[str, str] | None = None) -> d
                  **meter},
         "GSME": {"eui": GSME, "type": "GSME", "model": "GSME-1", "mpxn": "9876543210",
                  "certificates": {"Digital Signature": {"serial": "2001"}, "Key Agreement": {"serial": "2002"}},
-                 **meter},
+                 **gas},
         "PPMID": {"eui": PPMID, "type": "PPMID", "status": "Commissioned", "manufacturer": "PYTEST-DCC",
                   "model": "PPMID-1", "chf": CHF, "supplier": supplier},
         "CAD": {"eui": CAD, "type": "CAD", "status": "Whitelisted", "manufacturer": "PYTEST-DCC", "model": "CAD-1",
@@ -52,14 +56,16 @@ def device_entries(supplier: str, devices: Mapping[str, str] | None = None) -> d
 def standard_estate(
     roles: Mapping[str, str], certificates: Mapping[str, bytes], devices: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """The inventory document: ``roles`` maps role -> user EUI (IS is the supplier of the meters);
+    """The inventory document: ``roles`` maps role -> user EUI (IS supplies the electricity meter, GS the gas
+    meter);
     ``certificates`` maps user EUI -> DER; ``devices`` maps device names to EUIs."""
     users: list[dict[str, Any]] = [{"eui": eui, "role": role} for role, eui in roles.items()]
     for entry in users:
         der = certificates.get(str(entry["eui"]))
         if der is not None:
             entry["certificate"] = der.hex()
-    return {"version": 1, "users": users, "devices": list(device_entries(roles["IS"], devices).values())}
+    entries = device_entries(roles["IS"], devices, roles.get("GS"))
+    return {"version": 1, "users": users, "devices": list(entries.values())}
 
 
 def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, Any]:
