@@ -181,7 +181,12 @@ class ArrangementError(DccError):
 
 class NotApplicableError(DccError):
     """The scenario cannot be judged on this target (release, statement, or no driver for what it needs): the
-    verdict is NOT_APPLICABLE with this reason, never a pass."""
+    verdict is NOT_APPLICABLE with this reason, never a pass. ``capability`` names the driver capability it lacks,
+    when that is the reason."""
+
+    def __init__(self, message: str, *, capability: str | None = None) -> None:
+        super().__init__(message)
+        self.capability = capability
 
 
 class EndpointAssertion(AssertionError, DccError):

@@ -28,7 +28,7 @@ from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
-from pytest_dcc.verdicts import REPORTS_KEY
+from pytest_dcc.verdicts import RECORD_KEY, ScenarioRecord
 
 
 @pytest.fixture(scope="session")
@@ -263,9 +263,10 @@ def dcc_target(
 
 
 @pytest.fixture
-def dcc_reports(request: pytest.FixtureRequest) -> list[str]:
-    """The running scenario's reports: what it found without judging it (the MP106 reading of " ", a region
-    CHISM table 3 does not cover, a state the driver cannot observe). The verdict message carries them."""
-    reports: list[str] = []
-    request.node.stash[REPORTS_KEY] = reports
-    return reports
+def dcc_record(request: pytest.FixtureRequest) -> ScenarioRecord:
+    """The running scenario's record: what it found without judging it (the MP106 reading of " ", a region CHISM
+    table 3 does not cover, the code of a refusal), the driver and the capabilities it used. The verdict carries
+    it to verdicts.json and the clause matrix."""
+    record = ScenarioRecord()
+    request.node.stash[RECORD_KEY] = record
+    return record

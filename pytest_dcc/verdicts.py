@@ -32,8 +32,20 @@ UNEXPECTED_PASS: Final = "UNEXPECTED_PASS"
 #: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
 SEVERITY: Final = (ERROR, UNEXPECTED_PASS, FAIL, KNOWN_FAILURE, PASS, NOT_APPLICABLE)
 NA_PREFIX: Final = "NOT_APPLICABLE: "
-#: Where a scenario's reports (findings shown with the verdict, not judged) are kept for the recorder.
-REPORTS_KEY: Final = pytest.StashKey[list[str]]()
+
+
+@dataclass
+class ScenarioRecord:
+    """What one scenario did beside its verdict: findings it reported without judging them, the driver and the
+    driver capabilities it used (none for a driver that works over DUIS)."""
+
+    reports: list[str] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+    driver: str = ""
+
+
+#: Where a scenario's record is kept for the recorder.
+RECORD_KEY: Final = pytest.StashKey[ScenarioRecord]()
 
 
 @dataclass
@@ -47,6 +59,9 @@ class ScenarioVerdict:
     verdict: str
     message: str = ""
     duration_s: float = 0.0
+    driver: str = ""  # the driver that arranged the scenario
+    capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
+    needs: str = ""  # NOT_APPLICABLE for want of this driver capability
 
 
 def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
@@ -97,9 +112,10 @@ class VerdictRecorder:
             return
         clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
         verdict, message = self._expectation(item, report, verdict, message, clauses)
-        reported = item.stash.get(REPORTS_KEY, [])
-        if reported:  # findings the scenario reports without judging them go with the verdict
-            message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in reported)])
+        record = item.stash.get(RECORD_KEY, None) or ScenarioRecord()
+        if record.reports:  # findings the scenario reports without judging them go with the verdict
+            message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in record.reports)])
+        needs = getattr(exc, "capability", None) if verdict == NOT_APPLICABLE else None
         if self.allure_results is not None:
             from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict
 
@@ -114,6 +130,9 @@ class VerdictRecorder:
             ("dcc_location", _location(item)),
             ("dcc_clauses", ",".join(clauses)),
             ("dcc_message", message.splitlines()[0][:1500] if message else ""),
+            ("dcc_driver", record.driver),
+            ("dcc_used", ",".join(sorted(record.used))),
+            ("dcc_needs", needs or ""),
         ]
         report.user_properties.extend(properties)
         # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.
@@ -136,6 +155,9 @@ class VerdictRecorder:
             verdict=str(verdict),
             message=str(props.get("dcc_message", "")),
             duration_s=round(report.duration, 4),
+            driver=str(props.get("dcc_driver", "")),
+            capabilities=[c for c in str(props.get("dcc_used", "")).split(",") if c],
+            needs=str(props.get("dcc_needs", "")),
         )
 
     def _expectation(
@@ -282,6 +304,8 @@ __all__ = [
     "UNEXPECTED_PASS",
     "NOT_APPLICABLE",
     "PASS",
+    "RECORD_KEY",
+    "ScenarioRecord",
     "ScenarioVerdict",
     "TransportError",
     "VerdictRecorder",

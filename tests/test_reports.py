@@ -51,12 +51,35 @@ def test_a_clause_with_only_not_applicable_scenarios_is_not_assessed_never_passe
     table = matrix.build([doc])
     cells = {clause: row["2025-11"] for clause, row in table.rows.items()}
     assert cells["MP178-UNJOIN"].status == matrix.NOT_ASSESSED
-    assert cells["DP178-REJOIN"].status == "FAIL" and cells["DP178-REJOIN"].summary() == "FAIL (1/2)"
+    assert cells["DP178-REJOIN"].status == "FAIL"
+    assert cells["DP178-REJOIN"].summary() == "FAIL (1/2); assessed over DUIS"  # no driver capability recorded
     assert cells["MP081-DUIS-3.8.1.2"].summary() == "NOT ASSESSED (no scenario ran)"
     assert set(table.rows) == set(CLAUSES)  # every registry clause has a row
     markdown, page = matrix.to_markdown(table), matrix.to_html(table)
-    assert "| MP178-UNJOIN | DUIS | SR 8.8 Unjoin Service | NOT ASSESSED (2 not applicable) |" in markdown
+    assert (
+        "| MP178-UNJOIN | DUIS | SR 8.8 Unjoin Service | NOT ASSESSED (2 not applicable; because NOT_APPLICABLE) |"
+        in markdown
+    )
     assert "because FAIL" in markdown and "<script" not in page and 'class="FAIL"' in page
+
+
+def test_the_matrix_says_how_each_clause_was_assessed_or_what_it_needs() -> None:
+    """Over DUIS alone, with a driver (and which capabilities), or not assessed for want of a capability."""
+    doc = _doc("2025-11", {"MP178-UNJOIN": ["PASS", "PASS"], "DP178-REJOIN": ["PASS"], "DP178-SMI-JOIN": ["PASS"]})
+    doc["scenarios"][1].update(driver="vendor X", capabilities=["device-view", "seed"])
+    doc["scenarios"][2].update(driver="vendor X", capabilities=["faults"])
+    doc["scenarios"].append(
+        {"id": "n", "name": "n", "location": "x:1", "clauses": ["DP178-E080801"], "verdict": "NOT_APPLICABLE",
+         "message": "NOT_APPLICABLE: ...", "needs": "faults"}
+    )  # fmt: skip
+    cells = {clause: row["2025-11"] for clause, row in matrix.build([doc]).rows.items()}
+    assert cells["DP178-SMI-JOIN"].how == "assessed over DUIS"
+    assert cells["MP178-UNJOIN"].how == (
+        "assessed with driver vendor X (device-view, seed); 1 of 2 scenarios over DUIS alone"
+    )
+    assert cells["DP178-REJOIN"].how == "assessed with driver vendor X (faults)"
+    assert cells["DP178-E080801"].how == "needs capability faults"
+    assert cells["DP178-E080801"].summary() == "NOT ASSESSED (1 not applicable; needs capability faults)"
 
 
 def test_the_matrix_of_several_runs_has_one_column_per_run() -> None:
@@ -237,6 +260,7 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     # MP106 is reading guidance: reported in the verdict message and as an allure step, not judged by a Then.
     space = [s for s in document["scenarios"] if "unconfirmed variant is answered" in s["name"]]
     assert space and all('read as "Unknown" (MP106 guidance from 2021-06)' in s["message"] for s in space), space
+
     def names(steps: list[dict[str, object]]) -> list[str]:
         return [str(x["name"]) for x in steps] + [n for x in steps for n in names(x.get("steps", []))]  # type: ignore[arg-type]
 

@@ -143,6 +143,10 @@ def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytes
     reasons = [s["message"] for s in by_verdict["NOT_APPLICABLE"]]
     assert any("UpdateDeviceStatusCH can only set" in r for r in reasons)  # a Pending CHF is out of reach
     assert all("8.4" in r or "release" in r for r in reasons), reasons
+    matrix = (pytester.path / "reports" / "clause-matrix.md").read_text()
+    assert "| MP081-DUIS-3.8.106.3 | DUIS | 3.8.106 SR 8.14.2 CH Status Update - Install No SM WAN | PASS (" in matrix
+    row = next(line for line in matrix.splitlines() if line.startswith("| MP081-DUIS-3.8.106.3 "))
+    assert row.endswith("assessed over DUIS |"), row  # the DUIS driver's arrangement is DUIS too
     assert dcc.inventory.device(CHF).status != "Commissioned"  # type: ignore[union-attr]
     assert dcc.inventory.device(GPF) is not None
 

@@ -10,7 +10,7 @@ lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which mak
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 
 from pytest_dcc.errors import NotApplicableError
 
@@ -75,7 +75,9 @@ class Driver(Protocol):
 def require(driver: Driver, capability: str, why: str) -> None:
     """Raise :class:`NotApplicableError` unless ``driver`` has ``capability``."""
     if capability not in driver.capabilities:
-        raise NotApplicableError(f"{why} needs the '{capability}' capability, which driver {driver.name} lacks")
+        raise NotApplicableError(
+            f"{why} needs the '{capability}' capability, which driver {driver.name} lacks", capability=capability
+        )
 
 
 class NoDriver:
@@ -84,11 +86,15 @@ class NoDriver:
 
     name = "none"
     capabilities: frozenset[str] = frozenset()
+    #: Whether what the driver does goes over DUIS itself (a run with such a driver judges over DUIS alone); a
+    #: vendor's driver or test control works beside DUIS.
+    over_duis: bool = False
 
     def _missing(self, capability: str) -> NotApplicableError:
         return NotApplicableError(
             f"the target offers no '{capability}' (give a --dcc-endpoint served with --test-control, "
-            "or implement the pytest_dcc_driver hook)"
+            "or implement the pytest_dcc_driver hook)",
+            capability=capability,
         )
 
     def reset(self) -> None:
@@ -122,4 +128,47 @@ class NoDriver:
         raise self._missing("joins")
 
 
-__all__ = ["CAPABILITIES", "FULL_CONTROL", "Driver", "NoDriver", "require"]
+#: The capability each driver method stands for (what a scenario used, for the clause matrix).
+METHOD_CAPABILITIES: Final = {
+    "reset": "reset",
+    "seed": "seed",
+    "device_view": "device-view",
+    "set_fault": "faults",
+    "renew_certificates": "renew-certificates",
+    "execute_locally": "execute-locally",
+    "smki": "smki",
+    "set_status": "set-status",
+    "set_join": "joins",
+    "arrange_estate": "estate",
+}
+
+
+class RecordingDriver:
+    """``driver`` as one scenario sees it: every call is passed on and its capability recorded in ``used`` (unless
+    the driver works over DUIS, which is no capability beyond DUIS)."""
+
+    def __init__(self, driver: Driver, used: set[str]) -> None:
+        self.inner = driver
+        self.used = used
+        self.name = driver.name
+        self.capabilities = driver.capabilities
+        self.over_duis = bool(getattr(driver, "over_duis", False))
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self.inner, attribute)
+        capability = METHOD_CAPABILITIES.get(attribute)
+        if capability is None or not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not self.over_duis:
+                self.used.add(capability)
+            return value(*args, **kwargs)
+
+        return call
+
+    def __repr__(self) -> str:
+        return f"RecordingDriver({self.name})"
+
+
+__all__ = ["CAPABILITIES", "FULL_CONTROL", "METHOD_CAPABILITIES", "Driver", "NoDriver", "RecordingDriver", "require"]

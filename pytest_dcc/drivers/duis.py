@@ -44,6 +44,7 @@ class DuisDriver(NoDriver):
 
     name = "arrangement over DUIS (SR 8.2, 8.4, 12.2)"
     capabilities: frozenset[str] = frozenset({"estate", "set-status"})
+    over_duis = True
 
     def __init__(self, send: Sender) -> None:
         self._send = send

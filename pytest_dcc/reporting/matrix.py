@@ -1,7 +1,10 @@
 """The clause matrix: every registry clause, for the release of each run: its scenarios and their verdicts.
 
 A clause is PASS in a run only if at least one of its scenarios judged it and none judged it worse; a clause
-whose scenarios were all NOT_APPLICABLE (or that has none in the run) is NOT ASSESSED, never passed.
+whose scenarios were all NOT_APPLICABLE (or that has none in the run) is NOT ASSESSED, never passed. Each cell also
+says how: "assessed over DUIS" (its judged scenarios needed nothing beyond DUIS), "assessed with driver X (the
+capabilities used)", or, not assessed, "needs capability Y" (or why else it did not apply), so a certification
+reader sees what a run did and did not prove.
 """
 
 from __future__ import annotations
@@ -24,16 +27,18 @@ class Cell:
     status: str  # a verdict, or NOT ASSESSED
     counts: dict[str, int] = field(default_factory=dict)
     scenarios: list[dict[str, str]] = field(default_factory=list)  # name, location, verdict, message
+    how: str = ""  # assessed over DUIS / assessed with driver X / needs capability Y
 
     @property
     def judged(self) -> int:
         return sum(n for verdict, n in self.counts.items() if verdict != "NOT_APPLICABLE")
 
     def summary(self) -> str:
+        how = f"; {self.how}" if self.how else ""
         if self.status == NOT_ASSESSED:
             total = sum(self.counts.values())
-            return f"{NOT_ASSESSED} ({total} not applicable)" if total else f"{NOT_ASSESSED} (no scenario ran)"
-        return f"{self.status} ({self.counts.get(self.status, 0)}/{self.judged})"
+            return f"{NOT_ASSESSED} ({total} not applicable{how})" if total else f"{NOT_ASSESSED} (no scenario ran)"
+        return f"{self.status} ({self.counts.get(self.status, 0)}/{self.judged}){how}"
 
 
 @dataclass
@@ -53,7 +58,27 @@ def _cell(scenarios: Sequence[Mapping[str, Any]]) -> Cell:
         {k: str(s.get(k, "")) for k in ("name", "location", "verdict", "message")}
         for s in sorted(scenarios, key=lambda s: (SEVERITY.index(s["verdict"]), s.get("name", "")))
     ]
-    return Cell(status, dict(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0]))), listed)
+    ordered = dict(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
+    return Cell(status, ordered, listed, _how(scenarios))
+
+
+def _how(scenarios: Sequence[Mapping[str, Any]]) -> str:
+    """How a clause was assessed in a run, or what kept it from being assessed."""
+    judged = [s for s in scenarios if s["verdict"] != "NOT_APPLICABLE"]
+    if judged:
+        with_driver = [s for s in judged if s.get("capabilities")]
+        if not with_driver:
+            return "assessed over DUIS"
+        drivers = ", ".join(sorted({str(s.get("driver") or "?") for s in with_driver}))
+        used = ", ".join(sorted({c for s in with_driver for c in s["capabilities"]}))
+        over_duis = len(judged) - len(with_driver)
+        also = f"; {over_duis} of {len(judged)} scenarios over DUIS alone" if over_duis else ""
+        return f"assessed with driver {drivers} ({used}){also}"
+    needs = sorted({str(s["needs"]) for s in scenarios if s.get("needs")})
+    if needs:
+        return f"needs capability {', '.join(needs)}"
+    reasons = [str(s.get("message", "")).removeprefix("NOT_APPLICABLE: ") for s in scenarios]
+    return reasons[0][:160] if reasons else ""
 
 
 def _column(run: Mapping[str, Any], taken: set[str]) -> str:

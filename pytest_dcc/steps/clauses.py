@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from pytest_dcc.drivers import require
+from pytest_dcc.drivers import RecordingDriver, require
 from pytest_dcc.duis.bodies import InstallDetails, Threshold, gas_thresholds
 from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
@@ -22,14 +22,18 @@ from pytest_dcc.spec.releases import MODIFICATIONS, at_least
 from pytest_dcc.suite.context import Answer, Scenario, Target
 from pytest_dcc.suite.estate import device_entries, standard_estate
 from pytest_dcc.suite.judging import check_refused, expect
+from pytest_dcc.verdicts import ScenarioRecord
 
 # -- Given -------------------------------------------------------------------------------------------------------
 
 
 @given("the standard estate", target_fixture="dcc_scenario")
-def standard(dcc_target: Target, dcc_reports: list[str]) -> Scenario:
-    """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is."""
-    driver = dcc_target.driver
+def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
+    """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is. The
+    scenario sees the driver through a recorder of the capabilities it uses."""
+    driver = RecordingDriver(dcc_target.driver, dcc_record.used)
+    dcc_record.driver = driver.name
+    dcc_target = replace(dcc_target, driver=driver)
     if {"reset", "seed"} <= driver.capabilities:
         from cryptography.hazmat.primitives import serialization
 
@@ -39,7 +43,7 @@ def standard(dcc_target: Target, dcc_reports: list[str]) -> Scenario:
         }
         driver.reset()
         driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
-        return Scenario(dcc_target, reports=dcc_reports)
+        return Scenario(dcc_target, reports=dcc_record.reports)
     if "estate" not in driver.capabilities:
         require(driver, "seed", "arranging the standard estate")
     if not dcc_target.declared_devices:
@@ -49,7 +53,7 @@ def standard(dcc_target: Target, dcc_reports: list[str]) -> Scenario:
         )
     declared = {name: eui for name, eui in dcc_target.devices.items() if name in dcc_target.declared_devices}
     driver.arrange_estate(declared)
-    return Scenario(replace(dcc_target, devices=declared), seeded=False, reports=dcc_reports)
+    return Scenario(replace(dcc_target, devices=declared), seeded=False, reports=dcc_record.reports)
 
 
 @given(parsers.parse('the {device} is in status "{status}"'))

@@ -220,7 +220,7 @@ class Scenario:
         """What can be observed of ``euis``: the driver's device views and SMKI entries; without a "device-view"
         driver, the inventory's record of each device over DUIS (SR 8.2). A device not found is observed as
         absent."""
-        driver = self.target.driver
+        driver = getattr(self.target.driver, "inner", self.target.driver)  # observing is no capability used
         state: dict[str, Any] = {}
         if "device-view" not in driver.capabilities:
             return self._observe_over_duis(euis, sender)
