@@ -12,6 +12,8 @@ Statement (YAML)::
       "6.24.2": [4, 5]
     devices:                      # the device pool (IXIT): EUI-64 and type
       - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
+    joins:                        # optional: the joins the SMI holds between pool devices (any other pair of
+      - {device: 00-DB-12-34-56-78-90-A0, other: 00-DB-12-34-56-78-90-9A}   # the pool is declared not joined)
     chism_column: DCC 2.0         # optional: the CHISM table 3 column the endpoint answers in (else either)
     refusal_codes:                # optional: the endpoint's code for a refusal case whose code DUIS does not
       threshold-index-duplicate: E010102   # publish (pytest_dcc/spec/refusals.py); linted against the SR's codes
@@ -56,6 +58,7 @@ class Statement:
     devices: dict[str, str]  # EUI -> type
     chism_column: str | None = None  # "DCC 1.3" or "DCC 2.0": the table 3 column the endpoint answers in
     refusal_codes: dict[str, str] = field(default_factory=dict)  # refusal case -> the endpoint's code
+    joins: frozenset[tuple[str, str]] | None = None  # (device, other) pairs the SMI holds; None: not declared
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -77,7 +80,8 @@ def load_statement(path: Path) -> Statement:
     if not isinstance(data, dict):
         raise ConfigError(f"the implementation statement {path} must be a mapping")
     problems: list[str] = []
-    unknown = set(data) - {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes"}
+    known = {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
+    unknown = set(data) - known
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
     claimed = str(data.get("release", "latest"))
@@ -146,6 +150,23 @@ def load_statement(path: Path) -> Statement:
             problems.append(f"refusal_codes: {case_id}: {why}")
             continue
         codes[case.id] = str(code)
+    joins: set[tuple[str, str]] | None = None
+    if "joins" in data:
+        joins = set()
+        for entry in data.get("joins") or []:
+            try:
+                pair = (normalise_eui(str(entry["device"])), normalise_eui(str(entry["other"])))
+            except (KeyError, TypeError):
+                problems.append(f"joins: {entry!r} needs 'device' and 'other'")
+                continue
+            except BuildError:
+                problems.append(f"joins: {entry!r}: not an EUI-64")
+                continue
+            strangers = [eui for eui in pair if eui not in devices]
+            if strangers:
+                problems.append(f"joins: {', '.join(strangers)} is not in the statement's device pool")
+                continue
+            joins.add(pair)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"implementation statement {path}:\n{listed}")
@@ -158,6 +179,7 @@ def load_statement(path: Path) -> Statement:
         devices,
         chism_column=str(column) if column is not None else None,
         refusal_codes=codes,
+        joins=frozenset(joins) if joins is not None else None,
     )
 
 

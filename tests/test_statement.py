@@ -194,6 +194,7 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
             "no-such-case": "E1",
             "local-response-off-the-list": "E081303",  # fine
         },
+        joins=[{"device": "00-DB-12-34-56-78-90-A0", "other": "00-DB-12-34-56-78-99-99"}, {"device": "x"}],
     )
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest(f"--dcc-statement={path}")
@@ -204,6 +205,8 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
         "threshold-index-duplicate: E081302 is neither an E-code of SR 1.1 in DUIS 5.4 (E010101, E010102)",
         "chf-install-not-a-chf has a published code, E081401; E081405 cannot replace it",
         "'no-such-case' is not a refusal case",
+        "joins: 00-DB-12-34-56-78-99-99 is not in the statement's device pool",
+        "joins: {'device': 'x'} needs 'device' and 'other'",
     ):
         assert fragment in err, fragment
     assert "refusal_codes: local-response-off-the-list" not in err

@@ -328,3 +328,57 @@ def precondition():
         "the suite's own precondition does not hold": "ERROR",
         "a user's own scenario fails": "FAIL",
     }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("claimed", "inner", "wrong"),
+    [("2021-06", "2021-06", False), ("2024-06", "2024-06", False), ("2021-06", "2024-06", True)],
+)
+def test_joins_and_e080801_are_judged_over_duis_alone(
+    pytester: pytest.Pytester, tmp_path: Path, claimed: str, inner: str, wrong: bool
+) -> None:
+    """No test control: with the statement declaring which pool pairs the SMI joins, E080801 (before 2024-06), the
+    SMI join (a Join whose response arrived, then an accepted Unjoin) and MP178 (from 2024-06) are judged over DUIS.
+    An endpoint claiming 2021-06 that no longer checks the SMI join FAILs DP178-E080801."""
+    import httpx
+    import yaml
+
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.reference.server import make_app
+    from pytest_dcc.reference.setup import build_reference
+    from tests.reference_harness import FIXTURES, GS, IS, OU, PREMISES
+
+    pki = load_or_create_pki(tmp_path / "pki", [IS, GS, OU])
+    dcc = build_reference(pki, inventory=PREMISES, release=inner)
+    receiver_port = free_port()
+    dcc.set_response_sink(
+        lambda raw: httpx.post(f"http://127.0.0.1:{receiver_port}/", content=raw, headers={"content-type": "text/xml"})
+    )
+    statement = yaml.safe_load((FIXTURES / "statements" / "reference-latest.yaml").read_text())
+    statement.update(release=claimed, joins=[])  # the vendor declares: the SMI holds no join in the pool
+    path = tmp_path / "statement.yaml"
+    path.write_text(yaml.safe_dump(statement))
+    _suite(pytester, JOIN_FEATURE)
+    with ServerThread(make_app(dcc, test_control=False, offload=True)) as server:
+        pytester.runpytest_subprocess(
+            f"--dcc-endpoint={server.url}",
+            f"--dcc-pki={tmp_path / 'pki'}",
+            f"--dcc-statement={path}",
+            f"--dcc-receiver-port={receiver_port}",
+            "-p",
+            "no:cacheprovider",
+        )
+    scenarios = _verdicts(pytester)["scenarios"]
+    duis_alone = {s["name"]: s["verdict"] for s in scenarios if "over DUIS alone" in s["name"]}  # type: ignore[attr-defined]
+    others = {s["verdict"] for s in scenarios if "over DUIS alone" not in s["name"]}  # type: ignore[attr-defined]
+    assert others == {"NOT_APPLICABLE"}
+    before = [n for n in duis_alone if "E080801" in n or "Before June 2024" in n]
+    after = [n for n in duis_alone if "is accepted and sent" in n]
+    assert len(before) == 2 and len(after) == 1
+    if wrong:
+        assert duis_alone[next(n for n in before if "E080801" in n)] == "FAIL"
+        return
+    expected = {n: "PASS" for n in (before if claimed == "2021-06" else after)}
+    expected |= {n: "NOT_APPLICABLE" for n in (after if claimed == "2021-06" else before)}
+    assert duis_alone == expected

@@ -17,6 +17,16 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the inventory records the CAD joined to the ESME
     And the ESME itself holds the join with the CAD
 
+  @clause:DP178-SMI-JOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2
+  Scenario: Before June 2024 a Join whose response arrived is recorded: the Unjoin that follows is accepted (over DUIS alone)
+    Given the inventory records no join of the CAD to the ESME
+    When the user joins the CAD to the ESME
+    Then the response code is I99
+    And the device response arrives with code I0
+    When the user unjoins the CAD from the ESME
+    Then the response code is I99
+    And the device response arrives with code I0
+
   @clause:DP178-SMI-JOIN @srv:8.7.2
   Scenario: A join response lost on its way to the DSP leaves the inventory without the join
     Given the inventory records no join of the CAD to the ESME
@@ -49,6 +59,12 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the inventory records the CAD joined to the ESME
 
   @clause:DP178-E080801 @srv:8.8.2
+  Scenario: An Unjoin of a pair the inventory holds no join for is refused with E080801 (over DUIS alone)
+    Given the inventory records no join of the CAD to the ESME
+    When the user unjoins the CAD from the ESME
+    Then the request is refused as "unjoin-without-smi-join"
+
+  @clause:DP178-E080801 @srv:8.8.2
   Scenario: An Unjoin the inventory holds no join for is refused with E080801, and the device keeps its join
     Given the ESME itself holds a join with the CAD that the inventory does not record
     When the user unjoins the CAD from the ESME
@@ -63,6 +79,13 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
     And the inventory records no join of the CAD to the ESME
+
+  @clause:MP178-UNJOIN @srv:8.8.2
+  Scenario: An Unjoin of a pair the inventory holds no join for is accepted and sent to the device (over DUIS alone)
+    Given the inventory records no join of the CAD to the ESME
+    When the user unjoins the CAD from the ESME
+    Then the response code is I99
+    And the device response arrives
 
   @clause:MP178-UNJOIN @srv:8.8.2
   Scenario: An Unjoin goes to the device whatever the inventory says

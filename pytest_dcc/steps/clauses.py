@@ -98,8 +98,22 @@ def device_only_join(dcc_scenario: Scenario, device: str, other: str) -> None:
 
 @given(parsers.parse("the inventory records no join of the {other} to the {device}"))
 def no_join_given(dcc_scenario: Scenario, other: str, device: str) -> None:
-    if dcc_scenario.target.device(other) in _view(dcc_scenario, device)["smi"]["joins"]:
-        raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
+    """Checked in the SMI where the driver can read it, else taken from the statement's declaration of joins."""
+    target = dcc_scenario.target
+    pair = (target.device(device), target.device(other))
+    if "device-view" in target.driver.capabilities:
+        if pair[1] in _view(dcc_scenario, device)["smi"]["joins"]:
+            raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
+        return
+    if target.declared_joins is None:
+        raise NotApplicableError(
+            f"whether the SMI holds a join of the {other} to the {device} needs the 'device-view' capability, or "
+            "a 'joins:' declaration in the implementation statement",
+            capability="device-view",
+        )
+    if pair in target.declared_joins or pair[::-1] in target.declared_joins:
+        raise NotApplicableError(f"the implementation statement declares the {other} joined to the {device}")
+    dcc_scenario.report(f"no join of the {other} to the {device} in the SMI, as the implementation statement declares")
 
 
 @given(parsers.parse('the endpoint\'s schema has the CSP region "{region}"'))
