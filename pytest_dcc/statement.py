@@ -154,11 +154,11 @@ def load_statement(path: Path) -> Statement:
     if "joins" in data:
         joins = set()
         for entry in data.get("joins") or []:
-            try:
-                pair = (normalise_eui(str(entry["device"])), normalise_eui(str(entry["other"])))
-            except (KeyError, TypeError):
+            if not isinstance(entry, dict) or not {"device", "other"} <= set(entry):
                 problems.append(f"joins: {entry!r} needs 'device' and 'other'")
                 continue
+            try:
+                pair = (normalise_eui(str(entry["device"])), normalise_eui(str(entry["other"])))
             except BuildError:
                 problems.append(f"joins: {entry!r}: not an EUI-64")
                 continue

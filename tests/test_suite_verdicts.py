@@ -379,6 +379,6 @@ def test_joins_and_e080801_are_judged_over_duis_alone(
     if wrong:
         assert duis_alone[next(n for n in before if "E080801" in n)] == "FAIL"
         return
-    expected = {n: "PASS" for n in (before if claimed == "2021-06" else after)}
-    expected |= {n: "NOT_APPLICABLE" for n in (after if claimed == "2021-06" else before)}
+    expected = dict.fromkeys(before if claimed == "2021-06" else after, "PASS")
+    expected |= dict.fromkeys(after if claimed == "2021-06" else before, "NOT_APPLICABLE")
     assert duis_alone == expected
