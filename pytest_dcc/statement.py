@@ -14,6 +14,9 @@ Statement (YAML)::
       - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
     joins:                        # optional: the joins the SMI holds between pool devices (any other pair of
       - {device: 00-DB-12-34-56-78-90-A0, other: 00-DB-12-34-56-78-90-9A}   # the pool is declared not joined)
+    coverage_addresses:           # optional: premises SR 12.1 may be asked about (a UPRN, or postcode + address)
+      - {uprn: 100023336956}
+      - {postcode: M22 0RR, address_identifier: Threapwood Road}
     chism_column: DCC 2.0         # optional: the CHISM table 3 column the endpoint answers in (else either)
     refusal_codes:                # optional: the endpoint's code for a refusal case whose code DUIS does not
       threshold-index-duplicate: E010102   # publish (pytest_dcc/spec/refusals.py); linted against the SR's codes
@@ -59,6 +62,7 @@ class Statement:
     chism_column: str | None = None  # "DCC 1.3" or "DCC 2.0": the table 3 column the endpoint answers in
     refusal_codes: dict[str, str] = field(default_factory=dict)  # refusal case -> the endpoint's code
     joins: frozenset[tuple[str, str]] | None = None  # (device, other) pairs the SMI holds; None: not declared
+    coverage_addresses: tuple[dict[str, Any], ...] = ()  # SR 12.1 queries: {"uprn"} or {"postcode", "address..."}
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -81,6 +85,7 @@ def load_statement(path: Path) -> Statement:
         raise ConfigError(f"the implementation statement {path} must be a mapping")
     problems: list[str] = []
     known = {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
+    known |= {"coverage_addresses"}
     unknown = set(data) - known
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
@@ -167,6 +172,13 @@ def load_statement(path: Path) -> Statement:
                 problems.append(f"joins: {', '.join(strangers)} is not in the statement's device pool")
                 continue
             joins.add(pair)
+    addresses = []
+    for entry in data.get("coverage_addresses") or []:
+        why = _coverage_address_problem(entry)
+        if why:
+            problems.append(f"coverage_addresses: {entry!r}: {why}")
+            continue
+        addresses.append(dict(entry))
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"implementation statement {path}:\n{listed}")
@@ -180,7 +192,26 @@ def load_statement(path: Path) -> Statement:
         chism_column=str(column) if column is not None else None,
         refusal_codes=codes,
         joins=frozenset(joins) if joins is not None else None,
+        coverage_addresses=tuple(addresses),
     )
+
+
+def _coverage_address_problem(entry: Any) -> str | None:
+    """Why ``entry`` is not an SR 12.1 query (the XSD's UPRN, or PostCode 6-8 and AddressIdentifier up to 30)."""
+    if not isinstance(entry, dict):
+        return "must be {uprn: N} or {postcode: P, address_identifier: A}"
+    if set(entry) == {"uprn"}:
+        uprn = entry["uprn"]
+        ok = isinstance(uprn, int) and not isinstance(uprn, bool) and 0 < uprn < 10**12
+        return None if ok else "uprn must be a positive integer of at most 12 digits"
+    if set(entry) == {"postcode", "address_identifier"}:
+        postcode, address = str(entry["postcode"]), str(entry["address_identifier"])
+        if not 6 <= len(postcode) <= 8:
+            return "postcode must be 6 to 8 characters"
+        if not 1 <= len(address) <= 30:
+            return "address_identifier must be 1 to 30 characters"
+        return None
+    return "must be {uprn: N} or {postcode: P, address_identifier: A}"
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,7 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
             "local-response-off-the-list": "E081303",  # fine
         },
         joins=[{"device": "00-DB-12-34-56-78-90-A0", "other": "00-DB-12-34-56-78-99-99"}, {"device": "x"}],
+        coverage_addresses=[{"uprn": 0}, {"postcode": "M2", "address_identifier": "x"}, {"uprn": 1, "postcode": "x"}],
     )
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest(f"--dcc-statement={path}")
@@ -207,6 +208,9 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
         "'no-such-case' is not a refusal case",
         "joins: 00-DB-12-34-56-78-99-99 is not in the statement's device pool",
         "joins: {'device': 'x'} needs 'device' and 'other'",
+        "coverage_addresses: {'uprn': 0}: uprn must be a positive integer of at most 12 digits",
+        "postcode must be 6 to 8 characters",
+        "'uprn': 1}: must be {uprn: N} or {postcode: P, address_identifier: A}",
     ):
         assert fragment in err, fragment
     assert "refusal_codes: local-response-off-the-list" not in err

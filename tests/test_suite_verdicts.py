@@ -164,6 +164,15 @@ def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytes
     na = [s["message"] for s in scenarios if s["verdict"] == "NOT_APPLICABLE"]  # type: ignore[attr-defined]
     assert na and all("device-view" in m for m in na), na
 
+    # CHISM table 3 and " " over DUIS alone: every 12.1 answer for the statement's coverage addresses is judged.
+    _suite(pytester, features_dir() / "clauses" / "wan-matrix.feature")
+    result = run_against_duis_only_server()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    scenarios = _verdicts(pytester)["scenarios"]
+    judged = [s for s in scenarios if s["verdict"] != "NOT_APPLICABLE"]  # type: ignore[attr-defined]
+    assert [(s["verdict"], "over DUIS alone" in s["name"]) for s in judged] == [("PASS", True)], judged
+    assert 'read as "Unknown"' in judged[0]["message"]
+
 
 def test_every_registry_clause_has_a_scenario() -> None:
     tags = set()

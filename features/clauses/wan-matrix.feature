@@ -83,3 +83,9 @@ Feature: SR 12.1 WAN coverage answers carry CHISM table 3 values of their own CS
       | Cellular      | Cellular      | Cellular      | South   |
       | Cellular+Mesh | Cellular+Mesh | Cellular+Mesh | Central |
       | 420           | Standard 420  | 420           | North   |
+
+  @clause:MP081-CHISM-E3-T3 @clause:MP081-CHISM-E3-SPACE
+  Scenario: Every answer for the premises the statement declares holds table 3 values of its regions (over DUIS alone)
+    When the user requests the WAN matrix for every coverage address the implementation statement declares
+    Then every WAN technology reported for a table 3 region is a table 3 value of that region
+    And every unconfirmed WAN variant " " comes with an availability date, in South or Central

@@ -195,6 +195,19 @@ def wan(dcc_scenario: Scenario, uprn: int) -> None:
     dcc_scenario.request("12.1", uprn=uprn)
 
 
+@when("the user requests the WAN matrix for every coverage address the implementation statement declares")
+def wan_declared(dcc_scenario: Scenario) -> None:
+    addresses = dcc_scenario.target.coverage_addresses
+    if not addresses:
+        raise NotApplicableError("the implementation statement declares no coverage_addresses to ask SR 12.1 about")
+    for address in addresses:
+        answer = dcc_scenario.request("12.1", **dict(address))
+        expect(answer.code.startswith(("I0", "E")), f"12.1 for {dict(address)} was answered {answer.code}")
+        if answer.code != "I0":
+            dcc_scenario.report(f"12.1 for {dict(address)} was answered {answer.code} (no coverage data, not judged)")
+    dcc_scenario.notes["declared coverage"] = True
+
+
 def _threshold_values(values: str, indexes: str, *, checked: bool) -> list[Threshold]:
     texts = [v.strip() for v in values.split(",")]
     idx = [int(i) for i in indexes.split(",")]
@@ -368,6 +381,18 @@ def _coverage(dcc_scenario: Scenario) -> list[WanCoverage]:
     return list(response.wan_matrix.regions)
 
 
+def _all_coverage(dcc_scenario: Scenario) -> list[WanCoverage]:
+    """The region rows of every SR 12.1 answer of the scenario that carries a DSPWANMatrix."""
+    rows: list[WanCoverage] = []
+    for answer in dcc_scenario.answers:
+        if answer.request.srv == "12.1" and answer.code == "I0":
+            matrix = answer.judged.response.wan_matrix
+            expect(matrix is not None, "an I0 answer to SR 12.1 carries no DSPWANMatrix")
+            assert matrix is not None
+            rows += list(matrix.regions)
+    return rows
+
+
 def _region(dcc_scenario: Scenario, region: str) -> WanCoverage:
     rows = [r for r in _coverage(dcc_scenario) if r.region == region]
     expect(rows, f"the DSPWANMatrix has no row for CSP region {region}")
@@ -397,8 +422,10 @@ def wan_variant(dcc_scenario: Scenario, region: str, dcc13: str, dcc20: str) -> 
 
 @then("every WAN technology reported for a table 3 region is a table 3 value of that region")
 def chism_values(dcc_scenario: Scenario) -> None:
-    rows = [r for r in _coverage(dcc_scenario) if r.wan_technology is not None]
+    rows = [r for r in _all_coverage(dcc_scenario) if r.wan_technology is not None]
     judged = [r for r in rows if r.region in chism.TABLE_3_REGIONS]
+    if not judged and dcc_scenario.notes.get("declared coverage"):
+        raise ArrangementError("no coverage address of the implementation statement was answered with a WAN variant")
     for row in rows:
         if row.region not in chism.TABLE_3_REGIONS:
             dcc_scenario.report(
@@ -419,6 +446,30 @@ def chism_values(dcc_scenario: Scenario) -> None:
         expect(variant.belongs_to(row.region), f"{value!r} does not belong to CSP region {row.region} (CHISM table 3)")
 
 
+@then('every unconfirmed WAN variant " " comes with an availability date, in South or Central')
+def space_rule(dcc_scenario: Scenario) -> None:
+    spaces = [r for r in _all_coverage(dcc_scenario) if r.wan_technology == chism.SPACE]
+    for row in spaces:
+        expect(row.region in chism.SOUTH_AND_CENTRAL, f'region {row.region} answered " ": only South and Central may')
+        expect(row.anticipated_date is not None, f'region {row.region} answered " " without an availability date')
+        _report_space_reading(dcc_scenario, row.region)
+    if not spaces:
+        dcc_scenario.report('no region answered the unconfirmed variant " "')
+
+
+def _report_space_reading(dcc_scenario: Scenario, region: str) -> None:
+    mp106 = MODIFICATIONS["MP106"]
+    if at_least(dcc_scenario.target.release, mp106.release):
+        dcc_scenario.report(
+            f'region {region} answered " ": read as "Unknown" ({mp106.id} guidance from {mp106.release})'
+        )
+    else:
+        dcc_scenario.report(
+            f'region {region} answered " ": an availability date with the WAN variant unconfirmed (MP081); '
+            f'{mp106.id}\'s "Unknown" reading is guidance from {mp106.release}'
+        )
+
+
 @then(parsers.parse('the coverage for region "{region}" gives the anticipated coverage date {when}'))
 def anticipated(dcc_scenario: Scenario, region: str, when: str) -> None:
     row = _region(dcc_scenario, region)
@@ -430,16 +481,7 @@ def anticipated(dcc_scenario: Scenario, region: str, when: str) -> None:
 def unconfirmed(dcc_scenario: Scenario, region: str) -> None:
     value = _region(dcc_scenario, region).wan_technology
     expect(value == chism.SPACE, f'the unconfirmed variant is " " (one space) on the wire, got {value!r}')
-    mp106 = MODIFICATIONS["MP106"]
-    if at_least(dcc_scenario.target.release, mp106.release):
-        dcc_scenario.report(
-            f'region {region} answered " ": read as "Unknown" ({mp106.id} guidance from {mp106.release})'
-        )
-    else:
-        dcc_scenario.report(
-            f'region {region} answered " ": an availability date with the WAN variant unconfirmed (MP081); '
-            f'{mp106.id}\'s "Unknown" reading is guidance from {mp106.release}'
-        )
+    _report_space_reading(dcc_scenario, region)
 
 
 # -- Then: the meter and the inventory ---------------------------------------------------------------------------

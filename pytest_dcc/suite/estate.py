@@ -23,6 +23,13 @@ ADDRESS: Final = "Threapwood Road"
 DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": PPMID, "CAD": CAD}
 
 _PREMISES: Final = {"uprn": UPRN, "postcode": POSTCODE, "address_identifier": ADDRESS}
+#: What each CSP region answers SR 12.1 about the premises (one CHISM table 3 value per region, " " in the South).
+COVERAGE: Final = (
+    {**_PREMISES, "region": "North", "available": True, "wan_variant": "Standard 420", "connectivity_likelihood": "High"},
+    {**_PREMISES, "region": "South", "available": False, "anticipated_date": "2027-03-01", "wan_variant": " ",
+     "connectivity_likelihood": "Medium"},
+    {**_PREMISES, "region": "Central", "available": True, "wan_variant": "Cellular", "connectivity_likelihood": "Medium"},
+)  # fmt: skip
 
 
 def device_entries(
@@ -65,7 +72,7 @@ def standard_estate(
         if der is not None:
             entry["certificate"] = der.hex()
     entries = device_entries(roles["IS"], devices, roles.get("GS"))
-    return {"version": 1, "users": users, "devices": list(entries.values())}
+    return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": list(COVERAGE)}
 
 
 def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, Any]:
