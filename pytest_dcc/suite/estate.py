@@ -25,10 +25,12 @@ DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": P
 _PREMISES: Final = {"uprn": UPRN, "postcode": POSTCODE, "address_identifier": ADDRESS}
 #: What each CSP region answers SR 12.1 about the premises (one CHISM table 3 value per region, " " in the South).
 COVERAGE: Final = (
-    {**_PREMISES, "region": "North", "available": True, "wan_variant": "Standard 420", "connectivity_likelihood": "High"},
+    {**_PREMISES, "region": "North", "available": True, "wan_variant": "Standard 420",
+     "connectivity_likelihood": "High"},
     {**_PREMISES, "region": "South", "available": False, "anticipated_date": "2027-03-01", "wan_variant": " ",
      "connectivity_likelihood": "Medium"},
-    {**_PREMISES, "region": "Central", "available": True, "wan_variant": "Cellular", "connectivity_likelihood": "Medium"},
+    {**_PREMISES, "region": "Central", "available": True, "wan_variant": "Cellular",
+     "connectivity_likelihood": "Medium"},
 )  # fmt: skip
 
 
