@@ -2,6 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# httpx imports its HTTP core lazily. Imported here, before any test runs, it is in the snapshot of sys.modules
+# that the pytester fixture restores after each test; first imported inside a pytester test, it would be dropped
+# at that test's end and imported again as a second copy, whose exceptions httpx's map no longer knows (a raw
+# httpcore.RemoteProtocolError instead of httpx.TransportError in a later test).
+import httpcore  # noqa: F401
 import pytest
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

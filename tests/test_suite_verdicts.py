@@ -39,8 +39,9 @@ def _assert_all_pass_or_not_applicable(pytester: pytest.Pytester, result: pytest
         if claimed == "2020-06" and mp081:  # MP081 changed the text, not the DCC: not normative, never different
             assert scenario["verdict"] == "NOT_APPLICABLE", scenario
             assert "not normative before MP081, November 2020" in scenario["message"], scenario
-        elif claimed != "2020-06" and mp081:
-            assert scenario["verdict"] == "PASS" or "4G" in scenario["message"], scenario
+        elif claimed != "2020-06" and mp081:  # NA only for a 4G region the schema lacks, or no declared addresses
+            reasons = ("4G", "declares no coverage_addresses")
+            assert scenario["verdict"] == "PASS" or any(r in scenario["message"] for r in reasons), scenario
 
 
 def test_wrong_endpoint_behaviour_is_fail(pytester: pytest.Pytester) -> None:
@@ -62,7 +63,7 @@ def dcc_reference(dcc_test_pki):
 """,
     )
     result = pytester.runpytest("--dcc-release=2024-06", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5, failed=2, skipped=3)
+    result.assert_outcomes(passed=5, failed=3, skipped=5)
     document = _verdicts(pytester)
     failed = [s for s in document["scenarios"] if s["verdict"] == "FAIL"]  # type: ignore[index]
     assert {tuple(s["clauses"]) for s in failed} >= {("MP178-UNJOIN",)}
