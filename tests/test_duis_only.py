@@ -1,0 +1,43 @@
+"""The DUIS-only target of issue 15, measured: the bundled suite against ``pytest-dcc serve`` without test control,
+on an estate built here (``benchmarks/duis_only.py``: EUIs and users of its own, not a fixture file), claiming
+2021-06 and 2024-06. At least 9 of the 13 clauses are assessed over DUIS alone, and nothing FAILs or ERRORs
+against the correct reference."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "duis_only.py"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def duis_only() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("dcc_duis_only_under_test", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_path: Path) -> None:
+    from tests.reference_harness import FIXTURES
+
+    assert set(duis_only.DEVICES.values()).isdisjoint((FIXTURES / "inventory" / "premises.yaml").read_text())
+    result = duis_only.summary(duis_only.run(tmp_path))
+    assert not result["bad"], result["bad"]
+    assert len(result["over_duis"]) >= duis_only.TARGET, result["how"]
+    for clause in ("MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE", "MP081-DUIS-3.8.1.2", "MP081-DUIS-3.8.77.3",
+                   "MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4", "DP178-E080801", "DP178-SMI-JOIN",
+                   "MP178-UNJOIN"):  # fmt: skip
+        assert clause in result["over_duis"], (clause, result["how"][clause])
+    # What is not assessed names the one capability it lacks.
+    for clause in ("MP081-DUIS-3.8.77.4", "DP178-REJOIN"):
+        assert all("needs capability" in text for text in result["how"][clause].values()), result["how"][clause]
