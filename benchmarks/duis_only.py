@@ -78,32 +78,47 @@ def statement(release: str) -> dict[str, Any]:
     return base
 
 
+def prepare(folder: Path, release: str) -> tuple[Path, Path, Path]:
+    """The PKI, the estate file and the statement for one release run in ``folder``."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = folder / "pki"
+    load_or_create_pki(pki, USERS.values())
+    (folder / "estate.yaml").write_text(yaml.safe_dump(estate()))
+    (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release)))
+    return pki, folder / "estate.yaml", folder / "statement.yaml"
+
+
+def suite(folder: Path, url: str, receiver: int, report_dir: Path, *extra: str) -> dict[str, Any]:
+    """One run of the bundled suite against ``url`` with the statement of ``folder``; its verdicts.json."""
+    command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", f"--dcc-endpoint={url}"]
+    command += [f"--dcc-pki={folder / 'pki'}", f"--dcc-statement={folder / 'statement.yaml'}"]
+    command += [f"--dcc-receiver-port={receiver}", f"--dcc-report-dir={report_dir}", "-q", *extra]
+    command += ["-p", "no:cacheprovider", "-p", "no:randomly", f"--dcc-state-dir={folder / 'state'}"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    subprocess.run(command, cwd=folder, env=env, capture_output=True, check=False, timeout=600)
+    return dict(json.loads((report_dir / "verdicts.json").read_text()))
+
+
+def serve_args(folder: Path, release: str, receiver: int) -> list[str]:
+    args = ["--pki", str(folder / "pki"), "--inventory", str(folder / "estate.yaml"), "--release", release]
+    return [*args, "--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
+
+
 def run(workdir: Path) -> dict[str, dict[str, Any]]:
     """The suite at each release against ``pytest-dcc serve`` on the estate, without test control; the
     verdicts.json of each run."""
-    from pytest_dcc.duis.pki import load_or_create_pki
     from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
 
     documents = {}
     for release in RELEASES:
         folder = workdir / release
-        folder.mkdir(parents=True, exist_ok=True)
-        pki = folder / "pki"
-        load_or_create_pki(pki, USERS.values())
-        (folder / "estate.yaml").write_text(yaml.safe_dump(estate()))
-        (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release)))
+        prepare(folder, release)
         receiver = free_port()
-        args = ["--pki", str(pki), "--inventory", str(folder / "estate.yaml"), "--release", release]
-        args += ["--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
-        with ServeProcess(args, folder / "serve.log") as server:
-            command = [sys.executable, "-m", "pytest", "--pyargs", "pytest_dcc.suite", f"--dcc-endpoint={server.url}"]
-            command += [f"--dcc-pki={pki}", f"--dcc-statement={folder / 'statement.yaml'}"]
-            command += [f"--dcc-receiver-port={receiver}", f"--dcc-report-dir={folder / 'reports'}", "-q"]
-            command += ["-p", "no:cacheprovider", "-p", "no:randomly", f"--dcc-state-dir={folder / 'state'}"]
-            env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-            subprocess.run(command, cwd=folder, env=env, capture_output=True, check=False, timeout=600)
-        documents[release] = json.loads((folder / "reports" / "verdicts.json").read_text())
+        with ServeProcess(serve_args(folder, release, receiver), folder / "serve.log") as server:
+            documents[release] = suite(folder, server.url, receiver, folder / "reports")
     return documents
 
 

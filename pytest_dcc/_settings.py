@@ -46,6 +46,7 @@ class DccSettings:
     statement: Statement | None = None
     expected_failures: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
     mode: str = "development"
+    shuffle_seed: int | None = None  # --dcc-shuffle: run the scenarios in an order drawn from this seed
 
 
 def _value(config: pytest.Config, name: str) -> str | None:
@@ -142,6 +143,13 @@ def load_settings(config: pytest.Config) -> DccSettings:
     pki_dir = Path(pki_text).expanduser() if pki_text else None
     if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
         raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
+    shuffle_text = config.getoption("dcc_shuffle", default=None)
+    shuffle: int | None = None
+    if shuffle_text not in (None, ""):
+        try:
+            shuffle = int(str(shuffle_text))
+        except ValueError:
+            raise _usage("dcc-shuffle", "must be an integer seed", str(shuffle_text)) from None
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
@@ -166,6 +174,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         statement=statement,
         expected_failures=expected,
         mode=mode,
+        shuffle_seed=shuffle,
     )
 
 

@@ -265,10 +265,14 @@ def dcc_target(
 
 
 @pytest.fixture
-def dcc_record(request: pytest.FixtureRequest) -> ScenarioRecord:
+def dcc_record(request: pytest.FixtureRequest) -> Iterator[ScenarioRecord]:
     """The running scenario's record: what it found without judging it (the MP106 reading of " ", a region CHISM
     table 3 does not cover, the code of a refusal), the driver and the capabilities it used. The verdict carries
     it to verdicts.json and the clause matrix."""
     record = ScenarioRecord()
     request.node.stash[RECORD_KEY] = record
-    return record
+    yield record
+    while record.undo:  # restore what the scenario changed on an endpoint that is not reset (best effort)
+        action = record.undo.pop()
+        with contextlib.suppress(Exception):
+            action()

@@ -70,6 +70,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dcc-pki", help="test PKI folder shared with 'pytest-dcc serve --pki' (created when absent)")
     group.addoption("--dcc-receiver-host", help="address the asynchronous response receiver listens on (127.0.0.1)")
     group.addoption("--dcc-receiver-port", help="port of the asynchronous response receiver (default: a free one)")
+    group.addoption(
+        "--dcc-shuffle",
+        metavar="SEED",
+        help="run the scenarios in an order drawn from SEED (a verdict must not depend on the order)",
+    )
     for key, text in (
         ("dcc_xsd", "official DUIS XSD (file or folder)"),
         ("dcc_endpoint", "base URL of the DUIS endpoint under test"),
@@ -150,8 +155,14 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., Any]) -> bool | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Allure labels and links of every scenario, from the clause registry and its tags."""
-    claimed = config.stash[SETTINGS_KEY].release
+    """Allure labels and links of every scenario, from the clause registry and its tags; with ``--dcc-shuffle``
+    the order drawn from the seed."""
+    settings = config.stash[SETTINGS_KEY]
+    if settings.shuffle_seed is not None:
+        import random
+
+        random.Random(settings.shuffle_seed).shuffle(items)
+    claimed = settings.release
     for item in items:
         allure_reports.label_item(item, config.stash[LINK_PATTERN_KEY], claimed)
 

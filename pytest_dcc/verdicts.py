@@ -42,6 +42,9 @@ class ScenarioRecord:
     reports: list[str] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     driver: str = ""
+    #: What undoes the changes the scenario made on an endpoint that is not reset between scenarios, run after it
+    #: whatever its verdict (latest first).
+    undo: list[Any] = field(default_factory=list)
 
 
 #: Where a scenario's record is kept for the recorder.

@@ -41,3 +41,21 @@ def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_p
     # What is not assessed names the one capability it lacks.
     for clause in ("MP081-DUIS-3.8.77.4", "DP178-REJOIN"):
         assert all("needs capability" in text for text in result["how"][clause].values()), result["how"][clause]
+
+
+def test_no_reset_needed_and_the_order_changes_no_verdict(duis_only: ModuleType, tmp_path: Path) -> None:
+    """A real endpoint cannot be reset: the same endpoint, never reset, judged three times in a row, in the declared
+    order and in two shuffled ones (``--dcc-shuffle``), gives every scenario the same verdict each time."""
+    from pytest_dcc.stress.serve import ServeProcess
+    from pytest_dcc.transport.receiver import free_port
+
+    folder = tmp_path / "2021-06"
+    duis_only.prepare(folder, "2021-06")
+    receiver = free_port()
+    runs = []
+    with ServeProcess(duis_only.serve_args(folder, "2021-06", receiver), folder / "serve.log") as server:
+        for n, extra in enumerate(((), ("--dcc-shuffle=7",), ("--dcc-shuffle=1234",))):
+            document = duis_only.suite(folder, server.url, receiver, folder / f"reports-{n}", *extra)
+            runs.append({s["id"]: s["verdict"] for s in document["scenarios"]})
+    assert runs[0] and set(runs[0].values()) <= {"PASS", "NOT_APPLICABLE"}
+    assert runs[1] == runs[0] and runs[2] == runs[0]

@@ -184,6 +184,7 @@ class Scenario:
     reports: list[str] = field(default_factory=list)  # shown in the verdict message and the allure step
     before: dict[str, dict[str, Any]] = field(default_factory=dict)  # RequestID -> observed state before it
     seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
+    undo: list[Any] = field(default_factory=list)  # run after the scenario when the estate is not reseeded
 
     def __repr__(self) -> str:
         return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
@@ -193,6 +194,12 @@ class Scenario:
         if not self.answers:
             raise HarnessError("no request was sent in this scenario")
         return self.answers[-1]
+
+    def on_teardown(self, action: Any) -> None:
+        """Run ``action`` after the scenario, whatever its verdict, where the endpoint is not reset between
+        scenarios (a real endpoint): a scenario restores what it changed where DUIS allows."""
+        if not self.seeded:
+            self.undo.append(action)
 
     def report(self, text: str) -> None:
         """Report ``text`` with the verdict (and in the allure step running now) without judging anything."""
