@@ -191,6 +191,8 @@ CONFORMANCE_USAGE = """usage:
   dcc-conformance diff A.json B.json                 compare two verdicts.json; exit 1 on a regression
   dcc-conformance releases R1 R2                     which clauses change expected behaviour from R1 to R2
   dcc-conformance matrix [-o DIR] V.json...          the clause matrix of several runs (one column each)
+  dcc-conformance check-driver MODULE:FACTORY [--device EUI ...]
+                                                     check a vendor's driver against the contract, offline
 """
 
 
@@ -276,6 +278,8 @@ def _reports_command(command: str, rest: list[str]) -> int:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         return 0
+    if command == "check-driver":
+        return _check_driver(parser, rest)
     parser.add_argument("-o", "--output", default="reports")
     parser.add_argument("verdicts", nargs="+")
     args = parser.parse_args(rest)
@@ -288,7 +292,27 @@ def _reports_command(command: str, rest: list[str]) -> int:
     return 0
 
 
-REPORT_COMMANDS = ("bundle", "verify-bundle", "diff", "releases", "matrix")
+def _check_driver(parser: argparse.ArgumentParser, rest: list[str]) -> int:
+    from pytest_dcc.drivers.check import check_driver, load_driver
+    from pytest_dcc.errors import DccError
+
+    parser.add_argument("driver", help="module:factory returning the driver (a class or a function)")
+    parser.add_argument("--device", action="append", default=[], help="an EUI of the estate the driver knows")
+    args = parser.parse_args(rest)
+    sys.path.insert(0, str(Path.cwd()))
+    try:
+        driver = load_driver(args.driver)
+    except DccError as exc:
+        raise ConfigError(str(exc)) from None
+    findings = check_driver(driver, args.device)
+    for finding in findings:
+        print(finding.line())
+    failed = [f for f in findings if not f.ok]
+    print(f"driver {getattr(driver, 'name', '?')}: {len(findings) - len(failed)} ok, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+REPORT_COMMANDS = ("bundle", "verify-bundle", "diff", "releases", "matrix", "check-driver")
 
 
 def conformance(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
+from pytest_dcc.drivers.records import DeviceRecord, DeviceView, DriverContractError, SmiRecord, SmkiEntry
 from pytest_dcc.errors import NotApplicableError
 
 #: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
@@ -44,8 +45,9 @@ class Driver(Protocol):
     def seed(self, document: Mapping[str, Any]) -> None:
         """Load an inventory document (docs/inventory-format.md)."""
 
-    def device_view(self, eui: str) -> dict[str, Any]:
-        """``{"smi": {...}, "device": {...}}`` as ReferenceDcc.device_view returns it."""
+    def device_view(self, eui: str) -> DeviceView:
+        """Capability "device-view": what the SMI records of the device and what the device itself holds
+        (:class:`~pytest_dcc.drivers.records.DeviceView`). A device the driver does not know: ``LookupError``."""
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
         """Arm a device fault."""
@@ -56,8 +58,8 @@ class Driver(Protocol):
     def execute_locally(self, request_id: str) -> bytes:
         """The device's GBCS response to a command delivered locally."""
 
-    def smki(self, subject: str) -> list[dict[str, Any]]:
-        """SMKI repository entries for a device (serial, usage, status)."""
+    def smki(self, subject: str) -> list[SmkiEntry]:
+        """Capability "smki": the SMKI repository's entries for the device's certificates."""
 
     def set_status(self, eui: str, status: str) -> None:
         """Capability "set-status": bring a device to ``status`` in the inventory; NotApplicableError where the
@@ -103,7 +105,7 @@ class NoDriver:
     def seed(self, document: Mapping[str, Any]) -> None:
         raise self._missing("seed")
 
-    def device_view(self, eui: str) -> dict[str, Any]:
+    def device_view(self, eui: str) -> DeviceView:
         raise self._missing("device-view")
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
@@ -115,7 +117,7 @@ class NoDriver:
     def execute_locally(self, request_id: str) -> bytes:
         raise self._missing("execute-locally")
 
-    def smki(self, subject: str) -> list[dict[str, Any]]:
+    def smki(self, subject: str) -> list[SmkiEntry]:
         raise self._missing("smki")
 
     def arrange_estate(self, devices: Mapping[str, str]) -> None:
@@ -171,4 +173,17 @@ class RecordingDriver:
         return f"RecordingDriver({self.name})"
 
 
-__all__ = ["CAPABILITIES", "FULL_CONTROL", "METHOD_CAPABILITIES", "Driver", "NoDriver", "RecordingDriver", "require"]
+__all__ = [
+    "CAPABILITIES",
+    "FULL_CONTROL",
+    "METHOD_CAPABILITIES",
+    "DeviceRecord",
+    "DeviceView",
+    "Driver",
+    "DriverContractError",
+    "NoDriver",
+    "RecordingDriver",
+    "SmiRecord",
+    "SmkiEntry",
+    "require",
+]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from pytest_dcc.drivers import FULL_CONTROL, NoDriver
+from pytest_dcc.drivers.records import DeviceView, SmkiEntry
 from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
 
 
@@ -56,8 +57,13 @@ class TestControlDriver(NoDriver):
     def seed(self, document: Mapping[str, Any]) -> None:
         self._call("POST", "/inventory", dict(document))
 
-    def device_view(self, eui: str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/devices/{eui}"))
+    def device_view(self, eui: str) -> DeviceView:
+        try:
+            return DeviceView.from_json(self._call("GET", f"/devices/{eui}"))
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                raise LookupError(f"device {eui} is not in the endpoint's inventory") from None
+            raise
 
     def set_status(self, eui: str, status: str) -> None:
         self._call("POST", f"/devices/{eui}/status", {"status": status})
@@ -75,7 +81,7 @@ class TestControlDriver(NoDriver):
         answer = self._call("POST", f"/local-commands/{request_id}/execute")
         return base64.b64decode(answer["gbcs_response"])
 
-    def smki(self, subject: str) -> list[dict[str, Any]]:
+    def smki(self, subject: str) -> list[SmkiEntry]:
         try:
             reply = self.client.get(self.base_url + "/smki/certificates", params={"subject": subject})
         except httpx.HTTPError as exc:
@@ -84,7 +90,7 @@ class TestControlDriver(NoDriver):
             return []
         if reply.status_code != 200:
             raise HttpStatusError(f"SMKI search: HTTP {reply.status_code}: {reply.text[:300]}", reply.status_code)
-        return [{k: v for k, v in e.items() if k != "certificate"} for e in reply.json()]
+        return SmkiEntry.many(reply.json())
 
 
 __all__ = ["TestControlDriver"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pytest_dcc.drivers import FULL_CONTROL, NoDriver
+from pytest_dcc.drivers.records import DeviceView, SmkiEntry
 from pytest_dcc.reference.dcc import ReferenceDcc
 
 
@@ -24,8 +25,8 @@ class InProcessDriver(NoDriver):
     def seed(self, document: Mapping[str, Any]) -> None:
         self.dcc.seed(document)
 
-    def device_view(self, eui: str) -> dict[str, Any]:
-        return self.dcc.device_view(eui)
+    def device_view(self, eui: str) -> DeviceView:
+        return DeviceView.from_json(self.dcc.device_view(eui))
 
     def set_status(self, eui: str, status: str) -> None:
         self.dcc.set_status(eui, status)
@@ -42,12 +43,9 @@ class InProcessDriver(NoDriver):
     def execute_locally(self, request_id: str) -> bytes:
         return self.dcc.execute_locally(request_id)
 
-    def smki(self, subject: str) -> list[dict[str, Any]]:
+    def smki(self, subject: str) -> list[SmkiEntry]:
         with self.dcc.inventory.lock:
-            return [
-                {k: v for k, v in entry.items() if k != "certificate"}
-                for entry in self.dcc.inventory.smki_search(subject=subject)
-            ]
+            return SmkiEntry.many(self.dcc.inventory.smki_search(subject=subject))
 
 
 __all__ = ["InProcessDriver"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from pytest_dcc.drivers import RecordingDriver, require
+from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require
 from pytest_dcc.duis.bodies import InstallDetails, Threshold, gas_thresholds
 from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
@@ -103,7 +103,7 @@ def no_join_given(dcc_scenario: Scenario, other: str, device: str) -> None:
     target = dcc_scenario.target
     pair = (target.device(device), target.device(other))
     if "device-view" in target.driver.capabilities:
-        if pair[1] in _view(dcc_scenario, device)["smi"]["joins"]:
+        if pair[1] in _view(dcc_scenario, device).smi.joins:
             raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
         return
     if target.declared_joins is None:
@@ -156,23 +156,23 @@ def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state
 def renewed(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "renew-certificates", "giving a device new certificates")
     eui = dcc_scenario.target.device(device)
-    dcc_scenario.notes["before"] = _view(dcc_scenario, device)["smi"]["certificates"]
+    dcc_scenario.notes["before"] = dict(_view(dcc_scenario, device).smi.certificates)
     dcc_scenario.notes["renewed"] = dcc_scenario.target.driver.renew_certificates(eui)
 
 
 @given(parsers.parse("the {device} uses the certificates the inventory records"))
 def same_certificates(dcc_scenario: Scenario, device: str) -> None:
     view = _view(dcc_scenario, device)
-    if view["smi"]["certificates"] != view["device"]["certificates"]:
+    if dict(view.smi.certificates) != dict(view.device.certificates):
         raise ArrangementError(f"the {device} uses other certificates than the inventory records")
-    dcc_scenario.notes["before"] = view["smi"]["certificates"]
+    dcc_scenario.notes["before"] = dict(view.smi.certificates)
     if "smki" in dcc_scenario.target.driver.capabilities:
         dcc_scenario.notes["smki before"] = _smki(dcc_scenario, device)
 
 
 @given(parsers.parse('the inventory holds no "{usage}" certificate of the {device}'))
 def no_certificate(dcc_scenario: Scenario, usage: str, device: str) -> None:
-    if usage in _view(dcc_scenario, device)["smi"]["certificates"]:
+    if usage in _view(dcc_scenario, device).smi.certificates:
         raise ArrangementError(f"the estate's inventory holds a {usage} certificate of the {device}")
 
 
@@ -501,9 +501,8 @@ def unconfirmed(dcc_scenario: Scenario, region: str) -> None:
 @then(parsers.parse("the GSME holds gas block thresholds of {values} Wh"))
 def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     wanted = [int(v.strip()) for v in values.split(",")]
-    state = _view(dcc_scenario, "GSME")["device"]["state"]
-    got = state.get("gas_block_thresholds_wh")
-    expect(got == wanted, f"the meter holds {got}, the request carried {wanted} Wh")
+    got = _view(dcc_scenario, "GSME").device.gas_block_thresholds_wh
+    expect(got == tuple(wanted), f"the meter holds {list(got) if got is not None else None}, the request carried {wanted} Wh")
 
 
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
@@ -522,26 +521,27 @@ def inventory_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     expect(got == status, f"8.2 shows the {device} {got}, expected {status}")
 
 
-def _view(dcc_scenario: Scenario, device: str) -> dict[str, Any]:
+def _view(dcc_scenario: Scenario, device: str) -> DeviceView:
     require(dcc_scenario.target.driver, "device-view", f"reading the inventory's and the {device}'s own records")
     return dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))
 
 
-def _smki(dcc_scenario: Scenario, device: str) -> list[dict[str, Any]]:
+def _smki(dcc_scenario: Scenario, device: str) -> list[SmkiEntry]:
     require(dcc_scenario.target.driver, "smki", "searching the SMKI repository")
-    return sorted(dcc_scenario.target.driver.smki(dcc_scenario.target.device(device)), key=str)
+    entries = dcc_scenario.target.driver.smki(dcc_scenario.target.device(device))
+    return sorted(entries, key=lambda e: (e.usage, e.serial))
 
 
 @then(parsers.parse('the inventory records the {device}\'s new "{usage}" certificate'))
 def inventory_certificate(dcc_scenario: Scenario, device: str, usage: str) -> None:
     new = dcc_scenario.notes["renewed"][usage]
-    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    recorded = _view(dcc_scenario, device).smi.certificates
     expect(recorded.get(usage) == new, f"the inventory records {recorded.get(usage)}, the device uses {new}")
 
 
 @then(parsers.parse('the inventory still records the {device}\'s "{usage}" certificate as before'))
 def inventory_old(dcc_scenario: Scenario, device: str, usage: str) -> None:
-    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    recorded = _view(dcc_scenario, device).smi.certificates
     before = dcc_scenario.notes["before"].get(usage)
     expect(recorded.get(usage) == before, f"the {usage} certificate changed from {before} to {recorded.get(usage)}")
 
@@ -549,17 +549,17 @@ def inventory_old(dcc_scenario: Scenario, device: str, usage: str) -> None:
 @then(parsers.parse('the SMKI repository holds the {device}\'s new "{usage}" certificate as In Use'))
 def smki_new(dcc_scenario: Scenario, device: str, usage: str) -> None:
     new = dcc_scenario.notes["renewed"][usage]
-    entries = {e["serial"]: e for e in _smki(dcc_scenario, device)}
+    entries = {e.serial: e for e in _smki(dcc_scenario, device)}
     expect(new in entries, f"the SMKI repository has no certificate {new} for the {device}")
     expect(
-        entries[new]["status"] == "In Use" and entries[new]["usage"] == usage,
-        f"the SMKI repository holds {new} as {entries[new]['status']} {entries[new]['usage']}",
+        entries[new].status == "In Use" and entries[new].usage == usage,
+        f"the SMKI repository holds {new} as {entries[new].status} {entries[new].usage}",
     )
 
 
 @then(parsers.parse("the inventory and the SMKI repository hold the {device}'s certificates as before"))
 def certificates_unchanged(dcc_scenario: Scenario, device: str) -> None:
-    recorded = _view(dcc_scenario, device)["smi"]["certificates"]
+    recorded = dict(_view(dcc_scenario, device).smi.certificates)
     expect(recorded == dcc_scenario.notes["before"], f"the inventory's certificates changed: {recorded}")
     if "smki before" in dcc_scenario.notes:
         now = _smki(dcc_scenario, device)
@@ -570,30 +570,30 @@ def certificates_unchanged(dcc_scenario: Scenario, device: str) -> None:
 
 @then(parsers.parse("the inventory records the {other} joined to the {device}"))
 def smi_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    joins = _view(dcc_scenario, device)["smi"]["joins"]
+    joins = _view(dcc_scenario, device).smi.joins
     expect(dcc_scenario.target.device(other) in joins, f"the SMI records no join of the {other} to the {device}")
 
 
 @then(parsers.parse("the inventory records no join of the {other} to the {device}"))
 def smi_no_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    joins = _view(dcc_scenario, device)["smi"]["joins"]
+    joins = _view(dcc_scenario, device).smi.joins
     expect(dcc_scenario.target.device(other) not in joins, f"the SMI records the {other} joined to the {device}")
 
 
 @then(parsers.parse("the {device} itself holds the join with the {other}"))
 def device_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    joins = _view(dcc_scenario, device)["device"]["joins"]
+    joins = _view(dcc_scenario, device).device.joins
     expect(dcc_scenario.target.device(other) in joins, f"the {device} holds no join with the {other}")
 
 
 @then(parsers.parse("the {device} itself no longer holds the join with the {other}"))
 def device_no_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    joins = _view(dcc_scenario, device)["device"]["joins"]
+    joins = _view(dcc_scenario, device).device.joins
     expect(dcc_scenario.target.device(other) not in joins, f"the {device} still holds the join with the {other}")
 
 
 def _tracked(dcc_scenario: Scenario, device: str) -> tuple[bool, str]:
-    tracked = _view(dcc_scenario, device)["smi"]["organisation_certificates"]
+    tracked = _view(dcc_scenario, device).smi.organisation_certificates
     sent = sample_values(dcc_scenario.local_srv or "6.15.1")["digital_signing"]
     return sent.hex() in tracked.values(), f"tracked for the {device}: {sorted(tracked)}"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Protocol
 
-from pytest_dcc.drivers import Driver
+from pytest_dcc.drivers import DeviceView, Driver, DriverContractError
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
@@ -134,6 +134,17 @@ _SR = f"{{{NS_SR}}}"
 GAS_DEVICES: Final = frozenset({"GSME", "GPF"})
 
 
+def _plain(value: Any) -> Any:
+    """A record as comparable, printable plain data (sets sorted, mappings as dicts)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted(map(str, value))
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _device_of(values: Mapping[str, Any]) -> str | None:
     """The device a request's values are about: its target, else the device it names."""
     for key in ("target", "device_id"):
@@ -248,12 +259,14 @@ class Scenario:
                     raise
                 state[eui] = "absent"
                 continue
-            state[eui] = view
-            gpf = view.get("smi", {}).get("gpf") if isinstance(view, dict) else None
-            if isinstance(gpf, str) and gpf not in state:
+            if not isinstance(view, DeviceView):
+                raise DriverContractError(f"driver {driver.name}: device_view({eui}) gave a {type(view).__name__}")
+            state[eui] = _plain(asdict(view))
+            gpf = view.smi.gpf
+            if gpf and gpf not in state:
                 pending.append(gpf)
             if "smki" in driver.capabilities:
-                state[f"smki {eui}"] = sorted(driver.smki(eui), key=lambda e: str(e))
+                state[f"smki {eui}"] = sorted((_plain(asdict(e)) for e in driver.smki(eui)), key=str)
         return state
 
     def _observe_over_duis(self, euis: list[str], sender: str | None) -> dict[str, Any]:
