@@ -59,14 +59,14 @@ def back_office(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def example(tmp_path: Path) -> Iterator[ModuleType]:
+def example(tmp_path: Path) -> ModuleType:
     path = tmp_path / "acme_driver.py"
     path.write_text(_example_source())
     spec = importlib.util.spec_from_file_location("acme_driver", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    yield module
+    return module
 
 
 def test_the_documented_driver_passes_the_contract_check(back_office: str, example: ModuleType) -> None:

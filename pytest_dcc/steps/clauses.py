@@ -502,7 +502,8 @@ def unconfirmed(dcc_scenario: Scenario, region: str) -> None:
 def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     wanted = [int(v.strip()) for v in values.split(",")]
     got = _view(dcc_scenario, "GSME").device.gas_block_thresholds_wh
-    expect(got == tuple(wanted), f"the meter holds {list(got) if got is not None else None}, the request carried {wanted} Wh")
+    held = list(got) if got is not None else None
+    expect(got == tuple(wanted), f"the meter holds {held}, the request carried {wanted} Wh")
 
 
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
