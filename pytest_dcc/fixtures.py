@@ -243,7 +243,12 @@ def dcc_target(
         declared = frozenset(name for name in DEVICES if name in pool)
     identities = {dcc_settings.user_id: dcc_identity}
     for role in ("GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
-        identities.setdefault(roles[role], dcc_test_pki.add(roles[role]))
+        if roles[role] in identities:
+            continue
+        try:
+            identities[roles[role]] = dcc_test_pki.add(roles[role])
+        except ConfigError:  # a PKI as DCC Boxed ships it holds keys for its own users only: no such role here
+            del roles[role]
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,

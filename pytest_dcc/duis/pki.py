@@ -171,8 +171,65 @@ def read_pki(folder: Path) -> TestPki:
     return pki
 
 
+@dataclass
+class ShippedPki(TestPki):
+    """A PKI as DCC Boxed ships it (``xml-sign-<EUI>-ds.key`` PKCS#8 DER beside ``xml-sign-<EUI>-ds.pem``, the DSP's
+    ``dsp-xml-sign-<EUI>-ds``), read in place and never written: it issues nothing, so a user it holds no key for
+    is a :class:`ConfigError` naming the ones it does hold. Certificates without a key (an older DSP certificate,
+    the access control broker's) are trusted to sign responses."""
+
+    __test__ = False
+    folder: Path = Path()
+    extra_trust: list[x509.Certificate] = field(default_factory=list)
+
+    def add(self, eui: str, *, dcc: bool = False) -> SigningIdentity:
+        key_eui = normalise_eui(eui)
+        if key_eui not in self.identities:
+            held = ", ".join(sorted(self.identities))
+            raise ConfigError(
+                f"the PKI in {self.folder} (as DCC Boxed ships it) has no key for {key_eui}; it holds {held}"
+            )
+        return self.identities[key_eui]
+
+    def trust(self) -> TrustStore:
+        return TrustStore([*(i.certificate for i in self.identities.values()), *self.extra_trust])
+
+
+def is_shipped_pki(folder: Path) -> bool:
+    """Whether ``folder`` holds keys as DCC Boxed ships them (and is not a pytest-dcc test PKI)."""
+    return folder.is_dir() and not (folder / _MANIFEST).is_file() and any(folder.glob("*xml-sign-*.pem"))
+
+
+def read_shipped_pki(folder: Path) -> ShippedPki:
+    """Read DCC Boxed's XML-signing keys and certificates in ``folder`` (the EUI of each comes from its certificate's
+    x500UniqueIdentifier)."""
+    from pytest_dcc.duis.signing import certificate_eui
+
+    identities: dict[str, SigningIdentity] = {}
+    extra: list[x509.Certificate] = []
+    for pem in sorted(folder.glob("*xml-sign-*.pem")) + sorted(folder.glob("*XmlSign*.pem")):
+        cert = load_certificate(pem)
+        eui = certificate_eui(cert)
+        key = pem.with_suffix(".key")
+        if eui is not None and key.is_file() and eui not in identities:
+            identities[eui] = SigningIdentity(load_private_key(key), cert)
+        else:
+            extra.append(cert)
+    if DCC_EUI not in identities:
+        raise ConfigError(f"{folder}: no DSP signing key (dsp-xml-sign-*.key) for {DCC_EUI}")
+    throwaway = ec.generate_private_key(ec.SECP256R1())  # a ShippedPki issues nothing: its CA is never used
+    name = _name("07", None, "unused")
+    return ShippedPki(throwaway, _certificate(name, throwaway, name, throwaway, ca=True), identities, folder, extra)
+
+
 def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
-    """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there."""
+    """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there. A folder of keys as
+    DCC Boxed ships them is read in place and never written (:class:`ShippedPki`)."""
+    if is_shipped_pki(folder):
+        shipped = read_shipped_pki(folder)
+        for user in users:
+            shipped.add(user)
+        return shipped
     pki = read_pki(folder) if (folder / _MANIFEST).is_file() else TestPki.generate()
     before = set(pki.identities)
     for user in users:
@@ -182,4 +239,13 @@ def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
     return pki
 
 
-__all__ = ["TestPki", "load_or_create_pki", "read_pki", "self_signed_certificate", "write_pki"]
+__all__ = [
+    "ShippedPki",
+    "TestPki",
+    "is_shipped_pki",
+    "load_or_create_pki",
+    "read_pki",
+    "read_shipped_pki",
+    "self_signed_certificate",
+    "write_pki",
+]
