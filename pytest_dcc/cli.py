@@ -193,6 +193,8 @@ CONFORMANCE_USAGE = """usage:
   dcc-conformance matrix [-o DIR] V.json...          the clause matrix of several runs (one column each)
   dcc-conformance check-driver MODULE:FACTORY [--device EUI ...]
                                                      check a vendor's driver against the contract, offline
+  dcc-conformance statement-skeleton --endpoint URL --pki DIR --user EUI (--uprn N | --postcode P --address A)
+                  [--release R] [-o FILE]            a statement skeleton from SR 8.2 of one premises
 """
 
 
@@ -280,6 +282,8 @@ def _reports_command(command: str, rest: list[str]) -> int:
         return 0
     if command == "check-driver":
         return _check_driver(parser, rest)
+    if command == "statement-skeleton":
+        return _statement_skeleton(parser, rest)
     parser.add_argument("-o", "--output", default="reports")
     parser.add_argument("verdicts", nargs="+")
     args = parser.parse_args(rest)
@@ -312,7 +316,38 @@ def _check_driver(parser: argparse.ArgumentParser, rest: list[str]) -> int:
     return 1 if failed else 0
 
 
-REPORT_COMMANDS = ("bundle", "verify-bundle", "diff", "releases", "matrix", "check-driver")
+def _statement_skeleton(parser: argparse.ArgumentParser, rest: list[str]) -> int:
+    from pytest_dcc.errors import DccError
+    from pytest_dcc.skeleton import skeleton, write_skeleton
+
+    parser.add_argument("--endpoint", required=True, help="the DUIS endpoint (e.g. http://dccboxed:8079)")
+    parser.add_argument(
+        "--pki", required=True, type=Path, help="the key folder (DCC Boxed's as it ships, or a test PKI)"
+    )
+    parser.add_argument("--user", required=True, help="the EUI-64 of the user sending SR 8.2 (the supplier)")
+    parser.add_argument("--uprn", type=int)
+    parser.add_argument("--postcode")
+    parser.add_argument("--address", help="the AddressIdentifier, with --postcode")
+    parser.add_argument("--release", default="latest")
+    parser.add_argument("-o", "--output", type=Path, default=Path("statement.yaml"))
+    args = parser.parse_args(rest)
+    if (args.uprn is None) == (args.postcode is None or args.address is None):
+        parser.error("give --uprn, or --postcode with --address")
+    query = (
+        {"uprn": args.uprn}
+        if args.uprn is not None
+        else {"postcode": args.postcode, "address_identifier": args.address}
+    )
+    try:
+        document = skeleton(args.endpoint, args.pki, args.user, query, release=args.release)
+    except DccError as exc:
+        raise ConfigError(str(exc)) from None
+    write_skeleton(document, args.output, args.endpoint)
+    print(f"statement skeleton {args.output}: {len(document['devices'])} devices; declare joins: before a run")
+    return 0
+
+
+REPORT_COMMANDS = ("bundle", "verify-bundle", "diff", "releases", "matrix", "check-driver", "statement-skeleton")
 
 
 def conformance(argv: Sequence[str] | None = None) -> int:

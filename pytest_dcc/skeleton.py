@@ -1,0 +1,77 @@
+"""``dcc-conformance statement-skeleton``: the start of an implementation statement for an endpoint whose estate is
+its own (DCC Boxed, a vendor's test system), read from the endpoint over DUIS.
+
+It sends SR 8.2 Read Inventory for one premises (a UPRN, or a postcode and address identifier) as the given user,
+judges the answer like any other (schema, DSP signature), and writes a statement: the release to claim, the user
+in the roles its requests need, every device of the premises as the device pool, the premises as a coverage
+address, and the SRVs the bundled suite exercises with the command variants DUIS allows them. What the endpoint
+cannot tell over DUIS is left for the vendor to declare, and the file says so: which pool pairs the SMI joins
+(``joins:``), and the codes of ``refusal_codes:``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.ids import CounterStore, normalise_eui
+from pytest_dcc.duis.pki import load_or_create_pki
+from pytest_dcc.duis.samples import IN_SCOPE_SRVS
+from pytest_dcc.duis.schema import load_schema
+from pytest_dcc.duis.signing import sign
+from pytest_dcc.errors import ConfigError
+from pytest_dcc.spec import SRVS
+from pytest_dcc.transport.judge import ResponseJudge
+
+HEADER = """# Implementation statement skeleton written by dcc-conformance statement-skeleton from SR 8.2 of {query}
+# at {endpoint}. Check every entry; then declare what DUIS cannot tell:
+#   devices:        add those SR 8.2 does not list at the premises (a CAD registered elsewhere)
+#   joins:          the pool pairs the SMI holds joined (an empty list declares none)
+#   refusal_codes:  the code your endpoint uses for a refusal case whose code is not published (optional)
+#   chism_column:   "DCC 1.3" or "DCC 2.0" if your endpoint answers SR 12.1 in one CHISM table 3 column only
+# Format: pytest_dcc/statement.py; lint: dcc-conformance --dcc-statement FILE --collect-only -q
+"""
+
+
+def _srvs() -> dict[str, list[int]]:
+    """Every SRV the bundled suite exercises, with every command variant DUIS allows it (strike what the endpoint
+    does not support: its scenarios become NOT_APPLICABLE)."""
+    return {srv: list(SRVS[srv].command_variants) for srv in IN_SCOPE_SRVS}
+
+
+def skeleton(
+    endpoint: str, pki_dir: Path, user: str, query: Mapping[str, Any], *, release: str = "latest", timeout_s: float = 10
+) -> dict[str, Any]:
+    """The statement document for the premises ``query`` (``{"uprn": N}`` or ``{"postcode", "address_identifier"}``)."""
+    from pytest_dcc.transport.http import HttpTransport
+
+    pki = load_or_create_pki(pki_dir, [user])
+    judge = ResponseJudge(load_schema(None), pki.trust())
+    builder = RequestBuilder(normalise_eui(user), CounterStore(pki_dir / ".counters"))
+    request = builder.request("8.2", **dict(query))
+    sign(request.root, pki.identity(user))
+    with HttpTransport(endpoint, judge, timeout_s=timeout_s) as transport:
+        answer = transport.send(request, request.to_bytes())
+    if answer.code != "I0":
+        raise ConfigError(f"SR 8.2 for {dict(query)} was answered {answer.code}: no inventory to describe")
+    devices = [{"eui": d.device_id, "type": d.device_type} for d in answer.judged.response.inventory]
+    return {
+        "release": release,
+        "users": [{"role": "IS", "eui": normalise_eui(user)}, {"role": "GS", "eui": normalise_eui(user)}],
+        "srvs": _srvs(),
+        "devices": devices,
+        "coverage_addresses": [dict(query)],
+    }
+
+
+def write_skeleton(document: Mapping[str, Any], path: Path, endpoint: str) -> None:
+    query = document["coverage_addresses"][0]
+    text = HEADER.format(query=query, endpoint=endpoint) + yaml.safe_dump(dict(document), sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+
+
+__all__ = ["skeleton", "write_skeleton"]
