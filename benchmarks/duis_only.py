@@ -65,7 +65,13 @@ def estate() -> dict[str, Any]:
     return {"version": 1, "users": users, "devices": devices, "coverage": coverage}
 
 
-def statement(release: str) -> dict[str, Any]:
+#: Devices the endpoint does not know, for the suite to pre-notify once each (a Pending hub over DUIS alone).
+SPARES = [
+    {"eui": f"00-AA-BB-CC-DD-00-02-{n:02X}", "type": kind} for n, kind in enumerate(["CHF", "GPF"] * 4, start=1)
+]
+
+
+def statement(release: str, spares: bool = True) -> dict[str, Any]:
     """What the vendor of that endpoint declares: the bundled example's SRVs, and this estate."""
     base = yaml.safe_load((HERE.parent / "fixtures" / "statements" / "reference-latest.yaml").read_text())
     base.update(
@@ -75,18 +81,21 @@ def statement(release: str) -> dict[str, Any]:
         coverage_addresses=[{"uprn": UPRN}, {"postcode": POSTCODE, "address_identifier": ADDRESS}],
         joins=[],
     )
+    if spares:
+        base["spare_devices"] = SPARES
     return base
 
 
-def prepare(folder: Path, release: str) -> tuple[Path, Path, Path]:
-    """The PKI, the estate file and the statement for one release run in ``folder``."""
+def prepare(folder: Path, release: str, spares: bool = True) -> tuple[Path, Path, Path]:
+    """The PKI, the estate file and the statement for one release run in ``folder`` (``spares``: with spare
+    devices, which one run consumes)."""
     from pytest_dcc.duis.pki import load_or_create_pki
 
     folder.mkdir(parents=True, exist_ok=True)
     pki = folder / "pki"
     load_or_create_pki(pki, USERS.values())
     (folder / "estate.yaml").write_text(yaml.safe_dump(estate()))
-    (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release)))
+    (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release, spares)))
     return pki, folder / "estate.yaml", folder / "statement.yaml"
 
 

@@ -268,6 +268,7 @@ def dcc_target(
         refusal_codes=dict(statement.refusal_codes) if statement is not None else {},
         declared_joins=statement.joins if statement is not None else None,
         coverage_addresses=statement.coverage_addresses if statement is not None else (),
+        spares=list(statement.spare_devices) if statement is not None else [],
     )
 
 

@@ -14,6 +14,9 @@ Statement (YAML)::
       - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
     joins:                        # optional: the joins the SMI holds between pool devices (any other pair of
       - {device: 00-DB-12-34-56-78-90-A0, other: 00-DB-12-34-56-78-90-9A}   # the pool is declared not joined)
+    spare_devices:                # optional: devices the endpoint does not know yet, each pre-notified (SR 12.2)
+      - {eui: 00-DB-12-34-56-78-91-A2, type: CHF}   # at most once per run to get a Pending hub (a spare CHF
+      - {eui: 00-DB-12-34-56-78-91-A3, type: GPF}   # takes the next spare GPF as its GPF); consumed, reported
     coverage_addresses:           # optional: premises SR 12.1 may be asked about (a UPRN, or postcode + address)
       - {uprn: 100023336956}
       - {postcode: M22 0RR, address_identifier: Threapwood Road}
@@ -63,6 +66,7 @@ class Statement:
     refusal_codes: dict[str, str] = field(default_factory=dict)  # refusal case -> the endpoint's code
     joins: frozenset[tuple[str, str]] | None = None  # (device, other) pairs the SMI holds; None: not declared
     coverage_addresses: tuple[dict[str, Any], ...] = ()  # SR 12.1 queries: {"uprn"} or {"postcode", "address..."}
+    spare_devices: tuple[tuple[str, str], ...] = ()  # (EUI, type) of devices to pre-notify, each once per run
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -85,7 +89,7 @@ def load_statement(path: Path) -> Statement:
         raise ConfigError(f"the implementation statement {path} must be a mapping")
     problems: list[str] = []
     known = {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
-    known |= {"coverage_addresses"}
+    known |= {"coverage_addresses", "spare_devices"}
     unknown = set(data) - known
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
@@ -179,6 +183,20 @@ def load_statement(path: Path) -> Statement:
             problems.append(f"coverage_addresses: {entry!r}: {why}")
             continue
         addresses.append(dict(entry))
+    spares: list[tuple[str, str]] = []
+    for entry in data.get("spare_devices") or []:
+        kind = str(entry.get("type")) if isinstance(entry, dict) else ""
+        try:
+            spare = normalise_eui(str(entry.get("eui"))) if isinstance(entry, dict) else ""
+        except BuildError:
+            problems.append(f"spare_devices: {entry.get('eui')!r} is not an EUI-64")
+            continue
+        if kind not in DEVICE_TYPES:
+            problems.append(f"spare_devices: {entry!r}: type must be one of {', '.join(DEVICE_TYPES)}")
+        elif spare in devices:
+            problems.append(f"spare_devices: {spare} is in the device pool; a spare is a device the endpoint lacks")
+        else:
+            spares.append((spare, kind))
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"implementation statement {path}:\n{listed}")
@@ -193,6 +211,7 @@ def load_statement(path: Path) -> Statement:
         refusal_codes=codes,
         joins=frozenset(joins) if joins is not None else None,
         coverage_addresses=tuple(addresses),
+        spare_devices=tuple(spares),
     )
 
 

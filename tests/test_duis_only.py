@@ -31,8 +31,16 @@ def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_p
     from tests.reference_harness import FIXTURES
 
     assert set(duis_only.DEVICES.values()).isdisjoint((FIXTURES / "inventory" / "premises.yaml").read_text())
-    result = duis_only.summary(duis_only.run(tmp_path))
+    documents = duis_only.run(tmp_path)
+    result = duis_only.summary(documents)
     assert not result["bad"], result["bad"]
+    # A Pending hub over DUIS alone: a spare CHF and GPF of the statement, pre-notified, consumed and reported.
+    pending = [
+        s
+        for s in documents["2021-06"]["scenarios"]
+        if "Pending-Pending-accepted with W081401" in s["id"] and s["verdict"] == "PASS"
+    ]
+    assert pending and "spare CHF" in pending[0]["message"], pending
     assert len(result["over_duis"]) >= duis_only.TARGET, result["how"]
     for clause in ("MP081-CHISM-E3-T3", "MP081-CHISM-E3-SPACE", "MP081-DUIS-3.8.1.2", "MP081-DUIS-3.8.77.3",
                    "MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4", "DP178-E080801", "DP178-SMI-JOIN",
@@ -50,7 +58,7 @@ def test_no_reset_needed_and_the_order_changes_no_verdict(duis_only: ModuleType,
     from pytest_dcc.transport.receiver import free_port
 
     folder = tmp_path / "2021-06"
-    duis_only.prepare(folder, "2021-06")
+    duis_only.prepare(folder, "2021-06", spares=False)  # spares are consumed by a run: none to compare
     receiver = free_port()
     runs = []
     with ServeProcess(duis_only.serve_args(folder, "2021-06", receiver), folder / "serve.log") as server:

@@ -196,6 +196,10 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
         },
         joins=[{"device": "00-DB-12-34-56-78-90-A0", "other": "00-DB-12-34-56-78-99-99"}, {"device": "x"}],
         coverage_addresses=[{"uprn": 0}, {"postcode": "M2", "address_identifier": "x"}, {"uprn": 1, "postcode": "x"}],
+        spare_devices=[
+            {"eui": "00-DB-12-34-56-78-90-A0", "type": "ESME"},
+            {"eui": "00-DB-12-34-56-78-91-A2", "type": "HUB"},
+        ],
     )
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest(f"--dcc-statement={path}")
@@ -211,6 +215,8 @@ def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Py
         "coverage_addresses: {'uprn': 0}: uprn must be a positive integer of at most 12 digits",
         "postcode must be 6 to 8 characters",
         "'uprn': 1}: must be {uprn: N} or {postcode: P, address_identifier: A}",
+        "spare_devices: 00-DB-12-34-56-78-90-A0 is in the device pool",
+        "type must be one of",
     ):
         assert fragment in err, fragment
     assert "refusal_codes: local-response-off-the-list" not in err

@@ -61,7 +61,38 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
 def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     target = dcc_scenario.target
     require(target.driver, "set-status", f"putting the {device} in status {status}")
-    target.driver.set_status(target.device(device), status)
+    try:
+        target.driver.set_status(target.device(device), status)
+    except NotApplicableError:
+        if not (device == "CHF" and status == "Pending" and _spare_hub(dcc_scenario)):
+            raise
+
+
+def _spare_hub(dcc_scenario: Scenario) -> bool:
+    """A Pending CHF (with its Pending GPF) over DUIS alone: pre-notify (SR 12.2) a spare CHF of the statement,
+    with the next spare GPF, and let the scenario use them. Each spare is consumed (used once per run)."""
+    spares = dcc_scenario.target.spares
+    chf = next((s for s in spares if s[1] == "CHF"), None)
+    gpf = next((s for s in spares if s[1] == "GPF"), None)
+    if chf is None or gpf is None:
+        return False
+    spares.remove(chf)
+    spares.remove(gpf)
+    answer = dcc_scenario.request(
+        "12.2", device_id=chf[0], device_type="CHF", associated_gpf_device_id=gpf[0], role="IS"
+    )
+    dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
+    if answer.code not in ("I0", "I99"):
+        status = _status_over_duis(dcc_scenario, chf[0])
+        if status != "Pending":
+            raise NotApplicableError(
+                f"the spare CHF {chf[0]} of the statement is not spare any more (SR 12.2 answered {answer.code}; "
+                f"SR 8.2 shows it {status or 'absent'}): a run consumes its spares, declare fresh ones"
+            )
+    devices = {**dcc_scenario.target.devices, "CHF": chf[0], "GPF": gpf[0]}
+    dcc_scenario.target = replace(dcc_scenario.target, devices=devices)
+    dcc_scenario.report(f"spare CHF {chf[0]} and GPF {gpf[0]} pre-notified with SR 12.2 and used (consumed)")
+    return True
 
 
 @given(parsers.parse("the {device} is in the inventory"))
@@ -504,6 +535,16 @@ def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     got = _view(dcc_scenario, "GSME").device.gas_block_thresholds_wh
     held = list(got) if got is not None else None
     expect(got == tuple(wanted), f"the meter holds {held}, the request carried {wanted} Wh")
+
+
+def _status_over_duis(dcc_scenario: Scenario, eui: str) -> str | None:
+    """A device's status as SR 8.2 shows it (None when not found), not judged."""
+    answer = dcc_scenario.request("8.2", device_id=eui)
+    dcc_scenario.answers.pop()
+    if answer.code != "I0":
+        return None
+    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
+    return found[0].status if found else None
 
 
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:

@@ -92,6 +92,7 @@ class Target:
     refusal_codes: Mapping[str, str] = field(default_factory=dict)  # refusal case -> code the statement declares
     declared_joins: frozenset[tuple[str, str]] | None = None  # the SMI joins the statement declares (None: not)
     coverage_addresses: tuple[Mapping[str, Any], ...] = ()  # SR 12.1 queries the statement declares
+    spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) not used yet in this run (consumed)
 
     def __repr__(self) -> str:  # allure records step arguments by repr: keep it short and free of state
         return f"Target(release={self.release}, schema={self.schema_version}, driver={self.driver.name})"
