@@ -54,7 +54,8 @@ class DuisDriver(NoDriver):
     def _missing(self, capability: str) -> NotApplicableError:
         return NotApplicableError(
             f"'{capability}' cannot be arranged over DUIS (SR 8.2, 8.4 and 12.2 are all a User has); give a "
-            "--dcc-endpoint served with --test-control, or implement the pytest_dcc_driver hook"
+            "--dcc-endpoint served with --test-control, or implement the pytest_dcc_driver hook",
+            capability=capability,
         )
 
     def _call(self, srv: str, **values: Any) -> Exchange:
@@ -124,7 +125,9 @@ class DuisDriver(NoDriver):
             element = "UpdateDeviceStatusCH" if hub else "UpdateDeviceStatusExceptCH"
             raise NotApplicableError(
                 f"the {kind or 'device'} {eui} is {entry.status or 'without a status'}; DUIS SR 8.4 {element} can "
-                f"only set {', '.join(sorted(settable))}, so '{status}' needs a driver with the 'seed' capability"
+                f"only set {', '.join(sorted(settable))}, so '{status}' needs a driver with the 'set-status' "
+                "capability beyond DUIS (or, for a Pending hub, spare devices in the statement)",
+                capability="set-status",
             )
         answer = self._call("8.4", device_id=eui, status=status, communications_hub=hub)
         if answer.code not in _ACCEPTED:
