@@ -82,7 +82,8 @@ def test_a_status_8_4_cannot_set_is_not_applicable_with_the_reason(device: str, 
     harness = Harness()
     before = _status(harness, device)
     driver = _driver(harness)
-    with pytest.raises(NotApplicableError, match=f"{element} can only set .*'{status}' needs a driver with the 'set-status'"):
+    wanted = f"{element} can only set .*'{status}' needs a driver with the 'set-status'"
+    with pytest.raises(NotApplicableError, match=wanted):
         driver.set_status(device, status)
     assert _status(harness, device) == before and "8.4" not in _srvs(driver)
 
