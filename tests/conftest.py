@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 # httpx imports its HTTP core lazily. Imported here, before any test runs, it is in the snapshot of sys.modules
 # that the pytester fixture restores after each test; first imported inside a pytester test, it would be dropped
@@ -18,3 +21,14 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"the shared reference data is expected beside the checkout at {SHARED}")
     return SHARED
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script of benchmarks/ as a module (its functions are what the tests exercise)."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"dcc_benchmark_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

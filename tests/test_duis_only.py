@@ -5,26 +5,19 @@ against the correct reference."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "duis_only.py"
+from tests.conftest import load_benchmark
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def duis_only() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dcc_duis_only_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("duis_only")
 
 
 def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_path: Path) -> None:

@@ -3,24 +3,17 @@ judge refuses a catch that spills onto other clauses, and one real mutant run in
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "mutants.py"
+from tests.conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def mutants() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dcc_mutants_under_test", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("mutants")
 
 
 def _run(verdicts: list[tuple[str, list[str], str]]) -> dict[str, object]:
