@@ -26,12 +26,30 @@ from pytest_dcc.reference.setup import attach_user_certificates
 from pytest_dcc.spec import DCC_EUI
 
 
+def _port(text: str) -> int:
+    """A TCP port: 1-65535 (0 picks a free one); anything else is a one-line usage error."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a TCP port number (1-65535), given: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a TCP port number (1-65535), given: {port}")
+    return port
+
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pytest-dcc", description="pytest-dcc tools")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the reference DCC as an HTTP(S) server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8079)
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference DCC as an HTTP(S) server",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (--test-control needs loopback)")
+    serve.add_argument("--port", type=_port, default=8079, help="TCP port (DCC Boxed's is 8079)")
     serve.add_argument("--release", default="latest", help=f"SEC release: {', '.join([*RELEASES, 'latest'])}")
     serve.add_argument("--inventory", type=Path, help="inventory file (YAML or JSON) to seed the SMI with")
     serve.add_argument(
@@ -59,8 +77,27 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-key", type=Path, help="... and this key")
     serve.add_argument("--client-ca", type=Path, help="require client certificates issued by this CA (mTLS)")
     serve.add_argument("--test-control", action="store_true", help="enable the test-control API (loopback only)")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="how much the server logs")
     return parser
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A port already in use is a one-line error before anything is started or logged as listening."""
+    import socket
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ConfigError(f"--host {host}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
 def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | None]:
@@ -130,6 +167,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _check_port_free(args.host, args.port)
     dcc, _ = build_from_args(args)
     poster = None
     if args.response_url:
