@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
+from pytest_dcc.duis.samples import IN_SCOPE_SRVS
 from pytest_dcc.duis.signing import SigningIdentity, load_certificate, load_private_key, sign
 from pytest_dcc.suite.tamper import change_signed_value, flip_signature_bit
 from tests.reference_harness import ESME
@@ -81,3 +82,52 @@ def test_a_flipped_signature_bit_passes_dcc_xsd_and_fails_its_signature_check() 
     code, log = _validate(request.to_bytes())
     assert code == 10, log
     assert "passed xsd validation" in log and "failed signature check" in log
+
+
+def _request_of(srv: str) -> DuisRequest:
+    from pytest_dcc.duis.samples import sample_values
+    from pytest_dcc.spec import SRVS
+
+    variant = SRVS[srv]
+    cv = 4 if variant.critical else variant.command_variants[0]
+    return RequestBuilder(SUPPLIER, schema_version="5.1").request(srv, cv=cv, **sample_values(srv))
+
+
+def _supplier() -> SigningIdentity:
+    return SigningIdentity(
+        load_private_key(PKI / "xml-sign-90B3D51F30010000-ds.key"),
+        load_certificate(PKI / "xml-sign-90B3D51F30010000-ds.pem"),
+    )
+
+
+@pytest.mark.parametrize("srv", IN_SCOPE_SRVS)
+def test_dcc_tool_validates_every_in_scope_request_the_suite_signs(srv: str) -> None:
+    request = _request_of(srv)
+    sign(request.root, _supplier())
+    code, log = _validate(request.to_bytes())
+    assert code == 0, f"SRV {srv}: {log[-600:]}"
+    assert "passed signature check" in log
+
+
+@pytest.mark.parametrize("srv", ["8.2", "6.24.2", "12.1"])
+def test_a_request_signed_by_dcc_s_tool_is_accepted_by_the_server_on_dcc_boxed_s_keys(srv: str) -> None:
+    """DCC's Sign (it holds the ZAZ1 keys itself and stamps the counter with the current millisecond) signs a request
+    the reference, run on DCC Boxed's keys as shipped, accepts: neither E1 nor an HTTP refusal."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.reference.setup import build_reference
+    from tests.reference_harness import PREMISES
+
+    unsigned = _request_of(srv)
+    done = subprocess.run(
+        [_tool(), "-cp", str(JAR), "uk.co.smartdcc.boxed.xmldsig.Sign", "-"],
+        input=unsigned.to_bytes(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    dcc = build_reference(load_or_create_pki(PKI), release="2021-06", inventory=PREMISES)
+    reply = dcc.handle("POST", unsigned.path, {"content-type": "application/xml"}, done.stdout)
+    assert reply.status == 200, reply.body[:400]
+    answered = reply.body.split(b"<sr:ResponseCode>")[1].split(b"<")[0].decode()
+    assert answered in ("I0", "I99"), (answered, reply.body[:600])
