@@ -1,7 +1,11 @@
-"""DCC's own signing tool (DCC Boxed's, shipped by the npm package @smartdcc/duis-sign-wrap as tool.jar) as an
-oracle for the suite's broken requests: a request the suite tampers with must pass DCC's XSD step and fail its
-signature step, so an endpoint can refuse it only by checking the signature (issue 14: the old tamper reversed a
-CredentialType, which DCC's tool reported as an XSD failure).
+"""DCC's own software as interop oracles (npm, pinned in package.json): DCC Boxed's signing tool (@smartdcc/
+duis-sign-wrap's tool.jar) and @smartdcc/duis-parser.
+
+- A request the suite tampers with passes DCC's XSD step and fails its signature step, so an endpoint can refuse it
+  only by checking the signature (issue 14: the old tamper reversed a CredentialType, an XSD failure for DCC's tool).
+- Its Validate accepts every in-scope request the suite signs with DCC Boxed's supplier key; requests its Sign
+  signs are accepted by the reference on DCC Boxed's keys; every answer the reference signs with DCC Boxed's DSP
+  key passes its Validate and duis-parser reads it as a response.
 
 Signed with DCC Boxed's own test key for the supplier 90-B3-D5-1F-30-01-00-00, as DCC Boxed's clients sign, so the
 tool finds the certificate by serial number. The npm build validates against DUIS 5.1.
@@ -9,6 +13,7 @@ tool finds the certificate by serial number. The npm build validates against DUI
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -131,3 +136,55 @@ def test_a_request_signed_by_dcc_s_tool_is_accepted_by_the_server_on_dcc_boxed_s
     assert reply.status == 200, reply.body[:400]
     answered = reply.body.split(b"<sr:ResponseCode>")[1].split(b"<")[0].decode()
     assert answered in ("I0", "I99"), (answered, reply.body[:600])
+
+
+def _responses_on_dcc_boxed_keys() -> list[tuple[str, bytes]]:
+    """Every answer the reference DCC gives, on DCC Boxed's keys at 2021-06 (DUIS 5.1, as DCC's npm build checks),
+    to each in-scope SRV signed with DCC Boxed's supplier key, and every asynchronous device response it sends."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.reference.setup import build_reference
+    from tests.reference_harness import PREMISES
+
+    outbox: list[bytes] = []
+    dcc = build_reference(load_or_create_pki(PKI), release="2021-06", inventory=PREMISES)
+    dcc.set_response_sink(outbox.append)
+    answers = []
+    for srv in IN_SCOPE_SRVS:
+        request = _request_of(srv)
+        sign(request.root, _supplier())
+        reply = dcc.handle("POST", request.path, {"content-type": "application/xml"}, request.to_bytes())
+        assert reply.status == 200, (srv, reply.body[:300])
+        answers.append((f"SRV {srv}", reply.body))
+    answers += [(f"device response {n}", raw) for n, raw in enumerate(outbox)]
+    return answers
+
+
+def test_every_response_signed_with_dcc_boxed_s_dsp_key_passes_dcc_s_tool_and_parser(tmp_path: Path) -> None:
+    answers = _responses_on_dcc_boxed_keys()
+    assert len(answers) > len(IN_SCOPE_SRVS)  # device responses came too
+    for name, body in answers:
+        code, log = _validate(body)
+        assert code == 0 and "passed signature check" in log, f"{name}: {log[-600:]}"
+    node = shutil.which("node")
+    parser = ROOT / "node_modules" / "@smartdcc" / "duis-parser"
+    if node is None or not parser.exists():
+        if os.environ.get("DCC_REQUIRE_INTEROP"):
+            pytest.fail(f"DCC's duis-parser cannot run here: node {node}, {parser}")
+        pytest.skip("DCC's duis-parser is not installed (npm ci) or Node.js is missing")
+    files = []
+    for n, (_, body) in enumerate(answers):
+        files.append(tmp_path / f"answer-{n}.xml")
+        files[-1].write_bytes(body)
+    done = subprocess.run(
+        [node, str(ROOT / "tests" / "oracles" / "duis-parse.cjs"), *map(str, files)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    parsed = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(parsed) == len(answers)
+    failed = [(answers[n][0], p) for n, p in enumerate(parsed) if not (p["ok"] and p["response"])]
+    assert not failed, failed
