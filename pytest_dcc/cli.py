@@ -236,6 +236,25 @@ CONFORMANCE_USAGE = """usage:
 """
 
 
+def _suite_options() -> str:
+    """The plugin's option group as ``pytest --help`` prints it (any other pytest option is accepted too)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("DUIS conformance (pytest-dcc):")), None)
+    if start is None:
+        return "suite options: python -m pytest --help (group 'DUIS conformance (pytest-dcc)')"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i].startswith(" ")), len(lines))
+    return "\n".join(["suite options (and any other pytest option):", *lines[start + 1 : end]]).rstrip()
+
+
 def _option_value(args: list[str], name: str) -> str | None:
     for index, arg in enumerate(args):
         if arg == name and index + 1 < len(args):
@@ -396,6 +415,7 @@ def conformance(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help"):
         print(CONFORMANCE_USAGE)
+        print(_suite_options())
         return 0
     if args and args[0] in REPORT_COMMANDS:
         try:

@@ -45,3 +45,12 @@ def test_a_port_in_use_is_one_line_before_anything_is_logged_as_listening(tmp_pa
     assert done.returncode == 2, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines == [f"pytest-dcc: error: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)"]
+
+
+def test_dcc_conformance_help_lists_the_suite_options(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "dcc-conformance"
+    done = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    for option in ("--dcc-endpoint", "--dcc-statement", "--dcc-release", "--dcc-pki", "--dcc-shuffle"):
+        assert option in done.stdout, option
+    assert "check-driver" in done.stdout and "statement-skeleton" in done.stdout
