@@ -62,6 +62,7 @@ class ScenarioVerdict:
     verdict: str
     message: str = ""
     duration_s: float = 0.0
+    example: str = ""  # an outline row: its Examples values ("chf=Pending, gpf=Pending, ...")
     driver: str = ""  # the driver that arranged the scenario
     capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
     needs: str = ""  # NOT_APPLICABLE for want of this driver capability
@@ -130,6 +131,7 @@ class VerdictRecorder:
         properties = [
             ("dcc_verdict", verdict),
             ("dcc_name", _scenario_name(item)),
+            ("dcc_example", _example(item)),
             ("dcc_location", _location(item)),
             ("dcc_clauses", ",".join(clauses)),
             ("dcc_message", message.splitlines()[0][:1500] if message else ""),
@@ -158,6 +160,7 @@ class VerdictRecorder:
             verdict=str(verdict),
             message=str(props.get("dcc_message", "")),
             duration_s=round(report.duration, 4),
+            example=str(props.get("dcc_example", "")),
             driver=str(props.get("dcc_driver", "")),
             capabilities=[c for c in str(props.get("dcc_used", "")).split(",") if c],
             needs=str(props.get("dcc_needs", "")),
@@ -264,6 +267,13 @@ def _template(item: pytest.Item) -> Any:
 def _scenario_name(item: pytest.Item) -> str:
     name = getattr(_template(item), "name", None)
     return str(name) if name else item.name
+
+
+def _example(item: pytest.Item) -> str:
+    """The Examples row of a Scenario Outline test, as ``column=value`` pairs ("" for a plain scenario)."""
+    callspec = getattr(item, "callspec", None)
+    row = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
+    return ", ".join(f"{k}={v}" for k, v in row.items()) if isinstance(row, dict) else ""
 
 
 def _location(item: pytest.Item) -> str:

@@ -82,6 +82,14 @@ def test_the_matrix_says_how_each_clause_was_assessed_or_what_it_needs() -> None
     assert cells["DP178-E080801"].summary() == "NOT ASSESSED (1 not applicable; needs capability faults)"
 
 
+def test_the_matrix_names_outline_rows_by_their_examples_values() -> None:
+    doc = _doc("2025-11", {"DP178-REJOIN": ["PASS", "PASS"]})
+    doc["scenarios"][0]["example"] = "srv=8.7.1"
+    doc["scenarios"][1]["example"] = "srv=8.7.2"
+    markdown = matrix.to_markdown(matrix.build([doc]))
+    assert "DP178-REJOIN #0 [srv=8.7.1]" in markdown and "DP178-REJOIN #1 [srv=8.7.2]" in markdown
+
+
 def test_the_matrix_of_several_runs_has_one_column_per_run() -> None:
     table = matrix.build([_doc("2021-06", {}), _doc("latest", {}), _doc("latest", {})])
     assert table.columns == ["2021-06", "latest", "latest (e)"]
@@ -257,6 +265,10 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     assert sum(p.stat().st_size for p in results.iterdir()) < 10_000_000
     index = reports / "allure-report" / "index.html"
     assert index.is_file() and "googletagmanager" not in index.read_text()
+    # An outline row is named by its Examples values in verdicts.json and the clause matrix.
+    rows = [s for s in document["scenarios"] if "Pending hubs move on" in s["name"]]
+    assert rows and all(s["example"].startswith("chf=") for s in rows), rows[:2]
+    assert "[chf=Pending, gpf=Pending," in (reports / "clause-matrix.md").read_text()
     # MP106 is reading guidance: reported in the verdict message and as an allure step, not judged by a Then.
     space = [s for s in document["scenarios"] if "unconfirmed variant is answered" in s["name"]]
     assert space and all('read as "Unknown" (MP106 guidance from 2021-06)' in s["message"] for s in space), space

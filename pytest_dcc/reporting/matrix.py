@@ -55,8 +55,13 @@ def _cell(scenarios: Sequence[Mapping[str, Any]]) -> Cell:
     judged = [v for v in counts if v != "NOT_APPLICABLE"]
     status = min(judged, key=SEVERITY.index) if judged else NOT_ASSESSED
     listed = [
-        {k: str(s.get(k, "")) for k in ("name", "location", "verdict", "message")}
-        for s in sorted(scenarios, key=lambda s: (SEVERITY.index(s["verdict"]), s.get("name", "")))
+        {
+            **{k: str(s.get(k, "")) for k in ("location", "verdict", "message")},
+            "name": f"{s.get('name', '')} [{s['example']}]" if s.get("example") else str(s.get("name", "")),
+        }
+        for s in sorted(
+            scenarios, key=lambda s: (SEVERITY.index(s["verdict"]), s.get("name", ""), s.get("example", ""))
+        )
     ]
     ordered = dict(sorted(counts.items(), key=lambda kv: SEVERITY.index(kv[0])))
     return Cell(status, ordered, listed, _how(scenarios))
