@@ -174,13 +174,7 @@ def _on_response(change: Callable[..., None]) -> Callable[[], None]:
         original = devices.on_response
 
         def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
-            takes_local = "via_local" in change.__code__.co_varnames[: change.__code__.co_argcount]
-            keep = (
-                change(dcc, srv, device, body, result, via_local)
-                if takes_local
-                else change(dcc, srv, device, body, result)
-            )
-            if keep is not False:
+            if change(dcc, srv, device, body, result, via_local) is not False:
                 original(dcc, srv, device, body, result, via_local=via_local)
 
         devices.on_response = mutated  # type: ignore[assignment]
@@ -188,13 +182,13 @@ def _on_response(change: Callable[..., None]) -> Callable[[], None]:
     return apply
 
 
-def _join_not_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any) -> bool:
+def _join_not_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
     from pytest_dcc.reference import devices
 
     return srv not in devices.JOIN_SRVS  # False: the DSP ignores the device's join response
 
 
-def _rejected_rejoin_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any) -> None:
+def _rejected_rejoin_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> None:
     from pytest_dcc.reference import devices
 
     if srv in devices.JOIN_SRVS and not result.ok:

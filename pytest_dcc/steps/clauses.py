@@ -14,7 +14,7 @@ from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require
 from pytest_dcc.duis.bodies import InstallDetails, Threshold, gas_thresholds
 from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
-from pytest_dcc.duis.responses import WanCoverage
+from pytest_dcc.duis.responses import InventoryDevice, WanCoverage
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.errors import ArrangementError, BuildError, HarnessError, NotApplicableError
 from pytest_dcc.spec import CSP_REGIONS, chism
@@ -83,7 +83,8 @@ def _spare_hub(dcc_scenario: Scenario) -> bool:
     )
     dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
     if answer.code not in ("I0", "I99"):
-        status = _status_over_duis(dcc_scenario, chf[0])
+        _, entry = _inventory_entry(dcc_scenario, chf[0])
+        status = entry.status if entry is not None else None
         if status != "Pending":
             raise NotApplicableError(
                 f"the spare CHF {chf[0]} of the statement is not spare any more (SR 12.2 answered {answer.code}; "
@@ -95,17 +96,23 @@ def _spare_hub(dcc_scenario: Scenario) -> bool:
     return True
 
 
+def _inventory_entry(dcc_scenario: Scenario, eui: str) -> tuple[str, InventoryDevice | None]:
+    """SR 8.2 Read Inventory of ``eui``: the answer's code and the device's entry (None when not listed). The read
+    is an observation or an arrangement, not the request the scenario judges, so it leaves ``last`` alone."""
+    answer = dcc_scenario.request("8.2", device_id=eui)
+    dcc_scenario.answers.pop()
+    if answer.exchange is None or answer.code != "I0":
+        return answer.code, None
+    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
+    return answer.code, found[0] if found else None
+
+
 @given(parsers.parse("the {device} is in the inventory"))
 def in_inventory(dcc_scenario: Scenario, device: str) -> None:
     eui = dcc_scenario.target.device(device)
-    answer = dcc_scenario.request("8.2", device_id=eui)
-    found = answer.exchange is not None and answer.code == "I0"
-    found = found and any(d.device_id == eui for d in answer.judged.response.inventory)
-    if not found:
-        raise ArrangementError(
-            f"the {device} {eui} of the estate is not in the endpoint's inventory (8.2: {answer.code})"
-        )
-    dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
+    code, entry = _inventory_entry(dcc_scenario, eui)
+    if entry is None:
+        raise ArrangementError(f"the {device} {eui} of the estate is not in the endpoint's inventory (8.2: {code})")
 
 
 @given(parsers.parse("the {other} is joined to the {device}"))
@@ -537,24 +544,13 @@ def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     expect(got == tuple(wanted), f"the meter holds {held}, the request carried {wanted} Wh")
 
 
-def _status_over_duis(dcc_scenario: Scenario, eui: str) -> str | None:
-    """A device's status as SR 8.2 shows it (None when not found), not judged."""
-    answer = dcc_scenario.request("8.2", device_id=eui)
-    dcc_scenario.answers.pop()
-    if answer.code != "I0":
-        return None
-    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
-    return found[0].status if found else None
-
-
 def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
     eui = dcc_scenario.target.device(device)
-    answer = dcc_scenario.request("8.2", device_id=eui)
-    dcc_scenario.answers.pop()  # an observation, not the request the scenario judges
-    expect(answer.code == "I0", f"8.2 Read Inventory of the {device} answered {answer.code}")
-    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
-    expect(found, f"8.2 did not return the {device} {eui}")
-    return found[0].status
+    code, entry = _inventory_entry(dcc_scenario, eui)
+    expect(code == "I0", f"8.2 Read Inventory of the {device} answered {code}")
+    expect(entry is not None, f"8.2 did not return the {device} {eui}")
+    assert entry is not None
+    return entry.status
 
 
 @then(parsers.parse('the inventory shows the {device} in status "{status}"'))

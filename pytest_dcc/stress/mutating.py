@@ -151,6 +151,7 @@ class MutatingEndpoint:
         self.schema_version = schema_version
         self.calls: dict[str, Call] = {}  # RequestID -> the request, for device responses
         self.answered: dict[str, HttpReply] = {}  # RequestID -> the first answer (replay mutations)
+        self.memo: dict[str, Any] = {}  # what a mutation remembers between a request and its answer
         self._lock = threading.Lock()
 
     # -- the endpoint contract --------------------------------------------------------------------------------
@@ -468,18 +469,16 @@ def _status_before(proxy: MutatingEndpoint, call: Call) -> Call | None:
         if eui:
             view = proxy.control.device_view(eui)
             gpf = view["smi"].get("gpf")
-            proxy.calls[f"status {call.request_id}"] = Call(
-                "", str(view["smi"].get("status")), {}, str(_status(proxy, str(gpf)) if gpf else "").encode()
-            )
+            proxy.memo[f"status {call.request_id}"] = (view["smi"].get("status"), _status(proxy, gpf) if gpf else None)
     return None
 
 
 def _pending_hub_left(gpf_only: bool) -> Mutation:
     def effect(proxy: MutatingEndpoint, call: Call) -> None:
-        before = proxy.calls.get(f"status {call.request_id}")
+        before = proxy.memo.get(f"status {call.request_id}")
         if before is None:
             return
-        chf_was, gpf_was = before.path, before.body.decode()
+        chf_was, gpf_was = before
         if not gpf_only and chf_was == "Pending":
             _revert_pending(proxy, call, chf=True, gpf=gpf_was == "Pending")
         elif gpf_only and gpf_was == "Pending":
@@ -624,6 +623,8 @@ def _dcc20_names(row: etree._Element) -> bool:
 
 def _warned(call: Call, code: str | None) -> bool:
     return call.srv == "8.14.2" and code == "W081401"
+
+
 REJOIN: Final = frozenset({"DP178-REJOIN"})
 
 
@@ -880,9 +881,7 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
         out = await asyncio.to_thread(proxy.on_delivery, raw)
         if out is not None:
             try:
-                await asyncio.to_thread(
-                    client.post, receiver, content=out, headers={"content-type": "application/xml"}
-                )
+                await asyncio.to_thread(client.post, receiver, content=out, headers={"content-type": "application/xml"})
             except httpx.HTTPError:
                 return Response(b"receiver unreachable", 502)
         return Response(status_code=204)

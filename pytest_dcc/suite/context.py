@@ -252,12 +252,7 @@ class Scenario:
                 continue
             try:
                 view = driver.device_view(eui)
-            except (LookupError, NotApplicableError):
-                state[eui] = "absent"
-                continue
-            except HttpStatusError as exc:
-                if exc.status != 404:
-                    raise
+            except (LookupError, NotApplicableError):  # the contract: an unknown device is a LookupError
                 state[eui] = "absent"
                 continue
             if not isinstance(view, DeviceView):
