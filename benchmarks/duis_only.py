@@ -66,9 +66,7 @@ def estate() -> dict[str, Any]:
 
 
 #: Devices the endpoint does not know, for the suite to pre-notify once each (a Pending hub over DUIS alone).
-SPARES = [
-    {"eui": f"00-AA-BB-CC-DD-00-02-{n:02X}", "type": kind} for n, kind in enumerate(["CHF", "GPF"] * 4, start=1)
-]
+SPARES = [{"eui": f"00-AA-BB-CC-DD-00-02-{n:02X}", "type": kind} for n, kind in enumerate(["CHF", "GPF"] * 4, start=1)]
 
 
 def statement(release: str, spares: bool = True) -> dict[str, Any]:
@@ -112,7 +110,7 @@ def suite(folder: Path, url: str, receiver: int, report_dir: Path, *extra: str) 
 
 def serve_args(folder: Path, release: str, receiver: int) -> list[str]:
     args = ["--pki", str(folder / "pki"), "--inventory", str(folder / "estate.yaml"), "--release", release]
-    return [*args, "--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
+    return [*args, "--no-test-control", "--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
 
 
 def run(workdir: Path) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -13,3 +14,9 @@ def features_dir() -> Path:
     if checkout.is_dir():
         return checkout
     return package / "_bundled" / "features"
+
+
+def default_state_dir() -> Path:
+    """The per-user state folder (``$PYTEST_DCC_STATE``, else ``~/.cache/pytest-dcc``): originator counters and the
+    default test PKI that ``pytest-dcc serve`` and the suite share when neither is given keys."""
+    return Path(os.environ.get("PYTEST_DCC_STATE") or "~/.cache/pytest-dcc").expanduser()

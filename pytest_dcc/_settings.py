@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Final, TypeVar, cast
 
 import pytest
 
+from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reference.releases import RELEASES, release
@@ -139,8 +139,13 @@ def load_settings(config: pytest.Config) -> DccSettings:
         release(release_name)
     except ValueError:
         raise _usage("dcc-release", f"must be one of {', '.join([*RELEASES, 'latest'])}", release_name) from None
+    state_text = _value(config, "dcc_state_dir")
+    state_dir = Path(state_text).expanduser() if state_text else default_state_dir()
     pki_text = _value(config, "dcc_pki")
     pki_dir = Path(pki_text).expanduser() if pki_text else None
+    if pki_dir is None and endpoint is not None and not _value(config, "dcc_signing_key") and not _trust(config):
+        # the folder `pytest-dcc serve` uses when it is given no keys: its DSP certificate and the users' keys
+        pki_dir = state_dir / "pki"
     if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
         raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
     shuffle_text = config.getoption("dcc_shuffle", default=None)
@@ -164,9 +169,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         timeout_s=timeout,
         headers=tuple(_headers(config)),
         signature_policy=_policy(config),
-        state_dir=Path(
-            _value(config, "dcc_state_dir") or os.environ.get("PYTEST_DCC_STATE", "~/.cache/pytest-dcc")
-        ).expanduser(),
+        state_dir=state_dir,
         receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
         receiver_port=_port(config),
         release=release_name,

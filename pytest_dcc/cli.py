@@ -14,14 +14,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
+from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import SigningIdentity, certificate_eui, load_certificate
 from pytest_dcc.errors import ConfigError
+from pytest_dcc.reference import boxed
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.inventory import Inventory, InventoryError, User, load_inventory_file
 from pytest_dcc.reference.releases import RELEASES, release
-from pytest_dcc.reference.server import ResponsePoster, is_loopback, make_app
+from pytest_dcc.reference.server import Deliveries, ResponsePoster, is_loopback, make_app
 from pytest_dcc.reference.setup import attach_user_certificates
 from pytest_dcc.spec import DCC_EUI
 
@@ -51,18 +53,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (--test-control needs loopback)")
     serve.add_argument("--port", type=_port, default=8079, help="TCP port (DCC Boxed's is 8079)")
     serve.add_argument("--release", default="latest", help=f"SEC release: {', '.join([*RELEASES, 'latest'])}")
-    serve.add_argument("--inventory", type=Path, help="inventory file (YAML or JSON) to seed the SMI with")
+    serve.add_argument(
+        "--inventory",
+        type=Path,
+        help="inventory file (YAML or JSON) to seed the SMI with (default: DCC Boxed's test users and one premises "
+        "on the DUIS templates' EUIs, when the SMI is empty)",
+    )
     serve.add_argument(
         "--db", type=Path, help="SQLite file for the SMI (default: in memory); reused as it is when it exists"
     )
     serve.add_argument(
         "--reseed", action="store_true", help="load --inventory even into a --db that already holds an inventory"
     )
-    serve.add_argument("--pki", type=Path, help="test PKI folder: created if absent, reused if present")
+    serve.add_argument(
+        "--pki",
+        type=Path,
+        help="test PKI folder (created if absent, reused if present) or a folder of keys laid out as DCC Boxed ships "
+        "them, read in place (default, without --signing-key: <state folder>/pki, shared with the suite; the state "
+        "folder is $PYTEST_DCC_STATE or ~/.cache/pytest-dcc)",
+    )
     serve.add_argument("--signing-key", type=Path, help="the DCC's response-signing key (PEM or DER)")
     serve.add_argument("--signing-cert", type=Path, help="the DCC's response-signing certificate")
     serve.add_argument("--user-cert", type=Path, action="append", default=[], help="a user's XML-signing certificate")
-    serve.add_argument("--response-url", help="the users' Receive Response Service URL for asynchronous responses")
+    serve.add_argument(
+        "--response-url",
+        help="the users' Receive Response Service address for asynchronous responses (default: none; the suite "
+        "registers its receiver through test control)",
+    )
     serve.add_argument(
         "--delivery-attempts", type=int, default=5, help="tries per asynchronous response before it is marked failed"
     )
@@ -76,7 +93,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (chain) ...")
     serve.add_argument("--tls-key", type=Path, help="... and this key")
     serve.add_argument("--client-ca", type=Path, help="require client certificates issued by this CA (mTLS)")
-    serve.add_argument("--test-control", action="store_true", help="enable the test-control API (loopback only)")
+    serve.add_argument(
+        "--test-control",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the test-control API (loopback clients only); default: on when --host is a loopback address",
+    )
     serve.add_argument("--log-level", default="info", choices=LOG_LEVELS, help="how much the server logs")
     return parser
 
@@ -100,12 +122,19 @@ def _check_port_free(host: str, port: int) -> None:
             raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
+def pki_folder(args: argparse.Namespace) -> Path:
+    """The key folder in use, as an absolute path."""
+    return Path(args.pki).expanduser().resolve()
+
+
 def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | None]:
     """The reference DCC the ``serve`` arguments describe; :class:`ConfigError` names a bad argument."""
     try:
         chosen = release(args.release)
     except ValueError as exc:
         raise ConfigError(f"--release: {exc}") from None
+    if args.test_control is None:
+        args.test_control = is_loopback(args.host)
     if args.test_control and not is_loopback(args.host):
         raise ConfigError(f"--test-control listens on loopback only; --host {args.host} is not a loopback address")
     if bool(args.signing_key) != bool(args.signing_cert):
@@ -114,10 +143,24 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
         raise ConfigError("--tls-cert and --tls-key go together")
     if args.client_ca and not args.tls_cert:
         raise ConfigError("--client-ca needs --tls-cert and --tls-key")
+    if args.response_url is not None and not args.response_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"--response-url: a Receive Response Service address is an http(s) URL, given: {args.response_url!r}"
+        )
+    delivery = (args.delivery_attempts, args.delivery_timeout, args.delivery_backoff, args.delivery_backoff_max)
+    if (
+        args.delivery_attempts < 1
+        or args.delivery_timeout <= 0
+        or not 0 <= args.delivery_backoff <= args.delivery_backoff_max
+    ):
+        raise ConfigError(
+            "--delivery-attempts/--delivery-timeout/--delivery-backoff/--delivery-backoff-max: attempts must be >= 1, "
+            f"timeout > 0 and 0 <= backoff <= backoff max; given {delivery}"
+        )
     if not args.pki and not args.signing_key:
-        raise ConfigError("give --pki DIR (a test PKI) or --signing-key and --signing-cert (the DCC's own)")
+        args.pki = default_state_dir() / "pki"
     try:
-        data = load_inventory_file(args.inventory) if args.inventory else {}
+        data = load_inventory_file(args.inventory) if args.inventory else boxed.default_estate()
     except InventoryError as exc:
         raise ConfigError(f"--inventory: {exc}") from None
     users = [str(u["eui"]) for u in data.get("users", []) if isinstance(u, dict) and "eui" in u]
@@ -140,7 +183,9 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     # A restart on the same --db (after a crash, say) keeps what the DCC did; loading the file again would put
     # every device back as the file has it.
     kept = dcc.inventory.device_count() > 0 or bool(dcc.inventory.users())
-    if data and kept and not args.reseed:
+    if kept and not args.inventory:
+        pass  # a --db that holds an inventory is served as it is; the default estate is for an empty SMI only
+    elif data and kept and not args.reseed:
         logging.getLogger("pytest_dcc").warning(
             "%s already holds an inventory; --inventory %s not loaded (add --reseed to load it on top)",
             args.db,
@@ -168,29 +213,31 @@ def serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _check_port_free(args.host, args.port)
-    dcc, _ = build_from_args(args)
-    poster = None
-    if args.response_url:
-        try:
-            poster = ResponsePoster(
-                args.response_url,
-                on_delivered=dcc.delivered,
-                on_failed=dcc.delivery_failed,
-                attempts=args.delivery_attempts,
-                backoff_s=args.delivery_backoff,
-                backoff_max_s=args.delivery_backoff_max,
-                timeout_s=args.delivery_timeout,
-            )
-        except ValueError as exc:
-            raise ConfigError(f"--delivery-attempts/--delivery-backoff/--delivery-timeout: {exc}") from None
-    dcc.set_response_sink(poster)
+    dcc, pki = build_from_args(args)
+
+    def make_poster(url: str) -> ResponsePoster:
+        return ResponsePoster(
+            url,
+            on_delivered=dcc.delivered,
+            on_failed=dcc.delivery_failed,
+            attempts=args.delivery_attempts,
+            backoff_s=args.delivery_backoff,
+            backoff_max_s=args.delivery_backoff_max,
+            timeout_s=args.delivery_timeout,
+        )
+
+    deliveries = Deliveries(dcc, make_poster)
+    try:
+        deliveries.set_url(args.response_url)
+    except ValueError as exc:
+        raise ConfigError(f"--response-url: {exc}") from None
     tls: dict[str, object] = {}
     if args.tls_cert:
         tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)}
         if args.client_ca:
             tls |= {"ssl_ca_certs": str(args.client_ca), "ssl_cert_reqs": ssl.CERT_REQUIRED}
     config = uvicorn.Config(
-        make_app(dcc, test_control=args.test_control),
+        make_app(dcc, test_control=args.test_control, deliveries=deliveries),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -198,7 +245,22 @@ def serve(args: argparse.Namespace) -> int:
         **tls,  # type: ignore[arg-type]
     )
     scheme = "https" if tls else "http"
-    logging.getLogger("pytest_dcc").info(
+    logger = logging.getLogger("pytest_dcc")
+    if pki is not None:
+        logger.info("keys: %s (the suite's --dcc-pki; its default when neither is given keys)", pki_folder(args))
+    logger.info(
+        "inventory: %d users, %d devices%s",
+        len(dcc.inventory.users()),
+        dcc.inventory.device_count(),
+        "" if args.inventory or args.db else " (DCC Boxed's test users and one premises: --inventory to change)",
+    )
+    logger.info(
+        "asynchronous responses go to %s",
+        args.response_url or "no address yet (the suite registers its receiver through test control)"
+        if args.test_control
+        else args.response_url or "no address: they stay in the outbox (give --response-url)",
+    )
+    logger.info(
         "reference DCC (%s, DUIS %s) on %s://%s:%s%s",
         dcc.release.name,
         dcc.release.schema_version,
@@ -215,8 +277,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         uvicorn.Server(config).run()
     finally:
-        if poster is not None:
-            poster.close()
+        deliveries.close()
         dcc.inventory.close()
     logging.getLogger("pytest_dcc").info("reference DCC stopped%s", " on a signal" if stopped else "")
     return 0

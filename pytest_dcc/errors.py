@@ -96,6 +96,14 @@ class EndpointUnreachableError(TransportError):
     cause = "unreachable"
 
 
+class SessionCheckError(TransportError):
+    """A check at the start of the session failed: the endpoint cannot be reached, or its asynchronous responses
+    cannot reach the suite's receiver. Every scenario that needs the endpoint is an ERROR with this one message,
+    reported once, and the run does not wait for anything."""
+
+    cause = "session-check"
+
+
 class EndpointTimeoutError(TransportError):
     """The endpoint did not answer within the configured timeout."""
 
@@ -157,6 +165,7 @@ __all__ = [
     "DccError",
     "EndpointTimeoutError",
     "EndpointUnreachableError",
+    "SessionCheckError",
     "HttpStatusError",
     "Issue",
     "MessageError",

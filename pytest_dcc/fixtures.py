@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -18,12 +18,12 @@ from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import ShippedPki, TestPki, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
-from pytest_dcc.errors import ConfigError, TransportError
+from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
-from pytest_dcc.suite.estate import DEVICES, GAS_SUPPLIER, OTHER_USER
+from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
@@ -119,11 +119,30 @@ def dcc_inbox(
         yield inbox
         reference.set_response_sink(None)
         return
-    from pytest_dcc.transport.receiver import ResponseReceiver  # the HTTP stack, for an endpoint only
+    import httpx  # the HTTP stack, for an endpoint only
 
+    from pytest_dcc.suite.delivery import check_delivery
+    from pytest_dcc.transport.receiver import ResponseReceiver
+
+    driver: Driver = request.getfixturevalue("dcc_driver")  # the endpoint answers (else ERROR before this)
     receiver = ResponseReceiver(dcc_judge, dcc_settings.receiver_host, dcc_settings.receiver_port)
-    with receiver:
-        yield receiver.inbox
+    try:
+        receiver.start()
+    except (RuntimeError, OSError) as exc:
+        where = f"{dcc_settings.receiver_host}:{dcc_settings.receiver_port}"
+        raise SessionCheckError(
+            f"the asynchronous response receiver on {where}: {exc.strerror or exc}; choose another "
+            "--dcc-receiver-host/--dcc-receiver-port"
+        ) from None
+    try:
+        with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
+            restore = check_delivery(receiver, dcc_settings.endpoint, driver, client)
+        try:
+            yield receiver.inbox
+        finally:
+            restore()
+    finally:
+        receiver.stop()
 
 
 def _swallow(inbox: ResponseInbox) -> Callable[[bytes], None]:
@@ -158,8 +177,11 @@ def dcc_transport(
         ssl_context=context,
         headers=dict(dcc_settings.headers),
     )
-    yield transport
-    transport.close()
+    try:
+        transport.probe()  # unreachable: one SessionCheckError, cached, for every scenario; nothing waits on it
+        yield transport
+    finally:
+        transport.close()
 
 
 @pytest.fixture(scope="session")
@@ -180,6 +202,7 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     if dcc_settings.endpoint is None:
         yield InProcessDriver(request.getfixturevalue("dcc_reference"))
         return
+    request.getfixturevalue("dcc_transport")  # the endpoint answers at all (else every scenario ERRORs at once)
     chosen = request.config.hook.pytest_dcc_driver(config=request.config, settings=dcc_settings)
     if chosen is not None:
         yield chosen
@@ -187,12 +210,8 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     import httpx
 
     from pytest_dcc.drivers.http import TestControlDriver
-    from pytest_dcc.transport.http import client_ssl_context
 
-    verify: ssl.SSLContext | bool = True
-    if dcc_settings.endpoint.startswith("https://"):
-        verify = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
-    with httpx.Client(timeout=dcc_settings.timeout_s, verify=verify) as client:
+    with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
         control = TestControlDriver.probe(dcc_settings.endpoint, client)
         if control is not None:
             yield control
@@ -203,8 +222,18 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
             request.getfixturevalue("dcc_builder"),
             request.getfixturevalue("dcc_identity"),
             request.getfixturevalue("dcc_evidence"),
-        )
+        ),
+        prenotify=dcc_settings.statement is not None,  # a guessed pool is looked up, never added to
     )
+
+
+def _verify(settings: DccSettings) -> ssl.SSLContext | bool:
+    """How a side channel to the endpoint (health, test control) checks its TLS certificate: as the transport."""
+    if settings.endpoint is None or not settings.endpoint.startswith("https://"):
+        return True
+    from pytest_dcc.transport.http import client_ssl_context
+
+    return client_ssl_context(settings.ca_bundle, settings.client_cert, settings.client_key)
 
 
 def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIdentity, evidence: Evidence) -> Sender:
@@ -234,6 +263,14 @@ def dcc_target(
     roles = {"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
     devices = dict(DEVICES)
     declared: frozenset[str] = frozenset()
+    coverage: tuple[Mapping[str, Any], ...] = ()
+    if statement is None and dcc_settings.endpoint is not None and "seed" not in dcc_driver.capabilities:
+        # No statement and no way to seed: assume the estate `pytest-dcc serve` holds by default, DCC Boxed's (its
+        # supplier is Import and Gas Supplier, its Other User, the templates' devices and premises). A device it
+        # lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.
+        roles.update({"GS": dcc_settings.user_id, "OU": BOXED_OTHER_USER})
+        declared = frozenset(DEVICES)
+        coverage = ({"uprn": UPRN},)
     if statement is not None:
         roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
         pool: dict[str, str] = {}
@@ -267,7 +304,7 @@ def dcc_target(
         chism_column=statement.chism_column if statement is not None else None,
         refusal_codes=dict(statement.refusal_codes) if statement is not None else {},
         declared_joins=statement.joins if statement is not None else None,
-        coverage_addresses=statement.coverage_addresses if statement is not None else (),
+        coverage_addresses=statement.coverage_addresses if statement is not None else coverage,
         spares=list(statement.spare_devices) if statement is not None else [],
     )
 

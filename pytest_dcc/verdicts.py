@@ -20,7 +20,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import __version__
-from pytest_dcc.errors import EndpointAssertion, NotApplicableError, TransportError
+from pytest_dcc.errors import EndpointAssertion, NotApplicableError, SessionCheckError, TransportError
 from pytest_dcc.statement import ExpectedFailures
 
 PASS: Final = "PASS"
@@ -66,6 +66,7 @@ class ScenarioVerdict:
     driver: str = ""  # the driver that arranged the scenario
     capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
     needs: str = ""  # NOT_APPLICABLE for want of this driver capability
+    self_check: bool = False  # the suite's check of its own requests (@wire), not a verdict on the endpoint
 
 
 def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
@@ -107,6 +108,8 @@ class VerdictRecorder:
         elif exc is not None:
             verdict = classify(exc, clause_scenario=item.get_closest_marker("dcc_clause") is not None)
             message = f"{type(exc).__name__}: {exc}".strip()
+            if isinstance(exc, SessionCheckError):  # said once at the end of the run, not once per scenario
+                report.longrepr = f"{type(exc).__name__}: {exc}"
             if verdict == NOT_APPLICABLE:
                 report.outcome = "skipped"
                 report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
@@ -138,6 +141,8 @@ class VerdictRecorder:
             ("dcc_driver", record.driver),
             ("dcc_used", ",".join(sorted(record.used))),
             ("dcc_needs", needs or ""),
+            ("dcc_self_check", "1" if item.get_closest_marker("wire") is not None else ""),
+            ("dcc_session_check", message if isinstance(exc, SessionCheckError) else ""),
         ]
         report.user_properties.extend(properties)
         # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.
@@ -164,6 +169,7 @@ class VerdictRecorder:
             driver=str(props.get("dcc_driver", "")),
             capabilities=[c for c in str(props.get("dcc_used", "")).split(",") if c],
             needs=str(props.get("dcc_needs", "")),
+            self_check=bool(props.get("dcc_self_check")),
         )
 
     def _expectation(
@@ -197,6 +203,35 @@ class VerdictRecorder:
             return "failed", "U", UNEXPECTED_PASS
         return None
 
+    @pytest.hookimpl(hookwrapper=True, tryfirst=True)
+    def pytest_terminal_summary(self, terminalreporter: Any) -> Generator[None, Any, None]:
+        """Say a failed session check once, instead of once per scenario in the error sections (their count
+        stays in the last line), and keep the suite's self-checks apart from the verdicts on the endpoint."""
+        stats = terminalreporter.stats
+        errors = list(stats.get("error", []))
+        unjudged = [r for r in errors if dict(getattr(r, "user_properties", ())).get("dcc_session_check")]
+        if unjudged:
+            stats["error"] = [r for r in errors if r not in unjudged]
+            terminalreporter.section("pytest-dcc: the endpoint was not judged", sep="=", red=True, bold=True)
+            causes: dict[str, int] = {}
+            for report in unjudged:
+                cause = str(dict(report.user_properties)["dcc_session_check"])
+                causes[cause] = causes.get(cause, 0) + 1
+            for cause, count in causes.items():
+                terminalreporter.write_line(f"{cause}")
+                terminalreporter.write_line(f"  -> {count} scenario(s) recorded as ERROR in the reports")
+        if self.scenarios:
+            endpoint = _counts(v for v in self.scenarios.values() if not v.self_check)
+            own = _counts(v for v in self.scenarios.values() if v.self_check)
+            terminalreporter.write_line(f"pytest-dcc verdicts on the endpoint: {endpoint or 'none'}")
+            if own:
+                terminalreporter.write_line(f"pytest-dcc self-checks of the suite's own requests: {own}")
+        try:
+            yield
+        finally:
+            if unjudged:
+                stats["error"] = errors  # the last line counts them
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.scenarios and not hasattr(session.config, "workerinput"):  # the xdist controller writes, not workers
             self.write()
@@ -212,10 +247,21 @@ class VerdictRecorder:
                 if SEVERITY.index(verdict.verdict) < SEVERITY.index(entry["verdict"]):
                     entry["verdict"] = verdict.verdict
         totals: dict[str, int] = {}
+        endpoint: dict[str, int] = {}
+        own: dict[str, int] = {}
         for verdict in self.scenarios.values():
             totals[verdict.verdict] = totals.get(verdict.verdict, 0) + 1
+            side = own if verdict.self_check else endpoint
+            side[verdict.verdict] = side.get(verdict.verdict, 0) + 1
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
         return {
-            "run": {**self.metadata, "finished": datetime.now(UTC).isoformat(timespec="seconds"), "totals": totals},
+            "run": {
+                **self.metadata,
+                "finished": finished,
+                "totals": totals,
+                "endpoint_totals": endpoint,  # the verdicts on the endpoint
+                "self_check_totals": own,  # the suite's checks of its own requests, apart from them
+            },
             "scenarios": [asdict(v) for v in self.scenarios.values()],
             "clauses": dict(sorted(clauses.items())),
         }
@@ -238,6 +284,13 @@ class VerdictRecorder:
 
             write_results_metadata(self.allure_results, document, page)
         return path
+
+
+def _counts(verdicts: Any) -> str:
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
+    return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -11,6 +13,11 @@ from types import ModuleType
 # httpcore.RemoteProtocolError instead of httpx.TransportError in a later test).
 import httpcore  # noqa: F401
 import pytest
+
+# The per-user state folder (originator counters, the default test PKI `pytest-dcc serve` and the suite share) is
+# one of this test run's own, so no test reads or writes the user's ~/.cache/pytest-dcc; servers and pytester runs
+# started from here inherit it. A test of the defaults themselves sets its own.
+os.environ.setdefault("PYTEST_DCC_STATE", tempfile.mkdtemp(prefix="pytest-dcc-state-"))
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 XSD_VERSIONS = ("5.0", "5.1", "5.3a", "5.4")

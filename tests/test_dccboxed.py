@@ -77,7 +77,15 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
 
     (tmp_path / "estate.yaml").write_text(yaml.safe_dump(_estate()))
     receiver = free_port()  # DCC Boxed's "Receive Response Service address" points here
-    args = ["--pki", str(PKI), "--inventory", str(tmp_path / "estate.yaml"), "--release", "2024-06"]
+    args = [
+        "--pki",
+        str(PKI),
+        "--inventory",
+        str(tmp_path / "estate.yaml"),
+        "--release",
+        "2024-06",
+        "--no-test-control",
+    ]
     args += ["--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
     with ServeProcess(args, tmp_path / "serve.log") as server:
         script = Path(sys.executable).parent / "dcc-conformance"

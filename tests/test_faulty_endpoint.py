@@ -26,7 +26,7 @@ from pytest_dcc._resources import features_dir
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.duis.xmlsafe import parse
-from pytest_dcc.reference.server import make_app
+from pytest_dcc.reference.server import Deliveries, make_app
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.spec import DCC_EUI, SERVICE_PATHS
 from pytest_dcc.transport.receiver import ServerThread, free_port
@@ -98,8 +98,25 @@ class FaultyEndpoint:
             return self.break_answer(reply.status, reply.body, dict(reply.headers))
 
         routes: list[Route | Mount] = [Route(path, duis, methods=["POST"]) for path in SERVICE_PATHS.values()]
-        routes.append(Mount("/", app=make_app(dcc, test_control=True)))  # type: ignore[arg-type]
+        # The suite registers its receiver through test control: the faulty delivery goes on, to that address.
+        deliveries = Deliveries(dcc, make_poster=lambda url: _Relay(url, self))  # type: ignore[arg-type]
+        routes.append(Mount("/", app=make_app(dcc, test_control=True, deliveries=deliveries)))  # type: ignore[arg-type]
         return Starlette(routes=routes)
+
+
+@dataclass
+class _Relay:
+    """The faulty endpoint's delivery, to the address the suite registered."""
+
+    url: str
+    endpoint: FaultyEndpoint
+
+    def __call__(self, raw: bytes) -> None:
+        self.endpoint.receiver_url = self.url
+        self.endpoint.deliver(raw)
+
+    def close(self) -> None:
+        pass
 
 
 @pytest.fixture(scope="module")
@@ -188,13 +205,38 @@ def test_each_fault_is_an_error_with_its_cause_never_pass_or_fail(
         assert errors and len(errors) == len(applicable), verdicts
 
 
-def test_a_refused_connection_is_an_error_and_the_run_finishes(pytester: pytest.Pytester, pki_dir: Path) -> None:
-    result = _run(pytester, f"http://127.0.0.1:{free_port()}", pki_dir, free_port())
+def test_a_refused_connection_is_one_message_every_scenario_an_error(pytester: pytest.Pytester, pki_dir: Path) -> None:
+    """Unreachable at session start: said once (naming the URL and the cause), every scenario that needs the
+    endpoint is an ERROR in the reports, no traceback, a screenful of output; the suite's self-checks apart."""
+    url = f"http://127.0.0.1:{free_port()}"
+    pytester.makepyfile(
+        test_suite="from pytest_bdd import scenarios\n"
+        + "".join(f"scenarios({str(f)!r})\n" for f in [*FEATURES, features_dir() / "wire" / "request-building.feature"])
+    )
+    result = pytester.runpytest_subprocess(
+        f"--dcc-endpoint={url}",
+        f"--dcc-pki={pki_dir}",
+        f"--dcc-timeout={TIMEOUT_S}",
+        "-p",
+        "no:cacheprovider",
+        "--junitxml=reports/junit.xml",
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
     document = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
-    verdicts = {s["verdict"] for s in document["scenarios"]}
-    assert verdicts <= {"ERROR", "NOT_APPLICABLE"} and "ERROR" in verdicts
-    assert all("EndpointUnreachableError" in s["message"] for s in document["scenarios"] if s["verdict"] == "ERROR")
+    endpoint = [s for s in document["scenarios"] if not s["self_check"]]
+    assert {s["verdict"] for s in endpoint} <= {"ERROR", "NOT_APPLICABLE"} and "ERROR" in out
+    errors = [s for s in endpoint if s["verdict"] == "ERROR"]
+    assert errors and all(url in s["message"] and "Connection refused" in s["message"] for s in errors)
+    assert all("SessionCheckError" in s["message"] and "EndpointUnreachableError" in s["message"] for s in errors)
+    assert out.count("Connection refused") == 1 and "Traceback" not in out and len(out.splitlines()) <= 40, out
+    assert f"{len(errors)} scenario(s) recorded as ERROR" in out
+    self_checks = document["run"]["self_check_totals"]
+    assert self_checks == {"PASS": sum(1 for s in document["scenarios"] if s["self_check"])} and self_checks["PASS"]
+    assert "self-checks of the suite's own requests" in out and "verdicts on the endpoint" in out
+    assert document["run"]["endpoint_totals"]["ERROR"] == len(errors)
+    junit = (pytester.path / "reports" / "junit.xml").read_text()
+    assert junit.count("SessionCheckError") >= len(errors)  # the JUnit XML records each as an error too
 
 
 def test_the_fault_modes_leave_a_correct_endpoint_passing(

@@ -36,7 +36,8 @@ def test_serve_arguments_are_checked(tmp_path: Path) -> None:
     cases = [
         (["--release", "2019-01", "--pki", str(tmp_path)], "--release"),
         (["--test-control", "--host", "0.0.0.0", "--pki", str(tmp_path)], "loopback"),
-        ([], "--pki"),
+        (["--delivery-attempts", "0"], "--delivery-attempts"),
+        (["--response-url", "ftp://x/"], "--response-url"),
         (["--signing-key", "k.pem", "--pki", str(tmp_path)], "--signing-cert"),
         (["--client-ca", "ca.pem", "--pki", str(tmp_path)], "--tls-cert"),
         (["--inventory", str(tmp_path / "missing.yaml"), "--pki", str(tmp_path)], "--inventory"),

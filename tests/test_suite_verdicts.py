@@ -84,20 +84,35 @@ def test_dead_endpoint_is_error_never_fail(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*error*"])
 
 
-def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester) -> None:
-    from pytest_dcc.duis.pki import TestPki
+def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """DUIS only, no statement: the suite assumes the default estate and arranges over DUIS what it can; what
+    needs a capability DUIS lacks is NOT_APPLICABLE naming it, nothing is an ERROR or a FAIL. An endpoint without
+    the estate: NOT_APPLICABLE, naming --dcc-statement, and nothing is added to it."""
+    from pytest_dcc.duis.pki import load_or_create_pki
+    from pytest_dcc.reference.boxed import USERS, default_estate
     from pytest_dcc.reference.server import make_app
     from pytest_dcc.reference.setup import build_reference
 
     _suite(pytester, JOIN_FEATURE)
-    dcc = build_reference(TestPki.generate())
-    with ServerThread(make_app(dcc, test_control=False)) as server:  # DUIS only, no test control
-        result = pytester.runpytest_subprocess(f"--dcc-endpoint={server.url}", "-p", "no:cacheprovider", "-rs")
-    assert result.ret == pytest.ExitCode.OK
-    document = _verdicts(pytester)
-    assert {s["verdict"] for s in document["scenarios"]} == {"NOT_APPLICABLE"}  # type: ignore[index]
-    assert any("declares no device pool" in s["message"] for s in document["scenarios"])  # type: ignore[index]
-    result.stdout.fnmatch_lines(["*NOT_APPLICABLE*"])
+    pki = load_or_create_pki(tmp_path / "pki", [eui for eui, _ in USERS])
+    users_only = {"version": 1, "users": default_estate()["users"]}
+    for inventory in (default_estate(), users_only):
+        dcc = build_reference(pki, inventory=inventory)
+        with ServerThread(make_app(dcc, test_control=False)) as server:  # DUIS only, no test control
+            result = pytester.runpytest_subprocess(
+                f"--dcc-endpoint={server.url}", f"--dcc-pki={tmp_path / 'pki'}", "-p", "no:cacheprovider", "-rs"
+            )
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+        scenarios = _verdicts(pytester)["scenarios"]  # type: ignore[index]
+        skipped = [s["message"] for s in scenarios if s["verdict"] == "NOT_APPLICABLE"]  # type: ignore[index]
+        if inventory is users_only:
+            assert {s["verdict"] for s in scenarios} == {"NOT_APPLICABLE"}  # type: ignore[index]
+            assert all("--dcc-statement" in m or "binds until" in m for m in skipped), skipped
+            assert dcc.inventory.device_count() == 0  # a guessed pool is looked up, never pre-notified
+        else:
+            assert {s["verdict"] for s in scenarios} <= {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
+            assert any("needs the 'seed' capability" in m for m in skipped), skipped
+        result.stdout.fnmatch_lines(["*NOT_APPLICABLE*"])
 
 
 def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytester, tmp_path: Path) -> None:

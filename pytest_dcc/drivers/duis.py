@@ -46,8 +46,11 @@ class DuisDriver(NoDriver):
     capabilities: frozenset[str] = frozenset({"estate", "set-status"})
     over_duis = True
 
-    def __init__(self, send: Sender) -> None:
+    def __init__(self, send: Sender, *, prenotify: bool = True) -> None:
         self._send = send
+        #: Whether a pool device missing from the inventory is pre-notified (a declared pool) or the scenario is
+        #: NOT_APPLICABLE (the pool assumed without a statement: the suite adds nothing to an estate it guessed).
+        self.prenotify = prenotify
         self.exchanges: list[Exchange] = []  # every arrangement request, for the report
         self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed
 
@@ -86,6 +89,12 @@ class DuisDriver(NoDriver):
         for kind, eui in order:
             eui = normalise_eui(eui)
             entry = self.read(eui)
+            if entry is None and not self.prenotify:
+                raise NotApplicableError(
+                    f"{kind} {eui} is not in the endpoint's inventory: without an implementation statement the suite "
+                    "assumes the estate `pytest-dcc serve` holds by default (DCC Boxed's users, the DUIS templates' "
+                    "devices); declare the endpoint's own device pool with --dcc-statement"
+                )
             if entry is None:
                 self._prenotify(eui, kind, gpf if kind == "CHF" else None)
                 entry = self.read(eui)

@@ -54,6 +54,16 @@ class TestControlDriver(NoDriver):
     def reset(self) -> None:
         self._call("POST", "/reset")
 
+    def register_receiver(self, url: str | None) -> str | None:
+        """Make ``url`` the users' Receive Response Service address; answers the one before."""
+        previous = self._call("POST", "/response-url", {"url": url}).get("previous")
+        return str(previous) if previous is not None else None
+
+    def delivery_check(self, token: str) -> dict[str, Any]:
+        """Have the endpoint POST a delivery probe carrying ``token`` to that address: ``url``, ``status``,
+        ``error``."""
+        return dict(self._call("POST", "/delivery-check", {"token": token}))
+
     def seed(self, document: Mapping[str, Any]) -> None:
         self._call("POST", "/inventory", dict(document))
 

@@ -149,6 +149,11 @@ class ReferenceDcc:
                 self._deliver(int(row["id"]), bytes(row["body"]))
 
     @property
+    def response_sink(self) -> ResponseSink | DeliveryQueue | None:
+        """Where asynchronous responses go now (``None``: the outbox)."""
+        return self._sink
+
+    @property
     def undelivered(self) -> list[bytes]:
         """Asynchronous responses still in the outbox: not delivered yet, or given up on."""
         return [bytes(row["body"]) for row in self.inventory.outbox()]

@@ -14,6 +14,10 @@ Test-control API (JSON; documented in docs/reference-dcc.md):
 ``POST /test-control/local-commands/{request_id}/execute``  run a locally delivered command on its device;
                                                    answers ``{"gbcs_response": base64}``
 ``GET  /test-control/outbox``            asynchronous responses not delivered yet or given up on, with the reason
+``POST /test-control/response-url``      ``{"url": URL | null}``: the users' Receive Response Service address from
+                                         now on (the suite registers its receiver); answers ``{"previous": URL}``
+``POST /test-control/delivery-check``    ``{"token": T}``: POST an empty probe (header ``X-Pytest-Dcc-Probe: T``)
+                                         to that address; answers ``{"url", "status", "error"}``
 =======================================  ==================================================================
 """
 
@@ -39,7 +43,7 @@ from starlette.routing import Route
 
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.inventory import InventoryError
-from pytest_dcc.spec import SERVICE_PATHS
+from pytest_dcc.spec import PROBE_HEADER, SERVICE_PATHS
 
 log = logging.getLogger("pytest_dcc.reference.server")
 MAX_CONTROL_BYTES = 8 << 20
@@ -190,7 +194,74 @@ class ResponsePoster:
             log.warning("%d asynchronous response(s) still waiting for delivery stay in the outbox", waiting)
 
 
-def make_app(dcc: ReferenceDcc, *, test_control: bool = False, offload: bool = False) -> Starlette:
+class Deliveries:
+    """The users' Receive Response Service address: where asynchronous responses go, set at start
+    (``--response-url``) and changed at run time through test control. ``make_poster(url)`` builds the
+    :class:`ResponsePoster` for an address (the delivery settings of ``serve``)."""
+
+    def __init__(self, dcc: ReferenceDcc, make_poster: Callable[[str], ResponsePoster] | None = None) -> None:
+        self.dcc = dcc
+        self.make_poster = make_poster or (
+            lambda url: ResponsePoster(url, on_delivered=dcc.delivered, on_failed=dcc.delivery_failed)
+        )
+        self.poster: ResponsePoster | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str | None:
+        """The address in use, or ``None`` (responses stay in the outbox, or go to a sink with no address)."""
+        sink = self.poster or self.dcc.response_sink
+        return getattr(sink, "url", None)
+
+    def health(self) -> dict[str, Any]:
+        """What ``/health`` says of deliveries: ``response_url`` (``None``: responses stay in the outbox), left out
+        when responses go to a sink in this process that has no address to tell."""
+        sink = self.poster or self.dcc.response_sink
+        if sink is not None and getattr(sink, "url", None) is None:
+            return {}
+        return {"response_url": self.url}
+
+    def set_url(self, url: str | None) -> str | None:
+        """Deliver to ``url`` from now on (``None``: keep responses in the outbox); answers the address before."""
+        if url is not None:
+            parsed = httpx.URL(url)
+            if parsed.scheme not in ("http", "https") or not parsed.host:
+                raise ValueError(f"a Receive Response Service address is an http(s) URL, given: {url!r}")
+        with self._lock:
+            previous, old = self.url, self.poster
+            self.poster = self.make_poster(url) if url is not None else None
+            self.dcc.set_response_sink(self.poster)
+        if old is not None:
+            old.close()
+        if url != previous:
+            log.info("asynchronous responses now go to %s", url or "the outbox (no address)")
+        return previous
+
+    def check(self, token: str) -> dict[str, Any]:
+        """POST an empty probe to the address: what answered, or why nothing did."""
+        url = self.url
+        if url is None:
+            return {"url": None, "status": None, "error": "no Receive Response Service address is set"}
+        try:
+            with httpx.Client(timeout=5.0) as client:
+                reply = client.post(url, content=b"", headers={PROBE_HEADER: token})
+        except httpx.HTTPError as exc:
+            return {"url": url, "status": None, "error": f"{type(exc).__name__}: {exc}"}
+        return {"url": url, "status": reply.status_code, "error": None}
+
+    def close(self) -> None:
+        """Stop delivering (what is still queued stays in the outbox)."""
+        if self.poster is not None:
+            self.poster.close()
+
+
+def make_app(
+    dcc: ReferenceDcc,
+    *,
+    test_control: bool = False,
+    offload: bool = False,
+    deliveries: Deliveries | None = None,
+) -> Starlette:
     """The Starlette application serving ``dcc``.
 
     A Service Request is handled on the event loop: the work is CPU-bound and one request at a time holds the
@@ -198,6 +269,8 @@ def make_app(dcc: ReferenceDcc, *, test_control: bool = False, offload: bool = F
     runs each in a worker thread instead, for a response sink that calls back into this same server (it would
     wait for the loop it blocks).
     """
+
+    deliveries = deliveries or Deliveries(dcc)
 
     async def service(request: Request) -> Response:
         body = await request.body()
@@ -213,6 +286,7 @@ def make_app(dcc: ReferenceDcc, *, test_control: bool = False, offload: bool = F
                 "schema_version": dcc.release.schema_version,
                 "devices": dcc.inventory.device_count(),
                 "test_control": test_control,
+                **deliveries.health(),
                 "outbox": dcc.inventory.outbox_counts(),
             }
         )
@@ -235,12 +309,15 @@ def make_app(dcc: ReferenceDcc, *, test_control: bool = False, offload: bool = F
     routes = [Route(path, service, methods=["POST", "GET", "PUT", "DELETE"]) for path in SERVICE_PATHS.values()]
     routes += [Route("/health", health), Route("/smki/certificates", certificate_search)]
     if test_control:
-        routes += control_routes(dcc)
-    return Starlette(routes=routes)
+        routes += control_routes(dcc, deliveries)
+    app = Starlette(routes=routes)
+    app.state.deliveries = deliveries
+    return app
 
 
-def control_routes(dcc: ReferenceDcc) -> list[Route]:
+def control_routes(dcc: ReferenceDcc, deliveries: Deliveries | None = None) -> list[Route]:
     """The test-control API's routes."""
+    deliveries = deliveries or Deliveries(dcc)
 
     def guarded(handler: Callable[[Request, Any], Any]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -303,8 +380,22 @@ def control_routes(dcc: ReferenceDcc) -> list[Route]:
             for row in dcc.inventory.outbox()
         ]
 
+    def response_url(request: Request, data: Any) -> Any:
+        url = data.get("url") if isinstance(data, dict) else None
+        if url is not None and not isinstance(url, str):
+            raise ValueError('give {"url": URL} or {"url": null}')
+        return {"previous": deliveries.set_url(url)}
+
+    def delivery_check(request: Request, data: Any) -> Any:
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise ValueError('give {"token": T}, a string of 1 to 200 characters')
+        return deliveries.check(token)
+
     post = ["POST"]
     return [
+        Route("/test-control/response-url", guarded(response_url), methods=post),
+        Route("/test-control/delivery-check", guarded(delivery_check), methods=post),
         Route("/test-control/outbox", guarded(outbox), methods=["GET"]),
         Route("/test-control/reset", guarded(reset), methods=post),
         Route("/test-control/inventory", guarded(seed), methods=post),
@@ -317,4 +408,4 @@ def control_routes(dcc: ReferenceDcc) -> list[Route]:
     ]
 
 
-__all__ = ["ResponsePoster", "control_routes", "is_loopback", "make_app"]
+__all__ = ["Deliveries", "ResponsePoster", "control_routes", "is_loopback", "make_app"]

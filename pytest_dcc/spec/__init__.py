@@ -29,6 +29,9 @@ SCHEMA_VERSION_ATTRIBUTE: Final = MappingProxyType({"5.0": "5.0", "5.1": "5.1", 
 
 #: Web service path per DCC Boxed service name.
 SERVICE_PATHS: Final = MappingProxyType({"D": "/api/v1/serviceD", "S": "/api/v1/serviceS", "T": "/api/v1/serviceT"})
+#: Header of a delivery probe: an empty POST to a Receive Response Service address that a pytest-dcc receiver
+#: answers 204 and remembers by its value (not DUIS: it proves the address reaches the receiver before a run waits).
+PROBE_HEADER: Final = "X-Pytest-Dcc-Probe"
 #: The web service each command variant must be sent to (DUIS CV table; D non-device, S send command, T transform).
 CV_SERVICE: Final = MappingProxyType({1: "S", 2: "D", 3: "S", 4: "T", 5: "S", 6: "D", 7: "S", 8: "D"})
 #: Command variants whose input is a signed pre-command (``sr:SignedPreCommand`` body).
@@ -171,6 +174,7 @@ def path_for_cv(cv: int) -> str:
 
 
 __all__ = [
+    "PROBE_HEADER",
     "REMOTE_PARTY_ROLES",
     "PREMISE_TYPES",
     "PERIODICITIES",

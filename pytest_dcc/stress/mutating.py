@@ -856,9 +856,12 @@ _HOP_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "connect
 
 def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     """A Starlette app: the DUIS services through ``proxy``; ``/deliver`` takes the upstream's asynchronous
-    responses (its ``--response-url``) through the delivery hook on to ``receiver``; everything else (health,
-    test control, the SMKI search) is passed to ``upstream`` untouched. Close ``app.state.client`` when done."""
+    responses (its ``--response-url``) through the delivery hook on to ``receiver`` (delivery probes untouched);
+    a receiver the suite registers through test control (``/test-control/response-url``) replaces ``receiver``
+    here, the upstream keeps delivering to the proxy; everything else (health, test control, the SMKI search) is
+    passed to ``upstream`` untouched. Close ``app.state.client`` when done."""
     import asyncio
+    import json
 
     import httpx
     from starlette.applications import Starlette
@@ -866,9 +869,18 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from pytest_dcc.spec import SERVICE_PATHS
+    from pytest_dcc.spec import PROBE_HEADER, SERVICE_PATHS
 
     client = httpx.Client(timeout=30.0)
+    forward = {"to": receiver}
+
+    async def register(request: Request) -> Response:
+        try:
+            url = json.loads(await request.body() or b"{}").get("url")
+        except (ValueError, AttributeError):
+            return Response(b"give {\"url\": URL}", 400)
+        previous, forward["to"] = forward["to"], url or receiver
+        return Response(json.dumps({"previous": previous}).encode(), 200, media_type="application/json")
 
     async def duis(request: Request) -> Response:
         body = await request.body()
@@ -878,10 +890,18 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
 
     async def deliver(request: Request) -> Response:
         raw = await request.body()
+        token = request.headers.get(PROBE_HEADER)
+        if token is not None and not raw:  # a delivery probe, not a response: passed on as it is
+            try:
+                reply = await asyncio.to_thread(client.post, forward["to"], content=b"", headers={PROBE_HEADER: token})
+            except httpx.HTTPError:
+                return Response(b"receiver unreachable", 502)
+            return Response(status_code=reply.status_code)
         out = await asyncio.to_thread(proxy.on_delivery, raw)
         if out is not None:
             try:
-                await asyncio.to_thread(client.post, receiver, content=out, headers={"content-type": "application/xml"})
+                headers = {"content-type": "application/xml"}
+                await asyncio.to_thread(client.post, forward["to"], content=out, headers=headers)
             except httpx.HTTPError:
                 return Response(b"receiver unreachable", 502)
         return Response(status_code=204)
@@ -900,6 +920,7 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
 
     routes = [Route(path, duis, methods=["POST"]) for path in SERVICE_PATHS.values()]
     routes.append(Route("/deliver", deliver, methods=["POST"]))
+    routes.append(Route("/test-control/response-url", register, methods=["POST"]))
     routes.append(Route("/{rest:path}", passthrough, methods=["GET", "POST", "PUT", "DELETE"]))
     app = Starlette(routes=routes)
     app.state.client = client

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from pytest_dcc.duis.build import DuisRequest
-from pytest_dcc.errors import ConfigError, EndpointTimeoutError, EndpointUnreachableError
+from pytest_dcc.errors import ConfigError, EndpointTimeoutError, EndpointUnreachableError, SessionCheckError
 from pytest_dcc.transport import Exchange, ResponseJudge, _clock, _Closing
 
 
@@ -57,12 +58,27 @@ class HttpTransport(_Closing):
         """As :meth:`send`, to an explicit ``path`` (for wrong-URL scenarios)."""
         url = self.base_url + path
         start = _clock()
+        reply = self._request("POST", url, content=body)
+        elapsed = _clock() - start
+        headers = {k.lower(): v for k, v in reply.headers.items()}
+        judged = self.judge.judge_http(request, reply.status_code, headers, reply.content)
+        return Exchange(request, body, url, reply.status_code, headers, elapsed, judged)
+
+    def probe(self) -> int:
+        """Check that the endpoint answers HTTP at all (any status will do: DUIS defines no GET), before any
+        scenario waits on it; :class:`SessionCheckError` names the URL and the cause otherwise."""
         try:
-            reply = self._client.post(url, content=body)
+            return self._request("GET", self.base_url + "/").status_code
+        except (EndpointTimeoutError, EndpointUnreachableError) as exc:
+            raise SessionCheckError(f"the endpoint under test does not answer ({type(exc).__name__}): {exc}") from None
+
+    def _request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        try:
+            return self._client.request(method, url, **options)
         except httpx.TimeoutException as exc:
             raise EndpointTimeoutError(f"no answer from {url} within the timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
-            raise EndpointUnreachableError(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
+            raise EndpointUnreachableError(f"cannot reach {url}: {_cause(exc)}") from None
         except Exception as exc:
             # httpx maps httpcore's exceptions by class; a second copy of httpcore in the process (pytester's
             # in-process runs re-import modules) slips through that map. Still the endpoint's fault, not a crash.
@@ -71,15 +87,17 @@ class HttpTransport(_Closing):
                 raise
             if any("Timeout" in base.__name__ for base in kind.__mro__):
                 raise EndpointTimeoutError(f"no answer from {url} within the timeout ({kind.__name__})") from None
-            raise EndpointUnreachableError(f"cannot reach {url}: {kind.__name__}: {exc}") from None
-        elapsed = _clock() - start
-        headers = {k.lower(): v for k, v in reply.headers.items()}
-        judged = self.judge.judge_http(request, reply.status_code, headers, reply.content)
-        return Exchange(request, body, url, reply.status_code, headers, elapsed, judged)
+            raise EndpointUnreachableError(f"cannot reach {url}: {_cause(exc)}") from None
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _cause(exc: BaseException) -> str:
+    """``ConnectError: [Errno 111] Connection refused``: the class and the innermost reason, on one line."""
+    text = " ".join(str(exc).split()) or "no detail"
+    return f"{type(exc).__name__}: {text}"
 
 
 __all__ = ["HttpTransport", "client_ssl_context"]

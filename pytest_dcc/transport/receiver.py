@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.errors import DuplicateResponseError, ResponseTimeoutError, TransportError
+from pytest_dcc.spec import PROBE_HEADER
 from pytest_dcc.transport.judge import Judged, ResponseJudge
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-process run never needs it
@@ -46,6 +47,11 @@ class ResponseInbox:
     #: How long deliveries must have been quiet before :meth:`check_no_duplicates` trusts it has seen them all
     #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
     settle_s: float = 0.0
+    #: Tokens of the delivery probes that reached this inbox (``X-Pytest-Dcc-Probe``; not DUIS, never judged).
+    probes: set[str] = field(default_factory=set)
+    #: Why no asynchronous response can arrive (the endpoint has no address to deliver to): a wait for one is
+    #: then an ERROR at once, with this reason, instead of a timeout.
+    undeliverable: str | None = None
     _last_delivery: float = 0.0
     _seen: set[tuple[object, ...]] = field(default_factory=set)
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -108,6 +114,8 @@ class ResponseInbox:
             deliveries that were refused (a broken endpoint's answer is reported, never silently lost).
         """
         deadline = time.monotonic() + timeout_s
+        if self.undeliverable is not None:
+            raise ResponseTimeoutError(f"no asynchronous response for {request_id} can arrive: {self.undeliverable}")
 
         def matching() -> list[Judged]:
             return [
@@ -159,7 +167,9 @@ def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
 
 
 def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
-    """A Starlette app that accepts ``sr:Response`` POSTs at ``path`` into ``inbox`` (204 / 400)."""
+    """A Starlette app that accepts ``sr:Response`` POSTs into ``inbox`` (204 / 400) at ``path`` and at any other
+    path (a Receive Response Service address is whatever the DCC was configured with: DCC Boxed's example is
+    ``/smartdcc/duis``). An empty POST with ``X-Pytest-Dcc-Probe: T`` is a delivery probe: 204, ``T`` noted."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse, Response
@@ -167,13 +177,21 @@ def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
 
     async def receive(request: Request) -> Response:
         body = await request.body()
+        token = request.headers.get(PROBE_HEADER)
+        if token is not None and not body:
+            with inbox._cond:
+                inbox.probes.add(token)
+            return Response(status_code=204)
         try:
             await asyncio.to_thread(inbox.deliver, body, request.headers.get("content-type"))
         except TransportError as exc:
             return PlainTextResponse(f"{exc.cause}: {exc}", status_code=400)
         return Response(status_code=204)
 
-    return Starlette(routes=[Route(path, receive, methods=["POST"])])
+    routes = [Route(path, receive, methods=["POST"])]
+    if path != "/{rest:path}":
+        routes.append(Route("/{rest:path}", receive, methods=["POST"]))
+    return Starlette(routes=routes)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -206,7 +224,15 @@ class ServerThread:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> ServerThread:
-        """Start and wait until the server accepts connections."""
+        """Start and wait until the server accepts connections; :class:`OSError` (before any thread is started)
+        when the address cannot be listened on."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((self.host, self.port))
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
@@ -248,8 +274,10 @@ class ResponseReceiver(ServerThread):
 
     @property
     def response_url(self) -> str:
-        """The URL to configure as the DCC's "Receive Response Service address"."""
-        return self.url + self.path
+        """The URL to configure as the DCC's "Receive Response Service address" (a wildcard listening address is
+        named by loopback: the URL a DCC on this machine reaches)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{self.path}"
 
 
 def require_client_cert_tls(certfile: str, keyfile: str, client_ca: str) -> dict[str, Any]:
