@@ -878,7 +878,7 @@ def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
         try:
             url = json.loads(await request.body() or b"{}").get("url")
         except (ValueError, AttributeError):
-            return Response(b"give {\"url\": URL}", 400)
+            return Response(b'give {"url": URL}', 400)
         previous, forward["to"] = forward["to"], url or receiver
         return Response(json.dumps({"previous": previous}).encode(), 200, media_type="application/json")
 

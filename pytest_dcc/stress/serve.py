@@ -32,8 +32,10 @@ class ServeProcess:
         port: int | None = None,
         startup_s: float = 30.0,
         command: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.args = list(args)
+        self.env = env  # the child's environment (default: this process's)
         #: What runs before the ``serve`` arguments: ``python -m pytest_dcc.cli serve`` unless given (a script that
         #: ends up calling ``pytest_dcc.cli.main(["serve", ...])``).
         self.command = command or ["-m", "pytest_dcc.cli", "serve"]
@@ -50,7 +52,7 @@ class ServeProcess:
         """Start the server and wait until ``/health`` answers (AssertionError with its log if it does not)."""
         command = [sys.executable, *self.command, "--port", str(self.port), *self.args]
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.monotonic() + self.startup_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
