@@ -172,7 +172,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         state_dir=state_dir,
         receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
         receiver_port=_port(config),
-        release=release_name,
+        release=release(release_name).name,  # one name throughout: "latest" is resolved here
         pki_dir=pki_dir,
         statement=statement,
         expected_failures=expected,

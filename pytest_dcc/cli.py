@@ -350,10 +350,23 @@ def _run_suite(args: list[str]) -> int:
     if html and code in (0, 1):
         try:
             index = generate(Path(results), report_dir / "allure-report")
-            print(f"dcc-conformance: HTML report {index} (serve it: npx allure open {index.parent})")
+            _link_matrix(report_dir)
+            print(f"dcc-conformance: HTML report {index} (one file: open it in a browser from disk)")
         except HtmlReportError as exc:
             print(f"dcc-conformance: HTML report not generated: {exc}", file=sys.stderr)
     return code
+
+
+def _link_matrix(report_dir: Path) -> None:
+    """Now that the Allure report is there, the clause matrix beside it links each scenario to its result."""
+    from pytest_dcc.reporting import matrix
+
+    verdicts = report_dir / "verdicts.json"
+    if not verdicts.is_file():
+        return
+    table = matrix.build([_load_json(str(verdicts))])
+    (report_dir / "clause-matrix.md").write_text(matrix.to_markdown(table), encoding="utf-8")
+    (report_dir / "clause-matrix.html").write_text(matrix.to_html(table), encoding="utf-8")
 
 
 def _load_json(path: str) -> dict[str, Any]:
@@ -408,8 +421,8 @@ def _reports_command(command: str, rest: list[str]) -> int:
     table = matrix.build([_load_json(v) for v in args.verdicts])
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "clause-matrix.md").write_text(matrix.to_markdown(table), encoding="utf-8")
-    (out / "clause-matrix.html").write_text(matrix.to_html(table), encoding="utf-8")
+    (out / "clause-matrix.md").write_text(matrix.to_markdown(table, allure_report=None), encoding="utf-8")
+    (out / "clause-matrix.html").write_text(matrix.to_html(table, allure_report=None), encoding="utf-8")
     print(f"clause matrix {out / 'clause-matrix.md'} and {out / 'clause-matrix.html'}")
     return 0
 

@@ -131,7 +131,7 @@ def dcc_inbox(
     except (RuntimeError, OSError) as exc:
         where = f"{dcc_settings.receiver_host}:{dcc_settings.receiver_port}"
         raise SessionCheckError(
-            f"the asynchronous response receiver on {where}: {exc.strerror or exc}; choose another "
+            f"the asynchronous response receiver on {where}: {getattr(exc, 'strerror', None) or exc}; choose another "
             "--dcc-receiver-host/--dcc-receiver-port"
         ) from None
     try:

@@ -67,6 +67,7 @@ class ScenarioVerdict:
     capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
     needs: str = ""  # NOT_APPLICABLE for want of this driver capability
     self_check: bool = False  # the suite's check of its own requests (@wire), not a verdict on the endpoint
+    allure_id: str = ""  # the scenario's test result in the Allure report (``index.html#/<id>``)
 
 
 def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
@@ -104,10 +105,12 @@ class VerdictRecorder:
         verdict = None
         if report.skipped:
             verdict = NOT_APPLICABLE
-            message = _skip_reason(report)
+            message = _skip_reason(report).removeprefix(NA_PREFIX)
         elif exc is not None:
             verdict = classify(exc, clause_scenario=item.get_closest_marker("dcc_clause") is not None)
             message = f"{type(exc).__name__}: {exc}".strip()
+            if verdict == NOT_APPLICABLE:
+                message = str(exc)  # the reason; the verdict already says NOT_APPLICABLE
             if isinstance(exc, SessionCheckError):  # said once at the end of the run, not once per scenario
                 report.longrepr = f"{type(exc).__name__}: {exc}"
             if verdict == NOT_APPLICABLE:
@@ -123,10 +126,12 @@ class VerdictRecorder:
         if record.reports:  # findings the scenario reports without judging them go with the verdict
             message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in record.reports)])
         needs = getattr(exc, "capability", None) if verdict == NOT_APPLICABLE else None
+        allure_id = ""
         if self.allure_results is not None:
-            from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict
+            from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict, result_id
 
             add_verdict(verdict)
+            allure_id = result_id(item) or ""
             if verdict == FAIL:  # categories.json sorts FAILs by clause on this line of the trace
                 report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
         # Everything the verdict needs travels on the report, so that under pytest-xdist the controller, which
@@ -142,6 +147,7 @@ class VerdictRecorder:
             ("dcc_used", ",".join(sorted(record.used))),
             ("dcc_needs", needs or ""),
             ("dcc_self_check", "1" if item.get_closest_marker("wire") is not None else ""),
+            ("dcc_allure_id", allure_id),
             ("dcc_session_check", message if isinstance(exc, SessionCheckError) else ""),
         ]
         report.user_properties.extend(properties)
@@ -170,6 +176,7 @@ class VerdictRecorder:
             capabilities=[c for c in str(props.get("dcc_used", "")).split(",") if c],
             needs=str(props.get("dcc_needs", "")),
             self_check=bool(props.get("dcc_self_check")),
+            allure_id=str(props.get("dcc_allure_id", "")) or (previous.allure_id if previous else ""),
         )
 
     def _expectation(
@@ -276,8 +283,10 @@ class VerdictRecorder:
         path = self.report_dir / "verdicts.json"
         path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         table = matrix.build([document])
-        page = matrix.to_html(table)
-        (self.report_dir / "clause-matrix.md").write_text(matrix.to_markdown(table), encoding="utf-8")
+        page = matrix.to_html(table, allure_report=None)  # dcc-conformance links it once the HTML report exists
+        (self.report_dir / "clause-matrix.md").write_text(
+            matrix.to_markdown(table, allure_report=None), encoding="utf-8"
+        )
         (self.report_dir / "clause-matrix.html").write_text(page, encoding="utf-8")
         if self.allure_results is not None:
             from pytest_dcc.reporting.allure import write_results_metadata

@@ -36,7 +36,7 @@ def test_report_header_names_the_target(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--dcc-endpoint=https://duis.example:8079", "--dcc-schema-version=5.1")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(
-        ["*pytest-dcc * endpoint https://duis.example:8079; SEC release latest; DUIS 5.1; embedded schema*"]
+        ["*pytest-dcc * endpoint https://duis.example:8079; SEC release 2025-11; DUIS 5.1; embedded schema*"]
     )
 
 

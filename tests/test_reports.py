@@ -7,8 +7,6 @@ machine."""
 from __future__ import annotations
 
 import copy
-import functools
-import http.server
 import io
 import json
 import os
@@ -16,8 +14,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -362,26 +358,19 @@ def _chromium() -> str:
     return found
 
 
-@pytest.fixture
-def served(certification_run: Path) -> Iterator[str]:
-    handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(certification_run / "allure-report")
-    )
-    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.mark.slow
-def test_the_html_report_renders_the_scenarios_in_chromium_and_fetches_nothing_from_outside(
-    served: str, certification_run: Path, tmp_path: Path
+def test_the_html_report_opens_from_disk_in_chromium_and_fetches_nothing_from_outside(
+    certification_run: Path, tmp_path: Path
 ) -> None:
+    """One self-contained file, opened as file:// (no server): the run's scenarios render; a NOT_APPLICABLE one
+    is skipped with its reason and no error heading; the clause matrix links each scenario to its result."""
     executable = _chromium()
-    totals = json.loads((certification_run / "verdicts.json").read_text())["run"]["totals"]
+    document = json.loads((certification_run / "verdicts.json").read_text())
+    totals = document["run"]["totals"]
+    report = certification_run / "allure-report" / "index.html"
+    assert sorted(p.name for p in report.parent.iterdir() if p.suffix == ".html") == ["index.html"]
+    not_applicable = next(s for s in document["scenarios"] if s["verdict"] == "NOT_APPLICABLE" and s["allure_id"])
+    passed = next(s for s in document["scenarios"] if s["verdict"] == "PASS" and s["clauses"] and s["allure_id"])
     from playwright.sync_api import sync_playwright
 
     requested: list[str] = []
@@ -394,7 +383,7 @@ def test_the_html_report_renders_the_scenarios_in_chromium_and_fetches_nothing_f
         try:
             page = browser.new_page()
             page.on("request", lambda request: requested.append(request.url))
-            page.goto(served, wait_until="networkidle")
+            page.goto(report.as_uri(), wait_until="networkidle")
             page.get_by_text(f"Results {sum(totals.values())}").wait_for(timeout=30_000)  # the run's scenarios
             for group in ("features", "clauses", "Joins in the Smart Metering Inventory"):  # open the tree
                 found = page.get_by_text(group, exact=group != "Joins in the Smart Metering Inventory")
@@ -403,11 +392,27 @@ def test_the_html_report_renders_the_scenarios_in_chromium_and_fetches_nothing_f
             page.get_by_text("The installer's story from June 2024", exact=False).first.wait_for(timeout=30_000)
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
             text = page.inner_text("body")
+            # a NOT_APPLICABLE result: skipped, its reason in the description, no "Error" section
+            page.goto(f"{report.as_uri()}#/{not_applicable['allure_id']}", wait_until="networkidle")
+            page.get_by_text("Skipped", exact=True).first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            shown = page.inner_text("body")
+            frames = " ".join(f.inner_text("body") for f in page.frames if f != page.main_frame)
+            # the clause matrix beside the report: a scenario's link opens its result
+            page.goto((certification_run / "clause-matrix.html").as_uri())
+            link = page.locator(f'a[href="allure-report/index.html#/{passed["allure_id"]}"]').first
+            link.evaluate("a => { a.closest('details').open = true; }")
+            link.click()
+            page.get_by_text("Test body").first.wait_for(timeout=30_000)
+            opened = page.inner_text("body")
         finally:
             browser.close()
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert "The installer's story from June 2024" in text and "pytest-dcc conformance" in text
-    outside = [url for url in requested if not url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))]
+    assert not_applicable["name"] in shown and "\nError\n" not in shown
+    assert f"NOT_APPLICABLE (skipped): {not_applicable['message']}" in frames
+    assert passed["name"] in opened and "Passed" in opened
+    outside = [url for url in requested if not url.startswith(("file://", "data:", "blob:", "about:"))]
     assert requested and outside == [], outside
 
 

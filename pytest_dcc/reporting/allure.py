@@ -9,6 +9,8 @@ and the signer's issuer and serial, never a key) and text this module writes its
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import json
 import platform
 import socket
@@ -90,6 +92,41 @@ def check_link_pattern(pattern: str) -> str:
     except (KeyError, IndexError, ValueError) as exc:
         raise ValueError(f"placeholders are {{id}} and {{modification}} ({type(exc).__name__}: {exc})") from None
     return pattern
+
+
+def result_id(item: pytest.Item) -> str | None:
+    """The id the Allure 3 report gives the running scenario's result (the MD5 of its allure UUID): the report
+    opens it at ``index.html#/<id>``. ``None`` when allure-pytest-bdd has no result open for it."""
+    for plugin in item.config.pluginmanager.get_plugins():
+        uuids = getattr(plugin, "nodeid_to_uuid", None)
+        if type(plugin).__name__ == "PytestBDDListener" and isinstance(uuids, dict):
+            uuid = uuids.get(item.nodeid)  # .get: a defaultdict, and a lookup must not open a result
+            return hashlib.md5(str(uuid).encode(), usedforsecurity=False).hexdigest() if uuid else None
+    return None
+
+
+def tidy_not_applicable(results: Path) -> None:
+    """A NOT_APPLICABLE result shows as skipped with its reason: allure-pytest-bdd puts pytest's skip location
+    (a tuple's repr) in the status trace, and Allure 3 shows any status message under an "Error" heading; the
+    reason goes to the head of the description instead."""
+    for path in results.glob("*-result.json"):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        labels = {label.get("name"): label.get("value") for label in document.get("labels", [])}
+        if labels.get("verdict") != "NOT_APPLICABLE" or document.get("status") != "skipped":
+            continue
+        details = document.pop("statusDetails", None) or {}
+        reason = str(details.get("message", "")).removeprefix("Skipped: ").removeprefix("NOT_APPLICABLE: ")
+        # Allure 3 shows any status message under "Error"; a reason is not one: it leads the description.
+        described = str(document.get("description") or "")
+        document["description"] = f"NOT_APPLICABLE (skipped): {reason}" + (f"\n\n{described}" if described else "")
+        shown = html.escape(reason)
+        document["descriptionHtml"] = f"<p><b>NOT_APPLICABLE</b> (skipped): {shown}</p>" + (
+            f"<p>{html.escape(described)}</p>" if described else ""
+        )
+        path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def add_verdict(verdict: str) -> None:
@@ -231,6 +268,7 @@ def write_results_metadata(results: Path, document: Mapping[str, Any], matrix_ht
     }
     (results / "executor.json").write_text(json.dumps(executor, indent=2) + "\n", encoding="utf-8")
     (results / "categories.json").write_text(json.dumps(categories(), indent=2) + "\n", encoding="utf-8")
+    tidy_not_applicable(results)
     with contextlib.suppress(AttributeError):  # allure-pytest-bdd is not writing results in this process
         allure_commons.plugin_manager.hook.global_attach_data(
             body=matrix_html, name="Clause matrix", attachment_type=AttachmentType.HTML, extension="html"

@@ -1,4 +1,5 @@
-"""The Allure 3 HTML report, generated offline, with the analytics Allure embeds taken out.
+"""The Allure 3 HTML report, generated offline as one self-contained ``index.html`` (Allure 3's single-file
+output: it opens from ``file://``, no server needed), with the analytics Allure embeds taken out.
 
 Allure 3 is the npm package ``allure``, pinned in the project's ``package.json``. Its generated ``index.html`` loads
 Google Tag Manager and calls ``gtag``: a certification report must not phone home, so every script that fetches
@@ -49,7 +50,11 @@ def strip_analytics(page: str) -> str:
     def keep(match: re.Match[str]) -> str:
         script = match.group(0)
         head = script[: script.find(">") + 1]
-        return "" if _SRC.search(head) or _ANALYTICS.search(script) else script
+        if _SRC.search(head):
+            return ""  # fetched from another host
+        if re.search(r"\bsrc\s*=", head, re.I):
+            return script  # the report's own code, inlined as a data: URL (single file): its base64 is not text
+        return "" if _ANALYTICS.search(script) else script
 
     return _SCRIPT.sub(keep, page)
 
@@ -63,12 +68,20 @@ def generate(results: Path, output: Path, *, name: str = "pytest-dcc conformance
     """Generate the HTML report of ``results`` into ``output`` and clean it; :class:`HtmlReportError` on failure."""
     if not results.is_dir():
         raise HtmlReportError(f"no allure results in {results}")
-    command = [*find_allure(), "generate", str(results), "--output", str(output), "--report-name", name]
-    env = {**os.environ, "CI": os.environ.get("CI", "true"), "NO_COLOR": "1"}
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise HtmlReportError(f"allure generate failed: {exc}") from None
+    import json
+    import tempfile
+
+    # The default ("awesome") report as one file: its data inlined, so a browser opens it from disk.
+    config = {"name": name, "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name}}}}
+    with tempfile.TemporaryDirectory(prefix="pytest-dcc-allure-") as folder:
+        rc = Path(folder) / "allurerc.json"
+        rc.write_text(json.dumps(config), encoding="utf-8")
+        command = [*find_allure(), "generate", str(results), "--config", str(rc), "--output", str(output)]
+        env = {**os.environ, "CI": os.environ.get("CI", "true"), "NO_COLOR": "1"}
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, env=env, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise HtmlReportError(f"allure generate failed: {exc}") from None
     index = output / "index.html"
     if done.returncode != 0 or not index.is_file():
         raise HtmlReportError(f"allure generate exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}")

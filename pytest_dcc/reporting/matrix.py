@@ -56,7 +56,7 @@ def _cell(scenarios: Sequence[Mapping[str, Any]]) -> Cell:
     status = min(judged, key=SEVERITY.index) if judged else NOT_ASSESSED
     listed = [
         {
-            **{k: str(s.get(k, "")) for k in ("location", "verdict", "message")},
+            **{k: str(s.get(k, "")) for k in ("location", "verdict", "message", "allure_id")},
             "name": f"{s.get('name', '')} [{s['example']}]" if s.get("example") else str(s.get("name", "")),
         }
         for s in sorted(
@@ -117,8 +117,18 @@ def _clause_cells(clause: str) -> tuple[str, str]:
     return (entry.document, entry.section) if entry else ("?", "not in the registry")
 
 
-def to_markdown(matrix: Matrix) -> str:
-    """The matrix as Markdown: the table, then every clause's scenarios and verdicts."""
+#: Where ``dcc-conformance`` writes the Allure report, relative to the matrix beside it.
+ALLURE_REPORT: Final = "allure-report/index.html"
+
+
+def _link(s: Mapping[str, str], allure_report: str | None) -> str:
+    """The scenario's result in the Allure report, or ""."""
+    return f"{allure_report}#/{s['allure_id']}" if allure_report and s.get("allure_id") else ""
+
+
+def to_markdown(matrix: Matrix, allure_report: str | None = ALLURE_REPORT) -> str:
+    """The matrix as Markdown: the table, then every clause's scenarios and verdicts (each linked to its Allure
+    result when ``allure_report`` is given and the run wrote allure results)."""
     lines = ["# Clause matrix", ""]
     for column, run in zip(matrix.columns, matrix.runs, strict=True):
         lines.append(
@@ -148,7 +158,9 @@ def to_markdown(matrix: Matrix) -> str:
             lines.append(f"- {column}: **{cell.summary()}**")
             for s in cell.scenarios:
                 why = f": {s['message']}" if s["message"] and s["verdict"] != "PASS" else ""
-                lines.append(f"  - {s['verdict']}: {s['name']} ({s['location']}){why}")
+                link = _link(s, allure_report)
+                name = f"[{s['name']}]({link})" if link else s["name"]
+                lines.append(f"  - {s['verdict']}: {name} ({s['location']}){why}")
     return "\n".join(lines) + "\n"
 
 
@@ -158,8 +170,9 @@ td,th{border:1px solid #bbb;padding:.3rem .6rem;text-align:left;vertical-align:t
 .KNOWN_FAILURE{background:#f5e6a8}.NA{background:#e4e4e4;color:#555}details{margin:.2rem 0}"""
 
 
-def to_html(matrix: Matrix) -> str:
-    """The matrix as one self-contained HTML page (no script, nothing fetched)."""
+def to_html(matrix: Matrix, allure_report: str | None = ALLURE_REPORT) -> str:
+    """The matrix as one self-contained HTML page (no script, nothing fetched); each scenario links to its Allure
+    result when ``allure_report`` is given and the run wrote allure results."""
     e = html.escape
     head = "".join(f"<th>{e(c)}</th>" for c in matrix.columns)
     body = []
@@ -170,7 +183,9 @@ def to_html(matrix: Matrix) -> str:
             cell = cells.get(column) or Cell(NOT_ASSESSED)
             css = "NA" if cell.status == NOT_ASSESSED else cell.status
             items = "".join(
-                f"<li>{e(s['verdict'])}: {e(s['name'])} <small>{e(s['location'])}</small>"
+                f"<li>{e(s['verdict'])}: "
+                + (f'<a href="{e(link)}">{e(s["name"])}</a>' if (link := _link(s, allure_report)) else e(s["name"]))
+                + f" <small>{e(s['location'])}</small>"
                 + (f"<br><small>{e(s['message'])}</small>" if s["message"] and s["verdict"] != "PASS" else "")
                 + "</li>"
                 for s in cell.scenarios
@@ -192,4 +207,4 @@ def to_html(matrix: Matrix) -> str:
     )
 
 
-__all__ = ["NOT_ASSESSED", "Cell", "Matrix", "build", "to_html", "to_markdown"]
+__all__ = ["ALLURE_REPORT", "NOT_ASSESSED", "Cell", "Matrix", "build", "to_html", "to_markdown"]
