@@ -15,7 +15,7 @@ from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
-from pytest_dcc.duis.pki import ShippedPki, TestPki, load_or_create_pki, write_pki
+from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
@@ -287,7 +287,8 @@ def dcc_target(
         except ConfigError:  # a PKI as DCC Boxed ships it holds keys for its own users only: no such role here
             del roles[role]
     if dcc_settings.pki_dir is not None and not isinstance(dcc_test_pki, ShippedPki):
-        write_pki(dcc_test_pki, dcc_settings.pki_dir)  # the folder is shared: every user's key is in it
+        with folder_lock(dcc_settings.pki_dir):  # the folder is shared: every user's key is in it
+            write_pki(dcc_test_pki, dcc_settings.pki_dir)
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,

@@ -55,6 +55,7 @@ def skeleton(
     request = builder.request("8.2", **dict(query))
     sign(request.root, pki.identity(user))
     with HttpTransport(endpoint, judge, timeout_s=timeout_s) as transport:
+        transport.probe()  # a server started a moment ago gets a few seconds to bind its port
         answer = transport.send(request, request.to_bytes())
     if answer.code != "I0":
         raise ConfigError(f"SR 8.2 for {dict(query)} was answered {answer.code}: no inventory to describe")

@@ -14,13 +14,18 @@ from types import ModuleType
 import httpcore  # noqa: F401
 import pytest
 
-# The per-user state folder (originator counters, the default test PKI `pytest-dcc serve` and the suite share) is
-# one of this test run's own, so no test reads or writes the user's ~/.cache/pytest-dcc; servers and pytester runs
-# started from here inherit it. A test of the defaults themselves sets its own.
-os.environ.setdefault("PYTEST_DCC_STATE", tempfile.mkdtemp(prefix="pytest-dcc-state-"))
-
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 XSD_VERSIONS = ("5.0", "5.1", "5.3a", "5.4")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The per-user state folder (originator counters, the default test PKI `pytest-dcc serve` and the suite share)
+    is one of this test run's own, so no test reads or writes the user's ~/.cache/pytest-dcc; servers and pytester
+    runs started from here inherit it. A test of the defaults themselves sets its own. Not for `dcc-conformance` run
+    from inside the checkout (pytest loads this file for the testpaths then too): that run is a user's."""
+    if config.getoption("pyargs", False):
+        return
+    os.environ.setdefault("PYTEST_DCC_STATE", tempfile.mkdtemp(prefix="pytest-dcc-state-"))
 
 
 @pytest.fixture(scope="session")

@@ -157,7 +157,7 @@ EXPECTED_SCENARIOS = _expected_scenarios()
 
 FAULTS = {
     # mode: (the cause every ERROR must name, extra suite options)
-    "slow": ("EndpointTimeoutError", ()),
+    "slow": ("EndpointTimeoutError", ("--dcc-timeout=0.5",)),  # the last --dcc-timeout given counts
     "truncated": ("ResponseFormatError", ()),
     "html-502": ("HttpStatusError", ()),
     "html-200": ("ResponseFormatError", ()),

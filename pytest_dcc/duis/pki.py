@@ -7,9 +7,10 @@ reference server and the suite can share it (``pytest-dcc serve --pki DIR`` and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -222,25 +223,40 @@ def read_shipped_pki(folder: Path) -> ShippedPki:
     return ShippedPki(throwaway, _certificate(name, throwaway, name, throwaway, ca=True), identities, folder, extra)
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold the lock of PKI folder ``folder`` (a file beside it): ``pytest-dcc serve`` and the suite started at the
+    same moment on the same, still empty, state folder must not each create a PKI of their own."""
+    import fcntl  # POSIX only, as the counter store
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
-    """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there. A folder of keys as
-    DCC Boxed ships them is read in place and never written (:class:`ShippedPki`)."""
+    """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there (under the folder's
+    lock: two processes creating it at once end up with the same one). A folder of keys as DCC Boxed ships them is
+    read in place and never written (:class:`ShippedPki`)."""
     if is_shipped_pki(folder):
         shipped = read_shipped_pki(folder)
         for user in users:
             shipped.add(user)
         return shipped
-    pki = read_pki(folder) if (folder / _MANIFEST).is_file() else TestPki.generate()
-    before = set(pki.identities)
-    for user in users:
-        pki.add(user)
-    if set(pki.identities) != before or not (folder / _MANIFEST).is_file():
-        write_pki(pki, folder)
+    with folder_lock(folder):
+        pki = read_pki(folder) if (folder / _MANIFEST).is_file() else TestPki.generate()
+        before = set(pki.identities)
+        for user in users:
+            pki.add(user)
+        if set(pki.identities) != before or not (folder / _MANIFEST).is_file():
+            write_pki(pki, folder)
     return pki
 
 
 __all__ = [
     "ShippedPki",
+    "folder_lock",
     "TestPki",
     "is_shipped_pki",
     "load_or_create_pki",

@@ -64,13 +64,27 @@ class HttpTransport(_Closing):
         judged = self.judge.judge_http(request, reply.status_code, headers, reply.content)
         return Exchange(request, body, url, reply.status_code, headers, elapsed, judged)
 
-    def probe(self) -> int:
+    def probe(self, grace_s: float = 5.0) -> int:
         """Check that the endpoint answers HTTP at all (any status will do: DUIS defines no GET), before any
-        scenario waits on it; :class:`SessionCheckError` names the URL and the cause otherwise."""
-        try:
-            return self._request("GET", self.base_url + "/").status_code
-        except (EndpointTimeoutError, EndpointUnreachableError) as exc:
-            raise SessionCheckError(f"the endpoint under test does not answer ({type(exc).__name__}): {exc}") from None
+        scenario waits on it; :class:`SessionCheckError` names the URL and the cause otherwise. A refused
+        connection is tried again for ``grace_s`` (a server started a moment before the suite is still binding
+        its port); a timeout or any other failure is final at once."""
+        import time
+
+        deadline = time.monotonic() + grace_s
+        while True:
+            try:
+                return self._request("GET", self.base_url + "/").status_code
+            except EndpointUnreachableError as exc:
+                if "refused" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise SessionCheckError(
+                        f"the endpoint under test does not answer ({type(exc).__name__}): {exc}"
+                    ) from None
+                time.sleep(0.2)
+            except EndpointTimeoutError as exc:
+                raise SessionCheckError(
+                    f"the endpoint under test does not answer ({type(exc).__name__}): {exc}"
+                ) from None
 
     def _request(self, method: str, url: str, **options: Any) -> httpx.Response:
         try:

@@ -1,0 +1,150 @@
+"""The README is executed: its quick start, the wheel in an empty directory, the server section and the DCC Boxed
+section, verbatim, each in bash as a newcomer would paste it, in a copy of the checkout with ``../shared`` beside
+it, a fresh home directory (so the per-user state folder starts empty) and no ``PYTEST_DCC_STATE``. Each must do
+what the README says of it.
+
+The blocks are the indented code blocks that follow a ``<!-- readme-test: NAME ... -->`` line; the project's own
+test command (the quick start's second command) is what CI runs, so it is checked to be in ``.ci/run`` instead of
+being run from inside itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+_MARK = re.compile(r"<!-- readme-test: ([a-z-]+)")
+_SKIP = {".venv", "node_modules", "reports", "dist", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+
+
+def blocks() -> dict[str, str]:
+    """NAME -> the commands of the indented block after its marker."""
+    found: dict[str, str] = {}
+    lines = README.read_text(encoding="utf-8").splitlines()
+    for at, line in enumerate(lines):
+        mark = _MARK.match(line.strip())
+        if mark is None:
+            continue
+        body: list[str] = []
+        for following in lines[at + 1 :]:
+            if following.startswith("    "):
+                body.append(following[4:])
+            elif following.strip() or body:
+                break
+        found[mark.group(1)] = "\n".join(body)
+    return found
+
+
+def test_the_readme_marks_the_sections_it_promises_and_ci_runs_the_test_command() -> None:
+    found = blocks()
+    assert set(found) == {"quick-start", "wheel", "server", "dccboxed"}, found
+    assert all(found.values())
+    text = README.read_text(encoding="utf-8")
+    start = text.index("## Quick start")
+    quick = text[start : text.index("\n## ", start + 1)]
+    commands = [line.strip() for line in quick.splitlines() if line.startswith("    ") and "venv" in line]
+    assert len(commands) == 2 and commands[0] == found["quick-start"]  # exactly two commands
+    assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")  # CI runs the test command verbatim
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run one README block in bash; whatever it left in the background is stopped afterwards. Its output goes to
+    a file (a server left running would hold a pipe open)."""
+    log = cwd.parent / f"readme-{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", "-e", "-c", script], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = process.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGTERM)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert code == 0, (
+        f"README block {name!r} {'timed out' if code is None else f'exited {code}'}:\n{script}\n---\n{text[-6000:]}"
+    )
+    return text
+
+
+def _verdicts(folder: Path) -> dict[str, object]:
+    return dict(json.loads((folder / "reports" / "verdicts.json").read_text()))
+
+
+@pytest.mark.slow
+def test_the_readme_does_what_it_says(tmp_path: Path) -> None:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared reference data is expected beside the checkout at {SHARED}")
+    for port in (8079, 8090):  # the README uses DCC Boxed's port and the receiver port it names
+        assert _free(port), f"port {port} is taken on this machine; the README's commands need it"
+    checkout = tmp_path / "main"
+    shutil.copytree(ROOT, checkout, ignore=lambda folder, names: [n for n in names if n in _SKIP])
+    (tmp_path / "shared").symlink_to(SHARED)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_DCC_STATE" and not k.startswith("PYTEST_")}
+    env |= {"HOME": str(home), "PIP_CACHE_DIR": _pip_cache(), "npm_config_cache": str(Path.home() / ".npm")}
+    found = blocks()
+
+    # Quick start: the suite against the embedded reference, every report written
+    _run("quick-start", found["quick-start"], checkout, env)
+    document = _verdicts(checkout)
+    totals = document["run"]["endpoint_totals"]  # type: ignore[index]
+    assert set(totals) == {"PASS", "NOT_APPLICABLE"}, totals
+    for name in ("junit.xml", "test-list.json", "clause-matrix.md", "clause-matrix.html"):
+        assert (checkout / "reports" / name).is_file(), name
+    if shutil.which("npm") or os.environ.get("DCC_REQUIRE_INTEROP"):
+        assert (checkout / "reports" / "allure-report" / "index.html").is_file()
+        assert "allure-report/index.html#/" in (checkout / "reports" / "clause-matrix.html").read_text()
+    scenarios = len(document["scenarios"])  # type: ignore[arg-type]
+
+    # From a wheel, in an empty directory: the same suite, from the wheel alone
+    _run("wheel", found["wheel"], checkout, env)
+    elsewhere = tmp_path / "try-pytest-dcc"
+    from_wheel = _verdicts(elsewhere)
+    assert len(from_wheel["scenarios"]) == scenarios  # type: ignore[arg-type]
+    assert set(from_wheel["run"]["endpoint_totals"]) == {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
+    assert not (elsewhere / "features").exists() and not (elsewhere / "pki").exists()
+
+    # The server: `pytest-dcc serve` alone, and the suite with only the URL assesses every clause
+    _run("server", found["server"], checkout, env)
+    served = _verdicts(checkout)
+    run = served["run"]  # type: ignore[index]
+    assert run["endpoint"] == "http://127.0.0.1:8079" and set(run["endpoint_totals"]) == {"PASS", "NOT_APPLICABLE"}
+    clauses = served["clauses"]  # type: ignore[index]
+    assert [c for c, entry in clauses.items() if entry["verdict"] != "PASS"] == ["DP178-E080801"]  # not in 2025-11
+    assert (home / ".cache" / "pytest-dcc" / "pki").is_dir() and not (checkout / "pki").exists()
+
+    # DCC Boxed: its keys, no test control; the skeleton from SR 8.2, then a run over DUIS alone
+    _run("dccboxed", found["dccboxed"], checkout, env)
+    assert (checkout / "my-dccboxed.yaml").is_file()
+    boxed = _verdicts(checkout)
+    assert set(boxed["run"]["endpoint_totals"]) == {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
+    assessed = [c for c, entry in boxed["clauses"].items() if entry["verdict"] == "PASS"]  # type: ignore[union-attr]
+    assert len(assessed) >= 5, boxed["clauses"]  # type: ignore[index]
+
+
+def _pip_cache() -> str:
+    done = subprocess.run(["python3", "-m", "pip", "cache", "dir"], capture_output=True, text=True, check=False)
+    return done.stdout.strip() or str(Path.home() / ".cache" / "pip")
