@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,12 @@ def _free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _wait_free(*ports: int, within_s: float = 15.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not all(_free(p) for p in ports) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
     """Run one README block in bash; whatever it left in the background is stopped afterwards. Its output goes to
     a file (a server left running would hold a pipe open)."""
@@ -81,6 +88,7 @@ def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGTERM)
+            _wait_free(8079, 8090)  # the next block (or test) binds the same ports
     text = log.read_text(encoding="utf-8", errors="replace")
     assert code == 0, (
         f"README block {name!r} {'timed out' if code is None else f'exited {code}'}:\n{script}\n---\n{text[-6000:]}"

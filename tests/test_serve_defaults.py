@@ -42,9 +42,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> dict
 @contextlib.contextmanager
 def _serve_without_arguments(state: Path, log: Path) -> Iterator[dict[str, object]]:
     """`pytest-dcc serve`, nothing else: DCC Boxed's port 8079."""
-    with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", 8079)) == 0:
+    deadline = time.monotonic() + 15  # a server of an earlier test may still be on its way out
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", 8079)) != 0:
+                break
+        if time.monotonic() > deadline:
             pytest.fail("port 8079 (DCC Boxed's) is taken on this machine; the no-argument server needs it")
+        time.sleep(0.1)
     env = {**os.environ, "PYTEST_DCC_STATE": str(state)}
     with log.open("wb") as out:
         process = subprocess.Popen([str(BIN / "pytest-dcc"), "serve"], stdout=out, stderr=subprocess.STDOUT, env=env)
