@@ -42,13 +42,23 @@ def _port(text: str) -> int:
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
+class _DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it has none or its help already says what happens without it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default is None or "default" in text:
+            return text
+        return super()._get_help_string(action) or text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pytest-dcc", description="pytest-dcc tools")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser(
         "serve",
         help="run the reference DCC as an HTTP(S) server",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsFormatter,
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (--test-control needs loopback)")
     serve.add_argument("--port", type=_port, default=8079, help="TCP port (DCC Boxed's is 8079)")

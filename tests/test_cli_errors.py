@@ -24,6 +24,14 @@ def test_every_serve_option_has_help_and_shows_its_default() -> None:
     assert options and all(a.help for a in options), [a.dest for a in options if not a.help]
     text = _serve("--help").stdout
     assert "(default: 8079)" in text and "(default: 127.0.0.1)" in text
+    assert "(default: None)" not in text  # an option without a value by default says what happens instead
+    assert all(a.default is not None or "default" in str(a.help) or a.dest in _NO_DEFAULT for a in options), [
+        a.dest for a in options if a.default is None and "default" not in str(a.help) and a.dest not in _NO_DEFAULT
+    ]
+
+
+#: Options that are simply absent unless given (a file, a key, a certificate): nothing happens without them.
+_NO_DEFAULT = {"db", "signing_key", "signing_cert", "xsd", "tls_cert", "tls_key", "client_ca"}
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])
