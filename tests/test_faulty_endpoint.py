@@ -79,7 +79,8 @@ class FaultyEndpoint:
             elif mode == "tampered":  # signed by the DCC, then changed
                 node = root.find(f"{SR}Header/{SR}ResponseDateTime")
                 assert node is not None and node.text
-                node.text = node.text.replace(node.text[17:19], f"{(int(node.text[17:19]) + 1) % 60:02d}", 1)
+                # the seconds, changed in place (a replace() of "12" would hit the month of a December date first)
+                node.text = f"{node.text[:17]}{(int(node.text[17:19]) + 1) % 60:02d}{node.text[19:]}"
             else:  # a well-signed answer for another request
                 node = root.find(f"{SR}Header/{SR}RequestID")
                 assert node is not None and node.text
