@@ -23,7 +23,14 @@ from pytest_dcc.reference import boxed
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.inventory import Inventory, InventoryError, User, load_inventory_file
 from pytest_dcc.reference.releases import RELEASES, release
-from pytest_dcc.reference.server import Deliveries, ResponsePoster, is_loopback, make_app
+from pytest_dcc.reference.server import (
+    Deliveries,
+    ResponsePoster,
+    check_delivery_settings,
+    check_response_url,
+    is_loopback,
+    make_app,
+)
 from pytest_dcc.reference.setup import attach_user_certificates
 from pytest_dcc.spec import DCC_EUI
 
@@ -153,20 +160,19 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
         raise ConfigError("--tls-cert and --tls-key go together")
     if args.client_ca and not args.tls_cert:
         raise ConfigError("--client-ca needs --tls-cert and --tls-key")
-    if args.response_url is not None and not args.response_url.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"--response-url: a Receive Response Service address is an http(s) URL, given: {args.response_url!r}"
+    try:
+        check_response_url(args.response_url)
+    except ValueError as exc:
+        raise ConfigError(f"--response-url: {exc}") from None
+    try:
+        check_delivery_settings(
+            args.delivery_attempts, args.delivery_timeout, args.delivery_backoff, args.delivery_backoff_max
         )
-    delivery = (args.delivery_attempts, args.delivery_timeout, args.delivery_backoff, args.delivery_backoff_max)
-    if (
-        args.delivery_attempts < 1
-        or args.delivery_timeout <= 0
-        or not 0 <= args.delivery_backoff <= args.delivery_backoff_max
-    ):
+    except ValueError as exc:
+        given = (args.delivery_attempts, args.delivery_timeout, args.delivery_backoff, args.delivery_backoff_max)
         raise ConfigError(
-            "--delivery-attempts/--delivery-timeout/--delivery-backoff/--delivery-backoff-max: attempts must be >= 1, "
-            f"timeout > 0 and 0 <= backoff <= backoff max; given {delivery}"
-        )
+            f"--delivery-attempts/--delivery-timeout/--delivery-backoff/--delivery-backoff-max: {exc}; given {given}"
+        ) from None
     if not args.pki and not args.signing_key:
         args.pki = default_state_dir() / "pki"
     try:
@@ -193,14 +199,14 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     # A restart on the same --db (after a crash, say) keeps what the DCC did; loading the file again would put
     # every device back as the file has it.
     kept = dcc.inventory.device_count() > 0 or bool(dcc.inventory.users())
-    if kept and not args.inventory:
-        pass  # a --db that holds an inventory is served as it is; the default estate is for an empty SMI only
-    elif data and kept and not args.reseed:
-        logging.getLogger("pytest_dcc").warning(
-            "%s already holds an inventory; --inventory %s not loaded (add --reseed to load it on top)",
-            args.db,
-            args.inventory,
-        )
+    # The default estate is for an empty SMI only; a file given is loaded on top with --reseed.
+    if kept and not (args.inventory and args.reseed):
+        if args.inventory:
+            logging.getLogger("pytest_dcc").warning(
+                "%s already holds an inventory; --inventory %s not loaded (add --reseed to load it on top)",
+                args.db,
+                args.inventory,
+            )
     else:
         try:
             dcc.seed(data)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Generator
+from collections import Counter
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -228,8 +229,8 @@ class VerdictRecorder:
                 terminalreporter.write_line(f"{cause}")
                 terminalreporter.write_line(f"  -> {count} scenario(s) recorded as ERROR in the reports")
         if self.scenarios:
-            endpoint = _counts(v for v in self.scenarios.values() if not v.self_check)
-            own = _counts(v for v in self.scenarios.values() if v.self_check)
+            endpoint = _said(_tally(v for v in self.scenarios.values() if not v.self_check))
+            own = _said(_tally(v for v in self.scenarios.values() if v.self_check))
             terminalreporter.write_line(f"pytest-dcc verdicts on the endpoint: {endpoint or 'none'}")
             if own:
                 terminalreporter.write_line(f"pytest-dcc self-checks of the suite's own requests: {own}")
@@ -253,13 +254,10 @@ class VerdictRecorder:
                 entry["counts"][verdict.verdict] = entry["counts"].get(verdict.verdict, 0) + 1
                 if SEVERITY.index(verdict.verdict) < SEVERITY.index(entry["verdict"]):
                     entry["verdict"] = verdict.verdict
-        totals: dict[str, int] = {}
-        endpoint: dict[str, int] = {}
-        own: dict[str, int] = {}
-        for verdict in self.scenarios.values():
-            totals[verdict.verdict] = totals.get(verdict.verdict, 0) + 1
-            side = own if verdict.self_check else endpoint
-            side[verdict.verdict] = side.get(verdict.verdict, 0) + 1
+        verdicts = list(self.scenarios.values())
+        totals = _tally(verdicts)
+        endpoint = _tally(v for v in verdicts if not v.self_check)
+        own = _tally(v for v in verdicts if v.self_check)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
         return {
             "run": {
@@ -295,10 +293,13 @@ class VerdictRecorder:
         return path
 
 
-def _counts(verdicts: Any) -> str:
-    counts: dict[str, int] = {}
-    for verdict in verdicts:
-        counts[verdict.verdict] = counts.get(verdict.verdict, 0) + 1
+def _tally(verdicts: Iterable[ScenarioVerdict]) -> dict[str, int]:
+    """How many scenarios have each verdict (in order of first appearance, as verdicts.json always had it)."""
+    return dict(Counter(v.verdict for v in verdicts))
+
+
+def _said(counts: Mapping[str, int]) -> str:
+    """``12 PASS, 3 NOT_APPLICABLE``, worst first."""
     return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
 
 

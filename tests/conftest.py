@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -33,6 +35,19 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"the shared reference data is expected beside the checkout at {SHARED}")
     return SHARED
+
+
+def port_free(port: int, *, within_s: float = 0.0) -> bool:
+    """Whether nothing listens on loopback ``port``, waiting up to ``within_s`` for a server on its way out (the
+    README's commands and the no-argument server use fixed ports: DCC Boxed's 8079, the receiver's 8090)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
 
 
 def load_benchmark(name: str) -> ModuleType:

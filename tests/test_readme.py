@@ -16,14 +16,12 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import SHARED, port_free
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -61,17 +59,6 @@ def test_the_readme_marks_the_sections_it_promises_and_ci_runs_the_test_command(
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")  # CI runs the test command verbatim
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _wait_free(*ports: int, within_s: float = 15.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not all(_free(p) for p in ports) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
     """Run one README block in bash; whatever it left in the background is stopped afterwards. Its output goes to
     a file (a server left running would hold a pipe open)."""
@@ -88,7 +75,8 @@ def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGTERM)
-            _wait_free(8079, 8090)  # the next block (or test) binds the same ports
+            for port in (8079, 8090):  # the next block (or test) binds the same ports
+                port_free(port, within_s=15)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert code == 0, (
         f"README block {name!r} {'timed out' if code is None else f'exited {code}'}:\n{script}\n---\n{text[-6000:]}"
@@ -105,7 +93,7 @@ def test_the_readme_does_what_it_says(tmp_path: Path) -> None:
     if not SHARED.is_dir():
         pytest.fail(f"the shared reference data is expected beside the checkout at {SHARED}")
     for port in (8079, 8090):  # the README uses DCC Boxed's port and the receiver port it names
-        assert _free(port), f"port {port} is taken on this machine; the README's commands need it"
+        assert port_free(port), f"port {port} is taken on this machine; the README's commands need it"
     checkout = tmp_path / "main"
     shutil.copytree(ROOT, checkout, ignore=lambda folder, names: [n for n in names if n in _SKIP])
     (tmp_path / "shared").symlink_to(SHARED)

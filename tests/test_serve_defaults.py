@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from starlette.routing import Route
 from pytest_dcc.reference.boxed import NETWORK_OPERATOR, OTHER_USER, SUPPLIER
 from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from tests.conftest import port_free
 
 BIN = Path(sys.executable).parent
 
@@ -42,14 +42,8 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> dict
 @contextlib.contextmanager
 def _serve_without_arguments(state: Path, log: Path) -> Iterator[dict[str, object]]:
     """`pytest-dcc serve`, nothing else: DCC Boxed's port 8079."""
-    deadline = time.monotonic() + 15  # a server of an earlier test may still be on its way out
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", 8079)) != 0:
-                break
-        if time.monotonic() > deadline:
-            pytest.fail("port 8079 (DCC Boxed's) is taken on this machine; the no-argument server needs it")
-        time.sleep(0.1)
+    if not port_free(8079, within_s=15):  # a server of an earlier test may still be on its way out
+        pytest.fail("port 8079 (DCC Boxed's) is taken on this machine; the no-argument server needs it")
     env = {**os.environ, "PYTEST_DCC_STATE": str(state)}
     with log.open("wb") as out:
         process = subprocess.Popen([str(BIN / "pytest-dcc"), "serve"], stdout=out, stderr=subprocess.STDOUT, env=env)

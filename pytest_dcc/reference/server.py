@@ -59,6 +59,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_delivery_settings(attempts: int, timeout_s: float, backoff_s: float, backoff_max_s: float) -> None:
+    """:class:`ValueError` unless the delivery settings make sense (``serve`` checks them before it starts)."""
+    if attempts < 1 or timeout_s <= 0 or not 0 <= backoff_s <= backoff_max_s:
+        raise ValueError("attempts must be >= 1, timeout > 0 and 0 <= backoff <= backoff max")
+
+
+def check_response_url(url: str | None) -> None:
+    """:class:`ValueError` unless ``url`` (``None``: no address) is an http(s) URL with a host."""
+    if url is None:
+        return
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"a Receive Response Service address is an http(s) URL, given: {url!r}")
+
+
 class ResponsePoster:
     """Delivers asynchronous responses to the user's Receive Response Service URL (a :class:`DeliveryQueue`).
 
@@ -85,8 +100,9 @@ class ResponsePoster:
         backoff_max_s: float = 30.0,
         workers: int = 4,
     ) -> None:
-        if attempts < 1 or workers < 1 or timeout_s <= 0 or backoff_s < 0 or backoff_max_s < backoff_s:
-            raise ValueError("attempts and workers must be >= 1, timeout > 0 and 0 <= backoff <= backoff max")
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        check_delivery_settings(attempts, timeout_s, backoff_s, backoff_max_s)
         self.url = url
         self.attempts = attempts
         self.backoff_s = backoff_s
@@ -223,10 +239,7 @@ class Deliveries:
 
     def set_url(self, url: str | None) -> str | None:
         """Deliver to ``url`` from now on (``None``: keep responses in the outbox); answers the address before."""
-        if url is not None:
-            parsed = httpx.URL(url)
-            if parsed.scheme not in ("http", "https") or not parsed.host:
-                raise ValueError(f"a Receive Response Service address is an http(s) URL, given: {url!r}")
+        check_response_url(url)
         with self._lock:
             previous, old = self.url, self.poster
             self.poster = self.make_poster(url) if url is not None else None
@@ -408,4 +421,12 @@ def control_routes(dcc: ReferenceDcc, deliveries: Deliveries | None = None) -> l
     ]
 
 
-__all__ = ["Deliveries", "ResponsePoster", "control_routes", "is_loopback", "make_app"]
+__all__ = [
+    "Deliveries",
+    "ResponsePoster",
+    "check_delivery_settings",
+    "check_response_url",
+    "control_routes",
+    "is_loopback",
+    "make_app",
+]

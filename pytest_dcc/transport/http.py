@@ -75,16 +75,12 @@ class HttpTransport(_Closing):
         while True:
             try:
                 return self._request("GET", self.base_url + "/").status_code
-            except EndpointUnreachableError as exc:
-                if "refused" not in str(exc).lower() or time.monotonic() >= deadline:
-                    raise SessionCheckError(
-                        f"the endpoint under test does not answer ({type(exc).__name__}): {exc}"
-                    ) from None
+            except (EndpointUnreachableError, EndpointTimeoutError) as exc:
+                starting = isinstance(exc, EndpointUnreachableError) and "refused" in str(exc).lower()
+                if not starting or time.monotonic() >= deadline:
+                    message = f"the endpoint under test does not answer ({type(exc).__name__}): {exc}"
+                    raise SessionCheckError(message) from None
                 time.sleep(0.2)
-            except EndpointTimeoutError as exc:
-                raise SessionCheckError(
-                    f"the endpoint under test does not answer ({type(exc).__name__}): {exc}"
-                ) from None
 
     def _request(self, method: str, url: str, **options: Any) -> httpx.Response:
         try:

@@ -79,6 +79,11 @@ class ResponseInbox:
             self._cond.notify_all()
         return judged
 
+    def note_probe(self, token: str) -> None:
+        """A delivery probe carrying ``token`` reached this inbox."""
+        with self._cond:
+            self.probes.add(token)
+
     def duplicates_of(self, request_id: RequestID) -> list[Judged]:
         """Extra copies received of responses to ``request_id``."""
         with self._cond:
@@ -179,8 +184,7 @@ def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
         body = await request.body()
         token = request.headers.get(PROBE_HEADER)
         if token is not None and not body:
-            with inbox._cond:
-                inbox.probes.add(token)
+            inbox.note_probe(token)
             return Response(status_code=204)
         try:
             await asyncio.to_thread(inbox.deliver, body, request.headers.get("content-type"))
