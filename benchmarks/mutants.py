@@ -457,7 +457,7 @@ def _run_proxied(
         pki = load_or_create_pki(pki_dir)
         from pytest_dcc.duis.pki import read_pki
         from pytest_dcc.errors import ConfigError
-        from pytest_dcc.reference.releases import release as release_named
+        from pytest_dcc.spec.releases import release as release_named
 
         def user(eui: str) -> Any:
             for folder_copy in (pki, None):  # the suite adds its users to the folder after the proxy started

@@ -12,8 +12,8 @@ import pytest
 from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
-from pytest_dcc.reference.releases import RELEASES, release
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
+from pytest_dcc.spec.releases import RELEASES, release
 from pytest_dcc.statement import ExpectedFailures, Statement, load_expected_failures, load_statement
 from pytest_dcc.transport.judge import SignaturePolicy
 

@@ -22,7 +22,6 @@ from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference import boxed
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.inventory import Inventory, InventoryError, User, load_inventory_file
-from pytest_dcc.reference.releases import RELEASES, release
 from pytest_dcc.reference.server import (
     Deliveries,
     ResponsePoster,
@@ -33,6 +32,7 @@ from pytest_dcc.reference.server import (
 )
 from pytest_dcc.reference.setup import attach_user_certificates
 from pytest_dcc.spec import DCC_EUI
+from pytest_dcc.spec.releases import RELEASES, release
 
 
 def _port(text: str) -> int:

@@ -20,8 +20,8 @@ from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
 from pytest_dcc.reference.dcc import ReferenceDcc
-from pytest_dcc.reference.releases import release
 from pytest_dcc.reference.setup import build_reference
+from pytest_dcc.spec.releases import release
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
 from pytest_dcc.transport import Exchange, Transport

@@ -46,10 +46,10 @@ import yaml
 
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
-from pytest_dcc.reference.releases import release
 from pytest_dcc.spec import DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
 from pytest_dcc.spec.chism import COLUMNS
 from pytest_dcc.spec.refusals import REFUSAL_CASES, declarable
+from pytest_dcc.spec.releases import release
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ def _run(verdicts: list[tuple[str, list[str], str]]) -> dict[str, object]:
 
 
 def test_every_registry_clause_has_a_mutant_in_each_family(mutants: ModuleType) -> None:
-    from pytest_dcc.reference.releases import FLAG_CLAUSES
-    from pytest_dcc.spec.clauses import CLAUSES
+    from pytest_dcc.spec.clauses import CLAUSES, FLAG_CLAUSES
 
     table = mutants._mutants()
     for family in ("reference", "black-box"):

@@ -137,7 +137,8 @@ def test_release_changes_say_per_clause_behaviour_or_text_only() -> None:
 def test_every_release_flag_names_the_clauses_it_governs() -> None:
     from dataclasses import fields
 
-    from pytest_dcc.reference.releases import FLAG_CLAUSES, Release
+    from pytest_dcc.spec.clauses import FLAG_CLAUSES
+    from pytest_dcc.spec.releases import Release
 
     flags = {f.name for f in fields(Release)} - {"name", "title", "schema_version"}
     assert set(FLAG_CLAUSES) == flags == {"unjoin_requires_smi_join"}  # MP178 is the only DSP behaviour change
@@ -421,7 +422,7 @@ def test_the_html_report_opens_from_disk_in_chromium_and_fetches_nothing_from_ou
 MUTANT_CONFTEST = """
 import dataclasses
 import pytest
-from pytest_dcc.reference.releases import release
+from pytest_dcc.spec.releases import release
 from pytest_dcc.reference.setup import build_reference
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
 BROKEN_2024 = """
 import dataclasses
 import pytest
-from pytest_dcc.reference.releases import release
+from pytest_dcc.spec.releases import release
 from pytest_dcc.reference.setup import build_reference
 
 @pytest.fixture(scope="session")

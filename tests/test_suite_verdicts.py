@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pytest_dcc._resources import features_dir
-from pytest_dcc.reference.releases import RELEASES
 from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.spec.releases import RELEASES
 from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
 
@@ -51,7 +51,7 @@ def test_wrong_endpoint_behaviour_is_fail(pytester: pytest.Pytester) -> None:
         """
 import dataclasses
 import pytest
-from pytest_dcc.reference.releases import release
+from pytest_dcc.spec.releases import release
 from pytest_dcc.reference.setup import build_reference
 
 @pytest.fixture(scope="session")

@@ -44,8 +44,6 @@ from pytest_dcc.errors import XmlSecurityError
 from pytest_dcc.reference import devices
 from pytest_dcc.reference.checks import ACTIVE_STATUSES, Refusal, check_status, check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory, User
-from pytest_dcc.reference.releases import Release
-from pytest_dcc.reference.releases import release as release_named
 from pytest_dcc.spec import (
     LOCAL_DELIVERY_CVS,
     NS_SR,
@@ -55,6 +53,8 @@ from pytest_dcc.spec import (
     SRVS,
     ServiceVariant,
 )
+from pytest_dcc.spec.releases import Release
+from pytest_dcc.spec.releases import release as release_named
 
 log = logging.getLogger("pytest_dcc.reference")
 

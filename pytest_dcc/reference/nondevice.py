@@ -16,8 +16,7 @@ from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.reference import devices
 from pytest_dcc.reference.checks import Refusal, check_status, check_supplier
 from pytest_dcc.reference.inventory import Device
-from pytest_dcc.reference.releases import LOCAL_RESPONSE_SRVS
-from pytest_dcc.spec import CSP_REGIONS, NS_SR
+from pytest_dcc.spec import CSP_REGIONS, LOCAL_RESPONSE_SRVS, NS_SR
 
 if TYPE_CHECKING:
     from pytest_dcc.reference.dcc import ReferenceDcc, _Context

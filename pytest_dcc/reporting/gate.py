@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from pytest_dcc.reference.releases import RELEASES
 from pytest_dcc.reporting.matrix import NOT_ASSESSED, build
 from pytest_dcc.spec.clauses import CLAUSES
-from pytest_dcc.spec.releases import SEC_RELEASES, canonical
+from pytest_dcc.spec.releases import RELEASES, canonical
 
 #: Verdicts that mean the endpoint does not conform (or could not be judged).
 BAD: Final = frozenset({"FAIL", "ERROR", "UNEXPECTED_PASS"})
@@ -99,7 +98,7 @@ def release_changes(a: str, b: str) -> list[ReleaseChange]:
 def release_report(a: str, b: str) -> str:
     first, second = canonical(a), canonical(b)
     changes = release_changes(a, b)
-    lines = [f"SEC release {first} ({SEC_RELEASES[first].title}) -> {second} ({SEC_RELEASES[second].title})"]
+    lines = [f"SEC release {first} ({RELEASES[first].title}) -> {second} ({RELEASES[second].title})"]
     for change in changes:
         lines.append(f"  {change.clause}: {change.kind}: {change.what}")
     unchanged = [c for c in CLAUSES if c not in {ch.clause for ch in changes}]

@@ -38,6 +38,26 @@ CV_SERVICE: Final = MappingProxyType({1: "S", 2: "D", 3: "S", 4: "T", 5: "S", 6:
 SIGNED_PRE_COMMAND_CVS: Final = frozenset({5, 6, 7})
 #: Command variants that return a command for local delivery to the user.
 LOCAL_DELIVERY_CVS: Final = frozenset({2, 3, 6, 7})
+#: The 14 SRVs whose responses the DCC needs through SR 8.13 (DUIS 3.8.112.2 as MP081 wrote it; MP081 added 6.15.1
+#: and 6.21 to the text of a list the DCC already processed). Clause MP081-DUIS-3.8.112.2.
+LOCAL_RESPONSE_SRVS: Final = frozenset(
+    {
+        "3.2",
+        "6.8",
+        "6.15.1",
+        "6.15.2",
+        "6.21",
+        "6.23",
+        "8.7.1",
+        "8.7.2",
+        "8.8.1",
+        "8.8.2",
+        "8.11",
+        "8.12.1",
+        "8.12.2",
+        "11.3",
+    }
+)
 
 ROLES: Final = MappingProxyType(
     {
@@ -192,6 +212,7 @@ __all__ = [
     "DEVICE_STATUSES",
     "DEVICE_TYPES",
     "LOCAL_DELIVERY_CVS",
+    "LOCAL_RESPONSE_SRVS",
     "NSMAP",
     "NS_DS",
     "NS_RA",

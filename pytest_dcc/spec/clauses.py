@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from pytest_dcc.spec.releases import MODIFICATIONS, at_least, canonical, index
+from pytest_dcc.spec.releases import FLAG_MODIFICATIONS, MODIFICATIONS, at_least, canonical, index
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +68,16 @@ class Clause:
         return f"text only: {'; '.join(found)}" if found else None
 
 
+_MP081: Final = MODIFICATIONS["MP081"].release
+_MP178: Final = MODIFICATIONS["MP178"].release
 _ROWS: Final = (
-    Clause("MP081-CHISM-E3-T3", "CHISM Annex E3, table 3", "CHISM", "Annex E3 WAN coverage", since="2020-11"),
+    Clause("MP081-CHISM-E3-T3", "CHISM Annex E3, table 3", "CHISM", "Annex E3 WAN coverage", since=_MP081),
     Clause(
         "MP081-CHISM-E3-SPACE",
         "CHISM E3 note; MP081 solution (MP106 from 2021-06)",
         "CHISM",
         "Annex E3 WAN coverage",
-        since="2020-11",
+        since=_MP081,
         guidance="MP106",
     ),
     Clause(
@@ -83,58 +85,64 @@ _ROWS: Final = (
         "DUIS 3.8.1.2 GasThresholdMatrix",
         "DUIS",
         "3.8.1 SR 1.1 Update Import Tariff",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-DUIS-3.8.77.3",
         "DUIS 3.8.77.3, SR 6.24.2",
         "DUIS",
         "3.8.77 SR 6.24.2 Retrieve Device Security Credentials",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-DUIS-3.8.77.4",
         "DUIS 3.8.77.4, SR 6.24.2",
         "DUIS",
         "3.8.77 SR 6.24.2 Retrieve Device Security Credentials",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-DUIS-3.8.106.3",
         "DUIS 3.8.106.3, SR 8.14.2",
         "DUIS",
         "3.8.106 SR 8.14.2 CH Status Update - Install No SM WAN",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-DUIS-3.8.114.4",
         "DUIS additional DCC processing for SR 8.14.2",
         "DUIS",
         "3.8.106 SR 8.14.2 CH Status Update - Install No SM WAN",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-DUIS-3.8.112.2",
         "DUIS 3.8.112.2, SR 8.13",
         "DUIS",
         "3.8.112 SR 8.13 Return Local Command Response",
-        since="2020-11",
+        since=_MP081,
     ),
     Clause(
         "MP081-ORGCERT-TRACKING",
         "MP081 solution",
         "DUIS",
         "3.8.112 SR 8.13 Return Local Command Response",
-        since="2020-11",
+        since=_MP081,
     ),
-    Clause(
-        "DP178-E080801", "DUIS SR 8.8.1 / 8.8.2 business validation", "DUIS", "SR 8.8 Unjoin Service", until="2024-06"
-    ),
+    Clause("DP178-E080801", "DUIS SR 8.8.1 / 8.8.2 business validation", "DUIS", "SR 8.8 Unjoin Service", until=_MP178),
     Clause("DP178-SMI-JOIN", "DP178 issue text", "DUIS", "SR 8.7 Join Service"),
     Clause("DP178-REJOIN", "DP178 issue text; GBCS", "GBCS", "Join (re-sent)"),
-    Clause("MP178-UNJOIN", "MP178 solution", "DUIS", "SR 8.8 Unjoin Service", since="2024-06"),
+    Clause("MP178-UNJOIN", "MP178 solution", "DUIS", "SR 8.8 Unjoin Service", since=_MP178),
 )
 
 CLAUSES: Final = MappingProxyType({c.id: c for c in _ROWS})
+#: The clauses whose expected behaviour each DSP behaviour flag governs: those that bind from or until the release
+#: of the flag's modification (``spec.releases.FLAG_MODIFICATIONS``).
+FLAG_CLAUSES: Final = MappingProxyType(
+    {
+        flag: tuple(c.id for c in _ROWS if MODIFICATIONS[mod].release in (c.since, c.until))
+        for flag, mod in FLAG_MODIFICATIONS.items()
+    }
+)
 
-__all__ = ["CLAUSES", "Clause"]
+__all__ = ["CLAUSES", "FLAG_CLAUSES", "Clause"]
