@@ -81,73 +81,70 @@ def _flag(**flags: Any) -> Callable[[], None]:
 
 
 def _no_w081401() -> None:
-    from pytest_dcc.reference import nondevice
+    from pytest_dcc.reference.services import ch_status
 
-    def handler(original: Callable[..., Any]) -> Callable[..., Any]:
-        def mutated(dcc: Any, ctx: Any, role: str) -> Any:
-            answer = original(dcc, ctx, role)
-            code = answer.find(".//{*}ResponseCode")
-            if code is not None and code.text == "W081401":
-                return dcc._response(ctx, "I99")
-            return answer
+    original = ch_status.install_no_wan
 
-        return mutated
+    def mutated(ctx: Any) -> Any:
+        answer = original(ctx)
+        code = answer.find(".//{*}ResponseCode")
+        if code is not None and code.text == "W081401":
+            return ctx.reply("I99")
+        return answer
 
-    nondevice.NON_DEVICE["8.14.2"] = handler(nondevice.NON_DEVICE["8.14.2"])
+    ch_status.install_no_wan = mutated  # type: ignore[assignment]
 
 
 def _gpf_not_updated() -> None:
-    from pytest_dcc.reference import nondevice
+    from pytest_dcc.reference.services import ch_status
 
-    nondevice._gpf_of = lambda dcc, chf: None  # type: ignore[assignment]
+    ch_status.gpf_of = lambda ctx, chf: None  # type: ignore[assignment]
 
 
 def _e5_still_applied() -> None:
-    from pytest_dcc.reference import nondevice
     from pytest_dcc.reference.checks import check_status
+    from pytest_dcc.reference.services import ch_status
 
-    original = nondevice.NON_DEVICE["8.14.2"]
+    original = ch_status.install_no_wan
 
-    def mutated(dcc: Any, ctx: Any, role: str) -> Any:
-        device = dcc.inventory.device(nondevice._text(ctx.body, "DeviceID") or "")
+    def mutated(ctx: Any) -> Any:
+        device = ctx.inventory.device(ctx.text("DeviceID") or "")
         if device is not None and device.type == "CHF":
             check_status(device, ctx.srv.srv)
-        return original(dcc, ctx, role)
+        return original(ctx)
 
-    nondevice.NON_DEVICE["8.14.2"] = mutated
+    ch_status.install_no_wan = mutated  # type: ignore[assignment]
 
 
 def _no_e081401() -> None:
-    from pytest_dcc.reference import nondevice
+    from pytest_dcc.reference.services import base, ch_status
 
-    nondevice._chf = lambda dcc, ctx, role: nondevice._named_device(  # type: ignore[assignment]
-        dcc, ctx, role, nondevice._text(ctx.body, "DeviceID")
-    )
+    ch_status.named_chf = lambda ctx: base.named_device(ctx, ctx.text("DeviceID"))  # type: ignore[assignment]
 
 
 def _no_e081402() -> None:
-    from pytest_dcc.reference import nondevice
+    from pytest_dcc.reference.services import ch_status
 
-    nondevice._install_time_check = lambda dcc, ctx: None  # type: ignore[assignment]
+    ch_status.check_install_time = lambda ctx: None  # type: ignore[assignment]
 
 
 def _local_list(change: Callable[[frozenset[str]], frozenset[str]]) -> Callable[[], None]:
     """The 8.13 list of SRVs changed by ``change``."""
 
     def apply() -> None:
-        from pytest_dcc.reference import nondevice
+        from pytest_dcc.reference.services import local_command
 
-        nondevice.LOCAL_RESPONSE_SRVS = change(nondevice.LOCAL_RESPONSE_SRVS)  # type: ignore[misc]
+        local_command.LOCAL_RESPONSE_SRVS = change(local_command.LOCAL_RESPONSE_SRVS)  # type: ignore[misc]
 
     return apply
 
 
 def _coverage(change: Callable[[Any], Any]) -> Callable[[], None]:
     def apply() -> None:
-        from pytest_dcc.reference import nondevice
+        from pytest_dcc.reference.services import coverage
 
-        original = nondevice._coverage_row
-        nondevice._coverage_row = lambda row: change(original(row))  # type: ignore[assignment]
+        original = coverage.coverage_row
+        coverage.coverage_row = lambda row: change(original(row))  # type: ignore[assignment]
 
     return apply
 
@@ -162,74 +159,74 @@ def _space_filled(row: Any) -> Any:
 
 
 def _duplicate_index_accepted() -> None:
-    from pytest_dcc.reference import devices
+    from pytest_dcc.reference.services import tariff
 
-    devices.threshold_index_issues = lambda body: []  # type: ignore[assignment]
+    tariff.threshold_index_issues = lambda body: []  # type: ignore[assignment]
 
 
 def _on_response(change: Callable[..., None]) -> Callable[[], None]:
     def apply() -> None:
-        from pytest_dcc.reference import devices
+        from pytest_dcc.reference.services import devices
 
         original = devices.on_response
 
-        def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
-            if change(dcc, srv, device, body, result, via_local) is not False:
-                original(dcc, srv, device, body, result, via_local=via_local)
+        def mutated(inv: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
+            if change(inv, srv, device, body, result, via_local) is not False:
+                original(inv, srv, device, body, result, via_local=via_local)
 
         devices.on_response = mutated  # type: ignore[assignment]
 
     return apply
 
 
-def _join_not_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
-    from pytest_dcc.reference import devices
+def _join_not_recorded(inv: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
+    from pytest_dcc.reference.services import join
 
-    return srv not in devices.JOIN_SRVS  # False: the DSP ignores the device's join response
+    return srv not in join.JOIN_SRVS  # False: the DSP ignores the device's join response
 
 
-def _rejected_rejoin_recorded(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> None:
-    from pytest_dcc.reference import devices
+def _rejected_rejoin_recorded(inv: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> None:
+    from pytest_dcc.reference.services import base, join
 
-    if srv in devices.JOIN_SRVS and not result.ok:
-        dcc.inventory.add_join(device.eui, devices._other(body), smi=True, on_device=False)
+    if srv in join.JOIN_SRVS and not result.ok:
+        inv.add_join(device.eui, base.other_device(body), smi=True, on_device=False)
 
 
 def _specific_6_24_2_validation() -> None:
-    from pytest_dcc.reference import devices
     from pytest_dcc.reference.checks import Refusal
+    from pytest_dcc.reference.services import credentials
 
-    original = devices.validate
+    original = credentials.validate
 
-    def mutated(dcc: Any, srv: str, device: Any, body: Any) -> None:
-        if srv == "6.24.2":
-            usage = body.findtext("{*}CredentialType") or ""
-            if usage not in dcc.inventory.device_certificates(device.eui, smi=True):
+    def mutated(ctx: Any, device: Any) -> None:
+        if ctx.srv.srv == "6.24.2":
+            usage = ctx.body.findtext("{*}CredentialType") or ""
+            if usage not in ctx.inventory.device_certificates(device.eui, smi=True):
                 raise Refusal("E062401", f"the inventory holds no {usage} certificate for {device.eui}")
-        original(dcc, srv, device, body)
+        original(ctx, device)
 
-    devices.validate = mutated  # type: ignore[assignment]
+    credentials.validate = mutated  # type: ignore[assignment]
 
 
-def _org_certs_not_tracked_locally(dcc: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
-    from pytest_dcc.reference import devices
+def _org_certs_not_tracked_locally(inv: Any, srv: str, device: Any, body: Any, result: Any, via_local: bool) -> bool:
+    from pytest_dcc.reference.services import credentials
 
-    return not (via_local and srv in devices.ORG_CERT_SRVS)
+    return not (via_local and srv in credentials.ORG_CERT_SRVS)
 
 
 def _org_certs_tracked_on_issue() -> None:
     """The DSP tracks the Organisation Certificates as soon as the command for local delivery is issued."""
     from lxml import etree
 
-    from pytest_dcc.reference import devices
     from pytest_dcc.reference.inventory import Inventory
+    from pytest_dcc.reference.services import credentials
 
     original = Inventory.record_local_command
 
     def mutated(self: Any, **row: Any) -> None:
         original(self, **row)
-        if row["srv"] in devices.ORG_CERT_SRVS:
-            for usage, der in devices.org_certificates(etree.fromstring(row["body"])).items():
+        if row["srv"] in credentials.ORG_CERT_SRVS:
+            for usage, der in credentials.org_certificates(etree.fromstring(row["body"])).items():
                 self.set_org_certificate(row["target"], "Supplier", usage, der, smi=True, device=False)
 
     Inventory.record_local_command = mutated  # type: ignore[method-assign]
@@ -237,17 +234,17 @@ def _org_certs_tracked_on_issue() -> None:
 
 def _smki_reissued_when_same() -> None:
     """6.24.2: the DSP supersedes the inventory's certificate even when the device returns the same one."""
-    from pytest_dcc.reference import devices
+    from pytest_dcc.reference.services import devices
 
     original = devices.on_response
 
-    def mutated(dcc: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
-        original(dcc, srv, device, body, result, via_local=via_local)
+    def mutated(inv: Any, srv: str, device: Any, body: Any, result: Any, *, via_local: bool) -> None:
+        original(inv, srv, device, body, result, via_local=via_local)
         if srv == "6.24.2" and result.ok:
             for usage, serial in result.data.get("certificates", {}).items():
-                dcc.inventory.supersede_certificate(serial)
-                der = dcc.inventory.device_certificate_der(device.eui, usage)
-                dcc.inventory.set_device_certificate(
+                inv.supersede_certificate(serial)
+                der = inv.device_certificate_der(device.eui, usage)
+                inv.set_device_certificate(
                     device.eui, usage, {"serial": f"{serial}9", "der": der.hex()}, smi=True, device=False
                 )
 
@@ -261,18 +258,18 @@ def _unsigned() -> None:
 
 
 def _mis_correlated() -> None:
-    from pytest_dcc.reference import dcc as dcc_module
+    from pytest_dcc.reference.services.base import RequestContext
 
-    original = dcc_module.ReferenceDcc._response
+    original = RequestContext.reply
 
-    def mutated(self: Any, ctx: Any, code: str, payload: Any = None) -> Any:
-        root = original(self, ctx, code, payload)
+    def mutated(self: Any, code: str, payload: Any = None) -> Any:
+        root = original(self, code, payload)
         node = root.find("{*}Header/{*}RequestID")
         originator, target, counter = node.text.split(":")
         node.text = f"{originator}:{target}:{int(counter) + 1}"
         return root
 
-    dcc_module.ReferenceDcc._response = mutated  # type: ignore[method-assign]
+    RequestContext.reply = mutated  # type: ignore[method-assign]
 
 
 def _reference_mutants() -> list[Mutant]:

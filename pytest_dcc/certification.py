@@ -11,19 +11,18 @@ from typing import Any
 
 import pytest
 
+from pytest_dcc import bdd
 from pytest_dcc._resources import features_dir
 from pytest_dcc._settings import DccSettings
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import release_excludes
-from pytest_dcc.verdicts import _location, _scenario_name, _template
 
 
 def scenario_srvs(item: pytest.Item) -> list[str]:
     """The SRVs a scenario exercises: its ``@srv:`` tags and an Examples column named ``srv``."""
     srvs = [str(m.args[0]) for m in item.iter_markers("dcc_srv")]
-    callspec = getattr(item, "callspec", None)
-    example = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
-    if isinstance(example, dict) and example.get("srv"):
+    example = bdd.example_row(item)
+    if example.get("srv"):
         srvs.append(str(example["srv"]))
     return srvs
 
@@ -40,7 +39,7 @@ def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | Non
         reason = release_excludes(str(mark.args[0]), settings.release)
         if reason:
             return reason
-    if settings.statement is not None and _template(item) is not None:
+    if settings.statement is not None and bdd.template(item) is not None:
         missing = settings.statement.missing_srv(scenario_srvs(item))
         if missing:
             return f"the implementation statement {settings.statement.path.name} does not declare SRV {missing}"
@@ -62,7 +61,7 @@ def bundled_scenarios() -> Counter[tuple[str, str]]:
 
 
 def _collected_key(item: pytest.Item) -> tuple[str, str] | None:
-    template = _template(item)
+    template = bdd.template(item)
     if template is None:
         return None
     filename = Path(str(getattr(template.feature, "filename", "")))
@@ -84,14 +83,14 @@ class TestListWriter:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         entries: list[dict[str, Any]] = []
         for item in session.items:
-            if _template(item) is None:
+            if bdd.template(item) is None:
                 continue
             reason = not_applicable_reason(item, self.settings)
             entries.append(
                 {
                     "id": item.nodeid,
-                    "name": _scenario_name(item),
-                    "location": _location(item),
+                    "name": bdd.scenario_name(item),
+                    "location": bdd.location(item),
                     "clauses": [str(m.args[0]) for m in item.iter_markers("dcc_clause")],
                     "srvs": scenario_srvs(item),
                     "applicable": reason is None,

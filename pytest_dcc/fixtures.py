@@ -19,8 +19,10 @@ from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
+from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
+from pytest_dcc.reporting.verdicts import ScenarioRecord
 from pytest_dcc.spec.releases import release
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
@@ -28,7 +30,6 @@ from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
-from pytest_dcc.verdicts import RECORD_KEY, ScenarioRecord
 
 
 @pytest.fixture(scope="session")

@@ -11,18 +11,25 @@ import pytest
 from pytest_dcc import __version__, _allure_compat, _bdd_lookup
 from pytest_dcc._settings import SETTINGS_KEY, DccSettings, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
+from pytest_dcc.recorder import VerdictRecorder
 from pytest_dcc.reporting import allure as allure_reports
+from pytest_dcc.reporting.verdicts import run_metadata
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag
-from pytest_dcc.verdicts import VerdictRecorder, run_metadata
 
 LINK_PATTERN_KEY: Final = pytest.StashKey[str]()
 
 pytest_plugins = [
     "pytest_dcc.fixtures",
     "pytest_dcc.steps.wire",
-    "pytest_dcc.steps.clauses",
+    "pytest_dcc.steps.common",
+    "pytest_dcc.steps.coverage",
+    "pytest_dcc.steps.tariff",
+    "pytest_dcc.steps.credentials",
+    "pytest_dcc.steps.ch_status",
+    "pytest_dcc.steps.join",
+    "pytest_dcc.steps.local_command",
     "pytest_dcc.steps.envelope",
 ]
 

@@ -1,92 +1,119 @@
-"""The layering of ARCHITECTURE.md, enforced: neutral layers never reach into pytest or the suite side."""
+"""The layer contracts of ARCHITECTURE.md (tests/layers.py), enforced on the package and proven able to fail: each
+rule is broken once in a copy of the package and the checker must name the break."""
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
+from layers import LAYERS, check_tree, layer_of, loaded_violations, modules
 
 import pytest_dcc
 
 PACKAGE = Path(pytest_dcc.__file__).parent
-SUITE_SIDE = (
-    "pytest_dcc.plugin",
-    "pytest_dcc.fixtures",
-    "pytest_dcc.steps",
-    "pytest_dcc.suite",
-    "pytest_dcc._settings",
-    "pytest_dcc.transport",
-    "pytest_dcc.report",
-)
-TEST_TOOLS = ("pytest", "_pytest", "pytest_bdd", "allure", "allure_commons", "pluggy")
 
-#: layer -> modules it must not import (prefix match)
-FORBIDDEN = {
-    "spec": (*TEST_TOOLS, *SUITE_SIDE, "pytest_dcc.duis", "pytest_dcc.reference"),
-    "duis": (*TEST_TOOLS, *SUITE_SIDE, "pytest_dcc.reference"),
-    "reference": (*TEST_TOOLS, *SUITE_SIDE),
-    "errors": (*TEST_TOOLS, "pytest_dcc."),
-    # Reliability tooling drives the reference DCC and the transports, never the suite side.
-    "stress": (*TEST_TOOLS, "pytest_dcc.plugin", "pytest_dcc.fixtures", "pytest_dcc.steps", "pytest_dcc.suite"),
-    "transport": (
-        *TEST_TOOLS,
-        "pytest_dcc.reference",
-        "pytest_dcc.plugin",
-        "pytest_dcc.fixtures",
-        "pytest_dcc.steps",
-        "pytest_dcc.suite",
+
+def test_every_module_belongs_to_a_layer() -> None:
+    lost = [name for name in modules(PACKAGE) if layer_of(name) == ""]
+    assert lost == []
+
+
+def test_the_package_keeps_every_static_rule() -> None:
+    assert [str(v) for v in check_tree(PACKAGE)] == []
+
+
+def test_importing_each_layer_loads_only_what_its_contract_allows() -> None:
+    assert [str(v) for v in loaded_violations(PACKAGE)] == []
+
+
+@pytest.fixture(scope="module")
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A pristine copy of the package; each planted violation works on its own copy of this."""
+    base = tmp_path_factory.mktemp("pristine") / "pytest_dcc"
+    shutil.copytree(PACKAGE, base, ignore=shutil.ignore_patterns("__pycache__", "_bundled"))
+    return base
+
+
+def _plant(copy: Path, tmp_path: Path, module: str, text: str) -> Path:
+    root = tmp_path / "pytest_dcc"
+    shutil.copytree(copy, root)
+    path = root.joinpath(*module.split(".")[1:]).with_suffix(".py")
+    if not path.exists():
+        path = path.with_suffix("") / "__init__.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
+    return root
+
+
+PLANTED = {
+    "reference imports the suite side": (
+        "pytest_dcc.reference.dcc",
+        "from pytest_dcc.suite import judging",
+        "allowed",
+        "imports pytest_dcc.suite.judging",
+    ),
+    "spec imports duis": ("pytest_dcc.spec.chism", "import pytest_dcc.duis.ids", "allowed", "pytest_dcc.duis.ids"),
+    "pure reporting imports pytest": (
+        "pytest_dcc.reporting.matrix",
+        "def _late():\n    import pytest",
+        "allowed",
+        "imports pytest",
+    ),
+    "transport imports the reference": (
+        "pytest_dcc.transport.http",
+        "from pytest_dcc.reference.dcc import ReferenceDcc",
+        "allowed",
+        "pytest_dcc.reference.dcc",
+    ),
+    "a cycle through a function-level import": (
+        "pytest_dcc.spec.releases",
+        "def _late():\n    from pytest_dcc.spec import clauses",
+        "cycle",
+        "pytest_dcc.spec.clauses -> pytest_dcc.spec.releases",
+    ),
+    "a private name across modules": (
+        "pytest_dcc.steps.wire",
+        "from pytest_dcc.duis.signing import _c14n",
+        "private",
+        "imports _c14n from pytest_dcc.duis.signing",
+    ),
+    "a private module from outside its package": (
+        "pytest_dcc.duis.ids",
+        "from pytest_dcc.spec import _codes",
+        "private",
+        "pytest_dcc.spec._codes",
+    ),
+    "a private attribute of another module's object": (
+        "pytest_dcc.reference.server",
+        "def _peek(dcc):\n    return dcc._sink",
+        "private",
+        "reads dcc._sink",
     ),
 }
 
 
-def _imports(path: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_a_planted_violation_is_named(case: str, copy: Path, tmp_path: Path) -> None:
+    module, text, rule, detail = PLANTED[case]
+    found = [v for v in check_tree(_plant(copy, tmp_path, module, text)) if v.rule == rule]
+    assert any(module in (v.module, *v.detail.split()) and detail in v.detail for v in found), [str(v) for v in found]
 
 
-def _layer_files(layer: str) -> list[Path]:
-    target = PACKAGE / layer
-    return sorted(target.rglob("*.py")) if target.is_dir() else [PACKAGE / f"{layer}.py"]
+def test_a_module_in_no_layer_is_named(copy: Path, tmp_path: Path) -> None:
+    root = tmp_path / "pytest_dcc"
+    shutil.copytree(copy, root)
+    (root / "stray.py").write_text('"""Not in any layer."""\n', encoding="utf-8")
+    assert any(v.module == "pytest_dcc.stray" and "no layer" in v.detail for v in check_tree(root))
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_imports_only_what_the_architecture_allows(layer: str) -> None:
-    files = [f for f in _layer_files(layer) if f.exists()]
-    if layer == "reference" and not files:
-        pytest.skip("no reference package in this build")
-    assert files, layer
-    bad = [
-        f"{path.relative_to(PACKAGE)} imports {name}"
-        for path in files
-        for name in sorted(_imports(path))
-        if any(
-            name == f or name.startswith(f + ".") or (f.endswith(".") and name.startswith(f)) for f in FORBIDDEN[layer]
-        )
-    ]
-    assert bad == []
+def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_path: Path) -> None:
+    """Statically allowed (the package root may import its API), but at run time the gate would load the reference
+    DCC and pytest: the fresh-interpreter rule catches what a package ``__init__`` drags in."""
+    root = _plant(copy, tmp_path, "pytest_dcc", "from pytest_dcc import recorder as _recorder  # noqa")
+    found = loaded_violations(root, ["pytest_dcc.reporting"])
+    assert any(v.rule == "loaded" and "pytest" in v.detail for v in found), [str(v) for v in found]
 
 
-def test_importing_the_neutral_layers_loads_no_test_tooling() -> None:
-    modules = sorted(
-        "pytest_dcc." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
-        for layer in ("spec", "duis", "reference")
-        for p in _layer_files(layer)
-        if p.exists() and p.name != "__main__.py"
-    )
-    code = (
-        "import sys\n"
-        f"for name in {modules!r}:\n"
-        "    __import__(name.removesuffix('.__init__'))\n"
-        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {TEST_TOOLS!r}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+def test_every_contract_names_only_known_layers() -> None:
+    unknown = {(layer, other) for layer, c in LAYERS.items() for other in c.may_import if other not in LAYERS}
+    assert unknown == set()

@@ -229,16 +229,16 @@ from pytest_dcc.reference.setup import build_reference
 
 @pytest.fixture(scope="session")
 def dcc_reference(dcc_test_pki):
-    from pytest_dcc.reference import devices
     from pytest_dcc.reference.checks import Refusal
+    from pytest_dcc.reference.services import tariff
 
-    def validate(dcc, srv, device, body, _original=devices.validate):
+    def validate(ctx, device, _original=tariff.validate):
         try:
-            _original(dcc, srv, device, body)
+            _original(ctx, device)
         except Refusal as refusal:
             raise Refusal("E010102" if refusal.code == "E010101" else refusal.code, refusal.reason) from None
 
-    devices.validate = validate
+    tariff.validate = validate
     yield build_reference(dcc_test_pki)
 """
 

@@ -5,8 +5,10 @@ codes): HTTP checks, hardened parse, schema, signature, RequestID and counter, S
 device existence, user-for-device, device status, then the Service Request's own processing. Every Service Request
 runs in one SQLite transaction; a refusal rolls it back, so a refused request changes nothing.
 
-Device Service Requests are carried out by simulated devices (:mod:`pytest_dcc.reference.devices`); their
-responses reach the user asynchronously through the response sink (in process) or the response URL (server).
+The pipeline reads the request into a :class:`~pytest_dcc.reference.services.base.RequestContext` and hands it to
+the service of its SRV (:mod:`pytest_dcc.reference.services`): device Service Requests are carried out by simulated
+devices, whose responses reach the user asynchronously through the response sink (in process) or the response URL
+(server); non-device ones are processed against the SMI.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -41,18 +43,11 @@ from pytest_dcc.duis.signing import (
 )
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
 from pytest_dcc.errors import XmlSecurityError
-from pytest_dcc.reference import devices
 from pytest_dcc.reference.checks import ACTIVE_STATUSES, Refusal, check_status, check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory, User
-from pytest_dcc.spec import (
-    LOCAL_DELIVERY_CVS,
-    NS_SR,
-    RESPONSE_CODES,
-    SERVICE_PATHS,
-    SIGNED_PRE_COMMAND_CVS,
-    SRVS,
-    ServiceVariant,
-)
+from pytest_dcc.reference.services import catalogue, devices
+from pytest_dcc.reference.services.base import RequestContext
+from pytest_dcc.spec import LOCAL_DELIVERY_CVS, NS_SR, SERVICE_PATHS, SIGNED_PRE_COMMAND_CVS, SRVS
 from pytest_dcc.spec.releases import Release
 from pytest_dcc.spec.releases import release as release_named
 
@@ -62,21 +57,6 @@ _SR: Final = f"{{{NS_SR}}}"
 _XML: Final = {"content-type": "application/xml"}
 #: How many handled requests :attr:`ReferenceDcc.history` keeps.
 HISTORY_SIZE: Final = 1000
-#: SRVs that reach a device through the DCC but whose simulated device the reference DCC knows.
-SIMULATED_DEVICE_SRVS: Final = frozenset(MESSAGE_CODES)
-
-
-@dataclass
-class _Context:
-    """What the pipeline learnt about the request so far."""
-
-    root: etree._Element
-    path: str
-    request_id: RequestID
-    cv: int
-    srv: ServiceVariant
-    body: etree._Element
-    outbox: list[bytes] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -213,7 +193,7 @@ class ReferenceDcc:
                     outbox = [(self.inventory.enqueue_response(rid, item), item) for item in context.outbox]
                 self.history.append(Handled(rid, context.srv.srv, code, "processed"))
             except Refusal as refusal:
-                answer = self._response(context, refusal.code)
+                answer = context.reply(refusal.code)
                 self.history.append(Handled(str(context.request_id), context.srv.srv, refusal.code, refusal.reason))
                 log.info("refused %s (%s): %s", context.request_id, context.srv.srv, refusal)
             sign(answer, self.identity)
@@ -223,32 +203,35 @@ class ReferenceDcc:
 
     # -- pipeline ----------------------------------------------------------------------------------------------
 
-    def _context(self, root: etree._Element, path: str) -> _Context:
+    def _context(self, root: etree._Element, path: str) -> RequestContext:
         header = root.find(f"{_SR}Header")
         body = root.find(f"{_SR}Body")
         children = [c for c in body if isinstance(c.tag, str)] if body is not None else []
         if header is None or not children:
             raise ValueError("an sr:Request needs an sr:Header and an sr:Body with one element")
-        return _Context(
+        return RequestContext(
             root=root,
             path=path,
             request_id=RequestID.parse(header.findtext(f"{_SR}RequestID") or ""),
             cv=int(header.findtext(f"{_SR}CommandVariant") or "0"),
             srv=SRVS[header.findtext(f"{_SR}ServiceReferenceVariant") or ""],
             body=children[0],
+            inventory=self.inventory,
+            release=self.release,
+            clock=self.clock,
         )
 
-    def _process(self, ctx: _Context) -> etree._Element:
+    def _process(self, ctx: RequestContext) -> etree._Element:
         registered = self._authenticate(ctx)
         self._check_envelope(ctx)
-        role = self._authorise_user(ctx, registered)
+        ctx.role = self._authorise_user(ctx, registered)
         if ctx.srv.non_device:
-            return self._non_device(ctx, role)
+            return self._non_device(ctx)
         device = self._device_for(ctx)
-        self._authorise_device(ctx, role, device)
+        self._authorise_device(ctx, device)
         return self._device_request(ctx, device)
 
-    def _authenticate(self, ctx: _Context) -> User | None:
+    def _authenticate(self, ctx: RequestContext) -> User | None:
         """Signature (when checked) and counter; returns the registered originator, for :meth:`_authorise_user`."""
         rid = ctx.request_id
         user = self.inventory.user(rid.originator)
@@ -270,12 +253,12 @@ class ReferenceDcc:
             self.inventory.accept_counter(rid.originator, rid.counter)
         return user
 
-    def _check_envelope(self, ctx: _Context) -> None:
+    def _check_envelope(self, ctx: RequestContext) -> None:
         for issue in request_issues(ctx.root, path=ctx.path):
             if issue.rule in {"E12", "E13"}:
                 raise Refusal(issue.rule, issue.message)
 
-    def _authorise_user(self, ctx: _Context, user: User | None) -> str:
+    def _authorise_user(self, ctx: RequestContext, user: User | None) -> str:
         """The role the user sends ``ctx`` in: the first of its roles eligible for the SRV."""
         if user is None:
             raise Refusal("E1", f"{ctx.request_id.originator} is not a registered user")
@@ -288,30 +271,17 @@ class ReferenceDcc:
             )
         return eligible[0]
 
-    def _device_for(self, ctx: _Context) -> Device:
+    def _device_for(self, ctx: RequestContext) -> Device:
         device = self.inventory.device(ctx.request_id.target)
         if device is None:
             raise Refusal("E19", f"device {ctx.request_id.target} is not in the Smart Metering Inventory")
         return device
 
-    def _authorise_device(self, ctx: _Context, role: str, device: Device) -> None:
-        check_supplier(ctx.request_id.originator, role, device)
+    def _authorise_device(self, ctx: RequestContext, device: Device) -> None:
+        check_supplier(ctx.request_id.originator, ctx.role, device)
         check_status(device, ctx.srv.srv)
 
     # -- responses ---------------------------------------------------------------------------------------------
-
-    def _response(self, ctx: _Context, code: str, payload: etree._Element | None = None) -> etree._Element:
-        if code not in RESPONSE_CODES[self.release.schema_version]:
-            raise AssertionError(f"{code} is not a DUIS {self.release.schema_version} code")  # a reference DCC bug
-        return replies.build_response(
-            schema_version=self.release.schema_version,
-            code=code,
-            srv=ctx.srv.srv,
-            service_reference=ctx.srv.service_reference,
-            request_id=ctx.request_id,
-            payload=payload,
-            when=self.clock(),
-        )
 
     def _deliver(self, item_id: int, item: bytes) -> None:
         sink = self._sink
@@ -328,7 +298,7 @@ class ReferenceDcc:
         else:
             self.delivered(item_id)
 
-    def device_response(self, ctx: _Context, code: str, payload: bytes | None) -> bytes:
+    def device_response(self, ctx: RequestContext, code: str, payload: bytes | None) -> bytes:
         """A signed asynchronous response to ``ctx``'s request, as DCC Boxed forms it."""
         rid = ctx.request_id
         root = replies.build_response(
@@ -346,31 +316,31 @@ class ReferenceDcc:
 
     # -- non-device Service Requests ---------------------------------------------------------------------------
 
-    def _non_device(self, ctx: _Context, role: str) -> etree._Element:
-        handler = _NON_DEVICE.get(ctx.srv.srv)
-        if handler is None:
+    def _non_device(self, ctx: RequestContext) -> etree._Element:
+        service = catalogue.SERVICES.get(ctx.srv.srv)
+        if service is None:
             raise Refusal("E12", f"SRV {ctx.srv.srv} is not implemented by the reference DCC")
-        return handler(self, ctx, role)
+        return service.handle(ctx)
 
     # -- device Service Requests ---------------------------------------------------------------------------------
 
-    def _device_request(self, ctx: _Context, device: Device) -> etree._Element:
-        if ctx.srv.srv not in SIMULATED_DEVICE_SRVS:
+    def _device_request(self, ctx: RequestContext, device: Device) -> etree._Element:
+        if ctx.srv.srv not in devices.SIMULATED_SRVS:
             raise Refusal("E11", f"SRV {ctx.srv.srv} is not simulated by the reference DCC's devices")
         rid = ctx.request_id
         if ctx.cv in SIGNED_PRE_COMMAND_CVS:
             command = self._signed_pre_command(ctx)
             body = etree.fromstring(command["body"])
         else:
-            devices.validate(self, ctx.srv.srv, device, ctx.body)
+            devices.validate(ctx, device)
             body = ctx.body
-            message = devices.command(self, ctx.srv.srv, rid, device, body)
+            message = devices.command(ctx.srv.srv, rid, device, body)
             if ctx.cv == 4:
                 payload = message.to_bytes()
                 self.inventory.save_pre_command(
                     str(rid), ctx.srv.srv, device.eui, etree.tostring(body).decode(), payload
                 )
-                return self._response(ctx, "I0", replies.pre_command(payload, device.gbcs_version or "4.0"))
+                return ctx.reply("I0", replies.pre_command(payload, device.gbcs_version or "4.0"))
             command = {"payload": message.to_bytes(), "body": etree.tostring(body).decode()}
         if ctx.cv in LOCAL_DELIVERY_CVS:
             self.inventory.record_local_command(
@@ -387,10 +357,10 @@ class ReferenceDcc:
         if remote:
             self._send_to_device(ctx, device, body)
         if ctx.cv in LOCAL_DELIVERY_CVS:
-            return self._response(ctx, "I0", replies.local_command(command["payload"]))
-        return self._response(ctx, "I99")
+            return ctx.reply("I0", replies.local_command(command["payload"]))
+        return ctx.reply("I99")
 
-    def _signed_pre_command(self, ctx: _Context) -> dict[str, Any]:
+    def _signed_pre_command(self, ctx: RequestContext) -> dict[str, Any]:
         stored = self.inventory.pre_command(str(ctx.request_id))
         if stored is None or stored["srv"] != ctx.srv.srv:
             raise Refusal("E17", f"no pre-command was issued for {ctx.request_id} (SRV {ctx.srv.srv}) with CV 4")
@@ -409,12 +379,12 @@ class ReferenceDcc:
         self.inventory.drop_pre_command(str(ctx.request_id))
         return {"payload": signed, "body": stored["body"]}
 
-    def _send_to_device(self, ctx: _Context, device: Device, body: etree._Element) -> None:
-        result = devices.execute(self, ctx.srv.srv, ctx.request_id, device, body)
+    def _send_to_device(self, ctx: RequestContext, device: Device, body: etree._Element) -> None:
+        result = devices.execute(self.inventory, ctx.srv.srv, ctx.request_id, device, body)
         if result.lost:
             ctx.outbox.append(self.device_response(ctx, "E21", None))
             return
-        devices.on_response(self, ctx.srv.srv, device, body, result, via_local=False)
+        devices.on_response(self.inventory, ctx.srv.srv, device, body, result, via_local=False)
         ctx.outbox.append(self.device_response(ctx, "I0", result.message.to_bytes()))
 
     # -- test control (plain calls in process; HTTP in pytest_dcc.reference.control) ------------------------------
@@ -443,7 +413,7 @@ class ReferenceDcc:
             if device is None:
                 raise KeyError(f"device {command['target']} is no longer in the inventory")
             result = devices.execute(
-                self, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
+                self.inventory, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
             )
             self.inventory.mark_local_command(request_id, executed=True)
             return result.message.to_bytes()
@@ -528,8 +498,5 @@ def _certificate(der: bytes) -> x509.Certificate:
 def _text(status: int, message: str) -> HttpReply:
     return HttpReply(status, message.encode("utf-8"), {"content-type": "text/plain; charset=utf-8"})
 
-
-# Non-device handlers are in their own module; imported here to fill the dispatch table.
-from pytest_dcc.reference.nondevice import NON_DEVICE as _NON_DEVICE  # noqa: E402
 
 __all__ = ["ACTIVE_STATUSES", "DeliveryQueue", "Handled", "ReferenceDcc", "Refusal"]

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pytest_dcc.reporting.verdicts import SEVERITY
 from pytest_dcc.spec.clauses import CLAUSES
-from pytest_dcc.verdicts import SEVERITY
 
 NOT_ASSESSED: Final = "NOT ASSESSED"
 

@@ -59,7 +59,9 @@ class Transport(Protocol):
         ...
 
 
-class _Closing:
+class ClosingTransport:
+    """A transport base that is its own context manager (``with HttpTransport(...) as t``)."""
+
     def __enter__(self) -> Self:
         return self
 
@@ -72,8 +74,9 @@ class _Closing:
         """Nothing to release by default."""
 
 
-def _clock() -> float:
+def clock() -> float:
+    """The monotonic clock a transport times an exchange with."""
     return time.perf_counter()
 
 
-__all__ = ["Exchange", "Judged", "ResponseJudge", "SignaturePolicy", "Transport"]
+__all__ = ["ClosingTransport", "Exchange", "Judged", "ResponseJudge", "SignaturePolicy", "Transport", "clock"]

@@ -11,7 +11,7 @@ import httpx
 
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import ConfigError, EndpointTimeoutError, EndpointUnreachableError, SessionCheckError
-from pytest_dcc.transport import Exchange, ResponseJudge, _clock, _Closing
+from pytest_dcc.transport import ClosingTransport, Exchange, ResponseJudge, clock
 
 
 def client_ssl_context(
@@ -27,7 +27,7 @@ def client_ssl_context(
     return context
 
 
-class HttpTransport(_Closing):
+class HttpTransport(ClosingTransport):
     """POSTs signed requests to ``base_url`` + the path the CV requires, with ``Content-Type: application/xml``."""
 
     def __init__(
@@ -57,9 +57,9 @@ class HttpTransport(_Closing):
     def send_to(self, request: DuisRequest, body: bytes, path: str) -> Exchange:
         """As :meth:`send`, to an explicit ``path`` (for wrong-URL scenarios)."""
         url = self.base_url + path
-        start = _clock()
+        start = clock()
         reply = self._request("POST", url, content=body)
-        elapsed = _clock() - start
+        elapsed = clock() - start
         headers = {k.lower(): v for k, v in reply.headers.items()}
         judged = self.judge.judge_http(request, reply.status_code, headers, reply.content)
         return Exchange(request, body, url, reply.status_code, headers, elapsed, judged)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.duis.endpoint import DuisEndpoint
 from pytest_dcc.errors import EndpointUnreachableError
-from pytest_dcc.transport import Exchange, ResponseJudge, _clock, _Closing
+from pytest_dcc.transport import ClosingTransport, Exchange, ResponseJudge, clock
 
 _HEADERS = {"content-type": "application/xml"}
 
 
-class InProcessTransport(_Closing):
+class InProcessTransport(ClosingTransport):
     """Calls ``endpoint.handle`` directly.
 
     :param raise_app_exceptions: re-raise an exception from the endpoint (useful while developing it) instead of
@@ -28,14 +28,14 @@ class InProcessTransport(_Closing):
 
     def send_to(self, request: DuisRequest, body: bytes, path: str) -> Exchange:
         """As :meth:`send`, to an explicit ``path`` (for wrong-URL scenarios)."""
-        start = _clock()
+        start = clock()
         try:
             reply = self.endpoint.handle("POST", path, dict(_HEADERS), body)
         except Exception as exc:
             if self.raise_app_exceptions:
                 raise
             raise EndpointUnreachableError(f"in-process endpoint raised {type(exc).__name__}: {exc}") from exc
-        elapsed = _clock() - start
+        elapsed = clock() - start
         judged = self.judge.judge_http(request, reply.status, reply.headers, reply.body)
         return Exchange(request, body, f"inprocess:{path}", reply.status, dict(reply.headers), elapsed, judged)
 

@@ -1,87 +1,41 @@
-"""Verdicts: what each scenario says about the endpoint, and ``verdicts.json``.
-
-* PASS: the endpoint behaved as the claimed release requires.
-* FAIL: it answered, wrongly: an :class:`~pytest_dcc.errors.EndpointAssertion` on its answer or on the state it left.
-* ERROR: the endpoint could not be judged: transport, signature, schema, timeout, or a harness failure (a plain
-  ``AssertionError`` included: only an EndpointAssertion is a judgement on the endpoint).
-* NOT_APPLICABLE: the release, the statement or the available driver rule the scenario out (with the reason).
-"""
+"""The pytest plugin that records a verdict for every Gherkin scenario and writes ``verdicts.json`` and the clause
+matrix at the end (the model is :mod:`pytest_dcc.reporting.verdicts`; what pytest-bdd knows of a test,
+:mod:`pytest_dcc.bdd`)."""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections import Counter
-from collections.abc import Generator, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__
-from pytest_dcc.errors import EndpointAssertion, NotApplicableError, SessionCheckError, TransportError
+from pytest_dcc import bdd
+from pytest_dcc.errors import SessionCheckError
+from pytest_dcc.reporting import matrix
+from pytest_dcc.reporting.verdicts import (
+    ERROR,
+    FAIL,
+    KNOWN_FAILURE,
+    NA_PREFIX,
+    NOT_APPLICABLE,
+    PASS,
+    SEVERITY,
+    UNEXPECTED_PASS,
+    ScenarioRecord,
+    ScenarioVerdict,
+    classify,
+    document,
+    said,
+    tally,
+)
 from pytest_dcc.statement import ExpectedFailures
-
-PASS: Final = "PASS"
-FAIL: Final = "FAIL"
-ERROR: Final = "ERROR"
-NOT_APPLICABLE: Final = "NOT_APPLICABLE"
-KNOWN_FAILURE: Final = "KNOWN_FAILURE"
-UNEXPECTED_PASS: Final = "UNEXPECTED_PASS"
-#: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
-SEVERITY: Final = (ERROR, UNEXPECTED_PASS, FAIL, KNOWN_FAILURE, PASS, NOT_APPLICABLE)
-NA_PREFIX: Final = "NOT_APPLICABLE: "
-
-
-@dataclass
-class ScenarioRecord:
-    """What one scenario did beside its verdict: findings it reported without judging them, the driver and the
-    driver capabilities it used (none for a driver that works over DUIS)."""
-
-    reports: list[str] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)
-    driver: str = ""
-    #: What undoes the changes the scenario made on an endpoint that is not reset between scenarios, run after it
-    #: whatever its verdict (latest first).
-    undo: list[Any] = field(default_factory=list)
-
 
 #: Where a scenario's record is kept for the recorder.
 RECORD_KEY: Final = pytest.StashKey[ScenarioRecord]()
-
-
-@dataclass
-class ScenarioVerdict:
-    """One scenario's verdict with where it comes from."""
-
-    id: str
-    name: str
-    location: str
-    clauses: list[str]
-    verdict: str
-    message: str = ""
-    duration_s: float = 0.0
-    example: str = ""  # an outline row: its Examples values ("chf=Pending, gpf=Pending, ...")
-    driver: str = ""  # the driver that arranged the scenario
-    capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
-    needs: str = ""  # NOT_APPLICABLE for want of this driver capability
-    self_check: bool = False  # the suite's check of its own requests (@wire), not a verdict on the endpoint
-    allure_id: str = ""  # the scenario's test result in the Allure report (``index.html#/<id>``)
-
-
-def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
-    """The verdict an exception raised while running a scenario stands for. In a scenario that judges a clause
-    only an EndpointAssertion is a FAIL; a user's own Gherkin scenario (no ``@clause:`` tag), whose steps know
-    nothing of it, fails on any AssertionError as pytest would have it."""
-    if exc is None:
-        return PASS
-    if isinstance(exc, NotApplicableError):
-        return NOT_APPLICABLE
-    if isinstance(exc, EndpointAssertion) or (not clause_scenario and isinstance(exc, AssertionError)):
-        return FAIL
-    return ERROR  # TransportError, a harness assert and anything else: the endpoint was not judged
 
 
 @dataclass(eq=False)  # a pytest plugin object must stay hashable
@@ -100,7 +54,7 @@ class VerdictRecorder:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
         outcome = yield
         report: pytest.TestReport = outcome.get_result()
-        if _template(item) is None:
+        if bdd.template(item) is None:
             return  # not a Gherkin scenario: the project's own tests and plain tests are left alone
         exc = call.excinfo.value if call.excinfo is not None else None
         verdict = None
@@ -139,9 +93,9 @@ class VerdictRecorder:
         # sees reports but not items, records it the same way (pytest_runtest_logreport below).
         properties = [
             ("dcc_verdict", verdict),
-            ("dcc_name", _scenario_name(item)),
-            ("dcc_example", _example(item)),
-            ("dcc_location", _location(item)),
+            ("dcc_name", bdd.scenario_name(item)),
+            ("dcc_example", bdd.example(item)),
+            ("dcc_location", bdd.location(item)),
             ("dcc_clauses", ",".join(clauses)),
             ("dcc_message", message.splitlines()[0][:1500] if message else ""),
             ("dcc_driver", record.driver),
@@ -184,7 +138,7 @@ class VerdictRecorder:
         self, item: pytest.Item, report: pytest.TestReport, verdict: str, message: str, clauses: list[str]
     ) -> tuple[str, str]:
         """Apply the expected-failures file: FAIL -> KNOWN_FAILURE, PASS -> UNEXPECTED_PASS (fails the run)."""
-        entry = self.expected.find(item.nodeid, _scenario_name(item), clauses)
+        entry = self.expected.find(item.nodeid, bdd.scenario_name(item), clauses)
         if entry is None or verdict not in (FAIL, PASS):
             return verdict, message
         if not entry.active(self.today):
@@ -229,8 +183,8 @@ class VerdictRecorder:
                 terminalreporter.write_line(f"{cause}")
                 terminalreporter.write_line(f"  -> {count} scenario(s) recorded as ERROR in the reports")
         if self.scenarios:
-            endpoint = _said(_tally(v for v in self.scenarios.values() if not v.self_check))
-            own = _said(_tally(v for v in self.scenarios.values() if v.self_check))
+            endpoint = said(tally(v for v in self.scenarios.values() if not v.self_check))
+            own = said(tally(v for v in self.scenarios.values() if v.self_check))
             terminalreporter.write_line(f"pytest-dcc verdicts on the endpoint: {endpoint or 'none'}")
             if own:
                 terminalreporter.write_line(f"pytest-dcc self-checks of the suite's own requests: {own}")
@@ -246,36 +200,11 @@ class VerdictRecorder:
 
     def document(self) -> dict[str, Any]:
         """The verdicts.json content."""
-        clauses: dict[str, dict[str, Any]] = {}
-        for verdict in self.scenarios.values():
-            for clause in verdict.clauses:
-                entry = clauses.setdefault(clause, {"verdict": NOT_APPLICABLE, "scenarios": 0, "counts": {}})
-                entry["scenarios"] += 1
-                entry["counts"][verdict.verdict] = entry["counts"].get(verdict.verdict, 0) + 1
-                if SEVERITY.index(verdict.verdict) < SEVERITY.index(entry["verdict"]):
-                    entry["verdict"] = verdict.verdict
-        verdicts = list(self.scenarios.values())
-        totals = _tally(verdicts)
-        endpoint = _tally(v for v in verdicts if not v.self_check)
-        own = _tally(v for v in verdicts if v.self_check)
-        finished = datetime.now(UTC).isoformat(timespec="seconds")
-        return {
-            "run": {
-                **self.metadata,
-                "finished": finished,
-                "totals": totals,
-                "endpoint_totals": endpoint,  # the verdicts on the endpoint
-                "self_check_totals": own,  # the suite's checks of its own requests, apart from them
-            },
-            "scenarios": [asdict(v) for v in self.scenarios.values()],
-            "clauses": dict(sorted(clauses.items())),
-        }
+        return document(self.scenarios.values(), self.metadata)
 
     def write(self) -> Path:
         """Write ``verdicts.json`` and the clause matrix (Markdown, HTML) into the report directory, and the
         results metadata into allure's results directory."""
-        from pytest_dcc.reporting import matrix
-
         self.report_dir.mkdir(parents=True, exist_ok=True)
         document = self.document()
         path = self.report_dir / "verdicts.json"
@@ -293,16 +222,6 @@ class VerdictRecorder:
         return path
 
 
-def _tally(verdicts: Iterable[ScenarioVerdict]) -> dict[str, int]:
-    """How many scenarios have each verdict (in order of first appearance, as verdicts.json always had it)."""
-    return dict(Counter(v.verdict for v in verdicts))
-
-
-def _said(counts: Mapping[str, int]) -> str:
-    """``12 PASS, 3 NOT_APPLICABLE``, worst first."""
-    return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
-
-
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -311,80 +230,4 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr)
 
 
-def _template(item: pytest.Item) -> Any:
-    """pytest-bdd's ScenarioTemplate behind ``item`` (None for other tests). pytest-bdd 9 keeps it in a registry
-    keyed by the generated test function; tests/test_bdd_allure_smoke.py guards this against upgrades."""
-    try:
-        from pytest_bdd.scenario import scenario_wrapper_template_registry
-    except ImportError:  # pragma: no cover - an incompatible pytest-bdd
-        return None
-    function = getattr(item, "function", None)
-    if function is None:
-        return None
-    try:
-        return scenario_wrapper_template_registry.get(function)
-    except TypeError:
-        return None
-
-
-def _scenario_name(item: pytest.Item) -> str:
-    name = getattr(_template(item), "name", None)
-    return str(name) if name else item.name
-
-
-def _example(item: pytest.Item) -> str:
-    """The Examples row of a Scenario Outline test, as ``column=value`` pairs ("" for a plain scenario)."""
-    callspec = getattr(item, "callspec", None)
-    row = callspec.params.get("_pytest_bdd_example", {}) if callspec is not None else {}
-    return ", ".join(f"{k}={v}" for k, v in row.items()) if isinstance(row, dict) else ""
-
-
-def _location(item: pytest.Item) -> str:
-    scenario = _template(item)
-    feature = getattr(scenario, "feature", None)
-    if scenario is not None and feature is not None:
-        filename = getattr(feature, "rel_filename", None) or getattr(feature, "filename", "?")
-        return f"{filename}:{getattr(scenario, 'line_number', '?')}"
-    path, line, _ = item.location
-    return f"{path}:{(line or 0) + 1}"
-
-
-def run_metadata(settings: Any) -> dict[str, Any]:
-    """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
-    line."""
-    from pytest_dcc.reporting.integrity import sha256_file, suite_digest
-
-    statement = settings.statement
-    digest = suite_digest()
-    return {
-        "suite_version": __version__,
-        "suite_sha256": digest["suite_sha256"],
-        "feature_sha256": digest["features"],
-        "mode": settings.mode,
-        "statement": str(statement.path) if statement is not None else None,
-        "statement_sha256": sha256_file(statement.path) if statement is not None else None,
-        "release": settings.release,
-        "endpoint": settings.endpoint or "in-process reference DCC",
-        "schema_version": settings.schema_version,
-        "schema": str(settings.xsd) if settings.xsd else "embedded",
-        "user_id": settings.user_id,
-        "command_line": sys.argv,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
-__all__ = [
-    "ERROR",
-    "FAIL",
-    "KNOWN_FAILURE",
-    "UNEXPECTED_PASS",
-    "NOT_APPLICABLE",
-    "PASS",
-    "RECORD_KEY",
-    "ScenarioRecord",
-    "ScenarioVerdict",
-    "TransportError",
-    "VerdictRecorder",
-    "classify",
-    "run_metadata",
-]
+__all__ = ["RECORD_KEY", "VerdictRecorder"]

@@ -1,0 +1,152 @@
+"""The verdict model: what each scenario says about the endpoint, and the ``verdicts.json`` document. Pure: no
+pytest, so the matrix, the gate and the bundles read it without the test machinery.
+
+* PASS: the endpoint behaved as the claimed release requires.
+* FAIL: it answered, wrongly: an :class:`~pytest_dcc.errors.EndpointAssertion` on its answer or on the state it left.
+* ERROR: the endpoint could not be judged: transport, signature, schema, timeout, or a harness failure (a plain
+  ``AssertionError`` included: only an EndpointAssertion is a judgement on the endpoint).
+* NOT_APPLICABLE: the release, the statement or the available driver rule the scenario out (with the reason).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from pytest_dcc import __version__
+from pytest_dcc.errors import EndpointAssertion, NotApplicableError
+from pytest_dcc.reporting.integrity import sha256_file, suite_digest
+
+PASS: Final = "PASS"
+FAIL: Final = "FAIL"
+ERROR: Final = "ERROR"
+NOT_APPLICABLE: Final = "NOT_APPLICABLE"
+KNOWN_FAILURE: Final = "KNOWN_FAILURE"
+UNEXPECTED_PASS: Final = "UNEXPECTED_PASS"
+#: Worst first: the roll-up of a clause is the worst verdict of its scenarios.
+SEVERITY: Final = (ERROR, UNEXPECTED_PASS, FAIL, KNOWN_FAILURE, PASS, NOT_APPLICABLE)
+NA_PREFIX: Final = "NOT_APPLICABLE: "
+
+
+@dataclass
+class ScenarioRecord:
+    """What one scenario did beside its verdict: findings it reported without judging them, the driver and the
+    driver capabilities it used (none for a driver that works over DUIS)."""
+
+    reports: list[str] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+    driver: str = ""
+    #: What undoes the changes the scenario made on an endpoint that is not reset between scenarios, run after it
+    #: whatever its verdict (latest first).
+    undo: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ScenarioVerdict:
+    """One scenario's verdict with where it comes from."""
+
+    id: str
+    name: str
+    location: str
+    clauses: list[str]
+    verdict: str
+    message: str = ""
+    duration_s: float = 0.0
+    example: str = ""  # an outline row: its Examples values ("chf=Pending, gpf=Pending, ...")
+    driver: str = ""  # the driver that arranged the scenario
+    capabilities: list[str] = field(default_factory=list)  # driver capabilities it used beyond DUIS
+    needs: str = ""  # NOT_APPLICABLE for want of this driver capability
+    self_check: bool = False  # the suite's check of its own requests (@wire), not a verdict on the endpoint
+    allure_id: str = ""  # the scenario's test result in the Allure report (``index.html#/<id>``)
+
+
+def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
+    """The verdict an exception raised while running a scenario stands for. In a scenario that judges a clause
+    only an EndpointAssertion is a FAIL; a user's own Gherkin scenario (no ``@clause:`` tag), whose steps know
+    nothing of it, fails on any AssertionError as pytest would have it."""
+    if exc is None:
+        return PASS
+    if isinstance(exc, NotApplicableError):
+        return NOT_APPLICABLE
+    if isinstance(exc, EndpointAssertion) or (not clause_scenario and isinstance(exc, AssertionError)):
+        return FAIL
+    return ERROR  # TransportError, a harness assert and anything else: the endpoint was not judged
+
+
+def document(scenarios: Iterable[ScenarioVerdict], metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdicts.json content: the run (with its totals), every scenario, every clause's roll-up."""
+    verdicts = list(scenarios)
+    clauses: dict[str, dict[str, Any]] = {}
+    for verdict in verdicts:
+        for clause in verdict.clauses:
+            entry = clauses.setdefault(clause, {"verdict": NOT_APPLICABLE, "scenarios": 0, "counts": {}})
+            entry["scenarios"] += 1
+            entry["counts"][verdict.verdict] = entry["counts"].get(verdict.verdict, 0) + 1
+            if SEVERITY.index(verdict.verdict) < SEVERITY.index(entry["verdict"]):
+                entry["verdict"] = verdict.verdict
+    return {
+        "run": {
+            **metadata,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "totals": tally(verdicts),
+            "endpoint_totals": tally(v for v in verdicts if not v.self_check),  # the verdicts on the endpoint
+            "self_check_totals": tally(v for v in verdicts if v.self_check),  # the suite's checks of its requests
+        },
+        "scenarios": [asdict(v) for v in verdicts],
+        "clauses": dict(sorted(clauses.items())),
+    }
+
+
+def tally(verdicts: Iterable[ScenarioVerdict]) -> dict[str, int]:
+    """How many scenarios have each verdict (in order of first appearance, as verdicts.json always had it)."""
+    return dict(Counter(v.verdict for v in verdicts))
+
+
+def said(counts: Mapping[str, int]) -> str:
+    """``12 PASS, 3 NOT_APPLICABLE``, worst first."""
+    return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
+
+
+def run_metadata(settings: Any) -> dict[str, Any]:
+    """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
+    line."""
+    statement = settings.statement
+    digest = suite_digest()
+    return {
+        "suite_version": __version__,
+        "suite_sha256": digest["suite_sha256"],
+        "feature_sha256": digest["features"],
+        "mode": settings.mode,
+        "statement": str(statement.path) if statement is not None else None,
+        "statement_sha256": sha256_file(statement.path) if statement is not None else None,
+        "release": settings.release,
+        "endpoint": settings.endpoint or "in-process reference DCC",
+        "schema_version": settings.schema_version,
+        "schema": str(settings.xsd) if settings.xsd else "embedded",
+        "user_id": settings.user_id,
+        "command_line": sys.argv,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+__all__ = [
+    "ERROR",
+    "FAIL",
+    "KNOWN_FAILURE",
+    "NA_PREFIX",
+    "NOT_APPLICABLE",
+    "PASS",
+    "SEVERITY",
+    "UNEXPECTED_PASS",
+    "ScenarioRecord",
+    "ScenarioVerdict",
+    "classify",
+    "document",
+    "run_metadata",
+    "said",
+    "tally",
+]

@@ -1,0 +1,178 @@
+"""Steps every clause feature uses: the estate, device status, the answer and its code, the device response, the
+inventory status.
+
+Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
+:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
+ArrangementError (ERROR) and a missing capability NotApplicableError."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Final
+
+from pytest_bdd import given, parsers, then
+
+from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require
+from pytest_dcc.duis.responses import InventoryDevice
+from pytest_dcc.errors import ArrangementError, NotApplicableError
+from pytest_dcc.reporting.verdicts import ScenarioRecord
+from pytest_dcc.suite.context import Answer, Scenario, Target
+from pytest_dcc.suite.estate import standard_estate
+from pytest_dcc.suite.judging import check_refused, expect
+
+#: The registry clauses these steps judge.
+CLAUSES: Final[tuple[str, ...]] = ()
+
+
+@given("the standard estate", target_fixture="dcc_scenario")
+def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
+    """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is. The
+    scenario sees the driver through a recorder of the capabilities it uses."""
+    driver = RecordingDriver(dcc_target.driver, dcc_record.used)
+    dcc_record.driver = driver.name
+    dcc_target = replace(dcc_target, driver=driver)
+    if {"reset", "seed"} <= driver.capabilities:
+        from cryptography.hazmat.primitives import serialization
+
+        certificates = {
+            eui: identity.certificate.public_bytes(serialization.Encoding.DER)
+            for eui, identity in dcc_target.identities.items()
+        }
+        driver.reset()
+        driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
+        return Scenario(dcc_target, reports=dcc_record.reports)
+    if "estate" not in driver.capabilities:
+        require(driver, "seed", "arranging the standard estate")
+    if not dcc_target.declared_devices:
+        raise NotApplicableError(
+            f"driver {driver.name} cannot seed the standard estate, and the implementation statement declares no "
+            "device pool (devices:) to use instead"
+        )
+    declared = {name: eui for name, eui in dcc_target.devices.items() if name in dcc_target.declared_devices}
+    driver.arrange_estate(declared)
+    target = replace(dcc_target, devices=declared)
+    return Scenario(target, seeded=False, reports=dcc_record.reports, undo=dcc_record.undo)
+
+
+@given(parsers.parse('the {device} is in status "{status}"'))
+def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
+    target = dcc_scenario.target
+    require(target.driver, "set-status", f"putting the {device} in status {status}")
+    try:
+        target.driver.set_status(target.device(device), status)
+    except NotApplicableError:
+        if not (device == "CHF" and status == "Pending" and _spare_hub(dcc_scenario)):
+            raise
+
+
+def _spare_hub(dcc_scenario: Scenario) -> bool:
+    """A Pending CHF (with its Pending GPF) over DUIS alone: pre-notify (SR 12.2) a spare CHF of the statement,
+    with the next spare GPF, and let the scenario use them. Each spare is consumed (used once per run)."""
+    spares = dcc_scenario.target.spares
+    chf = next((s for s in spares if s[1] == "CHF"), None)
+    gpf = next((s for s in spares if s[1] == "GPF"), None)
+    if chf is None or gpf is None:
+        return False
+    spares.remove(chf)
+    spares.remove(gpf)
+    answer = dcc_scenario.request(
+        "12.2", device_id=chf[0], device_type="CHF", associated_gpf_device_id=gpf[0], role="IS"
+    )
+    dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
+    if answer.code not in ("I0", "I99"):
+        _, entry = _inventory_entry(dcc_scenario, chf[0])
+        status = entry.status if entry is not None else None
+        if status != "Pending":
+            raise NotApplicableError(
+                f"the spare CHF {chf[0]} of the statement is not spare any more (SR 12.2 answered {answer.code}; "
+                f"SR 8.2 shows it {status or 'absent'}): a run consumes its spares, declare fresh ones"
+            )
+    devices = {**dcc_scenario.target.devices, "CHF": chf[0], "GPF": gpf[0]}
+    dcc_scenario.target = replace(dcc_scenario.target, devices=devices)
+    dcc_scenario.report(f"spare CHF {chf[0]} and GPF {gpf[0]} pre-notified with SR 12.2 and used (consumed)")
+    return True
+
+
+def _inventory_entry(dcc_scenario: Scenario, eui: str) -> tuple[str, InventoryDevice | None]:
+    """SR 8.2 Read Inventory of ``eui``: the answer's code and the device's entry (None when not listed). The read
+    is an observation or an arrangement, not the request the scenario judges, so it leaves ``last`` alone."""
+    answer = dcc_scenario.request("8.2", device_id=eui)
+    dcc_scenario.answers.pop()
+    if answer.exchange is None or answer.code != "I0":
+        return answer.code, None
+    found = [d for d in answer.judged.response.inventory if d.device_id == eui]
+    return answer.code, found[0] if found else None
+
+
+@given(parsers.parse("the {device} is in the inventory"))
+def in_inventory(dcc_scenario: Scenario, device: str) -> None:
+    eui = dcc_scenario.target.device(device)
+    code, entry = _inventory_entry(dcc_scenario, eui)
+    if entry is None:
+        raise ArrangementError(f"the {device} {eui} of the estate is not in the endpoint's inventory (8.2: {code})")
+
+
+@given(parsers.parse("the {device}'s next response will be lost on its way to the DCC"))
+def lose(dcc_scenario: Scenario, device: str) -> None:
+    require(dcc_scenario.target.driver, "faults", "losing a device response")
+    dcc_scenario.target.driver.set_fault(dcc_scenario.target.device(device), "lose-next-response")
+
+
+@then(parsers.parse("the response code is {code}"))
+def response_code(dcc_scenario: Scenario, code: str) -> None:
+    got = dcc_scenario.last.code
+    expect(got == code, f"expected {code}, the endpoint answered {got} to SRV {dcc_scenario.last.request.srv}")
+
+
+@then("the request is accepted")
+def accepted(dcc_scenario: Scenario) -> None:
+    got = dcc_scenario.last.code
+    expect(got in ("I0", "I99"), f"SRV {dcc_scenario.last.request.srv} was not accepted: the endpoint answered {got}")
+
+
+@then(parsers.parse('the request is refused as "{case}"'))
+def refused(dcc_scenario: Scenario, case: str) -> None:
+    check_refused(dcc_scenario, case)
+
+
+def _device_response(dcc_scenario: Scenario) -> Any:
+    answer: Answer = dcc_scenario.last
+    expect(answer.code == "I99", f"SRV {answer.request.srv} was answered {answer.code}: no device response is due")
+    return dcc_scenario.wait_device_response(answer).response
+
+
+@then(parsers.parse("the device response arrives with code {code}"))
+def device_response(dcc_scenario: Scenario, code: str) -> None:
+    got = _device_response(dcc_scenario).code
+    expect(got == code, f"expected a device response {code}, got {got}")
+
+
+@then("the device response arrives")
+def device_response_any(dcc_scenario: Scenario) -> None:
+    _device_response(dcc_scenario)
+
+
+def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
+    eui = dcc_scenario.target.device(device)
+    code, entry = _inventory_entry(dcc_scenario, eui)
+    expect(code == "I0", f"8.2 Read Inventory of the {device} answered {code}")
+    expect(entry is not None, f"8.2 did not return the {device} {eui}")
+    assert entry is not None
+    return entry.status
+
+
+@then(parsers.parse('the inventory shows the {device} in status "{status}"'))
+def inventory_status(dcc_scenario: Scenario, device: str, status: str) -> None:
+    got = _read_status(dcc_scenario, device)
+    expect(got == status, f"8.2 shows the {device} {got}, expected {status}")
+
+
+def view(dcc_scenario: Scenario, device: str) -> DeviceView:
+    require(dcc_scenario.target.driver, "device-view", f"reading the inventory's and the {device}'s own records")
+    return dcc_scenario.target.driver.device_view(dcc_scenario.target.device(device))
+
+
+def smki(dcc_scenario: Scenario, device: str) -> list[SmkiEntry]:
+    require(dcc_scenario.target.driver, "smki", "searching the SMKI repository")
+    entries = dcc_scenario.target.driver.smki(dcc_scenario.target.device(device))
+    return sorted(entries, key=lambda e: (e.usage, e.serial))

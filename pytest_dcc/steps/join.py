@@ -1,0 +1,111 @@
+"""Steps of SR 8.7 Join and SR 8.8 Unjoin (features/clauses/join-unjoin.feature).
+
+Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
+:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
+ArrangementError (ERROR) and a missing capability NotApplicableError."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pytest_bdd import given, parsers, then, when
+
+from pytest_dcc.drivers import require
+from pytest_dcc.errors import ArrangementError, NotApplicableError
+from pytest_dcc.steps import common
+from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.estate import device_entries
+from pytest_dcc.suite.judging import expect
+
+#: The registry clauses these steps judge.
+CLAUSES: Final[tuple[str, ...]] = ("DP178-SMI-JOIN", "DP178-REJOIN", "DP178-E080801", "MP178-UNJOIN")
+
+
+@given(parsers.parse("the {other} is joined to the {device}"))
+def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
+    target = dcc_scenario.target
+    if "joins" in target.driver.capabilities:
+        target.driver.set_join(target.device(device), target.device(other), smi=True, device=True)
+        return
+    require(target.driver, "seed", "recording a join in the inventory and on the device")
+    entry = dict(device_entries(target.roles["IS"], target.devices, target.roles.get("GS"))[device])
+    entry["joins"] = [target.device(other)]
+    target.driver.seed({"devices": [entry]})
+
+
+@given(parsers.parse("the {device} itself holds a join with the {other} that the inventory does not record"))
+def device_only_join(dcc_scenario: Scenario, device: str, other: str) -> None:
+    target = dcc_scenario.target
+    require(target.driver, "joins", "a join held by the device but not recorded in the SMI")
+    target.driver.set_join(target.device(device), target.device(other), smi=False, device=True)
+    target.driver.set_join(target.device(device), target.device(other), smi=True, device=False, remove=True)
+
+
+@given(parsers.parse("the inventory records no join of the {other} to the {device}"))
+def no_join_given(dcc_scenario: Scenario, other: str, device: str) -> None:
+    """Checked in the SMI where the driver can read it, else taken from the statement's declaration of joins."""
+    target = dcc_scenario.target
+    pair = (target.device(device), target.device(other))
+    if "device-view" in target.driver.capabilities:
+        if pair[1] in common.view(dcc_scenario, device).smi.joins:
+            raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
+        return
+    if target.declared_joins is None:
+        raise NotApplicableError(
+            f"whether the SMI holds a join of the {other} to the {device} needs the 'device-view' capability, or "
+            "a 'joins:' declaration in the implementation statement",
+            capability="device-view",
+        )
+    if pair in target.declared_joins or pair[::-1] in target.declared_joins:
+        raise NotApplicableError(f"the implementation statement declares the {other} joined to the {device}")
+    dcc_scenario.report(f"no join of the {other} to the {device} in the SMI, as the implementation statement declares")
+
+
+@given(parsers.parse("the {device} rejects a Join it already holds"))
+def reject_rejoin(dcc_scenario: Scenario, device: str) -> None:
+    require(dcc_scenario.target.driver, "faults", "a meter that rejects a re-sent Join")
+    dcc_scenario.target.driver.set_fault(dcc_scenario.target.device(device), "reject-rejoin", 1000)
+
+
+@when(parsers.parse("the user joins the {other} to the {device}"))
+def join(dcc_scenario: Scenario, other: str, device: str) -> None:
+    answer = dcc_scenario.srv("8.7.2", device=device, other_device_id=dcc_scenario.target.device(other))
+    if answer.code == "I99":  # on an endpoint that is not reset, the pair is unjoined again after the scenario
+        dcc_scenario.on_teardown(lambda: _unjoin_quietly(dcc_scenario, other, device))
+
+
+def _unjoin_quietly(dcc_scenario: Scenario, other: str, device: str) -> None:
+    """Restore the pair (best effort, not judged): Unjoin, and wait for the device response so the SMI is
+    updated before the next scenario starts."""
+    sent = dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
+    if sent.code == "I99":
+        dcc_scenario.wait_device_response(sent)
+
+
+@when(parsers.parse("the user unjoins the {other} from the {device}"))
+def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
+    dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
+
+
+@then(parsers.parse("the inventory records the {other} joined to the {device}"))
+def smi_join(dcc_scenario: Scenario, other: str, device: str) -> None:
+    joins = common.view(dcc_scenario, device).smi.joins
+    expect(dcc_scenario.target.device(other) in joins, f"the SMI records no join of the {other} to the {device}")
+
+
+@then(parsers.parse("the inventory records no join of the {other} to the {device}"))
+def smi_no_join(dcc_scenario: Scenario, other: str, device: str) -> None:
+    joins = common.view(dcc_scenario, device).smi.joins
+    expect(dcc_scenario.target.device(other) not in joins, f"the SMI records the {other} joined to the {device}")
+
+
+@then(parsers.parse("the {device} itself holds the join with the {other}"))
+def device_join(dcc_scenario: Scenario, device: str, other: str) -> None:
+    joins = common.view(dcc_scenario, device).device.joins
+    expect(dcc_scenario.target.device(other) in joins, f"the {device} holds no join with the {other}")
+
+
+@then(parsers.parse("the {device} itself no longer holds the join with the {other}"))
+def device_no_join(dcc_scenario: Scenario, device: str, other: str) -> None:
+    joins = common.view(dcc_scenario, device).device.joins
+    expect(dcc_scenario.target.device(other) not in joins, f"the {device} still holds the join with the {other}")

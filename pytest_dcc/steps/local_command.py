@@ -1,0 +1,94 @@
+"""Steps of SR 8.13 Return Local Command Response and local delivery
+(features/clauses/local-command-responses.feature).
+
+Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
+:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
+ArrangementError (ERROR) and a missing capability NotApplicableError."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pytest_bdd import parsers, then, when
+
+from pytest_dcc.drivers import require
+from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
+from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.errors import ArrangementError, HarnessError
+from pytest_dcc.steps import common
+from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.judging import expect
+
+#: The registry clauses these steps judge.
+CLAUSES: Final[tuple[str, ...]] = ("MP081-DUIS-3.8.112.2", "MP081-ORGCERT-TRACKING")
+
+
+@when(parsers.parse('the user issues SRV "{srv}" for local delivery'))
+def local(dcc_scenario: Scenario, srv: str) -> None:
+    answer = dcc_scenario.srv(srv, local=True)
+    # Arrangement for the 8.13 rules, not a judgement of SRV srv: an endpoint that will not issue it is not judged.
+    if answer.code != "I0" or answer.exchange is None or answer.judged.response.payload_kind != "LocalCommand":
+        raise ArrangementError(f"SRV {srv} for local delivery was answered {answer.code} without a LocalCommand")
+    dcc_scenario.local_request_id = str(answer.request.request_id)
+    dcc_scenario.local_srv = srv
+    dcc_scenario.notes["local role"] = dcc_scenario.target.role_for(srv, answer.request.request_id.target)
+
+
+def _local_state(dcc_scenario: Scenario) -> tuple[str, bytes]:
+    if dcc_scenario.local_request_id is None or dcc_scenario.gbcs_response is None:
+        raise HarnessError("no locally delivered command was executed in this scenario")
+    return dcc_scenario.local_request_id, dcc_scenario.gbcs_response
+
+
+@when("the engineer executes the command on the device")
+def execute(dcc_scenario: Scenario) -> None:
+    require(dcc_scenario.target.driver, "execute-locally", "running a locally delivered command on the device")
+    if dcc_scenario.local_request_id is None:
+        raise HarnessError("no command was issued for local delivery")
+    dcc_scenario.gbcs_response = dcc_scenario.target.driver.execute_locally(dcc_scenario.local_request_id)
+
+
+@when(
+    parsers.re(
+        r"the user returns the device's response with SR 8\.13"
+        r"(?P<how> without the OriginalRequestID| under another originator counter)?$"
+    )
+)
+def return_local(dcc_scenario: Scenario, how: str | None) -> None:
+    request_id, response = _local_state(dcc_scenario)
+    original: RequestID | None = RequestID.parse(request_id)
+    if how == " without the OriginalRequestID":
+        original = None
+    elif how == " under another originator counter":
+        try:
+            counter = parse_general_signing(response).counter
+        except GbcsError as exc:
+            raise HarnessError(f"the device's response is not a GBCS General Signing message: {exc}") from None
+        data = bytearray(response)
+        position = bytes(data).find(counter.to_bytes(8, "big"))
+        if position < 0:
+            raise HarnessError("the originator counter is not where GBCS puts it in the device's response")
+        data[position + 7] ^= 0x01  # the low byte of the GBCS originator counter
+        response = bytes(data)
+    # The response goes back as the user the command was issued to (DUIS 3.8.112.2: OriginalRequestID's originator).
+    role = dcc_scenario.notes.get("local role")
+    dcc_scenario.request("8.13", role=role, original_request_id=original, device_gbcs_response=response)
+
+
+def _tracked(dcc_scenario: Scenario, device: str) -> tuple[bool, str]:
+    tracked = common.view(dcc_scenario, device).smi.organisation_certificates
+    sent = sample_values(dcc_scenario.local_srv or "6.15.1")["digital_signing"]
+    return sent.hex() in tracked.values(), f"tracked for the {device}: {sorted(tracked)}"
+
+
+@then(parsers.parse("the organisation certificates tracked for the {device} include the one sent"))
+def org_certs(dcc_scenario: Scenario, device: str) -> None:
+    found, detail = _tracked(dcc_scenario, device)
+    expect(found, f"the response was returned through 8.13, yet the certificate sent is not tracked ({detail})")
+
+
+@then(parsers.parse("the organisation certificates tracked for the {device} lack the one sent"))
+def org_certs_not_yet(dcc_scenario: Scenario, device: str) -> None:
+    found, detail = _tracked(dcc_scenario, device)
+    expect(not found, f"the certificate is tracked before the device's response was returned ({detail})")

@@ -1,0 +1,55 @@
+"""Steps of SR 1.1.1 and the GasThresholdMatrix (features/clauses/gas-thresholds.feature).
+
+Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
+:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
+ArrangementError (ERROR) and a missing capability NotApplicableError."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pytest_bdd import parsers, then, when
+
+from pytest_dcc.duis.bodies import Threshold, gas_thresholds
+from pytest_dcc.errors import BuildError, HarnessError
+from pytest_dcc.steps import common
+from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.judging import expect
+
+#: The registry clauses these steps judge.
+CLAUSES: Final[tuple[str, ...]] = ("MP081-DUIS-3.8.1.2",)
+
+
+def _threshold_values(values: str, indexes: str, *, checked: bool) -> list[Threshold]:
+    texts = [v.strip() for v in values.split(",")]
+    idx = [int(i) for i in indexes.split(",")]
+    if checked:
+        try:
+            return gas_thresholds([int(t) for t in texts], indexes=idx)
+        except (BuildError, ValueError) as exc:
+            raise HarnessError(
+                f"the Examples give thresholds the builder refuses ({exc}); mark the step unchecked"
+            ) from exc
+    if len(texts) != len(idx):
+        raise HarnessError(f"{len(idx)} indexes for {len(texts)} thresholds")
+    return [Threshold.unchecked(i, t) for i, t in zip(idx, texts, strict=True)]
+
+
+@when(
+    parsers.re(
+        r'the user sends the GSME a gas tariff with BlockThreshold values "(?P<values>[^"]+)" and indexes '
+        r'"(?P<indexes>[^"]+)"(?P<unchecked>, unchecked)?'
+    )
+)
+def tariff(dcc_scenario: Scenario, values: str, indexes: str, unchecked: str | None) -> None:
+    thresholds = _threshold_values(values, indexes, checked=not unchecked)
+    dcc_scenario.notes["thresholds sent"] = [t.wh for t in thresholds]
+    dcc_scenario.srv("1.1.1", device="GSME", thresholds=thresholds)
+
+
+@then(parsers.parse("the GSME holds gas block thresholds of {values} Wh"))
+def meter_holds(dcc_scenario: Scenario, values: str) -> None:
+    wanted = [int(v.strip()) for v in values.split(",")]
+    got = common.view(dcc_scenario, "GSME").device.gas_block_thresholds_wh
+    held = list(got) if got is not None else None
+    expect(got == tuple(wanted), f"the meter holds {held}, the request carried {wanted} Wh")

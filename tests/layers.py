@@ -1,0 +1,398 @@
+"""The layer contracts of ARCHITECTURE.md as allow-lists, and a checker that reads a package tree against them.
+
+Every module of ``pytest_dcc`` belongs to exactly one layer (the longest prefix in :data:`LAYERS`); a layer lists
+the layers it may import and the test tooling it may load. Four rules:
+
+* ``allowed``: a module imports only its own layer, the layers its contract allows and no test tooling it is not
+  allowed (every ``import``, at module level or inside a function);
+* ``cycle``: the graph of imports between modules (function-level imports included, ``TYPE_CHECKING`` ones not)
+  has no cycle;
+* ``private``: no ``_name`` is imported from another module, and a private module (``pkg._mod``) is imported only
+  from inside ``pkg``; no ``obj._attr`` is read on anything but ``self``/``cls`` or a module's own names;
+* ``loaded``: importing a layer's modules in a fresh interpreter loads nothing its contract forbids (what a lazy
+  import at module level or a package ``__init__`` would drag in).
+
+``check_tree(root)`` answers the violations of the first three; ``loaded_violations(root)`` the fourth. The tests
+run both on the package as it is (no violation) and on copies with one violation planted per rule.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEST_TOOLS = frozenset({"pytest", "_pytest", "pytest_bdd", "allure", "allure_commons", "pluggy", "xdist"})
+WEB = frozenset({"httpx", "starlette", "uvicorn"})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What the modules of one layer may import: other layers (by name in :data:`LAYERS`) and third-party tools."""
+
+    may_import: frozenset[str]
+    tools: frozenset[str] = frozenset()
+    note: str = ""
+
+
+def _layer(*names: str, tools: Iterable[str] = (), note: str = "") -> Layer:
+    return Layer(frozenset(names), frozenset(tools), note)
+
+
+NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis")
+SUITE_TOOLS = (*TEST_TOOLS, *WEB)
+#: layer (module prefix) -> its contract. The longest matching prefix wins.
+LAYERS: dict[str, Layer] = {
+    "pytest_dcc": _layer(note="the package root: its version and public API only"),
+    "pytest_dcc.errors": _layer(note="the exception tree, imported by every side"),
+    "pytest_dcc._resources": _layer("pytest_dcc.errors", note="data files of the distribution"),
+    "pytest_dcc.spec": _layer("pytest_dcc.errors", note="normative facts"),
+    "pytest_dcc.duis": _layer("pytest_dcc.errors", "pytest_dcc.spec", note="the neutral message library"),
+    "pytest_dcc.statement": _layer(*NEUTRAL, note="the implementation statement, a document both sides read"),
+    "pytest_dcc.reference": _layer(*NEUTRAL, tools=WEB, note="the reference DCC: never the suite side"),
+    "pytest_dcc.transport": _layer(*NEUTRAL, tools=WEB, note="the suite's eyes and wire"),
+    "pytest_dcc.drivers": _layer(*NEUTRAL, "pytest_dcc.transport", tools=WEB, note="arranging state"),
+    "pytest_dcc.drivers.inprocess": _layer(
+        *NEUTRAL, "pytest_dcc.drivers", "pytest_dcc.reference", note="test control of the in-process reference"
+    ),
+    "pytest_dcc.reporting": _layer(
+        "pytest_dcc", "pytest_dcc._resources", "pytest_dcc.errors", "pytest_dcc.spec", note="pure reporting"
+    ),
+    "pytest_dcc.reporting.allure": _layer(
+        "pytest_dcc",
+        *NEUTRAL,
+        "pytest_dcc.reporting",
+        "pytest_dcc.transport",
+        tools=("allure", "allure_commons", "pytest", "_pytest"),
+        note="the only allure import",
+    ),
+    "pytest_dcc.suite": _layer(
+        *NEUTRAL,
+        "pytest_dcc._resources",
+        "pytest_dcc.statement",
+        "pytest_dcc.transport",
+        "pytest_dcc.drivers",
+        "pytest_dcc.reporting",
+        tools=("pytest", "_pytest", *WEB),
+        note="the suite's judgements and scenario state",
+    ),
+    "pytest_dcc.steps": _layer(
+        *NEUTRAL,
+        "pytest_dcc._resources",
+        "pytest_dcc.transport",
+        "pytest_dcc.drivers",
+        "pytest_dcc.suite",
+        "pytest_dcc.reporting",
+        tools=("pytest", "_pytest", "pytest_bdd"),
+        note="step definitions",
+    ),
+    "pytest_dcc.stress": _layer(
+        *NEUTRAL, "pytest_dcc.transport", "pytest_dcc.reference", tools=WEB, note="reliability tooling, beside both"
+    ),
+    "pytest_dcc.skeleton": _layer(*NEUTRAL, "pytest_dcc.transport", note="a statement skeleton read over DUIS"),
+    "pytest_dcc.cli": _layer(
+        "pytest_dcc",
+        "pytest_dcc._resources",
+        *NEUTRAL,
+        "pytest_dcc.statement",
+        "pytest_dcc.reference",
+        "pytest_dcc.transport",
+        "pytest_dcc.drivers",
+        "pytest_dcc.reporting",
+        "pytest_dcc.skeleton",
+        tools=(*WEB, "pytest"),
+        note="the commands: wires the reference to uvicorn and runs pytest",
+    ),
+}
+#: The pytest wiring: the plugin and what it registers. They may import every layer of the suite side; only the
+#: fixtures (the default endpoint is the in-process reference) build the reference DCC.
+_WIRING = ("plugin", "recorder", "certification", "hooks", "bdd", "_bdd_lookup", "_allure_compat", "_settings")
+_SUITE_SIDE = (
+    "pytest_dcc",
+    "pytest_dcc._resources",
+    *NEUTRAL,
+    "pytest_dcc.statement",
+    "pytest_dcc.transport",
+    "pytest_dcc.drivers",
+    "pytest_dcc.suite",
+    "pytest_dcc.steps",
+    "pytest_dcc.reporting",
+    "pytest_dcc.reporting.allure",
+    "pytest_dcc.drivers.inprocess",
+    *(f"pytest_dcc.{name}" for name in _WIRING),
+)
+for _name in _WIRING:
+    LAYERS[f"pytest_dcc.{_name}"] = _layer(*_SUITE_SIDE, tools=SUITE_TOOLS, note="pytest wiring")
+LAYERS["pytest_dcc.suite.test_features"] = _layer(
+    "pytest_dcc._resources", tools=("pytest_bdd",), note="the test module pytest collects: binds features/"
+)
+LAYERS["pytest_dcc.fixtures"] = _layer(
+    *_SUITE_SIDE, "pytest_dcc.reference", tools=SUITE_TOOLS, note="fixtures: may build the in-process reference"
+)
+#: What a tool brings with it: allowing pytest allows what importing pytest loads.
+TOOL_COMPANIONS = {"pytest": frozenset({"_pytest", "pluggy", "iniconfig"}), "pytest_bdd": frozenset({"_pytest"})}
+
+
+def _tools(contract: Layer) -> frozenset[str]:
+    return contract.tools.union(*(TOOL_COMPANIONS.get(t, frozenset()) for t in contract.tools))
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    module: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.module}: {self.detail}"
+
+
+@dataclass
+class Module:
+    name: str
+    path: Path
+    tree: ast.Module
+    #: (imported module or name, line, inside TYPE_CHECKING)
+    imports: list[tuple[str, int, bool]] = field(default_factory=list)
+    private_names: list[tuple[str, str, int]] = field(default_factory=list)  # (from module, name, line)
+
+
+def layer_of(module: str) -> str:
+    """The layer ``module`` belongs to: the longest prefix in :data:`LAYERS` (the package root only itself)."""
+    best = ""
+    for prefix in LAYERS:
+        covers = module == prefix or (prefix != "pytest_dcc" and module.startswith(prefix + "."))
+        if covers and len(prefix) > len(best):
+            best = prefix
+    return best
+
+
+def modules(root: Path) -> dict[str, Module]:
+    """Every module under ``root`` (the ``pytest_dcc`` folder), parsed."""
+    found: dict[str, Module] = {}
+    for path in sorted(root.rglob("*.py")):
+        if "_bundled" in path.parts:
+            continue
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        name = ".".join(parts)
+        module = Module(name, path, ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        _read_imports(module, is_package=path.name == "__init__.py")
+        found[name] = module
+    return found
+
+
+def _type_checking_nodes(tree: ast.Module) -> set[int]:
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            inside.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    return inside
+
+
+def _read_imports(module: Module, *, is_package: bool) -> None:
+    typing_only = _type_checking_nodes(module.tree)
+    for node in ast.walk(module.tree):
+        guarded = id(node) in typing_only
+        if isinstance(node, ast.Import):
+            module.imports.extend((alias.name, node.lineno, guarded) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(module.name, node, is_package=is_package)
+            for alias in node.names:
+                module.imports.append((f"{base}.{alias.name}" if alias.name != "*" else base, node.lineno, guarded))
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    module.private_names.append((base, alias.name, node.lineno))
+
+
+def _absolute(name: str, node: ast.ImportFrom, *, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = name.split(".") if is_package else name.split(".")[:-1]
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join([*parts, *([node.module] if node.module else [])])
+
+
+def _target(imported: str, known: dict[str, Module]) -> str:
+    """The module an import refers to (``pkg.mod.name`` -> ``pkg.mod``)."""
+    while imported and imported not in known:
+        imported = imported.rpartition(".")[0]
+    return imported
+
+
+def check_tree(root: Path) -> list[Violation]:
+    """The violations of the ``allowed``, ``cycle`` and ``private`` rules in the package at ``root``."""
+    known = modules(root)
+    return list(dict.fromkeys([*_allowed(known), *_cycles(known), *_private(known)]))
+
+
+def _allowed(known: dict[str, Module]) -> Iterator[Violation]:
+    for module in known.values():
+        own = layer_of(module.name)
+        if not own:
+            yield Violation("allowed", module.name, "belongs to no layer: add it to tests/layers.py LAYERS")
+            continue
+        contract = LAYERS[own]
+        for imported, line, _ in module.imports:
+            top = imported.split(".")[0]
+            if top == "pytest_dcc":
+                target = _target(imported, known)
+                there = layer_of(target)
+                if there != own and there not in contract.may_import and target != "pytest_dcc":
+                    yield Violation("allowed", module.name, f"line {line} imports {target} (layer {there})")
+                if target == "pytest_dcc" and "pytest_dcc" not in contract.may_import and own != "pytest_dcc":
+                    yield Violation("allowed", module.name, f"line {line} imports the package root")
+            elif top in TEST_TOOLS | WEB and top not in _tools(contract):
+                yield Violation("allowed", module.name, f"line {line} imports {imported}")
+
+
+def _cycles(known: dict[str, Module]) -> Iterator[Violation]:
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for module in known.values():
+        for imported, _, guarded in module.imports:
+            target = _target(imported, known) if imported.startswith("pytest_dcc") else ""
+            if target and target != module.name and not guarded and not module.name.startswith(target + "."):
+                graph[module.name].add(target)
+    seen: set[frozenset[str]] = set()
+    for component in _strongly_connected(graph):
+        if len(component) > 1 and frozenset(component) not in seen:
+            seen.add(frozenset(component))
+            yield Violation("cycle", min(component), "import cycle: " + " -> ".join(sorted(component)))
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for start in graph:
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        top = stack.pop()
+                        on_stack.discard(top)
+                        component.append(top)
+                        if top == node:
+                            break
+                    found.append(component)
+            elif child not in index:
+                index[child] = low[child] = counter
+                counter += 1
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(graph[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return found
+
+
+def _private(known: dict[str, Module]) -> Iterator[Violation]:
+    defined = _private_definitions(known)
+    for module in known.values():
+        for base, name, line in module.private_names:
+            if base != module.name and f"{base}.{name}" not in known:
+                yield Violation("private", module.name, f"line {line} imports {name} from {base}")
+        for imported, line, _ in module.imports:
+            target = _target(imported, known) if imported.startswith("pytest_dcc") else ""
+            parent, _, leaf = target.rpartition(".")
+            if leaf.startswith("_") and not leaf.startswith("__") and not _inside(module.name, parent):
+                yield Violation("private", module.name, f"line {line} imports the private module {target}")
+        yield from _private_attributes(module, defined)
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _private_definitions(known: dict[str, Module]) -> dict[str, set[str]]:
+    """private name -> the modules that define it (functions, classes, methods, assignments, ``self._x``)."""
+    defined: dict[str, set[str]] = {}
+    for module in known.values():
+        for node in ast.walk(module.tree):
+            names: list[str] = []
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.append(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.append(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.append(node.attr)
+            for name in names:
+                if name.startswith("_") and not name.startswith("__"):
+                    defined.setdefault(name, set()).add(module.name)
+    return defined
+
+
+def _private_attributes(module: Module, defined: dict[str, set[str]]) -> Iterator[Violation]:
+    """``obj._name`` where ``_name`` is one of this project's private names defined in another module only."""
+    for node in ast.walk(module.tree):
+        if not isinstance(node, ast.Attribute) or node.attr not in defined:
+            continue
+        if module.name in defined[node.attr]:
+            continue  # the module's own private name (its own objects, or a same-named one of its own)
+        if isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"}:
+            continue
+        where = ", ".join(sorted(defined[node.attr]))
+        yield Violation("private", module.name, f"line {node.lineno} reads {ast.unparse(node)} (private to {where})")
+
+
+def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[Violation]:
+    """Import each layer's modules in a fresh interpreter (``root``'s parent first on the path) and report what
+    loads that its contract forbids: another layer's modules or test tooling."""
+    known = modules(root)
+    chosen = list(layers) if layers is not None else [name for name in LAYERS if name not in _EXEMPT_FROM_LOADING]
+    violations: list[Violation] = []
+    for layer in chosen:
+        members = sorted(m for m in known if layer_of(m) == layer and not m.endswith("__main__"))
+        if not members:
+            continue
+        code = f"import sys\nfor name in {members!r}:\n    __import__(name)\nprint('\\n'.join(sorted(sys.modules)))\n"
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=root.parent,
+            env={"PYTHONPATH": str(root.parent), "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": ""},
+        )
+        if out.returncode != 0:
+            violations.append(Violation("loaded", layer, f"importing it failed: {out.stderr.strip()[-500:]}"))
+            continue
+        contract = LAYERS[layer]
+        for name in out.stdout.split():
+            top = name.split(".")[0]
+            if top == "pytest_dcc" and name in known:
+                there = layer_of(name)
+                allowed = there == layer or there in contract.may_import or there == "pytest_dcc"
+                if not allowed:
+                    violations.append(Violation("loaded", layer, f"importing it loads {name} (layer {there})"))
+            elif top in TEST_TOOLS and top not in _tools(contract) and name == top:
+                violations.append(Violation("loaded", layer, f"importing it loads {name}"))
+    return violations
+
+
+#: The commands and the pytest wiring load what pytest loads; their static contract is what holds them.
+_EXEMPT_FROM_LOADING = frozenset(
+    {"pytest_dcc.cli", "pytest_dcc.suite.test_features", *(f"pytest_dcc.{n}" for n in (*_WIRING, "fixtures"))}
+)
+
+__all__ = ["LAYERS", "TEST_TOOLS", "Layer", "Violation", "check_tree", "layer_of", "loaded_violations", "modules"]
