@@ -18,10 +18,10 @@ from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import SigningIdentity, certificate_eui, load_certificate
-from pytest_dcc.errors import ConfigError
+from pytest_dcc.errors import ConfigError, InventoryError
 from pytest_dcc.reference import boxed
 from pytest_dcc.reference.dcc import ReferenceDcc
-from pytest_dcc.reference.inventory import Inventory, InventoryError, User, load_inventory_file
+from pytest_dcc.reference.inventory import Inventory, User, load_inventory_file
 from pytest_dcc.reference.server import (
     Deliveries,
     ResponsePoster,
@@ -344,7 +344,8 @@ def _option_value(args: list[str], name: str) -> str | None:
 def _run_suite(args: list[str]) -> int:
     import subprocess
 
-    from pytest_dcc.reporting.html import HtmlReportError, generate
+    from pytest_dcc.errors import HtmlReportError
+    from pytest_dcc.reporting.html import generate
 
     html = "--no-html" not in args
     args = [a for a in args if a != "--no-html"]

@@ -208,4 +208,50 @@ class HarnessError(DccError):
     """The suite itself could not carry on (a precondition of its own does not hold): an ERROR verdict."""
 
 
-__all__ += ["EndpointAssertion", "HarnessError"]
+class GbcsError(MessageError, ValueError):
+    """The bytes are not a GBCS General Signing message this project can read."""
+
+
+class InventoryError(ConfigError, ValueError):
+    """Inventory data (a file, a seed, a test-control document) that cannot be stored: names the entry and field."""
+
+
+class NotFoundError(DccError, KeyError):
+    """What a test-control call names (a device, a command for local delivery) is not there: HTTP 404."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class Refusal(DccError):
+    """The reference DCC refuses a request with a DUIS response code; its transaction is rolled back."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class DriverContractError(DccError):
+    """A driver answered something that is not what the contract says (an ERROR: the suite cannot judge with it)."""
+
+
+class CorpusError(ConfigError):
+    """A hostile-input corpus file that cannot be used (names the case and the field)."""
+
+
+class HtmlReportError(DccError):
+    """The HTML report could not be made (no node, no Allure 3, or Allure failed); the run goes on without it."""
+
+
+__all__ += [
+    "CorpusError",
+    "DriverContractError",
+    "EndpointAssertion",
+    "GbcsError",
+    "HarnessError",
+    "HtmlReportError",
+    "InventoryError",
+    "NotFoundError",
+    "Refusal",
+]

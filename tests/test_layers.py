@@ -117,3 +117,23 @@ def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_p
 def test_every_contract_names_only_known_layers() -> None:
     unknown = {(layer, other) for layer, c in LAYERS.items() for other in c.may_import if other not in LAYERS}
     assert unknown == set()
+
+
+def test_every_exception_the_project_defines_is_in_the_one_tree() -> None:
+    """Every exception class under pytest_dcc derives from DccError, and is defined in pytest_dcc.errors."""
+    import ast
+
+    strays = []
+    for name, module in modules(PACKAGE).items():
+        for node in ast.walk(module.tree):
+            if (
+                isinstance(node, ast.ClassDef)
+                and any(ast.unparse(b).endswith(("Error", "Exception", "Refusal", "Assertion")) for b in node.bases)
+                and name != "pytest_dcc.errors"
+            ):
+                strays.append(f"{name}.{node.name}")
+    assert strays == []
+    from pytest_dcc import errors
+
+    classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, BaseException)]
+    assert all(issubclass(c, errors.DccError) for c in classes if c.__module__ == errors.__name__)

@@ -92,6 +92,10 @@ def test_http_service_health_smki_and_test_control(in_thread_server: tuple[Serve
         assert http.get("/smki/certificates", params={"subject": ESME}).status_code == 200
         assert http.get("/smki/certificates").status_code == 400
         assert http.post(f"/test-control/devices/{ESME}/status", json={"status": "Sleepy"}).status_code == 400
+        missing = http.post(f"/test-control/devices/{ESME}/status", json={})  # a missing field is not a missing device
+        assert (missing.status_code, missing.text) == (400, "missing field 'status'")
+        unknown = http.post("/test-control/devices/00-DB-12-34-56-78-90-FF/status", json={"status": "Commissioned"})
+        assert (unknown.status_code, unknown.text) == (404, "device 00-DB-12-34-56-78-90-FF is not in the inventory")
         assert (
             http.post(
                 "/test-control/devices/00-DB-12-34-56-78-90-FF/faults", json={"fault": "lose-next-response"}

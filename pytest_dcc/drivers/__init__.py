@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
-from pytest_dcc.drivers.records import DeviceRecord, DeviceView, DriverContractError, SmiRecord, SmkiEntry
-from pytest_dcc.errors import NotApplicableError
+from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
+from pytest_dcc.errors import DriverContractError, NotApplicableError
 
 #: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
 CAPABILITIES = (

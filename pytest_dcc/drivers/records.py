@@ -11,11 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_dcc.errors import DccError
-
-
-class DriverContractError(DccError):
-    """A driver answered something that is not what the contract says (an ERROR: the suite cannot judge with it)."""
+from pytest_dcc.errors import DriverContractError
 
 
 @dataclass(frozen=True)

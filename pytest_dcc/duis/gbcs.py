@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from pytest_dcc.duis.ids import eui_hex, normalise_eui
+from pytest_dcc.errors import GbcsError
 
 CRA_COMMAND: Final = 0x01
 CRA_RESPONSE: Final = 0x02
@@ -65,10 +66,6 @@ SRVS_BY_MESSAGE_CODE: Final = MappingProxyType(
         0x0002: "8.11",  # CCS02
     }
 )
-
-
-class GbcsError(ValueError):
-    """The bytes are not a GBCS General Signing message this module can read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from typing import Final
 
+from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.inventory import Device
 
 #: Device statuses in which a device accepts Service Requests (the E5 check; docs/reference-dcc.md).
 ACTIVE_STATUSES: Final = frozenset({"InstalledNotCommissioned", "Commissioned"})
-
-
-class Refusal(Exception):
-    """The request is refused with a DUIS response code; the transaction is rolled back."""
-
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 def check_supplier(originator: str, role: str, device: Device) -> None:

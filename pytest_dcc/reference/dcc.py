@@ -29,7 +29,7 @@ from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
-from pytest_dcc.duis.gbcs import MESSAGE_CODES, GbcsError, parse_general_signing
+from pytest_dcc.duis.gbcs import MESSAGE_CODES, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.duis.schema import DuisSchema, load_schema
@@ -42,8 +42,8 @@ from pytest_dcc.duis.signing import (
     verify,
 )
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
-from pytest_dcc.errors import XmlSecurityError
-from pytest_dcc.reference.checks import ACTIVE_STATUSES, Refusal, check_status, check_supplier
+from pytest_dcc.errors import GbcsError, NotFoundError, Refusal, XmlSecurityError
+from pytest_dcc.reference.checks import ACTIVE_STATUSES, check_status, check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory, User
 from pytest_dcc.reference.services import catalogue, devices
 from pytest_dcc.reference.services.base import RequestContext
@@ -408,10 +408,10 @@ class ReferenceDcc:
         with self.inventory.lock, self.inventory.transaction():
             command = self.inventory.local_command(request_id)
             if command is None:
-                raise KeyError(f"no command for local delivery was issued for {request_id}")
+                raise NotFoundError(f"no command for local delivery was issued for {request_id}")
             device = self.inventory.device(command["target"])
             if device is None:
-                raise KeyError(f"device {command['target']} is no longer in the inventory")
+                raise NotFoundError(f"device {command['target']} is no longer in the inventory")
             result = devices.execute(
                 self.inventory, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
             )
@@ -423,7 +423,7 @@ class ReferenceDcc:
         the SMI does not know yet (the 6.24.2 situation); returns usage -> new serial."""
         with self.inventory.lock, self.inventory.transaction():
             if self.inventory.device(eui) is None:
-                raise KeyError(f"device {eui} is not in the inventory")
+                raise NotFoundError(f"device {eui} is not in the inventory")
             issued = {}
             for usage in ("Digital Signature", "Key Agreement"):
                 serial, der = device_certificate(eui, usage)
@@ -437,14 +437,14 @@ class ReferenceDcc:
         """Set a device's SMI status (test control; any status of the inventory, not only what 8.4 allows)."""
         with self.inventory.lock:
             if self.inventory.device(eui) is None:
-                raise KeyError(f"device {eui} is not in the inventory")
+                raise NotFoundError(f"device {eui} is not in the inventory")
             self.inventory.set_status(eui, status)
 
     def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
         """Record (or with ``remove`` forget) the join of ``other`` to ``eui`` in the SMI and/or on the device."""
         with self.inventory.lock:
             if self.inventory.device(eui) is None:
-                raise KeyError(f"device {eui} is not in the inventory")
+                raise NotFoundError(f"device {eui} is not in the inventory")
             if remove:
                 self.inventory.remove_join(eui, other, smi=smi, on_device=device)
             else:
@@ -454,14 +454,14 @@ class ReferenceDcc:
         """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
         with self.inventory.lock:
             if self.inventory.device(eui) is None:
-                raise KeyError(f"device {eui} is not in the inventory")
+                raise NotFoundError(f"device {eui} is not in the inventory")
             self.inventory.set_fault(eui, kind, times)
 
     def device_view(self, eui: str) -> dict[str, Any]:
         """Both views of a device: what the SMI records and what the simulated device holds."""
         device = self.inventory.device(eui)
         if device is None:
-            raise KeyError(f"device {eui} is not in the inventory")
+            raise NotFoundError(f"device {eui} is not in the inventory")
         inv = self.inventory
         return {
             "smi": {

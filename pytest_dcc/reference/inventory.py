@@ -24,7 +24,7 @@ from typing import Any, Final
 import yaml
 
 from pytest_dcc.duis.ids import normalise_eui
-from pytest_dcc.errors import BuildError
+from pytest_dcc.errors import BuildError, InventoryError
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, ROLES, chism
 
 SCHEMA_SQL: Final = """
@@ -196,10 +196,6 @@ _DEVICE_FIELDS: Final = (
     "supplier",
 )
 _EUI_FIELDS: Final = frozenset({"chf", "gpf", "supplier"})
-
-
-class InventoryError(ValueError):
-    """Inventory data that cannot be stored (names the entry and the field)."""
 
 
 @dataclass(frozen=True, slots=True)

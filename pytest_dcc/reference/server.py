@@ -41,8 +41,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from pytest_dcc.errors import InventoryError, NotFoundError
 from pytest_dcc.reference.dcc import ReferenceDcc
-from pytest_dcc.reference.inventory import InventoryError
 from pytest_dcc.spec import PROBE_HEADER, SERVICE_PATHS
 
 log = logging.getLogger("pytest_dcc.reference.server")
@@ -346,8 +346,10 @@ def control_routes(dcc: ReferenceDcc, deliveries: Deliveries | None = None) -> l
                 return PlainTextResponse(f"body is not JSON: {exc}", status_code=400)
             try:
                 result = await asyncio.to_thread(handler, request, data)
-            except KeyError as exc:
-                return PlainTextResponse(str(exc.args[0] if exc.args else exc), status_code=404)
+            except NotFoundError as exc:
+                return PlainTextResponse(str(exc), status_code=404)
+            except KeyError as exc:  # a field the call needs is missing from its body
+                return PlainTextResponse(f"missing field {exc}", status_code=400)
             except (InventoryError, ValueError, TypeError) as exc:
                 return PlainTextResponse(str(exc), status_code=400)
             return JSONResponse(result if result is not None else {"ok": True})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final
 
 from pytest_dcc._resources import features_dir
+from pytest_dcc.errors import HtmlReportError
 
 #: Where to look for Allure 3's CLI, after $DCC_ALLURE: the current folder's and the checkout's node_modules.
 _BIN: Final = Path("node_modules") / ".bin" / "allure"
@@ -24,10 +25,6 @@ _SCRIPT: Final = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 _SRC: Final = re.compile(r"""\bsrc\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 _ANALYTICS: Final = re.compile(r"gtag|dataLayer|googletagmanager|google-analytics", re.I)
 _REMOTE: Final = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-
-
-class HtmlReportError(Exception):
-    """The HTML report could not be made (no node, no Allure 3, or Allure failed); the run goes on without it."""
 
 
 def find_allure() -> list[str]:

@@ -12,10 +12,10 @@ from typing import Final
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.drivers import require
-from pytest_dcc.duis.gbcs import GbcsError, parse_general_signing
+from pytest_dcc.duis.gbcs import parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.samples import sample_values
-from pytest_dcc.errors import ArrangementError, HarnessError
+from pytest_dcc.errors import ArrangementError, GbcsError, HarnessError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.judging import expect

@@ -21,7 +21,7 @@ from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import SignatureStatus, TrustStore, sign, verify
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
-from pytest_dcc.errors import DccError
+from pytest_dcc.errors import CorpusError, DccError
 from pytest_dcc.spec import NS_SR, SERVICE_PATHS
 
 _SR = f"{{{NS_SR}}}"
@@ -30,10 +30,6 @@ _NS = {"sr": NS_SR}
 STRANGER = "90-B3-D5-1F-30-09-00-00"
 
 Send = Callable[[str, str, Mapping[str, str], bytes], tuple[int, bytes]]
-
-
-class CorpusError(DccError):
-    """A corpus file that cannot be used (names the case and the field)."""
 
 
 @dataclass(frozen=True, slots=True)

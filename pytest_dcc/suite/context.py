@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Protocol
 
-from pytest_dcc.drivers import DeviceView, Driver, DriverContractError
+from pytest_dcc.drivers import DeviceView, Driver
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
@@ -15,6 +15,7 @@ from pytest_dcc.duis.signing import SigningIdentity, sign
 from pytest_dcc.errors import (
     ArrangementError,
     DccError,
+    DriverContractError,
     EndpointAssertion,
     HarnessError,
     HttpStatusError,

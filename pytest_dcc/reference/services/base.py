@@ -13,7 +13,8 @@ from lxml import etree
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.gbcs import GbcsMessage
 from pytest_dcc.duis.ids import RequestID, normalise_eui
-from pytest_dcc.reference.checks import Refusal, check_supplier
+from pytest_dcc.errors import Refusal
+from pytest_dcc.reference.checks import check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory
 from pytest_dcc.spec import NS_SR, RESPONSE_CODES, ServiceVariant
 from pytest_dcc.spec.releases import Release

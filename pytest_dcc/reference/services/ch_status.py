@@ -12,7 +12,8 @@ from typing import Final
 
 from lxml import etree
 
-from pytest_dcc.reference.checks import Refusal, check_status
+from pytest_dcc.errors import Refusal
+from pytest_dcc.reference.checks import check_status
 from pytest_dcc.reference.inventory import Device
 from pytest_dcc.reference.services.base import RequestContext, named_device
 

@@ -14,7 +14,7 @@ from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.responses import WanCoverage
-from pytest_dcc.reference.checks import Refusal
+from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.services.base import SR, RequestContext, text
 from pytest_dcc.spec import CSP_REGIONS
 

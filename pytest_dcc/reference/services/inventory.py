@@ -9,7 +9,7 @@ from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.ids import normalise_eui
-from pytest_dcc.reference.checks import Refusal
+from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.inventory import Device
 from pytest_dcc.reference.services.base import SR, RequestContext, named_device, text
 from pytest_dcc.spec import CSP_REGIONS

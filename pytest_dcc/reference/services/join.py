@@ -12,7 +12,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis.ids import RequestID
-from pytest_dcc.reference.checks import Refusal
+from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.inventory import FAULT_REJECT_REJOIN, Device, Inventory
 from pytest_dcc.reference.services.base import Outcome, RequestContext, Result, other_device
 

@@ -13,9 +13,9 @@ from typing import Final
 
 from lxml import etree
 
-from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsError, GbcsMessage, parse_general_signing
+from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsMessage, parse_general_signing
 from pytest_dcc.duis.ids import RequestID, normalise_eui
-from pytest_dcc.reference.checks import Refusal
+from pytest_dcc.errors import GbcsError, Refusal
 from pytest_dcc.reference.services import devices
 from pytest_dcc.reference.services.base import RequestContext, Result
 from pytest_dcc.spec import LOCAL_RESPONSE_SRVS

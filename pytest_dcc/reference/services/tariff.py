@@ -13,7 +13,7 @@ from lxml import etree
 
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.semantics import threshold_index_issues
-from pytest_dcc.reference.checks import Refusal
+from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.inventory import Device, Inventory
 from pytest_dcc.reference.services.base import SR, Outcome, RequestContext, Result
 
