@@ -44,6 +44,7 @@ from pytest_dcc.duis.ids import CounterStore, RequestID
 from pytest_dcc.duis.pki import read_pki
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.duis.xmlsafe import parse
+from pytest_dcc.reference.inventory import Inventory
 from pytest_dcc.spec import NS_SR
 
 _SR = f"{{{NS_SR}}}"
@@ -274,18 +275,16 @@ def check_consistency(
     :param delivered: RequestID -> asynchronous responses the user's receiver accepted; when given, every accepted
         remote request must have had its device response delivered or still hold it in the outbox.
     """
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
+    store = Inventory.open_read_only(db_path)
     try:
-        report = LoadReport(clients=len(logs), integrity=str(db.execute("PRAGMA integrity_check").fetchone()[0]))
-        journal = [dict(r) for r in db.execute("SELECT * FROM journal ORDER BY seq")]
-        smi = {(r[0], r[1]) for r in db.execute("SELECT device, other FROM smi_joins")}
-        sim = {(r[0], r[1]) for r in db.execute("SELECT device, other FROM sim_joins")}
-        statuses = {r[0]: r[1] for r in db.execute("SELECT eui, status FROM devices")}
-        counters = {r[0]: int(r[1]) for r in db.execute("SELECT originator, last FROM counters")}
-        outbox = Counter(r[0] for r in db.execute("SELECT request_id FROM outbox"))
+        report = LoadReport(clients=len(logs), integrity=store.integrity())
+        journal = store.journal_entries()
+        smi, sim = store.all_joins(smi=True), store.all_joins(smi=False)
+        statuses = store.statuses()
+        counters = store.counters()
+        outbox = Counter(str(row["request_id"]) for row in store.outbox())
     finally:
-        db.close()
+        store.close()
     report.journal = len(journal)
     sent: dict[str, dict[str, Any]] = {}
     answers: dict[str, dict[str, Any]] = {}
@@ -382,7 +381,7 @@ def _check_joins(
 
 
 def _check_installs(
-    report: LoadReport, journal: list[dict[str, Any]], sent: dict[str, dict[str, Any]], statuses: dict[str, str]
+    report: LoadReport, journal: list[dict[str, Any]], sent: dict[str, dict[str, Any]], statuses: dict[str, str | None]
 ) -> None:
     moves: Counter[str] = Counter()
     touched: set[str] = set()
@@ -440,11 +439,11 @@ class RunResult:
 
 def _journal_size(db_path: Path) -> int:
     try:
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
+        store = Inventory.open_read_only(db_path, timeout=1)
         try:
-            return int(db.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+            return store.journal_count()
         finally:
-            db.close()
+            store.close()
     except sqlite3.Error:
         return 0
 

@@ -4,7 +4,6 @@ inventory file from outside, stop it politely or kill it."""
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from typing import Self
 
 import httpx
 
+from pytest_dcc.reference.inventory import Inventory
 from pytest_dcc.transport.receiver import free_port
 
 
@@ -118,11 +118,11 @@ class ServeProcess:
 
 def dump_database(path: Path) -> str:
     """An SQLite file's contents as SQL text, read through a connection of its own (committed data only)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    store = Inventory.open_read_only(path)
     try:
-        return "\n".join(db.iterdump())
+        return store.dump()
     finally:
-        db.close()
+        store.close()
 
 
 __all__ = ["ServeProcess", "dump_database"]
