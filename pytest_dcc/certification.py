@@ -14,8 +14,7 @@ import pytest
 from pytest_dcc import bdd
 from pytest_dcc._resources import features_dir
 from pytest_dcc._settings import DccSettings
-from pytest_dcc.spec.clauses import CLAUSES
-from pytest_dcc.suite.applicability import release_excludes
+from pytest_dcc.suite.applicability import not_applicable
 
 
 def scenario_srvs(item: pytest.Item) -> list[str]:
@@ -28,22 +27,15 @@ def scenario_srvs(item: pytest.Item) -> list[str]:
 
 
 def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | None:
-    """Why ``item`` does not apply to the endpoint (a clause not normative at the claimed release, release tags,
-    then the statement), or None."""
-    for mark in item.iter_markers("dcc_clause"):
-        clause = CLAUSES.get(str(mark.args[0]))
-        reason = clause.not_normative(settings.release) if clause is not None else None
-        if reason:
-            return reason
-    for mark in item.iter_markers("dcc_release"):
-        reason = release_excludes(str(mark.args[0]), settings.release)
-        if reason:
-            return reason
-    if settings.statement is not None and bdd.template(item) is not None:
-        missing = settings.statement.missing_srv(scenario_srvs(item))
-        if missing:
-            return f"the implementation statement {settings.statement.path.name} does not declare SRV {missing}"
-    return None
+    """Why ``item`` does not apply to the endpoint (:func:`pytest_dcc.suite.applicability.not_applicable`), or None."""
+    return not_applicable(
+        clauses=[str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+        release_tags=[str(m.args[0]) for m in item.iter_markers("dcc_release")],
+        srvs=scenario_srvs(item),
+        claimed=settings.release,
+        statement=settings.statement,
+        scenario=bdd.template(item) is not None,
+    )
 
 
 def bundled_scenarios() -> Counter[tuple[str, str]]:
