@@ -189,7 +189,7 @@ def _rejected_rejoin_recorded(inv: Any, srv: str, device: Any, body: Any, result
     from pytest_dcc.reference.services import base, join
 
     if srv in join.JOIN_SRVS and not result.ok:
-        inv.add_join(device.eui, base.other_device(body), smi=True, on_device=False)
+        inv.add_join(device.eui, base.other_device(body), smi=True, device=False)
 
 
 def _specific_6_24_2_validation() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final, TypeVar, cast
 
 import pytest
@@ -53,20 +54,23 @@ def _value(config: pytest.Config, name: str) -> str | None:
     option = config.getoption(name.replace("-", "_"), default=None)
     if option not in (None, "", []):
         return str(option)
-    ini = config.getini(name.replace("-", "_")) if name.replace("-", "_") in _INI_KEYS else None
+    ini = config.getini(name.replace("-", "_")) if name.replace("-", "_") in INI_KEYS else None
     return str(ini) if ini not in (None, "", []) else None
 
 
-_INI_KEYS: Final = {
-    "dcc_xsd",
-    "dcc_endpoint",
-    "dcc_schema_version",
-    "dcc_user_id",
-    "dcc_timeout",
-    "dcc_state_dir",
-    "dcc_release",
-    "dcc_pki",
-}
+#: The settings an ini file may give too (``dcc_xsd = ...``), with their help: plugin.py registers these.
+INI_KEYS: Final = MappingProxyType(
+    {
+        "dcc_xsd": "official DUIS XSD (file or folder)",
+        "dcc_endpoint": "base URL of the DUIS endpoint under test",
+        "dcc_schema_version": "DUIS schema version of the requests",
+        "dcc_user_id": "the user's EUI-64",
+        "dcc_timeout": "seconds to wait for an answer",
+        "dcc_state_dir": "where originator counters persist",
+        "dcc_release": "SEC release the endpoint claims",
+        "dcc_pki": "test PKI folder",
+    }
+)
 
 
 T = TypeVar("T")
@@ -99,62 +103,25 @@ def _usage(option: str, why: str, given: object) -> pytest.UsageError:
 
 def load_settings(config: pytest.Config) -> DccSettings:
     """Read and check every ``--dcc-*`` option; raises :class:`pytest.UsageError` naming option and value."""
-    endpoint = _value(config, "dcc_endpoint")
-    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
-        raise _usage("dcc-endpoint", "must be an http:// or https:// URL", endpoint)
+    endpoint = _endpoint(config)
     version = _value(config, "dcc_schema_version") or "5.4"
     if version not in SCHEMA_VERSIONS:
         raise _usage("dcc-schema-version", f"must be one of {', '.join(SCHEMA_VERSIONS)}", version)
-    user = _value(config, "dcc_user_id") or DEFAULT_USER
-    try:
-        user = normalise_eui(user)
-    except BuildError:
-        raise _usage("dcc-user-id", "must be an EUI-64 such as 90-B3-D5-1F-30-01-00-00", user) from None
-    timeout_text = _value(config, "dcc_timeout") or "10"
-    try:
-        timeout = float(timeout_text)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 600:
-        raise _usage("dcc-timeout", "must be a number of seconds in (0, 600]", timeout_text)
-    key, cert = _file(config, "dcc_signing_key"), _file(config, "dcc_signing_cert")
-    if (key is None) != (cert is None):
-        raise pytest.UsageError("--dcc-signing-key and --dcc-signing-cert go together; only one was given")
-    client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
-    if client_key is not None and client_cert is None:
-        raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
+    user = _user(config)
+    timeout = _timeout(config)
+    key, cert, client_cert, client_key = _key_files(config)
     statement = _loaded(config, "dcc_statement", load_statement)
     expected = _loaded(config, "dcc_expected_failures", load_expected_failures) or ExpectedFailures(None)
     mode = config.getoption("dcc_mode") or "development"
     if mode not in {"development", "certification"}:
         raise _usage("dcc-mode", "must be development or certification", mode)
-    release_name = _value(config, "dcc_release") or (statement.release if statement else "latest")
-    if statement is not None and release(release_name).name != statement.release:
-        raise _usage("dcc-release", f"contradicts the statement, which claims {statement.release}", release_name)
+    claimed = _release(config, statement)
     if statement is not None and _value(config, "dcc_user_id") is None and "IS" in statement.users:
         user = statement.users["IS"]
     if statement is not None and statement.schema_version and _value(config, "dcc_schema_version") is None:
         version = statement.schema_version
-    try:
-        release(release_name)
-    except ValueError:
-        raise _usage("dcc-release", f"must be one of {', '.join([*RELEASES, 'latest'])}", release_name) from None
     state_text = _value(config, "dcc_state_dir")
     state_dir = Path(state_text).expanduser() if state_text else default_state_dir()
-    pki_text = _value(config, "dcc_pki")
-    pki_dir = Path(pki_text).expanduser() if pki_text else None
-    if pki_dir is None and endpoint is not None and not _value(config, "dcc_signing_key") and not _trust(config):
-        # the folder `pytest-dcc serve` uses when it is given no keys: its DSP certificate and the users' keys
-        pki_dir = state_dir / "pki"
-    if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
-        raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
-    shuffle_text = config.getoption("dcc_shuffle", default=None)
-    shuffle: int | None = None
-    if shuffle_text not in (None, ""):
-        try:
-            shuffle = int(str(shuffle_text))
-        except ValueError:
-            raise _usage("dcc-shuffle", "must be an integer seed", str(shuffle_text)) from None
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
@@ -172,13 +139,83 @@ def load_settings(config: pytest.Config) -> DccSettings:
         state_dir=state_dir,
         receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
         receiver_port=_port(config),
-        release=release(release_name).name,  # one name throughout: "latest" is resolved here
-        pki_dir=pki_dir,
+        release=claimed,
+        pki_dir=_pki_dir(config, endpoint, state_dir),
         statement=statement,
         expected_failures=expected,
         mode=mode,
-        shuffle_seed=shuffle,
+        shuffle_seed=_shuffle(config),
     )
+
+
+def _endpoint(config: pytest.Config) -> str | None:
+    endpoint = _value(config, "dcc_endpoint")
+    if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+        raise _usage("dcc-endpoint", "must be an http:// or https:// URL", endpoint)
+    return endpoint
+
+
+def _user(config: pytest.Config) -> str:
+    user = _value(config, "dcc_user_id") or DEFAULT_USER
+    try:
+        return normalise_eui(user)
+    except BuildError:
+        raise _usage("dcc-user-id", "must be an EUI-64 such as 90-B3-D5-1F-30-01-00-00", user) from None
+
+
+def _timeout(config: pytest.Config) -> float:
+    timeout_text = _value(config, "dcc_timeout") or "10"
+    try:
+        timeout = float(timeout_text)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 600:
+        raise _usage("dcc-timeout", "must be a number of seconds in (0, 600]", timeout_text)
+    return timeout
+
+
+def _key_files(config: pytest.Config) -> tuple[Path | None, Path | None, Path | None, Path | None]:
+    """The signing key and certificate (both or neither), the mutual-TLS certificate and key."""
+    key, cert = _file(config, "dcc_signing_key"), _file(config, "dcc_signing_cert")
+    if (key is None) != (cert is None):
+        raise pytest.UsageError("--dcc-signing-key and --dcc-signing-cert go together; only one was given")
+    client_cert, client_key = _file(config, "dcc_client_cert"), _file(config, "dcc_client_key")
+    if client_key is not None and client_cert is None:
+        raise pytest.UsageError("--dcc-client-key needs --dcc-client-cert")
+    return key, cert, client_cert, client_key
+
+
+def _release(config: pytest.Config, statement: Statement | None) -> str:
+    """The release claimed, one name throughout ("latest" resolved), agreeing with the statement."""
+    release_name = _value(config, "dcc_release") or (statement.release if statement else "latest")
+    try:
+        claimed = release(release_name).name
+    except ValueError:
+        raise _usage("dcc-release", f"must be one of {', '.join([*RELEASES, 'latest'])}", release_name) from None
+    if statement is not None and claimed != statement.release:
+        raise _usage("dcc-release", f"contradicts the statement, which claims {statement.release}", release_name)
+    return claimed
+
+
+def _pki_dir(config: pytest.Config, endpoint: str | None, state_dir: Path) -> Path | None:
+    pki_text = _value(config, "dcc_pki")
+    pki_dir = Path(pki_text).expanduser() if pki_text else None
+    if pki_dir is None and endpoint is not None and not _value(config, "dcc_signing_key") and not _trust(config):
+        # the folder `pytest-dcc serve` uses when it is given no keys: its DSP certificate and the users' keys
+        pki_dir = state_dir / "pki"
+    if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
+        raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
+    return pki_dir
+
+
+def _shuffle(config: pytest.Config) -> int | None:
+    shuffle_text = config.getoption("dcc_shuffle", default=None)
+    if shuffle_text in (None, ""):
+        return None
+    try:
+        return int(str(shuffle_text))
+    except ValueError:
+        raise _usage("dcc-shuffle", "must be an integer seed", str(shuffle_text)) from None
 
 
 def _trust(config: pytest.Config) -> list[Path]:
@@ -221,4 +258,4 @@ def _port(config: pytest.Config) -> int:
 
 SETTINGS_KEY: Final = pytest.StashKey[DccSettings]()
 
-__all__ = ["DEFAULT_USER", "SETTINGS_KEY", "DccSettings", "load_settings"]
+__all__ = ["DEFAULT_USER", "INI_KEYS", "SETTINGS_KEY", "DccSettings", "load_settings"]

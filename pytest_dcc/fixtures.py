@@ -248,6 +248,51 @@ def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIden
     return send
 
 
+def _estate(
+    settings: DccSettings, driver: Driver
+) -> tuple[dict[str, str], dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...]]:
+    """The users by role, the devices by name, the names the endpoint is known to hold, the coverage addresses."""
+    statement = settings.statement
+    roles = {"IS": settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
+    devices = dict(DEVICES)
+    declared: frozenset[str] = frozenset()
+    coverage: tuple[Mapping[str, Any], ...] = ()
+    if statement is None and settings.endpoint is not None and "seed" not in driver.capabilities:
+        # No statement and no way to seed: assume the estate `pytest-dcc serve` holds by default, DCC Boxed's (its
+        # supplier is Import and Gas Supplier, its Other User, the templates' devices and premises). A device it
+        # lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.
+        roles.update({"GS": settings.user_id, "OU": BOXED_OTHER_USER})
+        declared = frozenset(DEVICES)
+        coverage = ({"uprn": UPRN},)
+    if statement is not None:
+        roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
+        pool: dict[str, str] = {}
+        for eui, kind in statement.devices.items():
+            pool.setdefault(kind, eui)
+        devices.update({name: pool[name] for name in DEVICES if name in pool})
+        declared = frozenset(name for name in DEVICES if name in pool)
+    return roles, devices, declared, coverage
+
+
+def _identities(
+    settings: DccSettings, identity: SigningIdentity, pki: TestPki, roles: dict[str, str]
+) -> dict[str, SigningIdentity]:
+    """Each user's signing identity (a role without one in a shipped PKI is dropped from ``roles``), the shared
+    PKI folder written with them."""
+    identities = {settings.user_id: identity}
+    for role in ("GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
+        if roles[role] in identities:
+            continue
+        try:
+            identities[roles[role]] = pki.add(roles[role])
+        except ConfigError:  # a PKI as DCC Boxed ships it holds keys for its own users only: no such role here
+            del roles[role]
+    if settings.pki_dir is not None and not isinstance(pki, ShippedPki):
+        with folder_lock(settings.pki_dir):  # the folder is shared: every user's key is in it
+            write_pki(pki, settings.pki_dir)
+    return identities
+
+
 @pytest.fixture(scope="session")
 def dcc_target(
     dcc_settings: DccSettings,
@@ -261,35 +306,8 @@ def dcc_target(
 ) -> Target:
     """Everything the clause steps need about the endpoint under test."""
     statement = dcc_settings.statement
-    roles = {"IS": dcc_settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
-    devices = dict(DEVICES)
-    declared: frozenset[str] = frozenset()
-    coverage: tuple[Mapping[str, Any], ...] = ()
-    if statement is None and dcc_settings.endpoint is not None and "seed" not in dcc_driver.capabilities:
-        # No statement and no way to seed: assume the estate `pytest-dcc serve` holds by default, DCC Boxed's (its
-        # supplier is Import and Gas Supplier, its Other User, the templates' devices and premises). A device it
-        # lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.
-        roles.update({"GS": dcc_settings.user_id, "OU": BOXED_OTHER_USER})
-        declared = frozenset(DEVICES)
-        coverage = ({"uprn": UPRN},)
-    if statement is not None:
-        roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
-        pool: dict[str, str] = {}
-        for eui, kind in statement.devices.items():
-            pool.setdefault(kind, eui)
-        devices.update({name: pool[name] for name in DEVICES if name in pool})
-        declared = frozenset(name for name in DEVICES if name in pool)
-    identities = {dcc_settings.user_id: dcc_identity}
-    for role in ("GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
-        if roles[role] in identities:
-            continue
-        try:
-            identities[roles[role]] = dcc_test_pki.add(roles[role])
-        except ConfigError:  # a PKI as DCC Boxed ships it holds keys for its own users only: no such role here
-            del roles[role]
-    if dcc_settings.pki_dir is not None and not isinstance(dcc_test_pki, ShippedPki):
-        with folder_lock(dcc_settings.pki_dir):  # the folder is shared: every user's key is in it
-            write_pki(dcc_test_pki, dcc_settings.pki_dir)
+    roles, devices, declared, coverage = _estate(dcc_settings, dcc_driver)
+    identities = _identities(dcc_settings, dcc_identity, dcc_test_pki, roles)
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,

@@ -9,7 +9,7 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import __version__, _allure_compat, _bdd_lookup
-from pytest_dcc._settings import SETTINGS_KEY, DccSettings, load_settings
+from pytest_dcc._settings import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
 from pytest_dcc.recorder import VerdictRecorder
 from pytest_dcc.reporting import allure as allure_reports
@@ -82,16 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEED",
         help="run the scenarios in an order drawn from SEED (a verdict must not depend on the order)",
     )
-    for key, text in (
-        ("dcc_xsd", "official DUIS XSD (file or folder)"),
-        ("dcc_endpoint", "base URL of the DUIS endpoint under test"),
-        ("dcc_schema_version", "DUIS schema version of the requests"),
-        ("dcc_user_id", "the user's EUI-64"),
-        ("dcc_timeout", "seconds to wait for an answer"),
-        ("dcc_state_dir", "where originator counters persist"),
-        ("dcc_release", "SEC release the endpoint claims"),
-        ("dcc_pki", "test PKI folder"),
-    ):
+    for key, text in INI_KEYS.items():
         parser.addini(key, text, default="")
 
 

@@ -57,24 +57,10 @@ class VerdictRecorder:
         if bdd.template(item) is None:
             return  # not a Gherkin scenario: the project's own tests and plain tests are left alone
         exc = call.excinfo.value if call.excinfo is not None else None
-        verdict = None
-        if report.skipped:
-            verdict = NOT_APPLICABLE
-            message = _skip_reason(report).removeprefix(NA_PREFIX)
-        elif exc is not None:
-            verdict = classify(exc, clause_scenario=item.get_closest_marker("dcc_clause") is not None)
-            message = f"{type(exc).__name__}: {exc}".strip()
-            if verdict == NOT_APPLICABLE:
-                message = str(exc)  # the reason; the verdict already says NOT_APPLICABLE
-            if isinstance(exc, SessionCheckError):  # said once at the end of the run, not once per scenario
-                report.longrepr = f"{type(exc).__name__}: {exc}"
-            if verdict == NOT_APPLICABLE:
-                report.outcome = "skipped"
-                report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
-        elif report.when == "call":
-            verdict, message = PASS, ""
-        if verdict is None:
+        found = _raw_verdict(item, report, exc)
+        if found is None:
             return
+        verdict, message = found
         clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
         verdict, message = self._expectation(item, report, verdict, message, clauses)
         record = item.stash.get(RECORD_KEY, None) or ScenarioRecord()
@@ -220,6 +206,24 @@ class VerdictRecorder:
 
             write_results_metadata(self.allure_results, document, page)
         return path
+
+
+def _raw_verdict(item: pytest.Item, report: pytest.TestReport, exc: BaseException | None) -> tuple[str, str] | None:
+    """The verdict a phase's report stands for, before expected failures (None: the phase says nothing). A
+    NOT_APPLICABLE becomes a skip; a failed session check is said once, so its report carries the cause alone."""
+    if report.skipped:
+        return NOT_APPLICABLE, _skip_reason(report).removeprefix(NA_PREFIX)
+    if exc is None:
+        return (PASS, "") if report.when == "call" else None
+    verdict = classify(exc, clause_scenario=item.get_closest_marker("dcc_clause") is not None)
+    message = f"{type(exc).__name__}: {exc}".strip()
+    if isinstance(exc, SessionCheckError):  # said once at the end of the run, not once per scenario
+        report.longrepr = f"{type(exc).__name__}: {exc}"
+    if verdict == NOT_APPLICABLE:
+        message = str(exc)  # the reason; the verdict already says NOT_APPLICABLE
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
+    return verdict, message
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
@@ -88,19 +88,65 @@ def load_statement(path: Path) -> Statement:
     if not isinstance(data, dict):
         raise ConfigError(f"the implementation statement {path} must be a mapping")
     problems: list[str] = []
-    known = {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
-    known |= {"coverage_addresses", "spare_devices"}
-    unknown = set(data) - known
+    unknown = set(data) - KNOWN_KEYS
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
+    claimed, schema = _read_release(data, problems), _read_schema(data, problems)
+    users = _read_users(data, problems)
+    srvs = _read_srvs(data, problems, users)
+    devices = _read_devices(data, problems)
+    column = data.get("chism_column")
+    if column is not None and str(column) not in COLUMNS:
+        problems.append(f"chism_column {column!r} is not one of {', '.join(repr(c) for c in COLUMNS)}")
+    codes = _read_codes(data, problems, schema)
+    joins = _read_joins(data, problems, devices)
+    addresses = _read_addresses(data, problems)
+    spares = _read_spares(data, problems, devices)
+    if problems:
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"implementation statement {path}:\n{listed}")
+    return Statement(
+        path,
+        claimed,
+        str(schema) if schema is not None else None,
+        users,
+        srvs,
+        devices,
+        chism_column=str(column) if column is not None else None,
+        refusal_codes=codes,
+        joins=joins,
+        coverage_addresses=addresses,
+        spare_devices=spares,
+    )
+
+
+#: The keys a statement may have.
+KNOWN_KEYS: Final = frozenset(
+    {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
+    | {"coverage_addresses", "spare_devices"}
+)
+
+
+def _read_release(data: dict[str, Any], problems: list[str]) -> str:
+    """The release claimed (``latest`` resolved)."""
     claimed = str(data.get("release", "latest"))
     try:
         claimed = release(claimed).name
     except ValueError as exc:
         problems.append(f"release: {exc}")
+    return claimed
+
+
+def _read_schema(data: dict[str, Any], problems: list[str]) -> Any:
+    """The schema version given (checked), or None."""
     schema = data.get("schema_version")
     if schema is not None and str(schema) not in SCHEMA_VERSIONS:
         problems.append(f"schema_version {schema!r} is not one of {', '.join(SCHEMA_VERSIONS)}")
+    return schema
+
+
+def _read_users(data: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """role -> EUI."""
     users: dict[str, str] = {}
     for entry in data.get("users") or []:
         role, eui = str(entry.get("role")), str(entry.get("eui"))
@@ -111,6 +157,11 @@ def load_statement(path: Path) -> Statement:
             users[role] = normalise_eui(eui)
         except BuildError:
             problems.append(f"user {role}: {eui!r} is not an EUI-64")
+    return users
+
+
+def _read_srvs(data: dict[str, Any], problems: list[str], users: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    """SRV -> the command variants declared (each one DUIS allows, sent by one of the users)."""
     srvs: dict[str, tuple[int, ...]] = {}
     for srv, cvs in (data.get("srvs") or {}).items():
         key = str(srv)
@@ -130,6 +181,11 @@ def load_statement(path: Path) -> Statement:
                 f"{', '.join(users)}"
             )
         srvs[key] = values
+    return srvs
+
+
+def _read_devices(data: dict[str, Any], problems: list[str]) -> dict[str, str]:
+    """The device pool: EUI -> type."""
     devices: dict[str, str] = {}
     for entry in data.get("devices") or []:
         kind = str(entry.get("type"))
@@ -140,9 +196,11 @@ def load_statement(path: Path) -> Statement:
             devices[normalise_eui(str(entry.get("eui")))] = kind
         except BuildError:
             problems.append(f"device {entry.get('eui')!r} is not an EUI-64")
-    column = data.get("chism_column")
-    if column is not None and str(column) not in COLUMNS:
-        problems.append(f"chism_column {column!r} is not one of {', '.join(repr(c) for c in COLUMNS)}")
+    return devices
+
+
+def _read_codes(data: dict[str, Any], problems: list[str], schema: Any) -> dict[str, str]:
+    """refusal case -> the code the endpoint answers (each declarable for its case)."""
     codes: dict[str, str] = {}
     raw_codes = data.get("refusal_codes") or {}
     if not isinstance(raw_codes, dict):
@@ -159,6 +217,13 @@ def load_statement(path: Path) -> Statement:
             problems.append(f"refusal_codes: {case_id}: {why}")
             continue
         codes[case.id] = str(code)
+    return codes
+
+
+def _read_joins(
+    data: dict[str, Any], problems: list[str], devices: dict[str, str]
+) -> frozenset[tuple[str, str]] | None:
+    """The (device, other) joins the SMI holds, among the pool (None: not declared)."""
     joins: set[tuple[str, str]] | None = None
     if "joins" in data:
         joins = set()
@@ -176,6 +241,11 @@ def load_statement(path: Path) -> Statement:
                 problems.append(f"joins: {', '.join(strangers)} is not in the statement's device pool")
                 continue
             joins.add(pair)
+    return frozenset(joins) if joins is not None else None
+
+
+def _read_addresses(data: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], ...]:
+    """The SR 12.1 queries."""
     addresses = []
     for entry in data.get("coverage_addresses") or []:
         why = _coverage_address_problem(entry)
@@ -183,6 +253,11 @@ def load_statement(path: Path) -> Statement:
             problems.append(f"coverage_addresses: {entry!r}: {why}")
             continue
         addresses.append(dict(entry))
+    return tuple(addresses)
+
+
+def _read_spares(data: dict[str, Any], problems: list[str], devices: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Spare devices to pre-notify: (EUI, type), none of them in the pool."""
     spares: list[tuple[str, str]] = []
     for entry in data.get("spare_devices") or []:
         kind = str(entry.get("type")) if isinstance(entry, dict) else ""
@@ -197,22 +272,7 @@ def load_statement(path: Path) -> Statement:
             problems.append(f"spare_devices: {spare} is in the device pool; a spare is a device the endpoint lacks")
         else:
             spares.append((spare, kind))
-    if problems:
-        listed = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"implementation statement {path}:\n{listed}")
-    return Statement(
-        path,
-        claimed,
-        str(schema) if schema is not None else None,
-        users,
-        srvs,
-        devices,
-        chism_column=str(column) if column is not None else None,
-        refusal_codes=codes,
-        joins=frozenset(joins) if joins is not None else None,
-        coverage_addresses=tuple(addresses),
-        spare_devices=tuple(spares),
-    )
+    return tuple(spares)
 
 
 def _coverage_address_problem(entry: Any) -> str | None:

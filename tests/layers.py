@@ -46,6 +46,18 @@ def _layer(*names: str, tools: Iterable[str] = (), note: str = "", typing_only: 
 
 NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis")
 SUITE_TOOLS = (*TEST_TOOLS, *WEB)
+#: What the commands (outside both sides) may import: everything but the pytest wiring.
+_COMMANDS_MAY_IMPORT = (
+    "pytest_dcc",
+    "pytest_dcc._resources",
+    *NEUTRAL,
+    "pytest_dcc.statement",
+    "pytest_dcc.reference",
+    "pytest_dcc.transport",
+    "pytest_dcc.drivers",
+    "pytest_dcc.reporting",
+    "pytest_dcc.skeleton",
+)
 #: layer (module prefix) -> its contract. The longest matching prefix wins.
 LAYERS: dict[str, Layer] = {
     "pytest_dcc": _layer(
@@ -105,19 +117,12 @@ LAYERS: dict[str, Layer] = {
         *NEUTRAL, "pytest_dcc.transport", "pytest_dcc.reference", tools=WEB, note="reliability tooling, beside both"
     ),
     "pytest_dcc.skeleton": _layer(*NEUTRAL, "pytest_dcc.transport", note="a statement skeleton read over DUIS"),
-    "pytest_dcc.cli": _layer(
-        "pytest_dcc",
-        "pytest_dcc._resources",
-        *NEUTRAL,
-        "pytest_dcc.statement",
-        "pytest_dcc.reference",
-        "pytest_dcc.transport",
-        "pytest_dcc.drivers",
-        "pytest_dcc.reporting",
-        "pytest_dcc.skeleton",
+    "pytest_dcc.commands": _layer(
+        *_COMMANDS_MAY_IMPORT,
         tools=(*WEB, "pytest"),
-        note="the commands: wires the reference to uvicorn and runs pytest",
+        note="the commands: wire the reference to uvicorn, run pytest, the report commands",
     ),
+    "pytest_dcc.cli": _layer(*_COMMANDS_MAY_IMPORT, "pytest_dcc.commands", tools=(*WEB, "pytest"), note="entry points"),
 }
 #: The pytest wiring: the plugin and what it registers. They may import every layer of the suite side; only the
 #: fixtures (the default endpoint is the in-process reference) build the reference DCC.
@@ -405,7 +410,12 @@ def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[V
 
 #: The commands and the pytest wiring load what pytest loads; their static contract is what holds them.
 _EXEMPT_FROM_LOADING = frozenset(
-    {"pytest_dcc.cli", "pytest_dcc.suite.test_features", *(f"pytest_dcc.{n}" for n in (*_WIRING, "fixtures"))}
+    {
+        "pytest_dcc.cli",
+        "pytest_dcc.commands",
+        "pytest_dcc.suite.test_features",
+        *(f"pytest_dcc.{n}" for n in (*_WIRING, "fixtures")),
+    }
 )
 
 __all__ = ["LAYERS", "TEST_TOOLS", "Layer", "Violation", "check_tree", "layer_of", "loaded_violations", "modules"]

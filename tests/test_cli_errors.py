@@ -17,7 +17,7 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_serve_option_has_help_and_shows_its_default() -> None:
-    from pytest_dcc.cli import _parser
+    from pytest_dcc.commands.serve import parser as _parser
 
     serve = next(a for a in _parser()._subparsers._group_actions if a.choices).choices["serve"]  # type: ignore[union-attr]
     options = [a for a in serve._actions if a.option_strings and a.dest != "help"]

@@ -62,7 +62,7 @@ def test_dcc_boxed_keys_are_read_in_place_and_never_written() -> None:
 
 
 def test_serve_listens_on_dcc_boxed_s_port_by_default() -> None:
-    from pytest_dcc.cli import _parser
+    from pytest_dcc.commands.serve import parser as _parser
 
     assert _parser().parse_args(["serve"]).port == 8079
 

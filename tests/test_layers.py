@@ -137,3 +137,20 @@ def test_every_exception_the_project_defines_is_in_the_one_tree() -> None:
 
     classes = [v for v in vars(errors).values() if isinstance(v, type) and issubclass(v, BaseException)]
     assert all(issubclass(c, errors.DccError) for c in classes if c.__module__ == errors.__name__)
+
+
+def test_no_module_over_500_lines_and_no_function_over_50() -> None:
+    """Small enough to read: every module under 500 lines, every function under 50."""
+    import ast
+
+    too_big = []
+    for name, module in modules(PACKAGE).items():
+        lines = len(module.path.read_text(encoding="utf-8").splitlines())
+        if lines > 500:
+            too_big.append(f"{name}: {lines} lines")
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 50:
+                    too_big.append(f"{name}.{node.name}: {length} lines")
+    assert too_big == []

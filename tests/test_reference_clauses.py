@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
+from pytest_dcc.duis.bodies import gas_thresholds
 from pytest_dcc.duis.gbcs import GbcsMessage, parse_general_signing
+from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.reference.inventory import FAULT_LOSE_RESPONSE, FAULT_REJECT_REJOIN
 from pytest_dcc.spec import SRVS
@@ -291,7 +292,7 @@ def test_dp178_story(release: str, unjoin_code: str) -> None:
 def test_critical_unjoin_also_checks_the_smi_join_before_mp178() -> None:
     h = Harness("2021-06")
     assert h.request("8.8.1", cv=4, target=ESME, other_device_id=CAD).code == "E080801"
-    h.dcc.inventory.add_join(ESME, CAD, smi=True, on_device=True)
+    h.dcc.inventory.add_join(ESME, CAD, smi=True, device=True)
     assert h.request("8.8.1", cv=4, target=ESME, other_device_id=CAD).code == "I0"
 
 

@@ -196,7 +196,7 @@ def test_one_user_may_hold_several_roles() -> None:
 def _install_details():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
-    from pytest_dcc.duis.bodies import InstallDetails
+    from pytest_dcc.duis.nondevice_bodies import InstallDetails
     from tests.reference_harness import CHF
 
     return InstallDetails(device_id=CHF, mpxn="1234567890123", install_datetime=datetime.now(UTC) - timedelta(hours=1))

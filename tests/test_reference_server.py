@@ -10,7 +10,8 @@ import httpx
 import pytest
 import trustme
 
-from pytest_dcc.cli import _parser, build_from_args
+from pytest_dcc.commands.serve import build_from_args
+from pytest_dcc.commands.serve import parser as _parser
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import read_pki
 from pytest_dcc.duis.samples import sample_values

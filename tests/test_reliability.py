@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
+from pytest_dcc.duis.bodies import gas_thresholds
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.schema import load_schema

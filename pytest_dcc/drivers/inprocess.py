@@ -7,6 +7,7 @@ from typing import Any
 
 from pytest_dcc.drivers import FULL_CONTROL, NoDriver
 from pytest_dcc.drivers.records import DeviceView, SmkiEntry
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.reference.dcc import ReferenceDcc
 
 
@@ -45,7 +46,7 @@ class InProcessDriver(NoDriver):
 
     def smki(self, subject: str) -> list[SmkiEntry]:
         with self.dcc.inventory.lock:
-            return SmkiEntry.many(self.dcc.inventory.smki_search(subject=subject))
+            return SmkiEntry.many(self.dcc.inventory.smki_search(subject=Eui(subject)))
 
 
 __all__ = ["InProcessDriver"]

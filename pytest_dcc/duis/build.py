@@ -8,8 +8,9 @@ from typing import Any
 
 from lxml import etree
 
-from pytest_dcc.duis.bodies import body_children, el, signed_pre_command
-from pytest_dcc.duis.ids import CounterStore, RequestID, normalise_eui
+from pytest_dcc.duis.bodies import body_children, signed_pre_command
+from pytest_dcc.duis.elements import el
+from pytest_dcc.duis.ids import CounterStore, Eui, RequestID, normalise_eui
 from pytest_dcc.errors import BuildError
 from pytest_dcc.spec import (
     DCC_EUI,
@@ -99,7 +100,7 @@ class RequestBuilder:
 
     def next_request_id(self, target: str) -> RequestID:
         """A RequestID for ``target`` with this originator's next counter."""
-        return RequestID(self.originator, target, self.counters.next(self.originator))
+        return RequestID(Eui(self.originator), Eui(target), self.counters.next(self.originator))
 
     def request(self, srv: str, *, cv: int | None = None, target: str | None = None, **values: Any) -> DuisRequest:
         """Build SRV ``srv``; ``cv`` defaults to the first the SRV allows, ``values`` go to its body builder."""

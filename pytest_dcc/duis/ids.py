@@ -21,19 +21,32 @@ _DASHED_EUI: Final = re.compile(r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}")
 _COUNTER: Final = re.compile(r"0|[1-9][0-9]{0,19}")
 
 
-def normalise_eui(value: str) -> str:
-    """Return ``value`` as an upper-case, hyphenated EUI-64 (``90-B3-D5-1F-30-01-00-00``).
+class Eui(str):
+    """An EUI-64, checked and normalised once where it enters (a request, a file, a test-control call): upper-case
+    and hyphenated (``90-B3-D5-1F-30-01-00-00``). It is a ``str``, so it is written, compared and stored as one;
+    building an ``Eui`` from an ``Eui`` costs nothing, so code that holds one never normalises again.
 
     Accepts the hyphenated form in any case and the 16-hex-digit form.
 
     :raises BuildError: anything else, naming the value.
     """
-    text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and _DASHED_EUI.fullmatch(text):
-        return text.upper()
-    if isinstance(text, str) and _HEX_EUI.fullmatch(text):
-        return "-".join(text[i : i + 2] for i in range(0, 16, 2)).upper()
-    raise BuildError(f"not an EUI-64 (8 hyphenated hex octets): {value!r}")
+
+    __slots__ = ()
+
+    def __new__(cls, value: str) -> Eui:
+        if type(value) is cls:
+            return value
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str) and _DASHED_EUI.fullmatch(text):
+            return super().__new__(cls, text.upper())
+        if isinstance(text, str) and _HEX_EUI.fullmatch(text):
+            return super().__new__(cls, "-".join(text[i : i + 2] for i in range(0, 16, 2)).upper())
+        raise BuildError(f"not an EUI-64 (8 hyphenated hex octets): {value!r}")
+
+
+def normalise_eui(value: str) -> Eui:
+    """``value`` as an :class:`Eui` (the function form, for code that maps over strings)."""
+    return Eui(value)
 
 
 def eui_hex(eui: str) -> str:
@@ -45,13 +58,13 @@ def eui_hex(eui: str) -> str:
 class RequestID:
     """A DUIS RequestID: who sends, to which device (or the DCC) and the originator's counter."""
 
-    originator: str
-    target: str
+    originator: Eui
+    target: Eui
     counter: int
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "originator", normalise_eui(self.originator))
-        object.__setattr__(self, "target", normalise_eui(self.target))
+        object.__setattr__(self, "originator", Eui(self.originator))
+        object.__setattr__(self, "target", Eui(self.target))
         if isinstance(self.counter, bool) or not isinstance(self.counter, int):
             raise BuildError(f"originator counter must be an integer, got {self.counter!r}")
         if not 0 <= self.counter <= MAX_COUNTER:
@@ -75,7 +88,7 @@ class RequestID:
                 raise BuildError(f"RequestID {text!r}: {label} {eui!r} is not a hyphenated EUI-64")
         if not _COUNTER.fullmatch(counter) or int(counter) > MAX_COUNTER:
             raise BuildError(f"RequestID {text!r}: counter {counter!r} is not a decimal in 0..2^64-1")
-        return cls(originator, target, int(counter))
+        return cls(Eui(originator), Eui(target), int(counter))
 
     def response_id(self) -> RequestID:
         """The ResponseID a device response carries: originator and target swapped, counter kept (DCC Boxed)."""
@@ -181,4 +194,4 @@ class CounterStore:
         return {str(k): int(v) for k, v in raw.items()}
 
 
-__all__ = ["MAX_COUNTER", "CounterStore", "RequestID", "epoch_millis", "eui_hex", "normalise_eui"]
+__all__ = ["Eui", "MAX_COUNTER", "CounterStore", "RequestID", "epoch_millis", "eui_hex", "normalise_eui"]

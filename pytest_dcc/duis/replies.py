@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from pytest_dcc.duis.bodies import el, opt
+from pytest_dcc.duis.elements import el, opt
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.responses import WanCoverage
 from pytest_dcc.spec import NS_DS, NS_SR, SCHEMA_VERSION_ATTRIBUTE, SchemaVersion

@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pytest_dcc.duis.bodies import InstallDetails, gas_thresholds
-from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.bodies import gas_thresholds
+from pytest_dcc.duis.ids import Eui, RequestID
+from pytest_dcc.duis.nondevice_bodies import InstallDetails
 
 ESME: Final = "00-DB-12-34-56-78-90-A0"
 GSME: Final = "00-DB-12-34-56-78-90-A1"
@@ -58,7 +59,7 @@ def sample_values(srv: str) -> dict[str, Any]:
         "8.12.2": {"target": GPF, "old_gpf_id": "00-DB-12-34-56-78-90-B3"},
         "8.13": {
             "device_gbcs_response": bytes.fromhex("df0902000000000003e8"),
-            "original_request_id": RequestID("90-B3-D5-1F-30-01-00-00", ESME, 1000),
+            "original_request_id": RequestID(Eui("90-B3-D5-1F-30-01-00-00"), Eui(ESME), 1000),
         },
         "8.14.1": {"details": InstallDetails(device_id=CHF, mpxn="1234567890123", install_type="New CHF Install")},
         "8.14.2": {"details": InstallDetails(device_id=CHF, mpxn="1234567890123")},

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import functools
 import hashlib
 import hmac
 import re
@@ -29,16 +28,22 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
-from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.exceptions import InvalidInput, SignXMLException
 from signxml.exceptions import InvalidSignature as XmlInvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
+from pytest_dcc.duis.certificates import (
+    certificate_eui,
+    issuer_string,
+    load_certificate,
+    load_private_key,
+    subject_common_name,
+)
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.errors import ConfigError, SignatureError
@@ -53,59 +58,9 @@ _ACCEPTED_TRANSFORMS: Final = ((ENVELOPED,), (ENVELOPED, EXC_C14N))
 _DS: Final = f"{{{NS_DS}}}"
 #: The verifiers :func:`verify` can use.
 ENGINES: Final = ("profile", "signxml", "both")
+
+
 #: x500UniqueIdentifier: where DUIS signing certificates carry the signer's EUI-64 (as a BIT STRING).
-_UNIQUE_ID_OID: Final = x509.ObjectIdentifier("2.5.4.45")
-
-
-@functools.lru_cache(maxsize=256)
-def certificate_eui(cert: x509.Certificate) -> str | None:
-    """The EUI-64 in the subject's x500UniqueIdentifier (``#030900<8 octets>``), or ``None`` (cached per
-    certificate: it is asked for every message)."""
-    for attribute in cert.subject.get_attributes_for_oid(_UNIQUE_ID_OID):
-        raw = attribute.value
-        octets = raw if isinstance(raw, bytes) else raw.encode("latin-1")
-        if len(octets) >= 8:
-            return normalise_eui(octets[-8:].hex())
-    return None
-
-
-@functools.lru_cache(maxsize=256)
-def issuer_string(cert: x509.Certificate) -> str:
-    """The issuer in the RFC 2253 form DCC Boxed writes into ``X509IssuerName`` (``CN=Z1,OU=07``)."""
-    return cert.issuer.rfc4514_string()
-
-
-def load_certificate(path: str | Path) -> x509.Certificate:
-    """Read a PEM or DER certificate, with a :class:`ConfigError` naming the file on failure."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read certificate {path}: {exc.strerror}") from None
-    try:
-        return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not an X.509 certificate: {exc}") from None
-
-
-def load_private_key(path: str | Path) -> ec.EllipticCurvePrivateKey:
-    """Read a PKCS#8 (DER or PEM) or SEC1 PEM EC private key, unencrypted."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read private key {path}: {exc.strerror}") from None
-    try:
-        key = (
-            serialization.load_pem_private_key(data, password=None)
-            if b"-----BEGIN" in data
-            else serialization.load_der_private_key(data, password=None)
-        )
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{path} is not an unencrypted private key: {exc}") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ConfigError(f"{path} holds a {type(key).__name__}; DUIS signing keys are EC (prime256v1)")
-    return key
-
-
 @dataclass(frozen=True, slots=True)
 class SigningIdentity:
     """A private key and the certificate that names it, used to sign DUIS messages."""
@@ -510,15 +465,6 @@ def _detach_enveloped(signature: etree._Element) -> None:
         else:
             previous.tail = (previous.tail or "") + signature.tail
     parent.remove(signature)
-
-
-def subject_common_name(cert: x509.Certificate) -> str:
-    """A short label for a certificate: its CN, OU or serial."""
-    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME):
-        values = cert.subject.get_attributes_for_oid(oid)
-        if values:
-            return str(values[0].value)
-    return f"serial {cert.serial_number}"
 
 
 __all__ = [

@@ -24,14 +24,12 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol, runtime_checkable
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
 from pytest_dcc.duis.gbcs import MESSAGE_CODES, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
-from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.semantics import request_issues
 from pytest_dcc.duis.signing import (
@@ -42,8 +40,9 @@ from pytest_dcc.duis.signing import (
     verify,
 )
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
-from pytest_dcc.errors import GbcsError, NotFoundError, Refusal, XmlSecurityError
+from pytest_dcc.errors import GbcsError, Refusal, XmlSecurityError
 from pytest_dcc.reference.checks import ACTIVE_STATUSES, check_status, check_supplier
+from pytest_dcc.reference.control import TestControl
 from pytest_dcc.reference.inventory import Device, Inventory, User
 from pytest_dcc.reference.services import catalogue, devices
 from pytest_dcc.reference.services.base import RequestContext
@@ -79,7 +78,7 @@ class Handled:
     reason: str
 
 
-class ReferenceDcc:
+class ReferenceDcc(TestControl):
     """The reference DCC, callable in process (:class:`~pytest_dcc.duis.endpoint.DuisEndpoint`).
 
     :param release: SEC release name (``latest`` included) or a :class:`Release`.
@@ -149,18 +148,9 @@ class ReferenceDcc:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply:
         """Answer one HTTP request to ``/api/v1/serviceD|S|T``."""
-        if path not in SERVICE_PATHS.values():
-            return _text(404, f"no DUIS service at {path}; use {', '.join(SERVICE_PATHS.values())}")
-        if method.upper() != "POST":
-            return _text(405, f"{method} is not allowed on {path}; POST a signed sr:Request")
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-        if content_type is not None and content_type.split(";")[0].strip().lower() not in {
-            "application/xml",
-            "text/xml",
-        }:
-            return _text(415, f"Content-Type {content_type!r} is not application/xml")
-        if len(body) > self.max_bytes:
-            return _text(413, f"request of {len(body)} bytes exceeds the {self.max_bytes}-byte limit")
+        problem = self._http_problem(method, path, headers, body)
+        if problem is not None:
+            return problem
         try:
             root = parse(body, max_bytes=self.max_bytes, what="request").getroot()
         except XmlSecurityError as exc:
@@ -200,6 +190,22 @@ class ReferenceDcc:
         for item_id, item in outbox:
             self._deliver(item_id, item)
         return HttpReply(200, replies.to_bytes(answer), dict(_XML))
+
+    def _http_problem(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply | None:
+        """The HTTP-level refusal of a request (404, 405, 415, 413), or None when it may be read."""
+        if path not in SERVICE_PATHS.values():
+            return _text(404, f"no DUIS service at {path}; use {', '.join(SERVICE_PATHS.values())}")
+        if method.upper() != "POST":
+            return _text(405, f"{method} is not allowed on {path}; POST a signed sr:Request")
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+        if content_type is not None and content_type.split(";")[0].strip().lower() not in {
+            "application/xml",
+            "text/xml",
+        }:
+            return _text(415, f"Content-Type {content_type!r} is not application/xml")
+        if len(body) > self.max_bytes:
+            return _text(413, f"request of {len(body)} bytes exceeds the {self.max_bytes}-byte limit")
+        return None
 
     # -- pipeline ----------------------------------------------------------------------------------------------
 
@@ -386,107 +392,6 @@ class ReferenceDcc:
             return
         devices.on_response(self.inventory, ctx.srv.srv, device, body, result, via_local=False)
         ctx.outbox.append(self.device_response(ctx, "I0", result.message.to_bytes()))
-
-    # -- test control (plain calls in process; HTTP in pytest_dcc.reference.control) ------------------------------
-
-    def seed(self, data: Mapping[str, Any]) -> None:
-        """Load an inventory document (devices, users, coverage) on top of the current state."""
-        with self.inventory.lock:
-            self.inventory.seed(data)
-            if self.on_seed is not None:
-                self.on_seed(self)
-
-    def reset(self) -> None:
-        """Forget everything: inventory, device state, counters, queued responses, history."""
-        with self.inventory.lock:
-            self.inventory.reset()
-            self.history.clear()
-
-    def execute_locally(self, request_id: str) -> bytes:
-        """Carry out a command issued for local delivery on its simulated device (the hand-held terminal path) and
-        return the device's GBCS response, as the engineer's terminal receives it."""
-        with self.inventory.lock, self.inventory.transaction():
-            command = self.inventory.local_command(request_id)
-            if command is None:
-                raise NotFoundError(f"no command for local delivery was issued for {request_id}")
-            device = self.inventory.device(command["target"])
-            if device is None:
-                raise NotFoundError(f"device {command['target']} is no longer in the inventory")
-            result = devices.execute(
-                self.inventory, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
-            )
-            self.inventory.mark_local_command(request_id, executed=True)
-            return result.message.to_bytes()
-
-    def renew_device_certificates(self, eui: str) -> dict[str, str]:
-        """Give a simulated device a new set of security certificates (Digital Signature and Key Agreement) that
-        the SMI does not know yet (the 6.24.2 situation); returns usage -> new serial."""
-        with self.inventory.lock, self.inventory.transaction():
-            if self.inventory.device(eui) is None:
-                raise NotFoundError(f"device {eui} is not in the inventory")
-            issued = {}
-            for usage in ("Digital Signature", "Key Agreement"):
-                serial, der = device_certificate(eui, usage)
-                self.inventory.set_device_certificate(
-                    eui, usage, {"serial": serial, "der": der.hex()}, smi=False, device=True
-                )
-                issued[usage] = serial
-            return issued
-
-    def set_status(self, eui: str, status: str) -> None:
-        """Set a device's SMI status (test control; any status of the inventory, not only what 8.4 allows)."""
-        with self.inventory.lock:
-            if self.inventory.device(eui) is None:
-                raise NotFoundError(f"device {eui} is not in the inventory")
-            self.inventory.set_status(eui, status)
-
-    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
-        """Record (or with ``remove`` forget) the join of ``other`` to ``eui`` in the SMI and/or on the device."""
-        with self.inventory.lock:
-            if self.inventory.device(eui) is None:
-                raise NotFoundError(f"device {eui} is not in the inventory")
-            if remove:
-                self.inventory.remove_join(eui, other, smi=smi, on_device=device)
-            else:
-                self.inventory.add_join(eui, other, smi=smi, on_device=device)
-
-    def set_fault(self, eui: str, kind: str, times: int = 1) -> None:
-        """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
-        with self.inventory.lock:
-            if self.inventory.device(eui) is None:
-                raise NotFoundError(f"device {eui} is not in the inventory")
-            self.inventory.set_fault(eui, kind, times)
-
-    def device_view(self, eui: str) -> dict[str, Any]:
-        """Both views of a device: what the SMI records and what the simulated device holds."""
-        device = self.inventory.device(eui)
-        if device is None:
-            raise NotFoundError(f"device {eui} is not in the inventory")
-        inv = self.inventory
-        return {
-            "smi": {
-                **{k: getattr(device, k) for k in Device.__dataclass_fields__},
-                "joins": inv.joins(eui, smi=True),
-                "certificates": inv.device_certificates(eui, smi=True),
-                "organisation_certificates": {
-                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(eui, smi=True).items()
-                },
-            },
-            "device": {
-                "joins": inv.joins(eui, smi=False),
-                "certificates": inv.device_certificates(eui, smi=False),
-                "organisation_certificates": {
-                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(eui, smi=False).items()
-                },
-                "state": inv.sim_state(eui),
-            },
-        }
-
-
-def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:
-    """A fresh device certificate (P-256, the EUI as x500UniqueIdentifier) for the simulated device: serial, DER."""
-    cert = self_signed_certificate(usage, eui)
-    return str(cert.serial_number), cert.public_bytes(serialization.Encoding.DER)
 
 
 @functools.lru_cache(maxsize=1024)

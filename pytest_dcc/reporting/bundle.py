@@ -127,13 +127,7 @@ def verify(path: Path) -> Verification:
     problems: list[str] = []
     facts: list[str] = []
     manifest = _json(files, "manifest.json", problems).get("files", {})
-    for name, expected in sorted(manifest.items()):
-        if name not in files:
-            problems.append(f"{name} is listed in the manifest but missing")
-        elif _sha256(files[name]) != expected:
-            problems.append(f"{name} does not match its manifest hash (changed after bundling)")
-    extra = sorted(set(files) - set(manifest) - {"manifest.json"})
-    problems += [f"{name} is in the archive but not in the manifest" for name in extra]
+    problems += _manifest_problems(files, manifest)
     run = _json(files, "verdicts.json", problems).get("run", {})
     suite = _json(files, "suite.json", problems)
     if run:
@@ -144,37 +138,58 @@ def verify(path: Path) -> Verification:
         )
         if run.get("mode") != "certification":
             problems.append(f"the run was a {run.get('mode') or 'development'}-mode run, not a certification run")
-    installed = suite_digest()
     if suite:
-        if run.get("suite_sha256") != suite.get("suite_sha256"):
-            problems.append("the suite that ran differs from the suite the bundle was made with")
-        if suite.get("suite_version") != __version__:
-            problems.append(
-                f"the run used pytest-dcc {suite.get('suite_version')}; pytest-dcc {__version__} is installed here "
-                "(verify with the same released version)"
-            )
-        elif suite.get("suite_sha256") != installed["suite_sha256"]:
-            problems.append("the suite that ran is not the released pytest-dcc installed here (modified suite)")
-        ran_features = run.get("feature_sha256") or suite.get("features", {})
-        for name, digest in sorted(installed["features"].items()):
-            if ran_features.get(name) != digest:
-                problems.append(f"feature {name} differs from the released suite (or is missing)")
-        problems += [
-            f"feature {n} is not part of the released suite"
-            for n in sorted(set(ran_features) - set(installed["features"]))
-        ]
+        problems += _suite_problems(run, suite)
         facts.append(f"suite: pytest-dcc {suite.get('suite_version')}, SHA-256 {suite.get('suite_sha256')}")
-    if run.get("statement_sha256"):
-        if "statement.yaml" not in files:
-            problems.append("the run used an implementation statement, but it is not in the bundle")
-        elif _sha256(files["statement.yaml"]) != run["statement_sha256"]:
-            problems.append("statement.yaml is not the statement the run used")
-    elif run:
-        problems.append("the run recorded no implementation statement (certification needs one)")
+    problems += _statement_problems(files, run)
     if "test-list.json" not in files:
         problems.append("test-list.json (the computed test list) is missing")
     facts.append(f"{len(manifest)} files in the manifest")
     return Verification(problems, facts)
+
+
+def _manifest_problems(files: dict[str, bytes], manifest: dict[str, str]) -> list[str]:
+    """Every file listed, present and unchanged; nothing in the archive that is not listed."""
+    problems = []
+    for name, expected in sorted(manifest.items()):
+        if name not in files:
+            problems.append(f"{name} is listed in the manifest but missing")
+        elif _sha256(files[name]) != expected:
+            problems.append(f"{name} does not match its manifest hash (changed after bundling)")
+    extra = sorted(set(files) - set(manifest) - {"manifest.json"})
+    return problems + [f"{name} is in the archive but not in the manifest" for name in extra]
+
+
+def _suite_problems(run: dict[str, Any], suite: dict[str, Any]) -> list[str]:
+    """The suite that ran is the released suite installed here, features included."""
+    problems = []
+    installed = suite_digest()
+    if run.get("suite_sha256") != suite.get("suite_sha256"):
+        problems.append("the suite that ran differs from the suite the bundle was made with")
+    if suite.get("suite_version") != __version__:
+        problems.append(
+            f"the run used pytest-dcc {suite.get('suite_version')}; pytest-dcc {__version__} is installed here "
+            "(verify with the same released version)"
+        )
+    elif suite.get("suite_sha256") != installed["suite_sha256"]:
+        problems.append("the suite that ran is not the released pytest-dcc installed here (modified suite)")
+    ran_features = run.get("feature_sha256") or suite.get("features", {})
+    for name, digest in sorted(installed["features"].items()):
+        if ran_features.get(name) != digest:
+            problems.append(f"feature {name} differs from the released suite (or is missing)")
+    return problems + [
+        f"feature {n} is not part of the released suite" for n in sorted(set(ran_features) - set(installed["features"]))
+    ]
+
+
+def _statement_problems(files: dict[str, bytes], run: dict[str, Any]) -> list[str]:
+    if run.get("statement_sha256"):
+        if "statement.yaml" not in files:
+            return ["the run used an implementation statement, but it is not in the bundle"]
+        if _sha256(files["statement.yaml"]) != run["statement_sha256"]:
+            return ["statement.yaml is not the statement the run used"]
+        return []
+    return ["the run recorded no implementation statement (certification needs one)"] if run else []
 
 
 __all__ = ["REPORT_FILES", "Verification", "make_bundle", "verify"]

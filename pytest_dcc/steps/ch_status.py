@@ -12,7 +12,7 @@ from typing import Final
 
 from pytest_bdd import parsers, then, when
 
-from pytest_dcc.duis.bodies import InstallDetails
+from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.judging import expect
 

@@ -31,32 +31,28 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
-from lxml import etree
 
-from pytest_dcc.duis.bodies import InstallDetails
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore, RequestID
+from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.duis.pki import read_pki
-from pytest_dcc.duis.signing import sign
-from pytest_dcc.duis.xmlsafe import parse
+from pytest_dcc.duis.schema import load_schema
+from pytest_dcc.errors import EndpointTimeoutError, EndpointUnreachableError, HttpStatusError, TransportError
 from pytest_dcc.reference.inventory import Inventory
 from pytest_dcc.spec import NS_SR
+from pytest_dcc.stress.consistency import LoadReport, check_consistency, read_logs
+from pytest_dcc.transport.client import DuisClient
+from pytest_dcc.transport.http import HttpTransport
+from pytest_dcc.transport.judge import ResponseJudge
 
 _SR = f"{{{NS_SR}}}"
 
 #: What each operation may be answered with (anything else is an error of the DCC under load).
-EXPECTED: dict[str, frozenset[str]] = {
-    "join": frozenset({"I99"}),
-    "unjoin": frozenset({"I99"}),
-    "local-join": frozenset({"I0"}),
-    "return": frozenset({"I99"}),
-    "install": frozenset({"W081401", "I99"}),
-}
 OPERATIONS = ("join", "unjoin", "local-join", "install")
 
 
@@ -110,81 +106,83 @@ class ClientPlan:
     give_up_after: int = 3  # consecutive transport failures (the server is gone)
 
 
-def _code(body: bytes) -> str | None:
-    try:
-        return parse(body, what="answer").getroot().findtext(f"{_SR}Header/{_SR}ResponseCode")
-    except Exception:
-        return None
-
-
 def run_client(plan: ClientPlan) -> None:
-    """One client: ``operations`` operations on the shared meters, logged to ``plan.log_path`` (JSONL)."""
+    """One client: ``operations`` operations on the shared meters, logged to ``plan.log_path`` (JSONL). Every
+    answer goes through the suite's own eyes (hardened parse, schema, the DCC's signature, correlation)."""
     rng = random.Random(plan.seed * 1000 + plan.index)
     user = user_eui(plan.index)
-    identity = read_pki(Path(plan.pki_dir)).identity(user)
-    builder = RequestBuilder(user, CounterStore())
-    failures = 0
-    with open(plan.log_path, "a", encoding="utf-8") as log, httpx.Client(timeout=plan.timeout_s) as http:
-
-        def record(entry: dict[str, Any]) -> None:
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-
-        def send(op: str, pair: list[str], srv: str, cv: int | None, **values: Any) -> tuple[str, str | None]:
-            nonlocal failures
-            request = builder.request(srv, cv=cv, **values)
-            sign(request.root, identity)
-            rid = str(request.request_id)
-            record({"event": "sent", "op": op, "pair": pair, "request_id": rid, "cv": request.cv})
-            try:
-                reply = http.post(
-                    plan.url + request.path,
-                    content=etree.tostring(request.root, xml_declaration=True, encoding="UTF-8"),
-                    headers={"content-type": "application/xml"},
-                )
-            except httpx.HTTPError as exc:
-                failures += 1
-                record({"event": "unanswered", "request_id": rid, "error": f"{type(exc).__name__}: {exc}"})
-                return rid, None
-            failures = 0
-            code = _code(reply.content) if reply.status_code == 200 else None
-            record({"event": "answer", "request_id": rid, "status": reply.status_code, "code": code})
-            return rid, code
-
+    pki = read_pki(Path(plan.pki_dir))
+    judge = ResponseJudge(load_schema(None), pki.trust())
+    with (
+        open(plan.log_path, "a", encoding="utf-8") as log,
+        HttpTransport(plan.url, judge, timeout_s=plan.timeout_s) as transport,
+        httpx.Client(timeout=plan.timeout_s) as http,
+    ):
+        client = _LoggingClient(DuisClient(RequestBuilder(user, CounterStore()), transport, pki.identity(user)), log)
         for _ in range(plan.operations):
-            if failures >= plan.give_up_after:
+            if client.failures >= plan.give_up_after:
                 break
-            op = rng.choice(OPERATIONS)
-            j = rng.randrange(plan.meters)
-            pair = [meter_eui(j), cad_eui(plan.index, j)]
-            if op in ("join", "unjoin"):
-                send(op, pair, "8.7.2" if op == "join" else "8.8.2", 1, target=pair[0], other_device_id=pair[1])
-            elif op == "install":
-                details = InstallDetails(device_id=chf_eui(j), mpxn=f"{j:013d}")
-                send(op, [chf_eui(j)], "8.14.2", None, details=details)
-            else:
-                last, code = send(op, pair, "8.7.2", 2, target=pair[0], other_device_id=pair[1])
-                if code != "I0":
-                    continue
-                try:
-                    executed = http.post(f"{plan.url}/test-control/local-commands/{last}/execute")
-                except httpx.HTTPError as exc:
-                    failures += 1
-                    record({"event": "execute-unanswered", "request_id": last, "error": str(exc)})
-                    continue
-                if executed.status_code != 200:
-                    record({"event": "execute-failed", "request_id": last, "status": executed.status_code})
-                    continue
-                record({"event": "executed", "pair": pair, "request_id": last})
-                response = base64.b64decode(executed.json()["gbcs_response"])
-                send(
-                    "return",
-                    pair,
-                    "8.13",
-                    None,
-                    original_request_id=RequestID.parse(last),
-                    device_gbcs_response=response,
-                )
+            _operation(plan, rng, client, http)
+
+
+class _LoggingClient:
+    """Sends a request and logs what was sent and how it was answered (its code once judged)."""
+
+    def __init__(self, client: DuisClient, log: IO[str]) -> None:
+        self.client, self.log, self.failures = client, log, 0
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.log.write(json.dumps(entry) + "\n")
+        self.log.flush()
+
+    def send(self, op: str, pair: list[str], srv: str, cv: int | None, **values: Any) -> tuple[str, str | None]:
+        request = self.client.builder.request(srv, cv=cv, **values)
+        rid = str(request.request_id)
+        self.record({"event": "sent", "op": op, "pair": pair, "request_id": rid, "cv": request.cv})
+        try:
+            exchange = self.client.send(request)
+        except (EndpointUnreachableError, EndpointTimeoutError) as exc:
+            self.failures += 1
+            self.record({"event": "unanswered", "request_id": rid, "error": f"{type(exc).__name__}: {exc}"})
+            return rid, None
+        except TransportError as exc:  # answered, but not with a DUIS response the suite accepts
+            self.failures = 0
+            status = exc.status if isinstance(exc, HttpStatusError) else 200
+            self.record({"event": "answer", "request_id": rid, "status": status, "code": None, "error": str(exc)})
+            return rid, None
+        self.failures = 0
+        self.record({"event": "answer", "request_id": rid, "status": exchange.http_status, "code": exchange.code})
+        return rid, exchange.code
+
+
+def _operation(plan: ClientPlan, rng: random.Random, client: _LoggingClient, http: httpx.Client) -> None:
+    """One random operation: a join, an unjoin, an install, or a join delivered locally and returned via 8.13."""
+    op = rng.choice(OPERATIONS)
+    j = rng.randrange(plan.meters)
+    pair = [meter_eui(j), cad_eui(plan.index, j)]
+    if op in ("join", "unjoin"):
+        client.send(op, pair, "8.7.2" if op == "join" else "8.8.2", 1, target=pair[0], other_device_id=pair[1])
+        return
+    if op == "install":
+        details = InstallDetails(device_id=chf_eui(j), mpxn=f"{j:013d}")
+        client.send(op, [chf_eui(j)], "8.14.2", None, details=details)
+        return
+    last, code = client.send(op, pair, "8.7.2", 2, target=pair[0], other_device_id=pair[1])
+    if code != "I0":
+        return
+    try:
+        executed = http.post(f"{plan.url}/test-control/local-commands/{last}/execute")
+    except httpx.HTTPError as exc:
+        client.failures += 1
+        client.record({"event": "execute-unanswered", "request_id": last, "error": str(exc)})
+        return
+    if executed.status_code != 200:
+        client.record({"event": "execute-failed", "request_id": last, "status": executed.status_code})
+        return
+    client.record({"event": "executed", "pair": pair, "request_id": last})
+    response = base64.b64decode(executed.json()["gbcs_response"])
+    original = RequestID.parse(last)
+    client.send("return", pair, "8.13", None, original_request_id=original, device_gbcs_response=response)
 
 
 def start_clients(plans: Iterable[ClientPlan]) -> list[subprocess.Popen[bytes]]:
@@ -212,213 +210,6 @@ def wait_clients(processes: list[subprocess.Popen[bytes]], timeout_s: float = 30
 
 
 # -- the check ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LoadReport:
-    """What the logs and the database say after a load."""
-
-    requests: int = 0
-    answered: int = 0
-    unanswered: int = 0
-    clients: int = 0
-    journal: int = 0
-    unexpected: list[str] = field(default_factory=list)  # wrong codes, HTTP errors
-    lost: list[str] = field(default_factory=list)  # acknowledged but not in the journal
-    phantom: list[str] = field(default_factory=list)  # in the journal, never sent
-    duplicated: list[str] = field(default_factory=list)
-    inconsistent: list[str] = field(default_factory=list)  # state that no history explains
-    integrity: str = ""
-    #: asynchronous responses: expected (accepted remote requests), delivered, still in the outbox, delivered twice
-    responses: dict[str, int] = field(default_factory=dict)
-    undelivered: list[str] = field(default_factory=list)  # neither delivered nor kept in the outbox
-
-    @property
-    def consistent(self) -> bool:
-        return self.integrity == "ok" and not (
-            self.lost or self.phantom or self.duplicated or self.inconsistent or self.undelivered
-        )
-
-    @property
-    def problems(self) -> list[str]:
-        return [*self.unexpected, *self.lost, *self.phantom, *self.duplicated, *self.inconsistent, *self.undelivered]
-
-    def summary(self) -> str:
-        return (
-            f"{self.clients} clients, {self.requests} requests ({self.answered} answered, {self.unanswered} "
-            f"unanswered), {self.journal} applied; unexpected answers {len(self.unexpected)}, lost updates "
-            f"{len(self.lost)}, phantom {len(self.phantom)}, duplicated {len(self.duplicated)}, inconsistent "
-            f"{len(self.inconsistent)}, integrity {self.integrity}"
-            + (f"; asynchronous responses {self.responses}" if self.responses else "")
-        )
-
-
-def read_logs(log_dir: Path) -> list[list[dict[str, Any]]]:
-    """Each client's log, in order (a line cut short by a kill is ignored)."""
-    logs = []
-    for path in sorted(log_dir.glob("client-*.jsonl")):
-        entries = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        logs.append(entries)
-    return logs
-
-
-def check_consistency(
-    db_path: Path, logs: list[list[dict[str, Any]]], delivered: Counter[str] | None = None
-) -> LoadReport:
-    """Prove the inventory in ``db_path`` is what the clients' logs and the journal explain (module docstring).
-
-    :param delivered: RequestID -> asynchronous responses the user's receiver accepted; when given, every accepted
-        remote request must have had its device response delivered or still hold it in the outbox.
-    """
-    store = Inventory.open_read_only(db_path)
-    try:
-        report = LoadReport(clients=len(logs), integrity=store.integrity())
-        journal = store.journal_entries()
-        smi, sim = store.all_joins(smi=True), store.all_joins(smi=False)
-        statuses = store.statuses()
-        counters = store.counters()
-        outbox = Counter(str(row["request_id"]) for row in store.outbox())
-    finally:
-        store.close()
-    report.journal = len(journal)
-    sent: dict[str, dict[str, Any]] = {}
-    answers: dict[str, dict[str, Any]] = {}
-    for entries in logs:
-        for e in entries:
-            if e["event"] == "sent":
-                sent[e["request_id"]] = e
-            elif e["event"] == "answer":
-                answers[e["request_id"]] = e
-    report.requests, report.answered = len(sent), len(answers)
-    report.unanswered = report.requests - report.answered
-    for rid, answer in answers.items():
-        op = sent[rid]["op"]
-        if answer["status"] != 200 or answer["code"] not in EXPECTED[op]:
-            report.unexpected.append(f"{op} {rid}: HTTP {answer['status']} {answer['code']}")
-    applied = Counter(row["request_id"] for row in journal)
-    report.duplicated = [f"{rid} applied {n} times" for rid, n in applied.items() if n > 1]
-    report.phantom = [f"{rid} applied but never sent" for rid in applied if rid not in sent]
-    for rid, answer in answers.items():
-        accepted = answer["status"] == 200 and str(answer["code"] or "E").startswith(("I", "W"))
-        if accepted and rid not in applied:
-            report.lost.append(f"{sent[rid]['op']} {rid} acknowledged {answer['code']} but not in the journal")
-    if delivered is not None:
-        remote = [row["request_id"] for row in journal if row["cv"] == 1 and row["code"] == "I99"]
-        report.responses = {
-            "expected": len(remote),
-            "delivered": sum(min(delivered[r], 1) for r in remote),
-            "in outbox": sum(min(outbox[r], 1) for r in remote if not delivered[r]),
-            "delivered twice": sum(1 for r in remote if delivered[r] > 1),
-        }
-        report.undelivered = [
-            f"{r}: device response neither delivered nor in the outbox"
-            for r in remote
-            if not delivered[r] and not outbox[r]
-        ]
-    _check_joins(report, logs, journal, sent, answers, smi, sim)
-    _check_installs(report, journal, sent, statuses)
-    highest: dict[str, int] = {}
-    for rid in applied:
-        try:
-            parsed = RequestID.parse(rid)
-        except ValueError:
-            report.inconsistent.append(f"journal holds a malformed RequestID {rid!r}")
-            continue
-        highest[parsed.originator] = max(highest.get(parsed.originator, 0), parsed.counter)
-    for user, counter in sorted(highest.items()):
-        if counters.get(user) != counter:
-            report.inconsistent.append(f"counter of {user} is {counters.get(user)}, the journal's highest {counter}")
-    return report
-
-
-def _check_joins(
-    report: LoadReport,
-    logs: list[list[dict[str, Any]]],
-    journal: list[dict[str, Any]],
-    sent: dict[str, dict[str, Any]],
-    answers: dict[str, dict[str, Any]],
-    smi: set[tuple[str, str]],
-    sim: set[tuple[str, str]],
-) -> None:
-    effect = {"join": True, "unjoin": False, "return": True}
-    # The SMI: the journal, replayed in the order the DCC applied it.
-    expected_smi: dict[tuple[str, str], bool] = {}
-    for row in journal:
-        entry = sent.get(row["request_id"])
-        if entry is not None and entry["op"] in effect and row["code"] == "I99":
-            expected_smi[(entry["pair"][0], entry["pair"][1])] = effect[entry["op"]]
-    # The device: each pair belongs to one client, whose log is in order; an unanswered request is known from the
-    # journal (it applied or not), an execution whose answer never came is unknown.
-    in_journal = {row["request_id"] for row in journal}
-    expected_sim: dict[tuple[str, str], bool | None] = {}
-    for entries in logs:
-        for e in entries:
-            pair = (e["pair"][0], e["pair"][1]) if len(e.get("pair") or ()) == 2 else ("", "")
-            if e["event"] == "sent" and e["op"] in ("join", "unjoin") and e["request_id"] in in_journal:
-                expected_sim[pair] = e["op"] == "join"
-            elif e["event"] == "executed":
-                expected_sim[pair] = True
-            elif e["event"] == "execute-unanswered":
-                last = sent[e["request_id"]]["pair"]
-                expected_sim[(last[0], last[1])] = None
-    pairs = set(expected_smi) | set(expected_sim) | smi | sim
-    for pair in sorted(pairs):
-        want = expected_smi.get(pair, False)
-        if (pair in smi) != want:
-            report.inconsistent.append(
-                f"SMI join {pair}: {'present' if pair in smi else 'absent'}, journal says {want}"
-            )
-        device = expected_sim.get(pair, False)
-        if device is not None and (pair in sim) != device:
-            report.inconsistent.append(
-                f"device join {pair}: {'present' if pair in sim else 'absent'}, the client's history says {device}"
-            )
-
-
-def _check_installs(
-    report: LoadReport, journal: list[dict[str, Any]], sent: dict[str, dict[str, Any]], statuses: dict[str, str | None]
-) -> None:
-    moves: Counter[str] = Counter()
-    touched: set[str] = set()
-    for row in journal:
-        entry = sent.get(row["request_id"])
-        if entry is None or entry["op"] != "install":
-            continue
-        chf = entry["pair"][0]
-        touched.add(chf)
-        moves[chf] += row["code"] == "W081401"
-    for chf in sorted(touched):
-        gpf = "00-DB-22" + chf[8:]
-        if moves[chf] != 1:
-            report.inconsistent.append(f"{chf}: {moves[chf]} Pending->InstalledNotCommissioned transitions, not 1")
-        if statuses.get(chf) != "InstalledNotCommissioned" or statuses.get(gpf) != "InstalledNotCommissioned":
-            report.inconsistent.append(f"{chf}/{gpf} are {statuses.get(chf)}/{statuses.get(gpf)} after 8.14.2")
-    for chf, status in statuses.items():
-        if chf.startswith("00-DB-21") and chf not in touched and status != "Pending":
-            report.inconsistent.append(f"{chf} is {status} though no 8.14.2 for it was applied")
-
-
-__all__ = [
-    "EXPECTED",
-    "ClientPlan",
-    "LoadReport",
-    "check_consistency",
-    "load_estate",
-    "RunResult",
-    "read_logs",
-    "run_load",
-    "run_client",
-    "start_clients",
-    "wait_clients",
-]
-
-
-# -- whole runs ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -466,15 +257,10 @@ def run_load(
     ``receiver`` the server posts device responses to a receiver here, and the check accounts for each.
     """
     from pytest_dcc.duis.pki import load_or_create_pki
-    from pytest_dcc.duis.schema import load_schema
     from pytest_dcc.stress.serve import ServeProcess
-    from pytest_dcc.transport.judge import ResponseJudge
     from pytest_dcc.transport.receiver import ResponseReceiver
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    estate_data = load_estate(clients, meters)
-    estate = workdir / "estate.json"
-    estate.write_text(json.dumps(estate_data), encoding="utf-8")
+    estate_data, estate = _write_estate(workdir, clients, meters)
     db = workdir / "smi.sqlite"
     pki = load_or_create_pki(workdir / "pki", [u["eui"] for u in estate_data["users"]])
     args = ["--pki", str(workdir / "pki"), "--db", str(db), "--inventory", str(estate), "--test-control"]
@@ -493,20 +279,7 @@ def run_load(
             )
             for k in range(clients)
         ]
-        started = time.monotonic()
-        processes = start_clients(plans)
-        at_kill = None
-        if kill_after is not None:
-            while _journal_size(db) < kill_after and any(p.poll() is None for p in processes):
-                time.sleep(0.02)
-            server.kill()
-            at_kill = _journal_size(db)
-        codes = wait_clients(processes)
-        seconds = time.monotonic() - started
-        healthy = None
-        if kill_after is not None:
-            server.restart()
-            healthy = server.alive()
+        codes, seconds, healthy, at_kill = _drive(server, plans, db, kill_after)
         if inbox is not None:
             _wait_for_outbox(server, 30.0)
     finally:
@@ -515,6 +288,38 @@ def run_load(
             listener.stop()
     delivered = Counter(str(j.response.request_id) for j in inbox.accepted) if inbox is not None else None
     return RunResult(check_consistency(db, read_logs(workdir), delivered), codes, seconds, healthy, at_kill)
+
+
+def _write_estate(workdir: Path, clients: int, meters: int) -> tuple[dict[str, Any], Path]:
+    """The load estate, and the file ``serve --inventory`` reads it from."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    data = load_estate(clients, meters)
+    estate = workdir / "estate.json"
+    estate.write_text(json.dumps(data), encoding="utf-8")
+    return data, estate
+
+
+def _drive(
+    server: Any, plans: list[ClientPlan], db: Path, kill_after: int | None
+) -> tuple[list[int], float, bool | None, int | None]:
+    """Run the clients (killing the server with SIGKILL once the journal holds ``kill_after`` requests, then
+    starting it again); their exit codes, the seconds they took, whether the restarted server is healthy, and the
+    journal's size at the kill."""
+    started = time.monotonic()
+    processes = start_clients(plans)
+    at_kill = None
+    if kill_after is not None:
+        while _journal_size(db) < kill_after and any(p.poll() is None for p in processes):
+            time.sleep(0.02)
+        server.kill()
+        at_kill = _journal_size(db)
+    codes = wait_clients(processes)
+    seconds = time.monotonic() - started
+    healthy = None
+    if kill_after is not None:
+        server.restart()
+        healthy = server.alive()
+    return codes, seconds, healthy, at_kill
 
 
 def _wait_for_outbox(server: Any, timeout_s: float) -> None:
@@ -526,6 +331,19 @@ def _wait_for_outbox(server: Any, timeout_s: float) -> None:
             return
         time.sleep(0.1)
 
+
+__all__ = [
+    "ClientPlan",
+    "LoadReport",
+    "RunResult",
+    "check_consistency",
+    "load_estate",
+    "read_logs",
+    "run_client",
+    "run_load",
+    "start_clients",
+    "wait_clients",
+]
 
 if __name__ == "__main__":
     run_client(ClientPlan(**json.loads(sys.argv[1])))

@@ -12,7 +12,7 @@ from lxml import etree
 
 from pytest_dcc.duis import replies
 from pytest_dcc.duis.gbcs import GbcsMessage
-from pytest_dcc.duis.ids import RequestID, normalise_eui
+from pytest_dcc.duis.ids import Eui, RequestID
 from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.checks import check_supplier
 from pytest_dcc.reference.inventory import Device, Inventory
@@ -126,16 +126,16 @@ def text(node: etree._Element, name: str) -> str | None:
 
 def named_device(ctx: RequestContext, eui: str | None) -> Device:
     """The device a non-device request names: in the SMI (E19) and the user's to address (E4)."""
-    device = ctx.inventory.device(eui or "")
+    device = ctx.inventory.device(Eui(eui or ""))
     if device is None:
         raise Refusal("E19", f"device {eui} is not in the Smart Metering Inventory")
     check_supplier(ctx.request_id.originator, ctx.role, device)
     return device
 
 
-def other_device(body: etree._Element) -> str:
+def other_device(body: etree._Element) -> Eui:
     """The ``OtherDeviceID`` of a Join or Unjoin body, normalised."""
-    return normalise_eui(body.findtext(f"{SR}OtherDeviceID") or "")
+    return Eui(body.findtext(f"{SR}OtherDeviceID") or "")
 
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis import replies
-from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.errors import Refusal
 from pytest_dcc.reference.inventory import Device
 from pytest_dcc.reference.services.base import SR, RequestContext, named_device, text
@@ -39,7 +39,7 @@ def read_inventory(ctx: RequestContext) -> etree._Element:
 def _selected(ctx: RequestContext) -> list[Device]:
     inv = ctx.inventory
     if (device_id := ctx.text("DeviceID")) is not None:
-        return [d for d in [inv.device(device_id)] if d is not None]
+        return [d for d in [inv.device(Eui(device_id))] if d is not None]
     if (uprn := ctx.text("UPRN")) is not None:
         return inv.devices_where("uprn", int(uprn))
     if (mpxn := ctx.text("MPxN")) is not None:
@@ -97,7 +97,7 @@ def update_inventory(ctx: RequestContext) -> etree._Element:
 def device_prenotification(ctx: RequestContext) -> etree._Element:
     """12.2: a new Pending device (and its GPF, named with a CHF) in the SMI; E120201 if it is already there."""
     inv = ctx.inventory
-    eui = normalise_eui(ctx.text("DeviceID") or "")
+    eui = Eui(ctx.text("DeviceID") or "")
     if inv.device(eui) is not None:
         raise Refusal("E120201", f"{eui} is already in the Smart Metering Inventory")
     supplier = ctx.request_id.originator if ctx.role in {"IS", "GS"} else None
@@ -115,7 +115,7 @@ def device_prenotification(ctx: RequestContext) -> etree._Element:
             "supplier": supplier,
         }
     )
-    if gpf is not None and inv.device(gpf) is None:
+    if gpf is not None and inv.device(Eui(gpf)) is None:
         inv.put_device({"eui": gpf, "type": "GPF", "status": "Pending", "chf": eui, "supplier": supplier})
     return ctx.reply("I99")
 

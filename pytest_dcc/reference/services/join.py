@@ -38,20 +38,20 @@ def execute(inv: Inventory, srv: str, rid: RequestID, device: Device, body: etre
     (DP178-REJOIN)."""
     other = other_device(body)
     if srv in UNJOIN_SRVS:
-        inv.remove_join(device.eui, other, smi=False, on_device=True)
+        inv.remove_join(device.eui, other, smi=False, device=True)
         return Outcome()
     if inv.device_joined(device.eui, other) and inv.take_fault(device.eui, FAULT_REJECT_REJOIN):
         return Outcome(ok=False)
-    inv.add_join(device.eui, other, smi=False, on_device=True)
+    inv.add_join(device.eui, other, smi=False, device=True)
     return Outcome()
 
 
 def apply(inv: Inventory, srv: str, device: Device, body: etree._Element, result: Result, *, via_local: bool) -> None:
     """DP178-SMI-JOIN: the SMI learns the join (or the unjoin) from the device's response."""
     if srv in JOIN_SRVS:
-        inv.add_join(device.eui, other_device(body), smi=True, on_device=False)
+        inv.add_join(device.eui, other_device(body), smi=True, device=False)
     else:
-        inv.remove_join(device.eui, other_device(body), smi=True, on_device=False)
+        inv.remove_join(device.eui, other_device(body), smi=True, device=False)
 
 
 __all__ = ["CLAUSES", "JOIN_SRVS", "SRVS", "UNJOIN_SRVS", "apply", "execute", "validate"]

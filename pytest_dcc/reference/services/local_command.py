@@ -14,7 +14,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis.gbcs import CRA_ALERT, SRVS_BY_MESSAGE_CODE, GbcsMessage, parse_general_signing
-from pytest_dcc.duis.ids import RequestID, normalise_eui
+from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.errors import GbcsError, Refusal
 from pytest_dcc.reference.services import devices
 from pytest_dcc.reference.services.base import RequestContext, Result
@@ -60,8 +60,8 @@ def check_correlation(message: GbcsMessage, original: RequestID, srv: str) -> No
     """E081303 unless the GBCS response answers the original request: counter, system titles, message code."""
     expected = (
         ("originator counter", message.counter, original.counter),
-        ("originator system title", message.originator, normalise_eui(original.target)),
-        ("recipient system title", message.recipient, normalise_eui(original.originator)),
+        ("originator system title", message.originator, original.target),
+        ("recipient system title", message.recipient, original.originator),
     )
     for what, got, want in expected:
         if got != want:

@@ -5,23 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.reference.store.records import StoreBase
 
 
 class Journal(StoreBase):
     """Counters, journal, outbox, local commands and pre-commands."""
 
-    def last_counter(self, originator: str) -> int | None:
+    def last_counter(self, originator: Eui) -> int | None:
         """The highest originator counter accepted from ``originator``."""
-        row = self.db.execute("SELECT last FROM counters WHERE originator = ?", (normalise_eui(originator),)).fetchone()
+        row = self.db.execute("SELECT last FROM counters WHERE originator = ?", (originator,)).fetchone()
         return int(row[0]) if row else None
 
-    def accept_counter(self, originator: str, counter: int) -> None:
+    def accept_counter(self, originator: Eui, counter: int) -> None:
         """Remember ``counter`` as the newest from ``originator``."""
         self.db.execute(
             "INSERT INTO counters VALUES (?, ?) ON CONFLICT(originator) DO UPDATE SET last = excluded.last",
-            (normalise_eui(originator), counter),
+            (originator, counter),
         )
 
     def journal(self, request_id: str, cv: int, srv: str, code: str, at: str) -> None:

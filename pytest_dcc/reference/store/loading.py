@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.errors import BuildError, InventoryError
 from pytest_dcc.reference.store.records import DEVICE_FIELDS, EUI_FIELDS, Device, User
 from pytest_dcc.reference.store.smi import SmiView
@@ -24,7 +24,7 @@ class Loading(SmiView):
         """Insert or replace a device from a mapping (the inventory file's ``devices`` entry)."""
         data = dict(entry)
         try:
-            eui = normalise_eui(str(data.pop("eui")))
+            eui = Eui(str(data.pop("eui")))
             kind = str(data.pop("type"))
         except KeyError as exc:
             raise InventoryError(f"device entry {entry!r} lacks {exc.args[0]!r}") from None
@@ -42,7 +42,7 @@ class Loading(SmiView):
             raise InventoryError(f"device {eui}: unknown fields {sorted(unknown)}")
         for name in EUI_FIELDS & set(data):
             if data[name] is not None:
-                data[name] = normalise_eui(str(data[name]))
+                data[name] = Eui(str(data[name]))
         if data.get("uprn") is not None:
             data["uprn"] = int(data["uprn"])
         row = {"eui": eui, "type": kind, "status": status, **{k: data.get(k) for k in DEVICE_FIELDS}}
@@ -54,7 +54,7 @@ class Loading(SmiView):
                 f"INSERT OR REPLACE INTO devices ({columns}) VALUES ({', '.join('?' * len(row))})", tuple(row.values())
             )
             for other in joins:
-                self.add_join(eui, str(other), smi=True, on_device=True)
+                self.add_join(eui, Eui(str(other)), smi=True, device=True)
             for usage, cert in certificates.items():
                 self.set_device_certificate(eui, usage, cert, smi=True, device=True)
         device = self.device(eui)
@@ -112,7 +112,7 @@ class Loading(SmiView):
             users: dict[str, User] = {}  # entries for one EUI in one document add up (one user, several roles)
             for entry in _entries(data, "users"):
                 try:
-                    eui = normalise_eui(str(entry["eui"]))
+                    eui = Eui(str(entry["eui"]))
                     given = entry.get("roles") or [entry["role"]]
                 except KeyError as exc:
                     raise InventoryError(f"user entry {entry!r} lacks {exc.args[0]!r}") from None

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
+
+from pytest_dcc.duis.ids import Eui
 
 SCHEMA_SQL: Final = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -182,7 +185,7 @@ EUI_FIELDS: Final = frozenset({"chf", "gpf", "supplier"})
 class Device:
     """One row of the SMI ``devices`` table."""
 
-    eui: str
+    eui: Eui
     type: str
     status: str | None
     manufacturer: str = ""
@@ -196,9 +199,18 @@ class Device:
     date_commissioned: str | None = None
     esme_variant: str | None = None
     gbcs_version: str | None = None
-    chf: str | None = None
-    gpf: str | None = None
-    supplier: str | None = None
+    chf: Eui | None = None
+    gpf: Eui | None = None
+    supplier: Eui | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Device:
+        """A ``devices`` row as a record (its EUIs as :class:`Eui`: stored normalised, typed so again)."""
+        fields = dict(row)
+        for name in ("eui", *EUI_FIELDS):
+            if fields.get(name) is not None:
+                fields[name] = Eui(fields[name])
+        return cls(**fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +218,15 @@ class User:
     """A DCC user: EUI-64, role(s), status, XML-signing certificate (DER). One EUI may hold several roles (DCC
     Boxed's test supplier sends both electricity and gas): ``role`` is then the roles joined by commas."""
 
-    eui: str
+    eui: Eui
     role: str
     status: str = "Active"
     certificate: bytes | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> User:
+        """A ``users`` row as a record (its EUI as an :class:`Eui`)."""
+        return cls(**{**dict(row), "eui": Eui(row["eui"])})
 
     @property
     def roles(self) -> tuple[str, ...]:

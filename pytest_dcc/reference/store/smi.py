@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.errors import InventoryError
 from pytest_dcc.reference.store.records import DEVICE_FIELDS, Device, StoreBase, User
 from pytest_dcc.spec import DEVICE_STATUSES, ROLES
@@ -15,17 +15,17 @@ from pytest_dcc.spec import DEVICE_STATUSES, ROLES
 class SmiView(StoreBase):
     """Reads and writes of the DCC's records."""
 
-    def device(self, eui: str) -> Device | None:
+    def device(self, eui: Eui) -> Device | None:
         """The SMI entry for ``eui`` (any EUI spelling), or ``None``."""
-        row = self.db.execute("SELECT * FROM devices WHERE eui = ?", (normalise_eui(eui),)).fetchone()
-        return Device(**dict(row)) if row else None
+        row = self.db.execute("SELECT * FROM devices WHERE eui = ?", (eui,)).fetchone()
+        return Device.from_row(row) if row else None
 
     def devices_where(self, column: str, value: object) -> list[Device]:
         """Devices whose ``column`` (mpxn, uprn, chf) equals ``value``."""
         if column not in {"mpxn", "uprn", "chf", "gpf"}:
             raise InventoryError(f"cannot select devices by {column}")
         rows = self.db.execute(f"SELECT * FROM devices WHERE {column} = ? ORDER BY eui", (value,)).fetchall()
-        return [Device(**dict(r)) for r in rows]
+        return [Device.from_row(r) for r in rows]
 
     def devices_at(self, postcode: str, address_identifier: str) -> list[Device]:
         """Devices at a property (PostCode and AddressIdentifier)."""
@@ -33,26 +33,26 @@ class SmiView(StoreBase):
             "SELECT * FROM devices WHERE postcode = ? AND address_identifier = ? ORDER BY eui",
             (postcode, address_identifier),
         ).fetchall()
-        return [Device(**dict(r)) for r in rows]
+        return [Device.from_row(r) for r in rows]
 
-    def set_status(self, eui: str, status: str) -> None:
+    def set_status(self, eui: Eui, status: str) -> None:
         """Change a device's SMI status."""
         if status not in DEVICE_STATUSES:
             raise InventoryError(f"status {status!r} is not one of {', '.join(DEVICE_STATUSES)}")
-        self.db.execute("UPDATE devices SET status = ? WHERE eui = ?", (status, normalise_eui(eui)))
+        self.db.execute("UPDATE devices SET status = ? WHERE eui = ?", (status, eui))
 
-    def update_device(self, eui: str, **fields: object) -> None:
+    def update_device(self, eui: Eui, **fields: object) -> None:
         """Change fields of a device (names as in :class:`Device`)."""
         unknown = set(fields) - set(DEVICE_FIELDS) - {"type"}
         if unknown:
             raise InventoryError(f"unknown device fields {sorted(unknown)}")
         if fields:
             sets = ", ".join(f"{k} = ?" for k in fields)
-            self.db.execute(f"UPDATE devices SET {sets} WHERE eui = ?", (*fields.values(), normalise_eui(eui)))
+            self.db.execute(f"UPDATE devices SET {sets} WHERE eui = ?", (*fields.values(), eui))
 
-    def delete_device(self, eui: str) -> None:
+    def delete_device(self, eui: Eui) -> None:
         """Remove a device and its SMI relationships."""
-        key = normalise_eui(eui)
+        key = eui
         with self.transaction() as db:
             db.execute("DELETE FROM devices WHERE eui = ?", (key,))
             db.execute("DELETE FROM smi_joins WHERE device = ? OR other = ?", (key, key))
@@ -61,41 +61,40 @@ class SmiView(StoreBase):
         """Number of devices in the SMI."""
         return int(self.db.execute("SELECT COUNT(*) FROM devices").fetchone()[0])
 
-    def add_join(self, device: str, other: str, *, smi: bool, on_device: bool) -> None:
-        """Record a join in the SMI (``smi``) and/or on the simulated device itself (``on_device``)."""
-        pair = (normalise_eui(device), normalise_eui(other))
+    def add_join(self, eui: Eui, other: Eui, *, smi: bool, device: bool) -> None:
+        """Record a join in the SMI (``smi``) and/or on the simulated device itself (``device``), the same two
+        views every writer of the store names (certificates too)."""
+        pair = (eui, other)
         if smi:
             self.db.execute("INSERT OR IGNORE INTO smi_joins VALUES (?, ?)", pair)
-        if on_device:
+        if device:
             self.db.execute("INSERT OR IGNORE INTO sim_joins VALUES (?, ?)", pair)
 
-    def remove_join(self, device: str, other: str, *, smi: bool, on_device: bool) -> None:
+    def remove_join(self, eui: Eui, other: Eui, *, smi: bool, device: bool) -> None:
         """Remove a join from the SMI and/or the device."""
-        pair = (normalise_eui(device), normalise_eui(other))
+        pair = (eui, other)
         if smi:
             self.db.execute("DELETE FROM smi_joins WHERE device = ? AND other = ?", pair)
-        if on_device:
+        if device:
             self.db.execute("DELETE FROM sim_joins WHERE device = ? AND other = ?", pair)
 
-    def smi_joined(self, device: str, other: str) -> bool:
+    def smi_joined(self, device: Eui, other: Eui) -> bool:
         """Whether the SMI records ``other`` joined to ``device`` (either direction)."""
-        a, b = normalise_eui(device), normalise_eui(other)
+        a, b = device, other
         row = self.db.execute(
             "SELECT 1 FROM smi_joins WHERE (device = ? AND other = ?) OR (device = ? AND other = ?)", (a, b, b, a)
         ).fetchone()
         return row is not None
 
-    def device_joined(self, device: str, other: str) -> bool:
+    def device_joined(self, device: Eui, other: Eui) -> bool:
         """Whether the simulated device holds the join."""
-        row = self.db.execute(
-            "SELECT 1 FROM sim_joins WHERE device = ? AND other = ?", (normalise_eui(device), normalise_eui(other))
-        ).fetchone()
+        row = self.db.execute("SELECT 1 FROM sim_joins WHERE device = ? AND other = ?", (device, other)).fetchone()
         return row is not None
 
-    def joins(self, eui: str, *, smi: bool = True) -> list[str]:
+    def joins(self, eui: Eui, *, smi: bool = True) -> list[str]:
         """Devices joined to ``eui`` in the SMI (``smi``) or on the device."""
         table = "smi_joins" if smi else "sim_joins"
-        rows = self.db.execute(f"SELECT other FROM {table} WHERE device = ? ORDER BY other", (normalise_eui(eui),))
+        rows = self.db.execute(f"SELECT other FROM {table} WHERE device = ? ORDER BY other", (eui,))
         return [r[0] for r in rows]
 
     def put_user(self, user: User) -> None:
@@ -105,20 +104,20 @@ class SmiView(StoreBase):
             raise InventoryError(f"user {user.eui}: role {wrong[0]!r} is not one of {', '.join(ROLES)}")
         self.db.execute(
             "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
-            (normalise_eui(user.eui), user.role, user.status, user.certificate),
+            (user.eui, user.role, user.status, user.certificate),
         )
 
-    def user(self, eui: str) -> User | None:
+    def user(self, eui: Eui) -> User | None:
         """The user ``eui`` or ``None``."""
-        row = self.db.execute("SELECT * FROM users WHERE eui = ?", (normalise_eui(eui),)).fetchone()
-        return User(**dict(row)) if row else None
+        row = self.db.execute("SELECT * FROM users WHERE eui = ?", (eui,)).fetchone()
+        return User.from_row(row) if row else None
 
     def users(self) -> list[User]:
         """Every registered user."""
-        return [User(**dict(r)) for r in self.db.execute("SELECT * FROM users ORDER BY eui")]
+        return [User.from_row(r) for r in self.db.execute("SELECT * FROM users ORDER BY eui")]
 
     def set_device_certificate(
-        self, eui: str, usage: str, cert: Mapping[str, Any] | str, *, smi: bool, device: bool
+        self, eui: Eui, usage: str, cert: Mapping[str, Any] | str, *, smi: bool, device: bool
     ) -> None:
         """Record a device security certificate (``{"serial": ..., "der": hex}`` or a serial) in the SMI + SMKI
         repository (``smi``) and/or on the device (``device``)."""
@@ -128,7 +127,7 @@ class SmiView(StoreBase):
             serial, der = str(cert["serial"]), bytes.fromhex(str(cert.get("der", "")))
         else:
             serial, der = str(cert), b""
-        key = normalise_eui(eui)
+        key = eui
         if smi:
             self.db.execute("INSERT OR REPLACE INTO smi_device_certs VALUES (?, ?, ?)", (key, usage, serial))
             self.db.execute(
@@ -139,16 +138,16 @@ class SmiView(StoreBase):
         if device:
             self.db.execute("INSERT OR REPLACE INTO sim_device_certs VALUES (?, ?, ?, ?)", (key, usage, serial, der))
 
-    def device_certificates(self, eui: str, *, smi: bool) -> dict[str, str]:
+    def device_certificates(self, eui: Eui, *, smi: bool) -> dict[str, str]:
         """usage -> serial, as the SMI records (``smi``) or as the device holds them."""
         table = "smi_device_certs" if smi else "sim_device_certs"
-        rows = self.db.execute(f"SELECT usage, serial FROM {table} WHERE device = ?", (normalise_eui(eui),))
+        rows = self.db.execute(f"SELECT usage, serial FROM {table} WHERE device = ?", (eui,))
         return {r[0]: r[1] for r in rows}
 
-    def device_certificate_der(self, eui: str, usage: str) -> bytes:
+    def device_certificate_der(self, eui: Eui, usage: str) -> bytes:
         """The DER of the certificate the simulated device holds for ``usage`` (empty when unknown)."""
         row = self.db.execute(
-            "SELECT certificate FROM sim_device_certs WHERE device = ? AND usage = ?", (normalise_eui(eui), usage)
+            "SELECT certificate FROM sim_device_certs WHERE device = ? AND usage = ?", (eui, usage)
         ).fetchone()
         return bytes(row[0]) if row else b""
 
@@ -156,29 +155,29 @@ class SmiView(StoreBase):
         """Mark an SMKI repository entry as superseded by a newer certificate."""
         self.db.execute("UPDATE smki_certs SET status = 'Superseded' WHERE serial = ?", (serial,))
 
-    def smki_search(self, subject: str | None = None, serial: str | None = None) -> list[dict[str, Any]]:
+    def smki_search(self, subject: Eui | None = None, serial: str | None = None) -> list[dict[str, Any]]:
         """SMKI repository entries by subject (device EUI) and/or serial."""
-        query, args = "SELECT serial, subject, usage, status, certificate FROM smki_certs WHERE 1=1", []
+        query, args = "SELECT serial, subject, usage, status, certificate FROM smki_certs WHERE 1=1", list[object]()
         if subject is not None:
             query += " AND subject = ?"
-            args.append(normalise_eui(subject))
+            args.append(subject)
         if serial is not None:
             query += " AND serial = ?"
             args.append(serial)
         return [dict(r) for r in self.db.execute(query + " ORDER BY serial", args)]
 
-    def set_org_certificate(self, eui: str, role: str, usage: str, cert: bytes, *, smi: bool, device: bool) -> None:
+    def set_org_certificate(self, eui: Eui, role: str, usage: str, cert: bytes, *, smi: bool, device: bool) -> None:
         """Record an Organisation Certificate held on a device, in the SMI and/or on the device."""
-        row = (normalise_eui(eui), role, usage, cert)
+        row = (eui, role, usage, cert)
         if smi:
             self.db.execute("INSERT OR REPLACE INTO smi_org_certs VALUES (?, ?, ?, ?)", row)
         if device:
             self.db.execute("INSERT OR REPLACE INTO sim_org_certs VALUES (?, ?, ?, ?)", row)
 
-    def org_certificates(self, eui: str, *, smi: bool) -> dict[tuple[str, str], bytes]:
+    def org_certificates(self, eui: Eui, *, smi: bool) -> dict[tuple[str, str], bytes]:
         """(role, usage) -> certificate DER, as the SMI tracks them (``smi``) or as the device holds them."""
         table = "smi_org_certs" if smi else "sim_org_certs"
-        rows = self.db.execute(f"SELECT role, usage, certificate FROM {table} WHERE device = ?", (normalise_eui(eui),))
+        rows = self.db.execute(f"SELECT role, usage, certificate FROM {table} WHERE device = ?", (eui,))
         return {(r[0], r[1]): bytes(r[2]) for r in rows}
 
     def coverage(

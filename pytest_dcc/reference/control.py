@@ -1,0 +1,133 @@
+"""Test control of the reference DCC: what DCC Boxed offers a tester beside DUIS (seed and reset the SMI, set a
+device's status, joins or faults, renew its certificates, run a command for local delivery on the device, read
+both views of a device). Plain calls in process; :mod:`pytest_dcc.reference.server` serves them over HTTP.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from lxml import etree
+
+from pytest_dcc.duis.ids import Eui, RequestID
+from pytest_dcc.duis.pki import self_signed_certificate
+from pytest_dcc.errors import NotFoundError
+from pytest_dcc.reference.inventory import Device, Inventory
+from pytest_dcc.reference.services import devices
+
+
+class TestControl:
+    """The test-control calls; :class:`pytest_dcc.reference.dcc.ReferenceDcc` has them."""
+
+    __test__ = False  # not a pytest test class
+    inventory: Inventory
+    history: deque[Any]
+    on_seed: Callable[[Any], None] | None
+
+    def seed(self, data: Mapping[str, Any]) -> None:
+        """Load an inventory document (devices, users, coverage) on top of the current state."""
+        with self.inventory.lock:
+            self.inventory.seed(data)
+            if self.on_seed is not None:
+                self.on_seed(self)
+
+    def reset(self) -> None:
+        """Forget everything: inventory, device state, counters, queued responses, history."""
+        with self.inventory.lock:
+            self.inventory.reset()
+            self.history.clear()
+
+    def execute_locally(self, request_id: str) -> bytes:
+        """Carry out a command issued for local delivery on its simulated device (the hand-held terminal path) and
+        return the device's GBCS response, as the engineer's terminal receives it."""
+        with self.inventory.lock, self.inventory.transaction():
+            command = self.inventory.local_command(request_id)
+            if command is None:
+                raise NotFoundError(f"no command for local delivery was issued for {request_id}")
+            device = self.inventory.device(command["target"])
+            if device is None:
+                raise NotFoundError(f"device {command['target']} is no longer in the inventory")
+            result = devices.execute(
+                self.inventory, command["srv"], RequestID.parse(request_id), device, etree.fromstring(command["body"])
+            )
+            self.inventory.mark_local_command(request_id, executed=True)
+            return result.message.to_bytes()
+
+    def _known(self, eui: str) -> Eui:
+        """``eui`` as an :class:`Eui` of a device in the inventory (:class:`NotFoundError` otherwise)."""
+        key = Eui(eui)
+        if self.inventory.device(key) is None:
+            raise NotFoundError(f"device {eui} is not in the inventory")
+        return key
+
+    def renew_device_certificates(self, eui: str) -> dict[str, str]:
+        """Give a simulated device a new set of security certificates (Digital Signature and Key Agreement) that
+        the SMI does not know yet (the 6.24.2 situation); returns usage -> new serial."""
+        with self.inventory.lock, self.inventory.transaction():
+            key = self._known(eui)
+            issued = {}
+            for usage in ("Digital Signature", "Key Agreement"):
+                serial, der = device_certificate(key, usage)
+                self.inventory.set_device_certificate(
+                    key, usage, {"serial": serial, "der": der.hex()}, smi=False, device=True
+                )
+                issued[usage] = serial
+            return issued
+
+    def set_status(self, eui: str, status: str) -> None:
+        """Set a device's SMI status (test control; any status of the inventory, not only what 8.4 allows)."""
+        with self.inventory.lock:
+            key = self._known(eui)
+            self.inventory.set_status(key, status)
+
+    def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
+        """Record (or with ``remove`` forget) the join of ``other`` to ``eui`` in the SMI and/or on the device."""
+        with self.inventory.lock:
+            key = self._known(eui)
+            if remove:
+                self.inventory.remove_join(key, Eui(other), smi=smi, device=device)
+            else:
+                self.inventory.add_join(key, Eui(other), smi=smi, device=device)
+
+    def set_fault(self, eui: str, kind: str, times: int = 1) -> None:
+        """Arm a simulated device fault (``lose-next-response``, ``reject-rejoin``) for its next ``times`` uses."""
+        with self.inventory.lock:
+            key = self._known(eui)
+            self.inventory.set_fault(key, kind, times)
+
+    def device_view(self, eui: str) -> dict[str, Any]:
+        """Both views of a device: what the SMI records and what the simulated device holds."""
+        key = self._known(eui)
+        device = self.inventory.device(key)
+        assert device is not None  # _known checked it
+        inv = self.inventory
+        return {
+            "smi": {
+                **{k: getattr(device, k) for k in Device.__dataclass_fields__},
+                "joins": inv.joins(key, smi=True),
+                "certificates": inv.device_certificates(key, smi=True),
+                "organisation_certificates": {
+                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(key, smi=True).items()
+                },
+            },
+            "device": {
+                "joins": inv.joins(key, smi=False),
+                "certificates": inv.device_certificates(key, smi=False),
+                "organisation_certificates": {
+                    f"{role}/{usage}": der.hex() for (role, usage), der in inv.org_certificates(key, smi=False).items()
+                },
+                "state": inv.sim_state(key),
+            },
+        }
+
+
+def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:
+    """A fresh device certificate (P-256, the EUI as x500UniqueIdentifier) for the simulated device: serial, DER."""
+    cert = self_signed_certificate(usage, eui)
+    return str(cert.serial_number), cert.public_bytes(serialization.Encoding.DER)
+
+
+__all__ = ["TestControl", "device_certificate"]
