@@ -71,8 +71,18 @@ def skeleton(
 
 def write_skeleton(document: Mapping[str, Any], path: Path, endpoint: str) -> None:
     query = document["coverage_addresses"][0]
-    text = HEADER.format(query=query, endpoint=endpoint) + yaml.safe_dump(dict(document), sort_keys=False)
+    text = HEADER.format(query=query, endpoint=endpoint) + yaml.safe_dump(_plain(document), sort_keys=False)
     path.write_text(text, encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with plain ``str`` for every string (an :class:`~pytest_dcc.duis.ids.Eui` included), which is all
+    YAML's safe dumper writes."""
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value) if isinstance(value, str) else value
 
 
 __all__ = ["skeleton", "write_skeleton"]

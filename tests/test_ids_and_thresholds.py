@@ -116,3 +116,19 @@ def test_thresholds_go_on_the_wire_in_wh(given: str | int, wh: int) -> None:
 def test_thresholds_refused(given: str, message: str) -> None:
     with pytest.raises(BuildError, match=message):
         to_wh(given)
+
+
+def test_an_eui_is_a_normalised_str_built_once(tmp_path: Path) -> None:
+    """``Eui`` normalises where it enters and passes through unchanged after; YAML writers get plain strings."""
+    import yaml
+
+    from pytest_dcc.duis.ids import Eui
+    from pytest_dcc.skeleton import write_skeleton
+
+    eui = Eui("90b3d51f30010000")
+    assert eui == "90-B3-D5-1F-30-01-00-00" and isinstance(eui, str) and Eui(eui) is eui
+    with pytest.raises(BuildError):
+        Eui("90-B3-D5")
+    document = {"release": "latest", "users": [{"role": "IS", "eui": eui}], "coverage_addresses": [{"uprn": 1}]}
+    write_skeleton(document, tmp_path / "statement.yaml", "http://127.0.0.1:8079")
+    assert yaml.safe_load((tmp_path / "statement.yaml").read_text())["users"] == [{"role": "IS", "eui": eui}]
