@@ -23,6 +23,9 @@ import pytest
 
 from tests.conftest import SHARED, port_free
 
+#: These tests bind DCC Boxed's fixed ports: under pytest-xdist they share one worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("fixed-ports")
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 _MARK = re.compile(r"<!-- readme-test: ([a-z-]+)")

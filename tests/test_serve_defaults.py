@@ -24,6 +24,9 @@ from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
 from tests.conftest import port_free
 
+#: These tests bind DCC Boxed's fixed ports: under pytest-xdist they share one worker (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("fixed-ports")
+
 BIN = Path(sys.executable).parent
 
 
