@@ -17,6 +17,7 @@ from pytest_dcc.duis.signing import SigningIdentity, certificate_eui, load_certi
 from pytest_dcc.errors import ConfigError, InventoryError
 from pytest_dcc.reference import boxed
 from pytest_dcc.reference.dcc import ReferenceDcc
+from pytest_dcc.reference.deliveries import Latency, check_latency
 from pytest_dcc.reference.inventory import load_inventory_file
 from pytest_dcc.reference.server import (
     Deliveries,
@@ -114,6 +115,15 @@ def _add_delivery_options(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--delivery-backoff-max", type=float, default=30.0, help="longest wait between retries")
     serve.add_argument("--delivery-timeout", type=float, default=10.0, help="seconds per delivery attempt")
+    serve.add_argument(
+        "--latency", type=float, default=0.0, help="seconds before each synchronous answer (simulated; 0 to 60)"
+    )
+    serve.add_argument(
+        "--device-latency",
+        type=float,
+        default=0.0,
+        help="seconds before each device response is delivered (simulated; 0 to 60)",
+    )
 
 
 def _add_server_options(serve: argparse.ArgumentParser) -> None:
@@ -215,6 +225,11 @@ def _check_arguments(args: argparse.Namespace) -> Release:
         raise ConfigError(
             f"--delivery-attempts/--delivery-timeout/--delivery-backoff/--delivery-backoff-max: {exc}; given {given}"
         ) from None
+    for option, value in (("--latency", args.latency), ("--device-latency", args.device_latency)):
+        try:
+            check_latency(value)
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {exc}") from None
     return chosen
 
 
@@ -267,7 +282,7 @@ def serve(args: argparse.Namespace) -> int:
             timeout_s=args.delivery_timeout,
         )
 
-    deliveries = Deliveries(dcc, make_poster)
+    deliveries = Deliveries(dcc, make_poster, Latency(args.latency, args.device_latency))
     try:
         deliveries.set_url(args.response_url)
     except ValueError as exc:
@@ -323,6 +338,8 @@ def _log_start(args: argparse.Namespace, dcc: ReferenceDcc, pki: TestPki | None,
         if args.test_control
         else args.response_url or "no address: they stay in the outbox (give --response-url)",
     )
+    if args.latency or args.device_latency:
+        logger.info("simulated latency: %gs per answer, %gs per device response", args.latency, args.device_latency)
     logger.info(
         "reference DCC (%s, DUIS %s) on %s://%s:%s%s",
         dcc.release.name,

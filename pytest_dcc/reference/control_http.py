@@ -35,6 +35,7 @@ class ControlApi:
         table: list[tuple[str, Handler, list[str]]] = [
             ("/test-control/response-url", self.response_url, post),
             ("/test-control/delivery-check", self.delivery_check, post),
+            ("/test-control/latency", self.latency, post),
             ("/test-control/outbox", self.outbox, get),
             ("/test-control/reset", self.reset, post),
             ("/test-control/inventory", self.seed, post),
@@ -89,6 +90,12 @@ class ControlApi:
         if url is not None and not isinstance(url, str):
             raise ValueError('give {"url": URL} or {"url": null}')
         return {"previous": self.deliveries.set_url(url)}
+
+    def latency(self, request: Request, data: Any) -> Any:
+        """``{"answer_s": S, "device_s": S}`` (either): the simulated latency from now on; answers the values before."""
+        if not isinstance(data, dict) or not set(data) <= {"answer_s", "device_s"} or not data:
+            raise ValueError('give {"answer_s": S} and/or {"device_s": S}, seconds in [0, 60]')
+        return {"previous": self.deliveries.latency.set(answer_s=data.get("answer_s"), device_s=data.get("device_s"))}
 
     def delivery_check(self, request: Request, data: Any) -> Any:
         token = data.get("token") if isinstance(data, dict) else None

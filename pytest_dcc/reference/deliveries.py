@@ -11,7 +11,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import httpx
 
@@ -71,6 +72,7 @@ class ResponsePoster:
         backoff_s: float = 0.5,
         backoff_max_s: float = 30.0,
         workers: int = 4,
+        delay_s: Callable[[], float] = lambda: 0.0,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be >= 1")
@@ -81,6 +83,8 @@ class ResponsePoster:
         self.backoff_max_s = backoff_max_s
         self.on_delivered = on_delivered
         self.on_failed = on_failed
+        #: Seconds a response waits before its first attempt (the simulated device latency, read per response).
+        self.delay_s = delay_s
         #: Counters for /health and the stress figures: delivered, retried (attempts after the first), failed.
         self.stats = {"delivered": 0, "retried": 0, "failed": 0}
         #: The last 1000 attempts: (item id, attempt number, outcome, seconds until the retry or None).
@@ -98,9 +102,10 @@ class ResponsePoster:
             thread.start()
 
     def submit(self, item_id: int, raw: bytes) -> None:
-        """Queue outbox item ``item_id`` for delivery now."""
+        """Queue outbox item ``item_id`` for delivery, after the device latency (now, by default)."""
+        due = time.monotonic() + max(0.0, self.delay_s())
         with self._cond:
-            heapq.heappush(self._heap, (time.monotonic(), item_id, 0, raw))
+            heapq.heappush(self._heap, (due, item_id, 0, raw))
             self._cond.notify()
 
     def pending(self) -> int:
@@ -182,13 +187,50 @@ class ResponsePoster:
             log.warning("%d asynchronous response(s) still waiting for delivery stay in the outbox", waiting)
 
 
+#: The longest latency that can be simulated, in seconds.
+MAX_LATENCY_S: Final = 60.0
+
+
+def check_latency(seconds: float) -> float:
+    """``seconds`` as a latency (a number in [0, 60]), or :class:`ValueError` saying what it must be."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= MAX_LATENCY_S:
+        raise ValueError(f"a latency is a number of seconds in [0, {MAX_LATENCY_S:g}], given: {seconds!r}")
+    return float(seconds)
+
+
+@dataclass
+class Latency:
+    """The timings the reference simulates, changeable at run time: ``answer_s`` before each synchronous answer,
+    ``device_s`` before each device response is delivered (as DCC test systems answer in seconds, not at once)."""
+
+    answer_s: float = 0.0
+    device_s: float = 0.0
+
+    def set(self, *, answer_s: float | None = None, device_s: float | None = None) -> dict[str, float]:
+        """Change either (each checked before either changes); answers the values before."""
+        previous = {"answer_s": self.answer_s, "device_s": self.device_s}
+        checked = [check_latency(v) if v is not None else None for v in (answer_s, device_s)]
+        if checked[0] is not None:
+            self.answer_s = checked[0]
+        if checked[1] is not None:
+            self.device_s = checked[1]
+        return previous
+
+
 class Deliveries:
     """The users' Receive Response Service address: where asynchronous responses go, set at start
     (``--response-url``) and changed at run time through test control. ``make_poster(url)`` builds the
-    :class:`ResponsePoster` for an address (the delivery settings of ``serve``)."""
+    :class:`ResponsePoster` for an address (the delivery settings of ``serve``); every poster waits
+    ``latency.device_s`` before a response's first attempt."""
 
-    def __init__(self, dcc: ReferenceDcc, make_poster: Callable[[str], ResponsePoster] | None = None) -> None:
+    def __init__(
+        self,
+        dcc: ReferenceDcc,
+        make_poster: Callable[[str], ResponsePoster] | None = None,
+        latency: Latency | None = None,
+    ) -> None:
         self.dcc = dcc
+        self.latency = latency or Latency()
         self.make_poster = make_poster or (
             lambda url: ResponsePoster(url, on_delivered=dcc.delivered, on_failed=dcc.delivery_failed)
         )
@@ -202,12 +244,13 @@ class Deliveries:
         return getattr(sink, "url", None)
 
     def health(self) -> dict[str, Any]:
-        """What ``/health`` says of deliveries: ``response_url`` (``None``: responses stay in the outbox), left out
-        when responses go to a sink in this process that has no address to tell."""
+        """What ``/health`` says of deliveries: the latency simulated, and ``response_url`` (``None``: responses
+        stay in the outbox), left out when responses go to a sink in this process that has no address to tell."""
+        latency = {"latency": {"answer_s": self.latency.answer_s, "device_s": self.latency.device_s}}
         sink = self.poster or self.dcc.response_sink
         if sink is not None and getattr(sink, "url", None) is None:
-            return {}
-        return {"response_url": self.url}
+            return latency
+        return {"response_url": self.url, **latency}
 
     def set_url(self, url: str | None) -> str | None:
         """Deliver to ``url`` from now on (``None``: keep responses in the outbox); answers the address before."""
@@ -215,6 +258,8 @@ class Deliveries:
         with self._lock:
             previous, old = self.url, self.poster
             self.poster = self.make_poster(url) if url is not None else None
+            if self.poster is not None:
+                self.poster.delay_s = lambda: self.latency.device_s
             self.dcc.set_response_sink(self.poster)
         if old is not None:
             old.close()
@@ -240,4 +285,13 @@ class Deliveries:
             self.poster.close()
 
 
-__all__ = ["Deliveries", "ResponsePoster", "check_delivery_settings", "check_response_url", "is_loopback"]
+__all__ = [
+    "MAX_LATENCY_S",
+    "Deliveries",
+    "Latency",
+    "ResponsePoster",
+    "check_delivery_settings",
+    "check_latency",
+    "check_response_url",
+    "is_loopback",
+]

@@ -18,6 +18,8 @@ Test-control API (JSON; documented in docs/reference-dcc.md):
                                          now on (the suite registers its receiver); answers ``{"previous": URL}``
 ``POST /test-control/delivery-check``    ``{"token": T}``: POST an empty probe (header ``X-Pytest-Dcc-Probe: T``)
                                          to that address; answers ``{"url", "status", "error"}``
+``POST /test-control/latency``           ``{"answer_s": S, "device_s": S}`` (either): the simulated latency from now
+                                         on (``serve --latency`` / ``--device-latency``); answers ``{"previous"}``
 =======================================  ==================================================================
 """
 
@@ -95,6 +97,8 @@ def make_app(
     deliveries = deliveries or Deliveries(dcc)
 
     async def service(request: Request) -> Response:
+        if deliveries.latency.answer_s:  # the simulated answer time; other requests go on meanwhile
+            await asyncio.sleep(deliveries.latency.answer_s)
         body = await request.body()
         arguments = (request.method, request.url.path, request.headers, body)
         reply = await asyncio.to_thread(dcc.handle, *arguments) if offload else dcc.handle(*arguments)

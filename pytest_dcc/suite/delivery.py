@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import time
 from collections.abc import Callable
 
 import httpx
@@ -89,10 +88,7 @@ def _advertised(endpoint: str, client: httpx.Client) -> object:
 
 
 def _judge(receiver: ResponseReceiver, mine: str, url: str, status: object, error: object, token: str) -> None:
-    deadline = time.monotonic() + PROBE_WAIT_S
-    while token not in receiver.inbox.probes and time.monotonic() < deadline and error is None:
-        time.sleep(0.02)
-    if token in receiver.inbox.probes:
+    if receiver.inbox.wait_for_probe(token, PROBE_WAIT_S if error is None else 0.0):
         return
     if error is not None:
         what = f"cannot be reached ({error})"

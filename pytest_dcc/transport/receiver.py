@@ -83,6 +83,12 @@ class ResponseInbox:
         """A delivery probe carrying ``token`` reached this inbox."""
         with self._cond:
             self.probes.add(token)
+            self._cond.notify_all()
+
+    def wait_for_probe(self, token: str, timeout_s: float) -> bool:
+        """Whether the probe carrying ``token`` arrives within ``timeout_s`` (woken by its arrival, not polled)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: token in self.probes, timeout=timeout_s)
 
     def duplicates_of(self, request_id: RequestID) -> list[Judged]:
         """Extra copies received of responses to ``request_id``."""
