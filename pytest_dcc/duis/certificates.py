@@ -36,12 +36,16 @@ def issuer_string(cert: x509.Certificate) -> str:
     return cert.issuer.rfc4514_string()
 
 
+def _read(path: str | Path, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
 def load_certificate(path: str | Path) -> x509.Certificate:
     """Read a PEM or DER certificate, with a :class:`ConfigError` naming the file on failure."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read certificate {path}: {exc.strerror}") from None
+    data = _read(path, "certificate")
     try:
         return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
     except ValueError as exc:
@@ -50,10 +54,7 @@ def load_certificate(path: str | Path) -> x509.Certificate:
 
 def load_private_key(path: str | Path) -> ec.EllipticCurvePrivateKey:
     """Read a PKCS#8 (DER or PEM) or SEC1 PEM EC private key, unencrypted."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read private key {path}: {exc.strerror}") from None
+    data = _read(path, "private key")
     try:
         key = (
             serialization.load_pem_private_key(data, password=None)

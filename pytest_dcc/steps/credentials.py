@@ -1,9 +1,7 @@
 """Steps of SR 6.24.2 Retrieve Device Security Credentials
 (features/clauses/device-credentials.feature).
 
-Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
-:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
-ArrangementError (ERROR) and a missing capability NotApplicableError."""
+Thin, as :mod:`pytest_dcc.steps.common` says of every step module."""
 
 from __future__ import annotations
 

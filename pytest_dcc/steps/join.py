@@ -1,8 +1,6 @@
 """Steps of SR 8.7 Join and SR 8.8 Unjoin (features/clauses/join-unjoin.feature).
 
-Thin: each step goes through the transport, the inbox or the driver; every Then judges the endpoint through
-:mod:`pytest_dcc.suite.judging` (an EndpointAssertion is a FAIL), the suite's own preconditions raise HarnessError or
-ArrangementError (ERROR) and a missing capability NotApplicableError."""
+Thin, as :mod:`pytest_dcc.steps.common` says of every step module."""
 
 from __future__ import annotations
 
@@ -87,25 +85,46 @@ def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
     dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
 
 
+def _judge_join(dcc_scenario: Scenario, device: str, other: str, *, smi: bool, held: bool, failure: str) -> None:
+    """FAIL with ``failure`` unless the SMI's (``smi``) or the device's own view holds the join as ``held`` says."""
+    view = common.view(dcc_scenario, device)
+    joins = view.smi.joins if smi else view.device.joins
+    expect((dcc_scenario.target.device(other) in joins) == held, failure)
+
+
 @then(parsers.parse("the inventory records the {other} joined to the {device}"))
 def smi_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    joins = common.view(dcc_scenario, device).smi.joins
-    expect(dcc_scenario.target.device(other) in joins, f"the SMI records no join of the {other} to the {device}")
+    _judge_join(
+        dcc_scenario,
+        device,
+        other,
+        smi=True,
+        held=True,
+        failure=f"the SMI records no join of the {other} to the {device}",
+    )
 
 
 @then(parsers.parse("the inventory records no join of the {other} to the {device}"))
 def smi_no_join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    joins = common.view(dcc_scenario, device).smi.joins
-    expect(dcc_scenario.target.device(other) not in joins, f"the SMI records the {other} joined to the {device}")
+    _judge_join(
+        dcc_scenario, device, other, smi=True, held=False, failure=f"the SMI records the {other} joined to the {device}"
+    )
 
 
 @then(parsers.parse("the {device} itself holds the join with the {other}"))
 def device_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    joins = common.view(dcc_scenario, device).device.joins
-    expect(dcc_scenario.target.device(other) in joins, f"the {device} holds no join with the {other}")
+    _judge_join(
+        dcc_scenario, device, other, smi=False, held=True, failure=f"the {device} holds no join with the {other}"
+    )
 
 
 @then(parsers.parse("the {device} itself no longer holds the join with the {other}"))
 def device_no_join(dcc_scenario: Scenario, device: str, other: str) -> None:
-    joins = common.view(dcc_scenario, device).device.joins
-    expect(dcc_scenario.target.device(other) not in joins, f"the {device} still holds the join with the {other}")
+    _judge_join(
+        dcc_scenario,
+        device,
+        other,
+        smi=False,
+        held=False,
+        failure=f"the {device} still holds the join with the {other}",
+    )
