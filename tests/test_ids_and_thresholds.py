@@ -129,6 +129,8 @@ def test_an_eui_is_a_normalised_str_built_once(tmp_path: Path) -> None:
     assert eui == "90-B3-D5-1F-30-01-00-00" and isinstance(eui, str) and Eui(eui) is eui
     with pytest.raises(BuildError):
         Eui("90-B3-D5")
+    read_back = Eui.stored("90-B3-D5-1F-30-01-00-00")  # a store row: normalised when it was written
+    assert type(read_back) is Eui and read_back == eui and Eui.stored(eui) is eui
     document = {"release": "latest", "users": [{"role": "IS", "eui": eui}], "coverage_addresses": [{"uprn": 1}]}
     write_skeleton(document, tmp_path / "statement.yaml", "http://127.0.0.1:8079")
     assert yaml.safe_load((tmp_path / "statement.yaml").read_text())["users"] == [{"role": "IS", "eui": eui}]

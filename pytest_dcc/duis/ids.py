@@ -43,6 +43,11 @@ class Eui(str):
             return super().__new__(cls, "-".join(text[i : i + 2] for i in range(0, 16, 2)).upper())
         raise BuildError(f"not an EUI-64 (8 hyphenated hex octets): {value!r}")
 
+    @classmethod
+    def stored(cls, value: str) -> Eui:
+        """The ``Eui`` of a value this project stored normalised (a store row read back): not checked again."""
+        return value if type(value) is cls else str.__new__(cls, value)
+
 
 def normalise_eui(value: str) -> Eui:
     """``value`` as an :class:`Eui` (the function form, for code that maps over strings)."""

@@ -100,9 +100,10 @@ class TestControl:
 
     def device_view(self, eui: str) -> dict[str, Any]:
         """Both views of a device: what the SMI records and what the simulated device holds."""
-        key = self._known(eui)
+        key = Eui(eui)
         device = self.inventory.device(key)
-        assert device is not None  # _known checked it
+        if device is None:
+            raise NotFoundError(f"device {eui} is not in the inventory")
         inv = self.inventory
         return {
             "smi": {

@@ -205,11 +205,11 @@ class Device:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Device:
-        """A ``devices`` row as a record (its EUIs as :class:`Eui`: stored normalised, typed so again)."""
+        """A ``devices`` row as a record (its EUIs as :class:`Eui`: stored normalised, so not checked again)."""
         fields = dict(row)
         for name in ("eui", *EUI_FIELDS):
             if fields.get(name) is not None:
-                fields[name] = Eui(fields[name])
+                fields[name] = Eui.stored(fields[name])
         return cls(**fields)
 
 
@@ -226,7 +226,7 @@ class User:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> User:
         """A ``users`` row as a record (its EUI as an :class:`Eui`)."""
-        return cls(**{**dict(row), "eui": Eui(row["eui"])})
+        return cls(**{**dict(row), "eui": Eui.stored(row["eui"])})
 
     @property
     def roles(self) -> tuple[str, ...]:
