@@ -29,7 +29,7 @@ def scenario_srvs(item: pytest.Item) -> list[str]:
 def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | None:
     """Why ``item`` does not apply to the endpoint (:func:`pytest_dcc.suite.applicability.not_applicable`), or None."""
     return not_applicable(
-        clauses=[str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+        clauses=sorted({str(m.args[0]) for m in item.iter_markers("dcc_clause")}),
         release_tags=[str(m.args[0]) for m in item.iter_markers("dcc_release")],
         srvs=scenario_srvs(item),
         claimed=settings.release,
@@ -83,7 +83,7 @@ class TestListWriter:
                     "id": item.nodeid,
                     "name": bdd.scenario_name(item),
                     "location": bdd.location(item),
-                    "clauses": [str(m.args[0]) for m in item.iter_markers("dcc_clause")],
+                    "clauses": sorted({str(m.args[0]) for m in item.iter_markers("dcc_clause")}),
                     "srvs": scenario_srvs(item),
                     "applicable": reason is None,
                     "reason": reason or "",

@@ -37,6 +37,10 @@ class ConfigError(DccError):
     """A setting, file or key given to pytest-dcc is unusable."""
 
 
+class LaneError(ConfigError):
+    """``-n N`` against an endpoint: the pool cannot give every worker a lane (the message names what is missing)."""
+
+
 class BuildError(DccError, ValueError):
     """The request builder refused a value before anything was sent."""
 
@@ -161,13 +165,13 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "CorrelationError",
-    "DuplicateResponseError",
     "DccError",
+    "DuplicateResponseError",
     "EndpointTimeoutError",
     "EndpointUnreachableError",
-    "SessionCheckError",
     "HttpStatusError",
     "Issue",
+    "LaneError",
     "MessageError",
     "NotApplicableError",
     "ResponseFormatError",
@@ -176,6 +180,7 @@ __all__ = [
     "ResponseTimeoutError",
     "SchemaViolation",
     "SemanticViolation",
+    "SessionCheckError",
     "SignatureError",
     "TransportError",
     "XmlSecurityError",

@@ -15,6 +15,7 @@ from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
+from pytest_dcc.duis.estates import lane_devices as derived_lane_devices
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
@@ -26,6 +27,7 @@ from pytest_dcc.reporting.verdicts import ScenarioRecord
 from pytest_dcc.spec.releases import release
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
+from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.judge import ResponseJudge
@@ -82,9 +84,38 @@ def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
 
 
 @pytest.fixture(scope="session")
-def dcc_counters(dcc_settings: DccSettings) -> CounterStore:
-    """Originator counters, persisted under ``--dcc-state-dir`` so no endpoint ever sees a replayed RequestID."""
-    return CounterStore(dcc_settings.state_dir / "counters.json")
+def dcc_counters(dcc_settings: DccSettings, pytestconfig: pytest.Config) -> CounterStore:
+    """Originator counters, persisted under ``--dcc-state-dir`` so no endpoint ever sees a replayed RequestID. With
+    parallel lanes sharing an endpoint each value comes from the state file (no block held by one worker), so a
+    user the lanes share sends strictly increasing counters."""
+    _, count = _lane_slot(dcc_settings, pytestconfig)
+    return CounterStore(dcc_settings.state_dir / "counters.json", block=1 if count > 1 else 10_000)
+
+
+def _lane_slot(settings: DccSettings, config: pytest.Config) -> tuple[int, int]:
+    """(index, count) of this worker's lane: parallel workers against one ``--dcc-endpoint`` only (in process each
+    worker has its own reference DCC, the whole of it)."""
+    if settings.endpoint is None:
+        return 0, 1
+    return worker_lane(getattr(config, "workerinput", None))
+
+
+@pytest.fixture(scope="session")
+def dcc_lane(dcc_settings: DccSettings, dcc_driver: Driver, pytestconfig: pytest.Config) -> Lane:
+    """This worker's lane of the endpoint (:mod:`pytest_dcc.suite.lanes`): the whole endpoint without ``-n``."""
+    index, count = _lane_slot(dcc_settings, pytestconfig)
+    seeding = {"reset", "seed"} <= dcc_driver.capabilities
+    if count > 1 and seeding and "reset-lane" not in dcc_driver.capabilities:
+        raise SessionCheckError(
+            f"-n {count} with --dcc-endpoint: driver {dcc_driver.name} resets the whole endpoint ('reset') and offers "
+            "no 'reset-lane', so parallel workers would undo each other's arrangements; run without -n, or give the "
+            "driver reset_lane()"
+        )
+    roles, _, _, _ = _estate(dcc_settings, dcc_driver)
+    try:
+        return plan_lane(index, count, dcc_settings.statement, roles, seeding=seeding)
+    except LaneError as exc:  # the controller checked the same plan before starting the workers
+        raise SessionCheckError(f"-n {count}: {exc}") from None
 
 
 @pytest.fixture(scope="session")
@@ -122,22 +153,30 @@ def dcc_inbox(
         return
     import httpx  # the HTTP stack, for an endpoint only
 
+    from pytest_dcc.parallel import fanout_of
     from pytest_dcc.suite.delivery import check_delivery
+    from pytest_dcc.transport.fanout import register_worker
     from pytest_dcc.transport.receiver import ResponseReceiver
 
     driver: Driver = request.getfixturevalue("dcc_driver")  # the endpoint answers (else ERROR before this)
-    receiver = ResponseReceiver(dcc_judge, dcc_settings.receiver_host, dcc_settings.receiver_port)
+    fanout = fanout_of(request.config)  # a parallel lane: the controller's fan-out holds the endpoint's address
+    port = 0 if fanout is not None else dcc_settings.receiver_port
+    receiver = ResponseReceiver(dcc_judge, dcc_settings.receiver_host, port)
     try:
         receiver.start()
     except (RuntimeError, OSError) as exc:
-        where = f"{dcc_settings.receiver_host}:{dcc_settings.receiver_port}"
+        where = f"{dcc_settings.receiver_host}:{port}"
         raise SessionCheckError(
             f"the asynchronous response receiver on {where}: {getattr(exc, 'strerror', None) or exc}; choose another "
             "--dcc-receiver-host/--dcc-receiver-port"
         ) from None
     try:
+        if fanout is not None:
+            worker = str(getattr(request.config, "workerinput", {}).get("workerid", "gw0"))
+            register_worker(fanout[0], worker, receiver.response_url)
         with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
-            restore = check_delivery(receiver, dcc_settings.endpoint, driver, client)
+            relay = fanout[1] if fanout is not None else None
+            restore = check_delivery(receiver, dcc_settings.endpoint, driver, client, relayed_by=relay)
         try:
             yield receiver.inbox
         finally:
@@ -217,12 +256,14 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
         if control is not None:
             yield control
             return
+    _, lanes = _lane_slot(dcc_settings, request.config)
     yield DuisDriver(
         _sender(
             request.getfixturevalue("dcc_transport"),
             request.getfixturevalue("dcc_builder"),
             request.getfixturevalue("dcc_identity"),
             request.getfixturevalue("dcc_evidence"),
+            SendOrder(dcc_settings.state_dir / "lanes", frozenset({dcc_settings.user_id} if lanes > 1 else ())),
         ),
         prenotify=dcc_settings.statement is not None,  # a guessed pool is looked up, never added to
     )
@@ -237,13 +278,16 @@ def _verify(settings: DccSettings) -> ssl.SSLContext | bool:
     return client_ssl_context(settings.ca_bundle, settings.client_cert, settings.client_key)
 
 
-def _sender(transport: Transport, builder: RequestBuilder, identity: SigningIdentity, evidence: Evidence) -> Sender:
-    """Build, sign and send a non-device request as the run's user."""
+def _sender(
+    transport: Transport, builder: RequestBuilder, identity: SigningIdentity, evidence: Evidence, order: SendOrder
+) -> Sender:
+    """Build, sign and send a non-device request as the run's user (one lane at a time: the lanes share it)."""
 
     def send(srv: str, **values: Any) -> Exchange:
-        duis = builder.request(srv, **values)
-        sign(duis.root, identity)
-        return send_observed(transport, evidence, duis, duis.to_bytes())
+        with order.hold([builder.originator]):
+            duis = builder.request(srv, **values)
+            sign(duis.root, identity)
+            return send_observed(transport, evidence, duis, duis.to_bytes())
 
     return send
 
@@ -280,8 +324,8 @@ def _identities(
     """Each user's signing identity (a role without one in a shipped PKI is dropped from ``roles``), the shared
     PKI folder written with them."""
     identities = {settings.user_id: identity}
-    for role in ("GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
-        if roles[role] in identities:
+    for role in ("IS", "GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
+        if role not in roles or roles[role] in identities:
             continue
         try:
             identities[roles[role]] = pki.add(roles[role])
@@ -303,11 +347,23 @@ def dcc_target(
     dcc_identity: SigningIdentity,
     dcc_test_pki: TestPki,
     dcc_evidence: Evidence,
+    dcc_lane: Lane,
 ) -> Target:
-    """Everything the clause steps need about the endpoint under test."""
+    """Everything the clause steps need about the endpoint under test (this worker's lane of it)."""
     statement = dcc_settings.statement
     roles, devices, declared, coverage = _estate(dcc_settings, dcc_driver)
+    if statement is not None:
+        coverage = statement.coverage_addresses
+    spares = list(statement.spare_devices) if statement is not None else []
+    run_roles = dict(roles)
+    if dcc_lane.parallel:
+        roles, devices, declared, coverage, spares = _in_lane(dcc_lane, dcc_driver, roles, devices, declared, coverage)
     identities = _identities(dcc_settings, dcc_identity, dcc_test_pki, roles)
+    own = {role for role, eui in roles.items() if run_roles.get(role) != eui}
+    if any(role not in roles for role in dcc_lane.users if role in run_roles):  # no keys for the lane's own users
+        roles, own = run_roles, set()  # (a PKI as DCC Boxed ships it): the lanes share the run's users
+        identities = _identities(dcc_settings, dcc_identity, dcc_test_pki, roles)
+    shared = frozenset(eui for role, eui in roles.items() if role not in own) if dcc_lane.parallel else frozenset()
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,
@@ -324,9 +380,34 @@ def dcc_target(
         chism_column=statement.chism_column if statement is not None else None,
         refusal_codes=dict(statement.refusal_codes) if statement is not None else {},
         declared_joins=statement.joins if statement is not None else None,
-        coverage_addresses=statement.coverage_addresses if statement is not None else coverage,
-        spares=list(statement.spare_devices) if statement is not None else [],
+        coverage_addresses=coverage,
+        spares=spares,
+        lane=dcc_lane,
+        order=SendOrder(dcc_settings.state_dir / "lanes", shared),
     )
+
+
+def _in_lane(
+    lane: Lane,
+    driver: Driver,
+    roles: dict[str, str],
+    devices: dict[str, str],
+    declared: frozenset[str],
+    coverage: tuple[Mapping[str, Any], ...],
+) -> tuple[
+    dict[str, str], dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...], list[tuple[str, str]]
+]:
+    """The estate as ``lane`` has it: its devices (the names it has are the ones declared, where the endpoint is
+    not seeded), its own users where it has them, its spares; a seeded lane asks about its own premises' UPRN."""
+    seeding = {"reset", "seed"} <= driver.capabilities
+    # a seeded lane has every device of the estate: what its pool lacks takes the lane's derived EUI
+    lane_devices = {**(derived_lane_devices(lane.index) if seeding else {}), **(lane.devices or {})}
+    if not seeding:
+        declared = frozenset(name for name in declared if name in lane_devices)
+    own = {role: eui for role, eui in lane.users.items() if role in roles}
+    if seeding:
+        coverage = tuple({**a, "uprn": lane.uprn(int(a["uprn"]))} if "uprn" in a else a for a in coverage)
+    return {**roles, **own}, {**devices, **lane_devices}, declared, coverage, list(lane.spares or ())
 
 
 @pytest.fixture

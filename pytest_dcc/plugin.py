@@ -11,6 +11,7 @@ import pytest
 from pytest_dcc import __version__, _allure_compat, _bdd_lookup
 from pytest_dcc._settings import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
+from pytest_dcc.parallel import start_lanes
 from pytest_dcc.recorder import VerdictRecorder
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
@@ -102,13 +103,6 @@ def pytest_configure(config: pytest.Config) -> None:
     report_dir = Path(config.getoption("dcc_report_dir") or "reports")
     if settings.mode == "certification":
         _check_certification(config, settings)
-    workers = getattr(config.option, "numprocesses", None)
-    if settings.endpoint is not None and workers not in (None, 0, 1) and not hasattr(config, "workerinput"):
-        raise pytest.UsageError(
-            f"-n {workers} with --dcc-endpoint: every scenario resets and seeds the one endpoint's state, so parallel "
-            "workers would undo each other's arrangements; run against an endpoint without -n (in process, -n is "
-            "safe: each worker has its own reference DCC)"
-        )
     pattern = config.getoption("dcc_clause_link_pattern") or allure_reports.DEFAULT_LINK_PATTERN
     try:
         config.stash[LINK_PATTERN_KEY] = allure_reports.check_link_pattern(pattern)
@@ -122,6 +116,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
+    start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.parallel)
 
 
 #: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.

@@ -61,7 +61,7 @@ class VerdictRecorder:
         if found is None:
             return
         verdict, message = found
-        clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
+        clauses = sorted({str(m.args[0]) for m in item.iter_markers("dcc_clause")})
         verdict, message = self._expectation(item, report, verdict, message, clauses)
         record = item.stash.get(RECORD_KEY, None) or ScenarioRecord()
         if record.reports:  # findings the scenario reports without judging them go with the verdict

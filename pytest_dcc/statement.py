@@ -5,13 +5,13 @@ Statement (YAML)::
 
     release: 2021-06              # the SEC release claimed (overrides --dcc-release when both agree or only this)
     schema_version: "5.1"         # DUIS schema version of the requests
-    users:                        # the user roles and EUI-64s the suite may act as
-      - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}
+    users:                        # the user roles and EUI-64s the suite may act as (a role listed again gives
+      - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}   # the next parallel lane its own user of that role)
     srvs:                         # the SRVs the endpoint supports, with their command variants
       "8.13": [8]
       "6.24.2": [4, 5]
-    devices:                      # the device pool (IXIT): EUI-64 and type
-      - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
+    devices:                      # the device pool (IXIT): EUI-64 and type; with -n N the k-th device of each
+      - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}   # type is lane k's (a type listed at all: N times or more)
     joins:                        # optional: the joins the SMI holds between pool devices (any other pair of
       - {device: 00-DB-12-34-56-78-90-A0, other: 00-DB-12-34-56-78-90-9A}   # the pool is declared not joined)
     spare_devices:                # optional: devices the endpoint does not know yet, each pre-notified (SR 12.2)
@@ -67,6 +67,7 @@ class Statement:
     joins: frozenset[tuple[str, str]] | None = None  # (device, other) pairs the SMI holds; None: not declared
     coverage_addresses: tuple[dict[str, Any], ...] = ()  # SR 12.1 queries: {"uprn"} or {"postcode", "address..."}
     spare_devices: tuple[tuple[str, str], ...] = ()  # (EUI, type) of devices to pre-notify, each once per run
+    user_pool: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> every user of it, in order
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -92,7 +93,8 @@ def load_statement(path: Path) -> Statement:
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
     claimed, schema = _read_release(data, problems), _read_schema(data, problems)
-    users = _read_users(data, problems)
+    pool = _read_users(data, problems)
+    users = {role: euis[0] for role, euis in pool.items()}
     srvs = _read_srvs(data, problems, users)
     devices = _read_devices(data, problems)
     column = data.get("chism_column")
@@ -117,6 +119,7 @@ def load_statement(path: Path) -> Statement:
         joins=joins,
         coverage_addresses=addresses,
         spare_devices=spares,
+        user_pool={role: tuple(euis) for role, euis in pool.items()},
     )
 
 
@@ -145,18 +148,23 @@ def _read_schema(data: dict[str, Any], problems: list[str]) -> Any:
     return schema
 
 
-def _read_users(data: dict[str, Any], problems: list[str]) -> dict[str, str]:
-    """role -> EUI."""
-    users: dict[str, str] = {}
+def _read_users(data: dict[str, Any], problems: list[str]) -> dict[str, list[str]]:
+    """role -> its users' EUIs, in the order listed (the first is the run's; the k-th is parallel lane k's)."""
+    users: dict[str, list[str]] = {}
     for entry in data.get("users") or []:
         role, eui = str(entry.get("role")), str(entry.get("eui"))
         if role not in ROLES:
             problems.append(f"user {eui}: role {role!r} is not one of {', '.join(ROLES)}")
             continue
         try:
-            users[role] = normalise_eui(eui)
+            key = normalise_eui(eui)
         except BuildError:
             problems.append(f"user {role}: {eui!r} is not an EUI-64")
+            continue
+        if key in users.get(role, []):
+            problems.append(f"user {key} is listed twice in role {role}")
+            continue
+        users.setdefault(role, []).append(key)
     return users
 
 

@@ -126,7 +126,17 @@ LAYERS: dict[str, Layer] = {
 }
 #: The pytest wiring: the plugin and what it registers. They may import every layer of the suite side; only the
 #: fixtures (the default endpoint is the in-process reference) build the reference DCC.
-_WIRING = ("plugin", "recorder", "certification", "hooks", "bdd", "_bdd_lookup", "_allure_compat", "_settings")
+_WIRING = (
+    "plugin",
+    "parallel",
+    "recorder",
+    "certification",
+    "hooks",
+    "bdd",
+    "_bdd_lookup",
+    "_allure_compat",
+    "_settings",
+)
 _SUITE_SIDE = (
     "pytest_dcc",
     "pytest_dcc._resources",

@@ -76,15 +76,27 @@ def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
         except subprocess.TimeoutExpired:
             code = None
         finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGTERM)
-            for port in (8079, 8090):  # the next block (or test) binds the same ports
-                port_free(port, within_s=15)
+            stuck = _stop_group(process.pid)
     text = log.read_text(encoding="utf-8", errors="replace")
+    assert not stuck, f"README block {name!r} left port(s) {stuck} taken even after SIGKILL:\n{text[-3000:]}"
     assert code == 0, (
         f"README block {name!r} {'timed out' if code is None else f'exited {code}'}:\n{script}\n---\n{text[-6000:]}"
     )
     return text
+
+
+def _stop_group(group: int) -> list[int]:
+    """Stop what a block left running (SIGTERM, then SIGKILL if the fixed ports are still taken 20 s later): the
+    next block, or test, binds the same ports. Answers the ports still taken after that."""
+    for number, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, number)
+        taken = [port for port in (8079, 8090) if not port_free(port, within_s=wait_s)]
+        if not taken:
+            return []
+        if number == signal.SIGTERM:
+            print(f"README block's process group {group} still held port(s) {taken} 20 s after SIGTERM; SIGKILL")
+    return taken
 
 
 def _verdicts(folder: Path) -> dict[str, object]:

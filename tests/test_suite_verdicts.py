@@ -303,13 +303,6 @@ def test_parallel_in_process_run_records_every_verdict_once(pytester: pytest.Pyt
     assert set(document["run"]["totals"]) == {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
 
 
-def test_parallel_run_against_one_endpoint_is_refused(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("def test_x(): pass")
-    result = pytester.runpytest("--dcc-endpoint=http://127.0.0.1:9", "-n", "2")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*-n 2 with --dcc-endpoint*"])
-
-
 def test_only_an_endpoint_assertion_is_a_fail_harness_trouble_is_an_error(pytester: pytest.Pytester) -> None:
     """In a clause scenario a plain assert (the suite's own precondition) is ERROR; an EndpointAssertion (a judgement
     on the endpoint's answer or state) is FAIL. A user's own scenario without a clause tag keeps pytest's FAIL."""

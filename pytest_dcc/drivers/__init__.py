@@ -18,6 +18,7 @@ from pytest_dcc.errors import DriverContractError, NotApplicableError
 #: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
 CAPABILITIES = (
     "reset",  # forget all state between scenarios
+    "reset-lane",  # forget one parallel lane's devices and coverage, leaving the rest (pytest -n N with an endpoint)
     "seed",  # load an inventory document (devices, users, coverage)
     "device-view",  # read the SMI's and the device's view of a device
     "faults",  # lose-next-response, reject-rejoin
@@ -41,6 +42,10 @@ class Driver(Protocol):
 
     def reset(self) -> None:
         """Forget all state."""
+
+    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+        """Capability "reset-lane": forget ``scope``'s devices (``"devices"``: EUIs) and the coverage of its UPRN
+        range (``"uprns"``: [low, high]), nothing else: other workers' lanes go on meanwhile."""
 
     def seed(self, document: Mapping[str, Any]) -> None:
         """Load an inventory document (docs/inventory-format.md)."""
@@ -102,6 +107,9 @@ class NoDriver:
     def reset(self) -> None:
         raise self._missing("reset")
 
+    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+        raise self._missing("reset-lane")
+
     def seed(self, document: Mapping[str, Any]) -> None:
         raise self._missing("seed")
 
@@ -133,6 +141,7 @@ class NoDriver:
 #: The capability each driver method stands for (what a scenario used, for the clause matrix).
 METHOD_CAPABILITIES: Final = {
     "reset": "reset",
+    "reset_lane": "reset",  # a lane's reset is the reset of what the scenario owns: reported alike whatever -n
     "seed": "seed",
     "device_view": "device-view",
     "set_fault": "faults",

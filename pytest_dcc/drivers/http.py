@@ -54,6 +54,9 @@ class TestControlDriver(NoDriver):
     def reset(self) -> None:
         self._call("POST", "/reset")
 
+    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+        self._call("POST", "/reset", dict(scope))
+
     def register_receiver(self, url: str | None) -> str | None:
         """Make ``url`` the users' Receive Response Service address; answers the one before."""
         previous = self._call("POST", "/response-url", {"url": url}).get("previous")

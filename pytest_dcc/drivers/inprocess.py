@@ -23,6 +23,9 @@ class InProcessDriver(NoDriver):
     def reset(self) -> None:
         self.dcc.reset()
 
+    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+        self.dcc.reset_lane(scope)
+
     def seed(self, document: Mapping[str, Any]) -> None:
         self.dcc.seed(document)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from pytest_dcc.duis.ids import Eui
 from pytest_dcc.duis.samples import CAD, CHF, ESME, GPF, GSME
+from pytest_dcc.errors import BuildError
 
 PPMID: Final = "00-DB-12-34-56-78-90-A4"
 UPRN: Final = 100023336956
@@ -33,6 +35,36 @@ COVERAGE: Final = (
 )  # fmt: skip
 
 
+#: How many lanes (disjoint sets of the estate's devices, one per parallel worker) ``pytest-dcc serve`` holds by
+#: default, and the most any estate can number.
+SERVED_LANES: Final = 8
+MAX_LANES: Final = 64
+
+
+def lane_eui(eui: str, lane: int) -> Eui:
+    """The EUI-64 a lane uses for ``eui`` (a device or user of the estate): lane 0 uses ``eui`` itself, lane ``k``
+    the EUI with ``k`` added to its fifth octet (``00-DB-12-34-56-78-90-A0`` -> ``00-DB-12-34-57-78-90-A0`` in lane
+    1), so every lane's devices and users are distinct and none is one of the DUIS templates' other EUIs."""
+    octets = Eui(eui).split("-")
+    value = int(octets[4], 16) + lane
+    if not 0 <= lane < MAX_LANES or value > 0xFF:
+        raise BuildError(f"{eui} has no lane {lane} (lanes 0 to {min(MAX_LANES, 0x100 - int(octets[4], 16)) - 1})")
+    octets[4] = f"{value:02X}"
+    return Eui("-".join(octets))
+
+
+def lane_devices(lane: int) -> dict[str, str]:
+    """The estate's devices by name in ``lane`` (lane 0: the DUIS template EUIs)."""
+    return {name: lane_eui(eui, lane) for name, eui in DEVICES.items()}
+
+
+def _serial(base: int, eui: str, name: str) -> str:
+    """A device certificate's serial: ``base`` for the template device, another per device otherwise (serials are
+    unique in the SMKI repository, so every lane's meters have their own)."""
+    offset = (int(Eui(eui).replace("-", ""), 16) - int(DEVICES[name].replace("-", ""), 16)) % 10**15
+    return str(base + offset * 10_000)
+
+
 def device_entries(
     supplier: str, devices: Mapping[str, str] | None = None, gas_supplier: str | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -49,10 +81,12 @@ def device_entries(
         "GPF": {"eui": GPF, "type": "GPF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "GPF-1",
                 "chf": CHF, **_PREMISES},
         "ESME": {"eui": ESME, "type": "ESME", "model": "ESME-1", "mpxn": "1234567890123", "esme_variant": "A",
-                 "certificates": {"Digital Signature": {"serial": "1001"}, "Key Agreement": {"serial": "1002"}},
+                 "certificates": {"Digital Signature": {"serial": _serial(1001, ESME, "ESME")},
+                                  "Key Agreement": {"serial": _serial(1002, ESME, "ESME")}},
                  **meter},
         "GSME": {"eui": GSME, "type": "GSME", "model": "GSME-1", "mpxn": "9876543210",
-                 "certificates": {"Digital Signature": {"serial": "2001"}, "Key Agreement": {"serial": "2002"}},
+                 "certificates": {"Digital Signature": {"serial": _serial(2001, GSME, "GSME")},
+                                  "Key Agreement": {"serial": _serial(2002, GSME, "GSME")}},
                  **gas},
         "PPMID": {"eui": PPMID, "type": "PPMID", "status": "Commissioned", "manufacturer": "PYTEST-DCC",
                   "model": "PPMID-1", "chf": CHF, "supplier": supplier},
@@ -61,4 +95,16 @@ def device_entries(
     }  # fmt: skip
 
 
-__all__ = ["ADDRESS", "COVERAGE", "DEVICES", "POSTCODE", "PPMID", "UPRN", "device_entries"]
+__all__ = [
+    "ADDRESS",
+    "COVERAGE",
+    "DEVICES",
+    "MAX_LANES",
+    "POSTCODE",
+    "PPMID",
+    "SERVED_LANES",
+    "UPRN",
+    "device_entries",
+    "lane_devices",
+    "lane_eui",
+]

@@ -6,7 +6,9 @@ electricity and the gas templates (Import and Gas Supplier, one EUI), a network 
 ``90-B3-D5-1F-30-02-00-00`` and an Other User ``00-DB-12-34-56-78-00-04``. The devices follow the DUIS templates'
 EUI convention (``00-DB-12-34-56-78-90-A0`` the ESME, ``...A1`` the GSME, ``...A2`` the CHF, ``...A3`` the GPF),
 all supplied by the test supplier, and the premises (UPRN 100023336956, M22 0RR Threapwood Road, the SR 12.1
-template's) has coverage in every CSP region. So DCC Boxed's clients and templates, and the suite with its defaults
+template's) has coverage in every CSP region. The estate is held :data:`SERVED_LANES` times over (lane ``k``'s devices
+are the template EUIs with ``k`` added to the fifth octet, each lane its own premises' devices), so that many
+parallel workers of the suite find a lane each. So DCC Boxed's clients and templates, and the suite with its defaults
 and no statement, find what they expect.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pytest_dcc.duis.estates import COVERAGE, device_entries
+from pytest_dcc.duis.estates import COVERAGE, SERVED_LANES, device_entries, lane_devices
 
 SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
 NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
@@ -28,7 +30,9 @@ def default_estate() -> dict[str, Any]:
     return {
         "version": 1,
         "users": [{"eui": eui, "role": role} for eui, role in USERS],
-        "devices": list(device_entries(SUPPLIER).values()),
+        "devices": [
+            entry for lane in range(SERVED_LANES) for entry in device_entries(SUPPLIER, lane_devices(lane)).values()
+        ],
         "coverage": list(COVERAGE),
     }
 

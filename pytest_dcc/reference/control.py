@@ -40,6 +40,27 @@ class TestControl:
             self.inventory.reset()
             self.history.clear()
 
+    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+        """Forget one lane's share: ``{"devices": [EUI, ...], "uprns": [low, high]}`` (both optional; the coverage of
+        the UPRNs from low to high). Everything else stays: the other lanes' devices, users, counters, the journal.
+        :class:`ValueError` naming what is wrong with ``scope``."""
+        unknown = set(scope) - {"devices", "uprns"}
+        if unknown:
+            raise ValueError(f"a lane scope has devices and uprns, not {sorted(unknown)}")
+        devices = scope.get("devices") or []
+        if not isinstance(devices, list):
+            raise ValueError("devices must be a list of EUI-64s")
+        euis = [Eui(str(d)) for d in devices]
+        uprns = scope.get("uprns")
+        bounds = None
+        if uprns is not None:
+            ok = isinstance(uprns, list) and len(uprns) == 2 and all(type(u) is int for u in uprns)
+            if not ok or uprns[0] > uprns[1]:
+                raise ValueError(f"uprns must be [low, high] (integers, low <= high), given: {uprns!r}")
+            bounds = (uprns[0], uprns[1])
+        with self.inventory.lock:
+            self.inventory.forget(euis, bounds)
+
     def execute_locally(self, request_id: str) -> bytes:
         """Carry out a command issued for local delivery on its simulated device (the hand-held terminal path) and
         return the device's GBCS response, as the engineer's terminal receives it."""

@@ -49,7 +49,13 @@ class ControlApi:
         return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]
 
     def reset(self, request: Request, data: Any) -> None:
-        self.dcc.reset()
+        """No body (or ``{}``): forget everything. ``{"devices": [...], "uprns": [low, high]}``: one lane's share."""
+        if data:
+            if not isinstance(data, dict):
+                raise ValueError('a lane reset is {"devices": [EUI, ...], "uprns": [low, high]}')
+            self.dcc.reset_lane(data)
+        else:
+            self.dcc.reset()
 
     def seed(self, request: Request, data: Any) -> None:
         if not isinstance(data, dict):

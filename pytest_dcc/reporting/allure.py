@@ -58,7 +58,7 @@ def active(config: pytest.Config) -> bool:
 
 def label_item(item: pytest.Item, link_pattern: str, claimed_release: str) -> None:
     """Add the allure label and link markers of a Gherkin scenario item (read by allure-pytest-bdd)."""
-    clauses = [str(m.args[0]) for m in item.iter_markers("dcc_clause")]
+    clauses = sorted({str(m.args[0]) for m in item.iter_markers("dcc_clause")})
     if not clauses:
         if item.get_closest_marker("wire") is not None:  # the suite's self-check, not a verdict on the endpoint
             item.add_marker(pytest.mark.allure_label("pytest-dcc self-check", label_type="epic"))
@@ -70,8 +70,8 @@ def label_item(item: pytest.Item, link_pattern: str, claimed_release: str) -> No
         "epic": sorted({e.document for e in entries}),
         "feature": sorted({f"{e.document} {e.section}" for e in entries}),
         "story": clauses,
-        "tag": [f"release:{m.args[0]}" for m in item.iter_markers("dcc_release")]
-        + [f"srv:{m.args[0]}" for m in item.iter_markers("dcc_srv")],
+        "tag": sorted({f"release:{m.args[0]}" for m in item.iter_markers("dcc_release")})
+        + sorted({f"srv:{m.args[0]}" for m in item.iter_markers("dcc_srv")}),
         "release": [claimed_release],
     }
     level = item.get_closest_marker("dcc_level")

@@ -38,8 +38,13 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
             eui: identity.certificate.public_bytes(serialization.Encoding.DER)
             for eui, identity in dcc_target.identities.items()
         }
-        driver.reset()
-        driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices))
+        lane = dcc_target.lane
+        if lane.parallel:  # forget this lane's share only: the other workers' lanes go on meanwhile
+            spares = [eui for eui, _ in dcc_target.spares]
+            driver.reset_lane(lane.scope([*dcc_target.devices.values(), *spares]))
+        else:
+            driver.reset()
+        driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices, uprn=lane.uprn))
         return Scenario(dcc_target, reports=dcc_record.reports)
     if "estate" not in driver.capabilities:
         require(driver, "seed", "arranging the standard estate")

@@ -44,7 +44,7 @@ def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state
         {
             "coverage": [
                 {
-                    "uprn": int(uprn),
+                    "uprn": dcc_scenario.target.lane.uprn(int(uprn)),
                     "region": region,
                     "available": state == "available",
                     "anticipated_date": when,
@@ -58,7 +58,7 @@ def coverage(dcc_scenario: Scenario, uprn: str, region: str, variant: str, state
 
 @when(parsers.parse("the user requests the WAN matrix for UPRN {uprn:d}"))
 def wan(dcc_scenario: Scenario, uprn: int) -> None:
-    dcc_scenario.request("12.1", uprn=uprn)
+    dcc_scenario.request("12.1", uprn=dcc_scenario.target.lane.uprn(uprn))
 
 
 @when("the user requests the WAN matrix for every coverage address the implementation statement declares")

@@ -32,33 +32,37 @@ def _signed(dcc_scenario: Scenario, request: DuisRequest) -> bytes:
 
 @when(parsers.parse('the user sends a "{srv}" request to the wrong web service'))
 def wrong_url(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    wrong = next(p for p in SERVICE_PATHS.values() if p != request.path)
-    dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), wrong)
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        wrong = next(p for p in SERVICE_PATHS.values() if p != request.path)
+        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), wrong)
 
 
 @when(parsers.parse('the user sends a correct "{srv}" request'))
 def correct(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
 
 
 @when(parsers.parse('the user sends a "{srv}" request whose credential type was changed after signing'))
 def tampered(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    changed = change_signed_value(_signed(dcc_scenario, request))
-    _check_schema_valid(dcc_scenario, changed)
-    dcc_scenario.send_bytes(request, changed)
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        changed = change_signed_value(_signed(dcc_scenario, request))
+        _check_schema_valid(dcc_scenario, changed)
+        dcc_scenario.send_bytes(request, changed)
 
 
 @when(parsers.parse('the user sends a "{srv}" request whose signature value has one bit flipped'))
 def flipped(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    _signed(dcc_scenario, request)
-    flip_signature_bit(request.root)
-    body = request.to_bytes()
-    _check_schema_valid(dcc_scenario, body)
-    dcc_scenario.send_bytes(request, body)
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        _signed(dcc_scenario, request)
+        flip_signature_bit(request.root)
+        body = request.to_bytes()
+        _check_schema_valid(dcc_scenario, body)
+        dcc_scenario.send_bytes(request, body)
 
 
 def _check_schema_valid(dcc_scenario: Scenario, body: bytes) -> None:
@@ -72,39 +76,43 @@ def _check_schema_valid(dcc_scenario: Scenario, body: bytes) -> None:
 
 @when(parsers.parse('the user sends a "{srv}" request signed by a key the DCC does not know'))
 def unknown_signer(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    stranger = TestPki.generate([request.request_id.originator]).identity(request.request_id.originator)
-    sign(request.root, stranger)
-    dcc_scenario.send_bytes(request, request.to_bytes())
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        stranger = TestPki.generate([request.request_id.originator]).identity(request.request_id.originator)
+        sign(request.root, stranger)
+        dcc_scenario.send_bytes(request, request.to_bytes())
 
 
 @when(parsers.parse('the user sends the same "{srv}" request twice'))
 def replay(dcc_scenario: Scenario, srv: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    body = _signed(dcc_scenario, request)
-    first = dcc_scenario.send_bytes(request, body)
-    dcc_scenario.notes["first"] = first.code
-    dcc_scenario.send_bytes(request, body)
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        body = _signed(dcc_scenario, request)
+        first = dcc_scenario.send_bytes(request, body)
+        dcc_scenario.notes["first"] = first.code
+        dcc_scenario.send_bytes(request, body)
 
 
 @when(parsers.parse('the user sends a "{srv}" request naming Service Reference "{other}"'))
 def mismatch(dcc_scenario: Scenario, srv: str, other: str) -> None:
-    request = _fresh(dcc_scenario, srv)
-    node = request.root.find(f"{_SR}Header/{_SR}ServiceReference")
-    if node is None:
-        raise HarnessError("the built request has no ServiceReference")
-    node.text = other
-    dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        node = request.root.find(f"{_SR}Header/{_SR}ServiceReference")
+        if node is None:
+            raise HarnessError("the built request has no ServiceReference")
+        node.text = other
+        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
 
 
 @when(parsers.parse('the user sends a "{srv}" request with command variant {cv:d}'))
 def wrong_cv(dcc_scenario: Scenario, srv: str, cv: int) -> None:
-    request = _fresh(dcc_scenario, srv)
-    node = request.root.find(f"{_SR}Header/{_SR}CommandVariant")
-    if node is None:
-        raise HarnessError("the built request has no CommandVariant")
-    node.text = str(cv)
-    dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), path_for_cv(cv))
+    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
+        request = _fresh(dcc_scenario, srv)
+        node = request.root.find(f"{_SR}Header/{_SR}CommandVariant")
+        if node is None:
+            raise HarnessError("the built request has no CommandVariant")
+        node.text = str(cv)
+        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), path_for_cv(cv))
 
 
 @then(parsers.parse("the first one was accepted with {code}"))

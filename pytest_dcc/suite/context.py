@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Protocol
@@ -25,6 +26,7 @@ from pytest_dcc.errors import (
 from pytest_dcc.spec import DCC_EUI, NS_SR, SRVS, SchemaVersion
 from pytest_dcc.spec.refusals import HTTP_REFUSALS
 from pytest_dcc.suite.estate import DEVICES, remap
+from pytest_dcc.suite.lanes import Lane, SendOrder
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged
 from pytest_dcc.transport.receiver import ResponseInbox
@@ -94,9 +96,23 @@ class Target:
     declared_joins: frozenset[tuple[str, str]] | None = None  # the SMI joins the statement declares (None: not)
     coverage_addresses: tuple[Mapping[str, Any], ...] = ()  # SR 12.1 queries the statement declares
     spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) not used yet in this run (consumed)
+    lane: Lane = field(default_factory=Lane)  # this worker's share of the endpoint (the whole of it without -n)
+    order: SendOrder = field(default_factory=lambda: SendOrder(None))  # one sender at a time of a shared user
 
     def __repr__(self) -> str:  # allure records step arguments by repr: keep it short and free of state
         return f"Target(release={self.release}, schema={self.schema_version}, driver={self.driver.name})"
+
+    def observer(self, sender: str | None) -> str | None:
+        """The user that reads the inventory over DUIS while ``sender``'s request is observed: another user than
+        the sender (its counters are its own), the last such role with a signing identity."""
+        observers = [e for e in self.roles.values() if e != sender and e in self.identities]
+        return observers[-1] if observers else None
+
+    def hold(self, user: str) -> contextlib.AbstractContextManager[None]:
+        """Build and send as ``user`` (and observe as its observer) while no other lane does: a shared user's
+        counters then reach the endpoint strictly increasing. Nothing is held for users the lane has to itself."""
+        observer = self.observer(user)
+        return self.order.hold([user] if observer is None else [user, observer])
 
     def builder(self, user: str) -> RequestBuilder:
         if user not in self.builders:
@@ -272,15 +288,15 @@ class Scenario:
         counter than a read built now). The reads are evidence, not answers of the scenario; an unreadable one
         leaves the device out."""
         state: dict[str, Any] = {}
-        observers = [e for r, e in self.target.roles.items() if e != sender and e in self.target.identities]
-        if not observers:
+        observer = self.target.observer(sender)
+        if observer is None:
             return state
-        observer = observers[-1]
         for eui in euis:
             try:
-                request = self.target.builder(observer).request("8.2", device_id=eui)
-                sign(request.root, self.target.identities[observer])
-                exchange = send_observed(self.target.transport, self.target.evidence, request, request.to_bytes())
+                with self.target.hold(observer):
+                    request = self.target.builder(observer).request("8.2", device_id=eui)
+                    sign(request.root, self.target.identities[observer])
+                    exchange = send_observed(self.target.transport, self.target.evidence, request, request.to_bytes())
             except (DccError, NotApplicableError):
                 continue
             if exchange.code != "I0":
@@ -327,11 +343,13 @@ class Scenario:
         """Build, sign and send ``srv`` as the user of ``role`` (by default the role :meth:`Target.role_for`
         chooses for the device the request is about)."""
         role = role or self.target.role_for(srv, _device_of(values))
-        try:
-            request = self.target.builder(self.target.user(role)).request(srv, cv=cv, **values)
-        except DccError as exc:  # the suite could not build what the step asked for
-            raise HarnessError(f"building SRV {srv}: {exc}") from exc
-        return self.send(request, role=role)
+        user = self.target.user(role)
+        with self.target.hold(user):
+            try:
+                request = self.target.builder(user).request(srv, cv=cv, **values)
+            except DccError as exc:  # the suite could not build what the step asked for
+                raise HarnessError(f"building SRV {srv}: {exc}") from exc
+            return self.send(request, role=role)
 
     def srv(
         self, srv: str, *, device: str | None = None, local: bool = False, role: str | None = None, **overrides: Any
@@ -346,13 +364,14 @@ class Scenario:
         variant = SRVS[srv]
         if not variant.critical:
             return self.request(srv, role=role, cv=2 if local else (None if variant.non_device else 1), **values)
-        first = self.request(srv, role=role, cv=4, **values)
-        if first.exchange is None or first.code != "I0" or first.judged.response.gbcs_payload is None:
-            return first
         user = self.target.user(role)
-        signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
-        follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
-        return self.send(follow, role=role)
+        with self.target.hold(user):  # the pre-command comes back under the CV 4 request's counter
+            first = self.request(srv, role=role, cv=4, **values)
+            if first.exchange is None or first.code != "I0" or first.judged.response.gbcs_payload is None:
+                return first
+            signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
+            follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
+            return self.send(follow, role=role)
 
     def wait_device_response(self, answer: Answer | None = None) -> Judged:
         answer = answer or self.last

@@ -29,12 +29,22 @@ PROBE_WAIT_S = 2.0
 
 
 def check_delivery(
-    receiver: ResponseReceiver, endpoint: str, driver: Driver, client: httpx.Client
+    receiver: ResponseReceiver,
+    endpoint: str,
+    driver: Driver,
+    client: httpx.Client,
+    *,
+    relayed_by: str | None = None,
 ) -> Callable[[], None]:
     """Check (and with test control, arrange) that ``endpoint`` delivers to ``receiver``; answers what undoes the
-    arrangement. :class:`SessionCheckError` when responses would not arrive."""
-    mine = receiver.response_url
+    arrangement. :class:`SessionCheckError` when responses would not arrive. ``relayed_by``: a parallel lane's
+    receiver gets its deliveries through the controller's fan-out at that address (which the controller has
+    registered with test control), so the check goes through it and nothing is registered here."""
+    mine = relayed_by or receiver.response_url
     token = secrets.token_hex(8)
+    if isinstance(driver, TestControlDriver) and relayed_by is not None:
+        _probe_by_control(driver, receiver, mine, token)
+        return lambda: None
     if isinstance(driver, TestControlDriver):
         try:
             previous = driver.register_receiver(mine)
@@ -46,11 +56,7 @@ def check_delivery(
         except TransportError as exc:
             raise SessionCheckError(f"the endpoint's test control did not take the receiver {mine}: {exc}") from None
         else:
-            try:
-                outcome = driver.delivery_check(token)
-            except TransportError as exc:
-                raise SessionCheckError(f"the endpoint's delivery check failed: {exc}") from None
-            _judge(receiver, mine, str(outcome.get("url") or mine), outcome.get("status"), outcome.get("error"), token)
+            _probe_by_control(driver, receiver, mine, token)
             return lambda: _quietly(lambda: driver.register_receiver(previous))
     url = _advertised(endpoint, client)
     if url is _UNKNOWN:
@@ -72,6 +78,15 @@ def check_delivery(
 
 
 _UNKNOWN = object()
+
+
+def _probe_by_control(driver: TestControlDriver, receiver: ResponseReceiver, mine: str, token: str) -> None:
+    """Have the endpoint's test control POST a probe to its delivery address; it must reach ``receiver``."""
+    try:
+        outcome = driver.delivery_check(token)
+    except TransportError as exc:
+        raise SessionCheckError(f"the endpoint's delivery check failed: {exc}") from None
+    _judge(receiver, mine, str(outcome.get("url") or mine), outcome.get("status"), outcome.get("error"), token)
 
 
 def _advertised(endpoint: str, client: httpx.Client) -> object:

@@ -7,7 +7,7 @@ for role checks. Certificates of the users come from the run's PKI, so the docum
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pytest_dcc.duis.estates import ADDRESS, COVERAGE, DEVICES, POSTCODE, PPMID, UPRN, device_entries
@@ -20,18 +20,22 @@ BOXED_OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
 
 
 def standard_estate(
-    roles: Mapping[str, str], certificates: Mapping[str, bytes], devices: Mapping[str, str] | None = None
+    roles: Mapping[str, str],
+    certificates: Mapping[str, bytes],
+    devices: Mapping[str, str] | None = None,
+    uprn: Callable[[int], int] = lambda u: u,
 ) -> dict[str, Any]:
     """The inventory document: ``roles`` maps role -> user EUI (IS supplies the electricity meter, GS the gas
-    meter);
-    ``certificates`` maps user EUI -> DER; ``devices`` maps device names to EUIs."""
+    meter); ``certificates`` maps user EUI -> DER; ``devices`` maps device names to EUIs; ``uprn`` gives the
+    premises' UPRN its lane's (its coverage is arranged where the lane's other coverage is)."""
     users: list[dict[str, Any]] = [{"eui": eui, "role": role} for role, eui in roles.items()]
     for entry in users:
         der = certificates.get(str(entry["eui"]))
         if der is not None:
             entry["certificate"] = der.hex()
     entries = device_entries(roles["IS"], devices, roles.get("GS"))
-    return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": list(COVERAGE)}
+    coverage = [{**row, "uprn": uprn(int(row["uprn"]))} for row in COVERAGE]
+    return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": coverage}
 
 
 def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, Any]:

@@ -17,6 +17,23 @@ from pytest_dcc.reference.store.smi import SmiView
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, chism
 
 
+#: (table, column) of every row that belongs to one device.
+_DEVICE_COLUMNS = (
+    ("devices", "eui"),
+    ("smi_joins", "device"),
+    ("sim_joins", "device"),
+    ("smi_org_certs", "device"),
+    ("sim_org_certs", "device"),
+    ("smi_device_certs", "device"),
+    ("sim_device_certs", "device"),
+    ("smki_certs", "subject"),
+    ("sim_state", "device"),
+    ("faults", "device"),
+    ("local_commands", "target"),
+    ("pre_commands", "target"),
+)
+
+
 class Loading(SmiView):
     """Entries into the store, and the whole-store operations."""
 
@@ -100,6 +117,21 @@ class Loading(SmiView):
         with self.transaction() as db:
             for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
                 db.execute(f"DELETE FROM {table}")
+
+    def forget(self, devices: Iterable[Eui], uprns: tuple[int, int] | None = None) -> None:
+        """Forget ``devices`` (their records in both views, joins either way, certificates, simulated state, faults,
+        commands issued to them) and the WAN coverage of the UPRNs in ``uprns`` (inclusive): one lane's share of the
+        store. Users, counters, the journal and the outbox stay, as do the other devices."""
+        euis = sorted(set(devices))
+        marks = ", ".join("?" * len(euis))
+        with self.transaction() as db:
+            if euis:
+                for table, column in _DEVICE_COLUMNS:
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", euis)  # noqa: S608 (fixed names)
+                for table in ("smi_joins", "sim_joins"):
+                    db.execute(f"DELETE FROM {table} WHERE other IN ({marks})", euis)  # noqa: S608
+            if uprns is not None:
+                db.execute("DELETE FROM wan_coverage WHERE uprn BETWEEN ? AND ?", uprns)
 
     def seed(self, data: Mapping[str, Any]) -> None:
         """Load an inventory document (see ``docs/inventory-format.md``) in one transaction."""
