@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_xdist.py [--rounds 2]
 
 Each configuration runs ``--rounds`` times alternately and keeps its best time. The ratio is the issue's: ``-n 1``
-(xdist, one worker) over ``-n 2``; the run without xdist (``-n 0``) is shown for scale. Goal (issue 7): >= 1.7x.
-Exit status 1 when it is missed.
+(xdist, one worker) over ``-n 2``; the run without xdist (``-n 0``) is shown for scale. Issue 7's goal (>= 1.7x) was
+withdrawn by issue 18 (worker start-up dominates a one-second suite; users wait on real endpoints, which
+``bench_lanes.py`` measures): exit status 1 when it is missed, which ``benchmarks/run`` reports but does not count.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
-from pytest_dcc.duis.estates import lane_devices as derived_lane_devices
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
@@ -171,9 +170,12 @@ def dcc_inbox(
             "--dcc-receiver-host/--dcc-receiver-port"
         ) from None
     try:
-        if fanout is not None:
+        if fanout is not None:  # deliveries for this lane's devices and own users come here
+            lane: Lane = request.getfixturevalue("dcc_lane")
             worker = str(getattr(request.config, "workerinput", {}).get("workerid", "gw0"))
-            register_worker(fanout[0], worker, receiver.response_url)
+            devices = [*lane.estate(seeding={"reset", "seed"} <= driver.capabilities).values()]
+            devices += [eui for eui, _ in lane.spares or ()]
+            register_worker(fanout[0], worker, receiver.response_url, devices, lane.users.values())
         with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
             relay = fanout[1] if fanout is not None else None
             restore = check_delivery(receiver, dcc_settings.endpoint, driver, client, relayed_by=relay)
@@ -400,8 +402,7 @@ def _in_lane(
     """The estate as ``lane`` has it: its devices (the names it has are the ones declared, where the endpoint is
     not seeded), its own users where it has them, its spares; a seeded lane asks about its own premises' UPRN."""
     seeding = {"reset", "seed"} <= driver.capabilities
-    # a seeded lane has every device of the estate: what its pool lacks takes the lane's derived EUI
-    lane_devices = {**(derived_lane_devices(lane.index) if seeding else {}), **(lane.devices or {})}
+    lane_devices = lane.estate(seeding=seeding)
     if not seeding:
         declared = frozenset(name for name in declared if name in lane_devices)
     own = {role: eui for role, eui in lane.users.items() if role in roles}

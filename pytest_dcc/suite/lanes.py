@@ -65,6 +65,11 @@ class Lane:
         """The UPRN this lane arranges and asks about for a scenario's ``uprn`` (itself when not parallel)."""
         return uprn if not self.parallel else UPRN_BASE + self.index * UPRN_STRIDE + uprn % UPRN_STRIDE
 
+    def estate(self, *, seeding: bool) -> dict[str, str]:
+        """The lane's devices by name: a seeded lane has every device of the estate (what its pool lacks takes the
+        lane's derived EUI); otherwise the ones its pool gives."""
+        return {**(lane_devices(self.index) if seeding else {}), **(self.devices or {})}
+
     def scope(self, devices: Sequence[str]) -> dict[str, Any]:
         """What a lane reset forgets: the lane's ``devices`` and the coverage of its UPRN range."""
         low = UPRN_BASE + self.index * UPRN_STRIDE
