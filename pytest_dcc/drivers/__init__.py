@@ -141,7 +141,7 @@ class NoDriver:
 #: The capability each driver method stands for (what a scenario used, for the clause matrix).
 METHOD_CAPABILITIES: Final = {
     "reset": "reset",
-    "reset_lane": "reset",  # a lane's reset is the reset of what the scenario owns: reported alike whatever -n
+    "reset_lane": "reset-lane",
     "seed": "seed",
     "device_view": "device-view",
     "set_fault": "faults",
@@ -172,8 +172,8 @@ class RecordingDriver:
             return value
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            if not self.over_duis:
-                self.used.add(capability)
+            if not self.over_duis:  # a lane's reset is the reset of what the scenario owns: reported alike whatever -n
+                self.used.add("reset" if capability == "reset-lane" else capability)
             return value(*args, **kwargs)
 
         return call
