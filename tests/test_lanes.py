@@ -335,3 +335,16 @@ def test_the_lanes_benchmark_bounds_come_from_the_sequential_runs_scenarios() ->
     verdicts = {"scenarios": [{"duration_s": d} for d in (1.0, 0.5, 0.5, 2.0)]}
     assert bench.bounds(verdicts, 4) == (2.0, 1.0)  # critical path, work spread over 4 workers
     assert bench.bounds(verdicts, 1) == (2.0, 4.0)
+
+
+def test_workers_adding_their_lane_users_to_one_pki_folder_keep_each_others(tmp_path: Path) -> None:
+    from pytest_dcc.duis.pki import TestPki, read_pki, write_pki
+
+    write_pki(TestPki.generate(["90-B3-D5-1F-30-01-00-00"]), tmp_path)
+    first, second = read_pki(tmp_path), read_pki(tmp_path)  # two workers load the folder before either writes
+    first.add(lane_eui("90-B3-D5-1F-30-01-00-00", 1))
+    second.add(lane_eui("90-B3-D5-1F-30-01-00-00", 2))
+    write_pki(first, tmp_path)
+    write_pki(second, tmp_path)
+    held = set(read_pki(tmp_path).identities)
+    assert {lane_eui("90-B3-D5-1F-30-01-00-00", k) for k in (0, 1, 2)} <= held

@@ -53,6 +53,25 @@ def lane_eui(eui: str, lane: int) -> Eui:
     return Eui("-".join(octets))
 
 
+#: Lane ``k`` has the UPRNs in ``[LANE_UPRN_BASE + k * LANE_UPRN_STRIDE, ... + LANE_UPRN_STRIDE)`` (lane 0 holds
+#: the template premises' 100023336956; every UPRN keeps 12 digits).
+LANE_UPRN_BASE: Final = 10**11
+LANE_UPRN_STRIDE: Final = 10**10
+
+
+def lane_uprn(uprn: int, lane: int) -> int:
+    """The UPRN lane ``lane`` uses for ``uprn``: moved into the lane's range (lane 0's premises keep theirs)."""
+    return LANE_UPRN_BASE + lane * LANE_UPRN_STRIDE + uprn % LANE_UPRN_STRIDE
+
+
+def premises(lane: int = 0) -> dict[str, Any]:
+    """The premises of ``lane``'s devices: the template premises in lane 0; in lane ``k`` its own UPRN and house
+    number ``k`` in the same road (so a Read Inventory of one premises lists one lane's devices)."""
+    if lane == 0:
+        return dict(_PREMISES)
+    return {"uprn": lane_uprn(UPRN, lane), "postcode": POSTCODE, "address_identifier": f"{lane} {ADDRESS}"}
+
+
 def lane_devices(lane: int) -> dict[str, str]:
     """The estate's devices by name in ``lane`` (lane 0: the DUIS template EUIs)."""
     return {name: lane_eui(eui, lane) for name, eui in DEVICES.items()}
@@ -66,20 +85,24 @@ def _serial(base: int, eui: str, name: str) -> str:
 
 
 def device_entries(
-    supplier: str, devices: Mapping[str, str] | None = None, gas_supplier: str | None = None
+    supplier: str,
+    devices: Mapping[str, str] | None = None,
+    gas_supplier: str | None = None,
+    place: Mapping[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The estate's devices by name, as inventory entries; ``devices`` maps names to the EUIs to use (a
     statement's device pool), the DUIS template EUIs otherwise. ``supplier`` supplies electricity (the ESME and
-    PPMID), ``gas_supplier`` (default: the same) the GSME."""
+    PPMID), ``gas_supplier`` (default: the same) the GSME; ``place`` is their premises (the template's)."""
     d = {**DEVICES, **(devices or {})}
+    here = dict(place or premises(0))
     CHF, GPF, ESME, GSME, PPMID, CAD = (d[n] for n in ("CHF", "GPF", "ESME", "GSME", "PPMID", "CAD"))
-    meter = {"status": "Commissioned", "manufacturer": "PYTEST-DCC", "chf": CHF, "supplier": supplier, **_PREMISES}
+    meter = {"status": "Commissioned", "manufacturer": "PYTEST-DCC", "chf": CHF, "supplier": supplier, **here}
     gas = {**meter, "supplier": gas_supplier or supplier}
     return {
         "CHF": {"eui": CHF, "type": "CHF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "CH-1",
-                "gpf": GPF, "csp_region": "North", **_PREMISES},
+                "gpf": GPF, "csp_region": "North", **here},
         "GPF": {"eui": GPF, "type": "GPF", "status": "Commissioned", "manufacturer": "PYTEST-DCC", "model": "GPF-1",
-                "chf": CHF, **_PREMISES},
+                "chf": CHF, **here},
         "ESME": {"eui": ESME, "type": "ESME", "model": "ESME-1", "mpxn": "1234567890123", "esme_variant": "A",
                  "certificates": {"Digital Signature": {"serial": _serial(1001, ESME, "ESME")},
                                   "Key Agreement": {"serial": _serial(1002, ESME, "ESME")}},
@@ -104,7 +127,11 @@ __all__ = [
     "PPMID",
     "SERVED_LANES",
     "UPRN",
+    "LANE_UPRN_BASE",
+    "LANE_UPRN_STRIDE",
     "device_entries",
     "lane_devices",
+    "lane_uprn",
+    "premises",
     "lane_eui",
 ]

@@ -129,9 +129,11 @@ class TestPki:
 
 
 def write_pki(pki: TestPki, folder: Path) -> None:
-    """Store ``pki`` in ``folder``: ``<EUI>.key`` (PKCS#8 DER, mode 0600), ``<EUI>.pem`` and ``pki.json``."""
+    """Store ``pki`` in ``folder``: ``<EUI>.key`` (PKCS#8 DER, mode 0600), ``<EUI>.pem`` and ``pki.json``. Users the
+    folder already holds under the same CA and ``pki`` lacks stay listed (another process, a parallel worker, added
+    them): call it under :func:`folder_lock`."""
     folder.mkdir(parents=True, exist_ok=True)
-    entries = {}
+    entries = _kept_entries(pki, folder)
     for eui, identity in pki.identities.items():
         stem = eui_hex(eui).upper()
         key_path = folder / f"{stem}.key"
@@ -151,6 +153,17 @@ def write_pki(pki: TestPki, folder: Path) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(ca_key)
     (folder / _MANIFEST).write_text(json.dumps({"identities": entries}, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def _kept_entries(pki: TestPki, folder: Path) -> dict[str, dict[str, str]]:
+    """The manifest entries of ``folder`` for users ``pki`` lacks, when the folder holds ``pki``'s CA."""
+    ca = folder / "ca.pem"
+    try:
+        same = ca.read_bytes() == pki.ca_certificate.public_bytes(serialization.Encoding.PEM)
+        entries = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))["identities"] if same else {}
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {str(e): dict(f) for e, f in entries.items() if normalise_eui(str(e)) not in pki.identities}
 
 
 def read_pki(folder: Path) -> TestPki:

@@ -7,7 +7,8 @@ electricity and the gas templates (Import and Gas Supplier, one EUI), a network 
 EUI convention (``00-DB-12-34-56-78-90-A0`` the ESME, ``...A1`` the GSME, ``...A2`` the CHF, ``...A3`` the GPF),
 all supplied by the test supplier, and the premises (UPRN 100023336956, M22 0RR Threapwood Road, the SR 12.1
 template's) has coverage in every CSP region. The estate is held :data:`SERVED_LANES` times over (lane ``k``'s devices
-are the template EUIs with ``k`` added to the fifth octet, each lane its own premises' devices), so that many
+are the template EUIs with ``k`` added to the fifth octet, at its own premises: UPRN
+:func:`~pytest_dcc.duis.estates.lane_uprn`, house number ``k``), so that many
 parallel workers of the suite find a lane each. So DCC Boxed's clients and templates, and the suite with its defaults
 and no statement, find what they expect.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from pytest_dcc.duis.estates import COVERAGE, SERVED_LANES, device_entries, lane_devices
+from pytest_dcc.duis.estates import COVERAGE, SERVED_LANES, device_entries, lane_devices, premises
 
 SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
 NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
@@ -31,7 +32,9 @@ def default_estate() -> dict[str, Any]:
         "version": 1,
         "users": [{"eui": eui, "role": role} for eui, role in USERS],
         "devices": [
-            entry for lane in range(SERVED_LANES) for entry in device_entries(SUPPLIER, lane_devices(lane)).values()
+            entry
+            for lane in range(SERVED_LANES)
+            for entry in device_entries(SUPPLIER, lane_devices(lane), place=premises(lane)).values()
         ],
         "coverage": list(COVERAGE),
     }

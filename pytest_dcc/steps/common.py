@@ -44,7 +44,9 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
             driver.reset_lane(lane.scope([*dcc_target.devices.values(), *spares]))
         else:
             driver.reset()
-        driver.seed(standard_estate(dcc_target.roles, certificates, dcc_target.devices, uprn=lane.uprn))
+        driver.seed(
+            standard_estate(dcc_target.roles, certificates, dcc_target.devices, uprn=lane.uprn, place=lane.premises())
+        )
         return Scenario(dcc_target, reports=dcc_record.reports)
     if "estate" not in driver.capabilities:
         require(driver, "seed", "arranging the standard estate")

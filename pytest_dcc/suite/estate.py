@@ -24,16 +24,18 @@ def standard_estate(
     certificates: Mapping[str, bytes],
     devices: Mapping[str, str] | None = None,
     uprn: Callable[[int], int] = lambda u: u,
+    place: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The inventory document: ``roles`` maps role -> user EUI (IS supplies the electricity meter, GS the gas
     meter); ``certificates`` maps user EUI -> DER; ``devices`` maps device names to EUIs; ``uprn`` gives the
-    premises' UPRN its lane's (its coverage is arranged where the lane's other coverage is)."""
+    premises' UPRN its lane's (its coverage is arranged where the lane's other coverage is); ``place`` is the
+    devices' premises (the template's by default)."""
     users: list[dict[str, Any]] = [{"eui": eui, "role": role} for role, eui in roles.items()]
     for entry in users:
         der = certificates.get(str(entry["eui"]))
         if der is not None:
             entry["certificate"] = der.hex()
-    entries = device_entries(roles["IS"], devices, roles.get("GS"))
+    entries = device_entries(roles["IS"], devices, roles.get("GS"), place)
     coverage = [{**row, "uprn": uprn(int(row["uprn"]))} for row in COVERAGE]
     return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": coverage}
 

@@ -29,7 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from pytest_dcc.duis.estates import DEVICES, MAX_LANES, SERVED_LANES, lane_devices, lane_eui
+from pytest_dcc.duis.estates import (
+    DEVICES,
+    LANE_UPRN_BASE,
+    LANE_UPRN_STRIDE,
+    MAX_LANES,
+    SERVED_LANES,
+    lane_devices,
+    lane_eui,
+    lane_uprn,
+    premises,
+)
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.errors import HarnessError, LaneError
 
@@ -38,8 +48,8 @@ if TYPE_CHECKING:  # the steps load this module; the statement is read by the wi
 
 #: Lane ``k`` arranges coverage (SR 12.1) for UPRNs in ``[BASE + k * STRIDE, BASE + (k + 1) * STRIDE)``: the
 #: scenario's UPRN modulo the stride, moved into the lane's range (every UPRN keeps 12 digits).
-UPRN_BASE: Final = 10**11
-UPRN_STRIDE: Final = 10**10
+UPRN_BASE: Final = LANE_UPRN_BASE
+UPRN_STRIDE: Final = LANE_UPRN_STRIDE
 #: How long a worker waits for a shared user's send lock before the scenario is an ERROR (a stuck worker).
 SEND_LOCK_TIMEOUT_S: Final = 120.0
 
@@ -63,7 +73,11 @@ class Lane:
 
     def uprn(self, uprn: int) -> int:
         """The UPRN this lane arranges and asks about for a scenario's ``uprn`` (itself when not parallel)."""
-        return uprn if not self.parallel else UPRN_BASE + self.index * UPRN_STRIDE + uprn % UPRN_STRIDE
+        return uprn if not self.parallel else lane_uprn(uprn, self.index)
+
+    def premises(self) -> dict[str, Any]:
+        """The premises of the lane's devices (the template premises without lanes)."""
+        return premises(self.index if self.parallel else 0)
 
     def estate(self, *, seeding: bool) -> dict[str, str]:
         """The lane's devices by name: a seeded lane has every device of the estate (what its pool lacks takes the
