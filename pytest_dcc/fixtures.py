@@ -396,9 +396,7 @@ def _in_lane(
     devices: dict[str, str],
     declared: frozenset[str],
     coverage: tuple[Mapping[str, Any], ...],
-) -> tuple[
-    dict[str, str], dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...], list[tuple[str, str]]
-]:
+) -> tuple[dict[str, str], dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...], list[tuple[str, str]]]:
     """The estate as ``lane`` has it: its devices (the names it has are the ones declared, where the endpoint is
     not seeded), its own users where it has them, its spares; a seeded lane asks about its own premises' UPRN."""
     seeding = {"reset", "seed"} <= driver.capabilities

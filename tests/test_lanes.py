@@ -78,7 +78,7 @@ def test_a_statement_pool_is_split_kth_device_of_each_type_and_a_short_type_is_n
     ]
     with pytest.raises(LaneError, match="1 GSME"):
         plan_lane(1, 2, statement)  # type: ignore[arg-type]
-    assert any("users in role IS" in p for p in lane_problems(3, statement))  # type: ignore[arg-type]
+    assert any("lists 2 users in role IS" in p for p in lane_problems(3, statement))  # type: ignore[arg-type]
 
 
 def test_each_lane_takes_its_own_devices_spares_and_users(tmp_path: Path) -> None:

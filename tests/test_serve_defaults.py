@@ -66,7 +66,8 @@ def test_serve_with_no_arguments_is_the_whole_command_for_the_suite(tmp_path: Pa
     state, work = tmp_path / "state", tmp_path / "work"
     work.mkdir()
     with _serve_without_arguments(state, tmp_path / "serve.log") as health:
-        assert health["test_control"] is True and health["devices"] == 6 * SERVED_LANES and health["response_url"] is None
+        assert health["test_control"] is True and health["response_url"] is None
+        assert health["devices"] == 6 * SERVED_LANES  # the estate, once per lane
         log = (tmp_path / "serve.log").read_text()
         assert f"keys: {state / 'pki'}" in log and (state / "pki").is_dir()
         for eui in (SUPPLIER, NETWORK_OPERATOR, OTHER_USER):  # DCC Boxed's users, each with its key

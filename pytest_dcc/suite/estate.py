@@ -36,7 +36,7 @@ def standard_estate(
         if der is not None:
             entry["certificate"] = der.hex()
     entries = device_entries(roles["IS"], devices, roles.get("GS"), place)
-    coverage = [{**row, "uprn": uprn(int(row["uprn"]))} for row in COVERAGE]
+    coverage = [{**row, "uprn": uprn(int(str(row["uprn"])))} for row in COVERAGE]
     return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": coverage}
 
 

@@ -117,14 +117,14 @@ def plan_lane(
     if count <= 1:
         return Lane()
     if statement is None:
-        users = {role: lane_eui(eui, index) for role, eui in (roles or {}).items()} if seeding else {}
+        users: dict[str, str] = {r: str(lane_eui(e, index)) for r, e in (roles or {}).items()} if seeding else {}
         return Lane(index, count, lane_devices(index), users, ())
     by_type = _by_type(statement.devices.items())
     devices = {name: euis[index] for name, euis in by_type.items() if name in DEVICES}
     spares_by_type = _by_type(statement.spare_devices)
     spares = tuple((euis[i], kind) for kind, euis in spares_by_type.items() for i in range(index, len(euis), count))
-    users = {role: euis[index] for role, euis in statement.user_pool.items() if len(euis) > 1}
-    return Lane(index, count, devices, users, spares)
+    own = {role: euis[index] for role, euis in statement.user_pool.items() if len(euis) > 1}
+    return Lane(index, count, devices, own, spares)
 
 
 def lane_problems(count: int, statement: Statement | None) -> list[str]:
@@ -151,10 +151,10 @@ def lane_problems(count: int, statement: Statement | None) -> list[str]:
                     f"the statement's {what} list {len(euis)} {kind}, and -n {count} needs {count} (one per lane): "
                     f"declare {count - len(euis)} more {kind} or run with -n {len(euis)}"
                 )
-    for role, euis in statement.user_pool.items():
-        if 1 < len(euis) < count:
+    for role, users in statement.user_pool.items():
+        if 1 < len(users) < count:
             problems.append(
-                f"the statement lists {len(euis)} users in role {role}, and -n {count} needs {count} (one per lane) "
+                f"the statement lists {len(users)} users in role {role}, and -n {count} needs {count} (one per lane) "
                 "or one (shared by every lane)"
             )
     return problems

@@ -16,7 +16,6 @@ from pytest_dcc.reference.store.records import DEVICE_FIELDS, EUI_FIELDS, Device
 from pytest_dcc.reference.store.smi import SmiView
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, chism
 
-
 #: (table, column) of every row that belongs to one device.
 _DEVICE_COLUMNS = (
     ("devices", "eui"),
@@ -127,9 +126,9 @@ class Loading(SmiView):
         with self.transaction() as db:
             if euis:
                 for table, column in _DEVICE_COLUMNS:
-                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", euis)  # noqa: S608 (fixed names)
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", euis)
                 for table in ("smi_joins", "sim_joins"):
-                    db.execute(f"DELETE FROM {table} WHERE other IN ({marks})", euis)  # noqa: S608
+                    db.execute(f"DELETE FROM {table} WHERE other IN ({marks})", euis)
             if uprns is not None:
                 db.execute("DELETE FROM wan_coverage WHERE uprn BETWEEN ? AND ?", uprns)
 
