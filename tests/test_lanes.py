@@ -26,9 +26,22 @@ from pytest_dcc.transport.receiver import ResponseReceiver, free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Two IS users and two ESMEs: enough for two lanes.
+_TWO_LANES = """
+users:
+  - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}
+  - {role: IS, eui: 90-B3-D5-1F-30-01-00-01}
+  - {role: OU, eui: 90-B3-D5-1F-30-04-00-00}
+devices:
+  - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
+  - {eui: 00-DB-12-34-56-78-91-A0, type: ESME}
+"""
+
+
 def _statement(tmp_path: Path, text: str) -> object:
+    """The statement of :data:`_TWO_LANES` followed by ``text`` (more devices, then other keys)."""
     path = tmp_path / "statement.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    path.write_text(_TWO_LANES + textwrap.dedent(text), encoding="utf-8")
     return load_statement(path)
 
 
@@ -57,13 +70,6 @@ def test_a_statement_pool_is_split_kth_device_of_each_type_and_a_short_type_is_n
     statement = _statement(
         tmp_path,
         """
-        users:
-          - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}
-          - {role: IS, eui: 90-B3-D5-1F-30-01-00-01}
-          - {role: OU, eui: 90-B3-D5-1F-30-04-00-00}
-        devices:
-          - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
-          - {eui: 00-DB-12-34-56-78-91-A0, type: ESME}
           - {eui: 00-DB-12-34-56-78-90-A1, type: GSME}
         spare_devices:
           - {eui: 00-DB-12-34-56-78-92-A2, type: CHF}
@@ -85,13 +91,6 @@ def test_each_lane_takes_its_own_devices_spares_and_users(tmp_path: Path) -> Non
     statement = _statement(
         tmp_path,
         """
-        users:
-          - {role: IS, eui: 90-B3-D5-1F-30-01-00-00}
-          - {role: IS, eui: 90-B3-D5-1F-30-01-00-01}
-          - {role: OU, eui: 90-B3-D5-1F-30-04-00-00}
-        devices:
-          - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}
-          - {eui: 00-DB-12-34-56-78-91-A0, type: ESME}
         spare_devices:
           - {eui: 00-DB-12-34-56-78-92-A2, type: CHF}
           - {eui: 00-DB-12-34-56-78-93-A2, type: CHF}
