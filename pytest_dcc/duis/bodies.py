@@ -8,7 +8,7 @@ is left to schema validation and the semantic checks, so that negative tests can
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -137,8 +137,11 @@ def update_billing_calendar_electricity_daily(*, billing_time: str = "00:00:00")
     return [el("ElectricityBillingCalendar", None, el("BillingTime", billing_time), el("Daily"))]
 
 
-def _certs(names: Iterable[tuple[str, bytes | None]]) -> Children:
-    return [el(name, value) for name, value in names if value is not None]
+def _certs(digital_signing: bytes | None, key_agreement: bytes | None, key_agreement_top_up: bytes | None) -> Children:
+    """The replacement certificates given, in schema order."""
+    names = ("DigitalSigningCertificate", "KeyAgreementCertificate", "KeyAgreementTopUpCertificate")
+    values = (digital_signing, key_agreement, key_agreement_top_up)
+    return [el(name, value) for name, value in zip(names, values, strict=True) if value is not None]
 
 
 def update_security_credentials_krp(
@@ -154,13 +157,7 @@ def update_security_credentials_krp(
     execution_datetime: datetime | None = None,
 ) -> Children:
     """SRV 6.15.1: replace the certificates of a remote party (KRP) on the device."""
-    certs = _certs(
-        (
-            ("DigitalSigningCertificate", digital_signing),
-            ("KeyAgreementCertificate", key_agreement),
-            ("KeyAgreementTopUpCertificate", key_agreement_top_up),
-        )
-    )
+    certs = _certs(digital_signing, key_agreement, key_agreement_top_up)
     # ReplacementCertificatesKRP is a mandatory choice of one wrapper whose three certificates are optional.
     replacement = el("ReplacementCertificates", None, el("SupplierOrNetworkOperatorCertificates", None, *certs))
     return [
@@ -196,13 +193,7 @@ def request_handover(
     execution_datetime: datetime | None = None,
 ) -> Children:
     """SRV 6.21 Request Handover of DCC Controlled Device."""
-    certs = _certs(
-        (
-            ("DigitalSigningCertificate", digital_signing),
-            ("KeyAgreementCertificate", key_agreement),
-            ("KeyAgreementTopUpCertificate", key_agreement_top_up),
-        )
-    )
+    certs = _certs(digital_signing, key_agreement, key_agreement_top_up)
     return [
         *_future(execution_datetime),
         el("RemotePartyRole", remote_party_role),
@@ -227,13 +218,7 @@ def update_security_credentials_cos(
     execution_datetime: datetime | None = None,
 ) -> Children:
     """SRV 6.23 Update Security Credentials (CoS)."""
-    certs = _certs(
-        (
-            ("DigitalSigningCertificate", digital_signing),
-            ("KeyAgreementCertificate", key_agreement),
-            ("KeyAgreementTopUpCertificate", key_agreement_top_up),
-        )
-    )
+    certs = _certs(digital_signing, key_agreement, key_agreement_top_up)
     return [
         *_future(execution_datetime),
         el("SupplierFloorSeqNumber", supplier_floor_seq_number),

@@ -95,24 +95,23 @@ def replay(dcc_scenario: Scenario, srv: str) -> None:
 
 @when(parsers.parse('the user sends a "{srv}" request naming Service Reference "{other}"'))
 def mismatch(dcc_scenario: Scenario, srv: str, other: str) -> None:
-    with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
-        request = _fresh(dcc_scenario, srv)
-        node = request.root.find(f"{_SR}Header/{_SR}ServiceReference")
-        if node is None:
-            raise HarnessError("the built request has no ServiceReference")
-        node.text = other
-        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request))
+    _send_with_header(dcc_scenario, srv, "ServiceReference", other)
 
 
 @when(parsers.parse('the user sends a "{srv}" request with command variant {cv:d}'))
 def wrong_cv(dcc_scenario: Scenario, srv: str, cv: int) -> None:
+    _send_with_header(dcc_scenario, srv, "CommandVariant", str(cv), path_for_cv(cv))
+
+
+def _send_with_header(dcc_scenario: Scenario, srv: str, element: str, text: str, path: str | None = None) -> None:
+    """Send a fresh ``srv`` request whose header ``element`` says ``text`` (then signed), to ``path`` if given."""
     with dcc_scenario.target.hold(dcc_scenario.target.user("IS")):  # one sender at a time of a shared user
         request = _fresh(dcc_scenario, srv)
-        node = request.root.find(f"{_SR}Header/{_SR}CommandVariant")
+        node = request.root.find(f"{_SR}Header/{_SR}{element}")
         if node is None:
-            raise HarnessError("the built request has no CommandVariant")
-        node.text = str(cv)
-        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), path_for_cv(cv))
+            raise HarnessError(f"the built request has no {element}")
+        node.text = text
+        dcc_scenario.send_bytes(request, _signed(dcc_scenario, request), path)
 
 
 @then(parsers.parse("the first one was accepted with {code}"))
