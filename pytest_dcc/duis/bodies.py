@@ -160,11 +160,26 @@ def update_security_credentials_krp(
     certs = _certs(digital_signing, key_agreement, key_agreement_top_up)
     # ReplacementCertificatesKRP is a mandatory choice of one wrapper whose three certificates are optional.
     replacement = el("ReplacementCertificates", None, el("SupplierOrNetworkOperatorCertificates", None, *certs))
+    floors = (floor_seq_number, prepayment_floor_seq_number)
+    return _remote_party(
+        execution_datetime, remote_party_role, floors, replacement, certification_path, apply_time_based_cpv_checks
+    )
+
+
+def _remote_party(
+    execution_datetime: datetime | None,
+    remote_party_role: str,
+    floors: tuple[int | None, int | None],
+    replacement: etree._Element,
+    certification_path: Sequence[bytes],
+    apply_time_based_cpv_checks: bool,
+) -> Children:
+    """The body 6.15.1 and 6.21 share: the party, its floor sequence numbers, its new certificates and their path."""
     return [
         *_future(execution_datetime),
         el("RemotePartyRole", remote_party_role),
-        opt("RemotePartyFloorSeqNumber", floor_seq_number),
-        opt("RemotePartyPrepaymentTopUpFloorSeqNumber", prepayment_floor_seq_number),
+        opt("RemotePartyFloorSeqNumber", floors[0]),
+        opt("RemotePartyPrepaymentTopUpFloorSeqNumber", floors[1]),
         replacement,
         _cert_path(certification_path),
         el("ApplyTimeBasedCPVChecks", apply_time_based_cpv_checks),
@@ -193,16 +208,11 @@ def request_handover(
     execution_datetime: datetime | None = None,
 ) -> Children:
     """SRV 6.21 Request Handover of DCC Controlled Device."""
-    certs = _certs(digital_signing, key_agreement, key_agreement_top_up)
-    return [
-        *_future(execution_datetime),
-        el("RemotePartyRole", remote_party_role),
-        opt("RemotePartyFloorSeqNumber", floor_seq_number),
-        opt("RemotePartyPrepaymentTopUpFloorSeqNumber", prepayment_floor_seq_number),
-        el("ReplacementCertificates", None, *certs),
-        _cert_path(certification_path),
-        el("ApplyTimeBasedCPVChecks", apply_time_based_cpv_checks),
-    ]
+    replacement = el("ReplacementCertificates", None, *_certs(digital_signing, key_agreement, key_agreement_top_up))
+    floors = (floor_seq_number, prepayment_floor_seq_number)
+    return _remote_party(
+        execution_datetime, remote_party_role, floors, replacement, certification_path, apply_time_based_cpv_checks
+    )
 
 
 def update_security_credentials_cos(
