@@ -234,6 +234,19 @@ def test_8_13_refusals() -> None:
     assert _return(h, request_id, response) == "I99"
 
 
+def test_a_device_alert_collected_locally_is_accepted_through_8_13_and_changes_nothing() -> None:
+    h = Harness()
+    before = h.dcc.device_view(ESME)
+    alert = parse_general_signing(h.dcc.collect_alert(ESME))
+    assert (alert.cra, alert.originator, len(alert.signature)) == (0x03, ESME, 64)
+    assert h.request("8.13", original_request_id=None, device_gbcs_response=alert.to_bytes()).code == "I99"
+    assert h.dcc.device_view(ESME) == before
+    later = parse_general_signing(h.dcc.collect_alert(ESME))
+    assert later.counter > alert.counter  # the device's alert counter only grows
+    with pytest.raises(LookupError):
+        h.dcc.collect_alert("FF-FF-FF-FF-FF-FF-FF-FE")
+
+
 def test_8_13_accepts_a_dcc_authored_gbcs_response_header() -> None:
     """The DUIS 8.13 template's DeviceGBCSResponse layout: date-time present, 64-byte signature."""
     h = Harness()

@@ -124,6 +124,36 @@ def test_local_command_executed_through_test_control(in_thread_server: tuple[Ser
         assert returned.code == "I99"
 
 
+def test_a_device_alert_collected_through_test_control_passes_the_contract_and_8_13(
+    in_thread_server: tuple[ServerThread, Harness],
+) -> None:
+    from pytest_dcc.drivers import NoDriver
+    from pytest_dcc.drivers.check import check_driver
+    from pytest_dcc.drivers.http import TestControlDriver
+    from pytest_dcc.duis.gbcs import GbcsMessage, parse_general_signing
+
+    server, h = in_thread_server
+    with httpx.Client() as http_client, HttpTransport(server.url, h.judge) as transport:
+        driver = TestControlDriver(server.url, http_client)
+        findings = [f for f in check_driver(driver, [ESME, CAD]) if "collect_alert(" in f.what]
+        assert len(findings) == 2 and all(f.ok for f in findings), [f.line() for f in findings]
+        with pytest.raises(LookupError):
+            driver.collect_alert("00-DB-12-34-56-78-90-FF")
+        client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
+        alert = driver.collect_alert(ESME)
+        assert client.request("8.13", original_request_id=None, device_gbcs_response=alert).code == "I99"
+
+    class ResponseForAlert(NoDriver):  # a driver handing over a device response where an alert is asked for
+        capabilities = frozenset({"local-alert"})
+
+        def collect_alert(self, eui: str) -> bytes:
+            return GbcsMessage(0x02, 1, eui, IS, 0x8F84, b"\x00").to_bytes()
+
+    failed = [f.what for f in check_driver(ResponseForAlert(), [ESME]) if not f.ok]
+    assert failed == [f"collect_alert({ESME}) gives the device's GBCS Device Alert (CRA flag 02)"]
+    assert parse_general_signing(alert).originator == ESME
+
+
 def test_test_control_is_absent_unless_enabled() -> None:
     h = Harness()
     with ServerThread(make_app(h.dcc)) as server, httpx.Client(base_url=server.url) as http:

@@ -2,9 +2,10 @@
 Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organisation Certificate tracking
   The Service Request Responses the DCC needs through 8.13 are exactly those of 3.2, 6.8, 6.15.1, 6.15.2, 6.21, 6.23,
   8.7.1, 8.7.2, 8.8.1, 8.8.2, 8.11, 8.12.1, 8.12.2 and 11.3. OriginalRequestID is mandatory when the GBCS payload is a
-  response. A returned response is processed, so its effect on the DCC's records is observable; for 6.15.1 and 6.21
-  the DCC tracks the Organisation Certificates held on the device from the returned response, not before. The DCC's
-  codes for refusing an 8.13 are not published: a refusal is an 8.13 or generic E-code that changes nothing.
+  response and not applicable for a Device Alert. A returned response is processed, so its effect on the DCC's
+  records is observable; for 6.15.1 and 6.21 the DCC tracks the Organisation Certificates held on the device from
+  the returned response, not before. The DCC's codes for refusing an 8.13 are not published: a refusal is an 8.13
+  or generic E-code that changes nothing.
 
   Background:
     Given the standard estate
@@ -62,6 +63,12 @@ Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organi
     And the user returns the device's response with SR 8.13 without the OriginalRequestID
     Then the request is refused as "local-response-without-original-request-id"
     And the inventory records the CAD joined to the ESME
+
+  @clause:MP081-DUIS-3.8.112.2
+  Scenario: A Device Alert is returned through 8.13 without an OriginalRequestID and accepted
+    When the engineer collects a Device Alert from the ESME
+    And the user returns the Device Alert with SR 8.13
+    Then the request is accepted
 
   @clause:MP081-DUIS-3.8.112.2 @srv:8.8.2
   Scenario: A device response whose GBCS header does not match the OriginalRequestID is refused, and changes nothing

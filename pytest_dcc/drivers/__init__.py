@@ -24,6 +24,7 @@ CAPABILITIES = (
     "faults",  # lose-next-response, reject-rejoin
     "renew-certificates",  # give a device new security certificates
     "execute-locally",  # run a locally delivered command on its device (hand-held terminal)
+    "local-alert",  # collect a Device Alert from a device (hand-held terminal), to return it through SR 8.13
     "smki",  # search the SMKI repository
     "set-status",  # set a device's status in the inventory (a driver may refuse some statuses)
     "joins",  # record or forget a join in the SMI and/or on the device, independently
@@ -62,6 +63,10 @@ class Driver(Protocol):
 
     def execute_locally(self, request_id: str) -> bytes:
         """The device's GBCS response to a command delivered locally."""
+
+    def collect_alert(self, eui: str) -> bytes:
+        """Capability "local-alert": a GBCS Device Alert (CRA flag 03) the device raises, as an engineer's hand-held
+        terminal collects it. A device the driver does not know: ``LookupError``."""
 
     def smki(self, subject: str) -> list[SmkiEntry]:
         """Capability "smki": the SMKI repository's entries for the device's certificates."""
@@ -125,6 +130,9 @@ class NoDriver:
     def execute_locally(self, request_id: str) -> bytes:
         raise self._missing("execute-locally")
 
+    def collect_alert(self, eui: str) -> bytes:
+        raise self._missing("local-alert")
+
     def smki(self, subject: str) -> list[SmkiEntry]:
         raise self._missing("smki")
 
@@ -147,6 +155,7 @@ METHOD_CAPABILITIES: Final = {
     "set_fault": "faults",
     "renew_certificates": "renew-certificates",
     "execute_locally": "execute-locally",
+    "collect_alert": "local-alert",
     "smki": "smki",
     "set_status": "set-status",
     "set_join": "joins",

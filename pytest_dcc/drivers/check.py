@@ -4,7 +4,8 @@ What is checked: the driver's name and capabilities (known names only; "seed" ne
 capability it lists is implemented (not left to :class:`~pytest_dcc.drivers.NoDriver`, which refuses it); that the
 contract's methods exist; and, for the devices given, that ``device_view`` and ``smki`` answer the typed records of
 :mod:`pytest_dcc.drivers.records` with DUIS values, and that a device the driver cannot know is refused with
-``LookupError`` (or NOT_APPLICABLE), never answered. Only read-only calls are made.
+``LookupError`` (or NOT_APPLICABLE), never answered; and that ``collect_alert`` gives each device's GBCS Device
+Alert (CRA flag 03, the device as originator). Only calls that change no record are made.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def check_driver(driver: Any, devices: Sequence[str] = ()) -> list[Finding]:
         found += _check_views(driver, devices)
     if "smki" in capabilities:
         found += _check_smki(driver, devices)
+    if "local-alert" in capabilities:
+        found += _check_alerts(driver, devices)
     return found
 
 
@@ -117,6 +120,26 @@ def _check_smki(driver: Any, devices: Sequence[str]) -> list[Finding]:
             continue
         ok = isinstance(entries, list) and all(isinstance(e, SmkiEntry) for e in entries)
         found.append(Finding(ok, f"smki({eui}) gives a list of SmkiEntry ({len(entries) if ok else entries!r})"))
+    return found
+
+
+def _check_alerts(driver: Any, devices: Sequence[str]) -> list[Finding]:
+    from pytest_dcc.duis.gbcs import CRA_ALERT, parse_general_signing
+    from pytest_dcc.duis.ids import normalise_eui
+
+    found: list[Finding] = []
+    for eui in devices:
+        what = f"collect_alert({eui}) gives the device's GBCS Device Alert"
+        try:
+            message = parse_general_signing(driver.collect_alert(eui))
+        except Exception as exc:
+            found.append(Finding(False, f"{what}: {type(exc).__name__}: {exc}"))
+            continue
+        problems = [
+            *([f"CRA flag {message.cra:02X}"] if message.cra != CRA_ALERT else []),
+            *([f"originator {message.originator}"] if message.originator != normalise_eui(eui) else []),
+        ]
+        found.append(Finding(not problems, f"{what} ({'; '.join(problems) or 'yes'})"))
     return found
 
 

@@ -94,6 +94,15 @@ class TestControlDriver(NoDriver):
         answer = self._call("POST", f"/local-commands/{request_id}/execute")
         return base64.b64decode(answer["gbcs_response"])
 
+    def collect_alert(self, eui: str) -> bytes:
+        try:
+            answer = self._call("POST", f"/devices/{eui}/alert")
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                raise LookupError(f"device {eui} is not in the endpoint's inventory") from None
+            raise
+        return base64.b64decode(answer["gbcs_alert"])
+
     def smki(self, subject: str) -> list[SmkiEntry]:
         try:
             reply = self.client.get(self.base_url + "/smki/certificates", params={"subject": subject})

@@ -47,6 +47,9 @@ class InProcessDriver(NoDriver):
     def execute_locally(self, request_id: str) -> bytes:
         return self.dcc.execute_locally(request_id)
 
+    def collect_alert(self, eui: str) -> bytes:
+        return self.dcc.collect_alert(eui)
+
     def smki(self, subject: str) -> list[SmkiEntry]:
         with self.dcc.inventory.lock:
             return SmkiEntry.many(self.dcc.inventory.smki_search(subject=Eui(subject)))

@@ -5,6 +5,7 @@ both views of a device). Plain calls in process; :mod:`pytest_dcc.reference.serv
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,6 +77,14 @@ class TestControl:
             )
             self.inventory.mark_local_command(request_id, executed=True)
             return result.message.to_bytes()
+
+    def collect_alert(self, eui: str) -> bytes:
+        """The GBCS Device Alert the simulated device ``eui`` raises, as the engineer's hand-held terminal collects
+        it (returned through SR 8.13 without an OriginalRequestID); the inventory is not changed."""
+        with self.inventory.lock:
+            device = self.inventory.device(self._known(eui))
+        assert device is not None  # _known refuses a device not in the inventory
+        return devices.alert(device, time.time_ns() // 1000).to_bytes()  # the device's counter, microseconds
 
     def _known(self, eui: str) -> Eui:
         """``eui`` as an :class:`Eui` of a device in the inventory (:class:`NotFoundError` otherwise)."""

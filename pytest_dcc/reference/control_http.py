@@ -45,6 +45,7 @@ class ControlApi:
             ("/test-control/devices/{eui}/faults", self.faults, post),
             ("/test-control/devices/{eui}/certificates", self.certificates, post),
             ("/test-control/local-commands/{request_id}/execute", self.execute, post),
+            ("/test-control/devices/{eui}/alert", self.alert, post),
         ]
         return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]
 
@@ -86,6 +87,10 @@ class ControlApi:
     def execute(self, request: Request, data: Any) -> Any:
         response = self.dcc.execute_locally(request.path_params["request_id"])
         return {"gbcs_response": base64.b64encode(response).decode()}
+
+    def alert(self, request: Request, data: Any) -> Any:
+        response = self.dcc.collect_alert(request.path_params["eui"])
+        return {"gbcs_alert": base64.b64encode(response).decode()}
 
     def outbox(self, request: Request, data: Any) -> Any:
         keys = ("id", "request_id", "state", "attempts", "last_error")

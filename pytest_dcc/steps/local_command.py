@@ -10,7 +10,7 @@ from typing import Final
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.drivers import require
-from pytest_dcc.duis.gbcs import parse_general_signing
+from pytest_dcc.duis.gbcs import CRA_ALERT, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.errors import ArrangementError, GbcsError, HarnessError
@@ -72,6 +72,31 @@ def return_local(dcc_scenario: Scenario, how: str | None) -> None:
     # The response goes back as the user the command was issued to (DUIS 3.8.112.2: OriginalRequestID's originator).
     role = dcc_scenario.notes.get("local role")
     dcc_scenario.request("8.13", role=role, original_request_id=original, device_gbcs_response=response)
+
+
+@when(parsers.parse("the engineer collects a Device Alert from the {device}"))
+def collect_alert(dcc_scenario: Scenario, device: str) -> None:
+    require(dcc_scenario.target.driver, "local-alert", "collecting a Device Alert from a device (hand-held terminal)")
+    eui = dcc_scenario.target.device(device)
+    alert = dcc_scenario.target.driver.collect_alert(eui)
+    try:
+        message = parse_general_signing(alert)
+    except GbcsError as exc:
+        raise HarnessError(f"the driver's Device Alert from the {device} is not a GBCS message: {exc}") from None
+    if message.cra != CRA_ALERT:
+        raise HarnessError(f"the driver's Device Alert from the {device} has CRA flag {message.cra:02X}, not 03")
+    dcc_scenario.gbcs_response = alert
+    dcc_scenario.notes["alerting device"] = eui
+
+
+@when("the user returns the Device Alert with SR 8.13")
+def return_alert(dcc_scenario: Scenario) -> None:
+    eui = dcc_scenario.notes.get("alerting device")
+    if eui is None or dcc_scenario.gbcs_response is None:
+        raise HarnessError("no Device Alert was collected in this scenario")
+    # A Device Alert answers no request: DUIS 3.8.112.2 makes OriginalRequestID not applicable, so none is sent.
+    role = dcc_scenario.target.role_for("8.13", eui)
+    dcc_scenario.request("8.13", role=role, original_request_id=None, device_gbcs_response=dcc_scenario.gbcs_response)
 
 
 def _tracked(dcc_scenario: Scenario, device: str) -> tuple[bool, str]:

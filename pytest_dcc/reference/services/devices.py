@@ -16,7 +16,7 @@ from typing import Final
 
 from lxml import etree
 
-from pytest_dcc.duis.gbcs import CRA_COMMAND, CRA_RESPONSE, MESSAGE_CODES, GbcsMessage
+from pytest_dcc.duis.gbcs import CRA_ALERT, CRA_COMMAND, CRA_RESPONSE, MESSAGE_CODES, GbcsMessage
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.reference.inventory import FAULT_LOSE_RESPONSE, Device, Inventory
 from pytest_dcc.reference.services import credentials, generic, join, tariff
@@ -28,6 +28,9 @@ SERVICES: Final[Mapping[str, DeviceService]] = MappingProxyType(
 )
 #: The SRVs the simulated devices know.
 SIMULATED_SRVS: Final = frozenset(MESSAGE_CODES)
+#: The alert code a simulated device raises for the hand-held terminal (GBCS 0x8F84, "Failed Authentication or
+#: Authorisation not covered by other codes"); the reference DCC does not interpret alert codes.
+LOCAL_ALERT_CODE: Final = 0x8F84
 
 
 def validate(ctx: RequestContext, device: Device) -> None:
@@ -67,6 +70,21 @@ def execute(inv: Inventory, srv: str, rid: RequestID, device: Device, body: etre
     return Result(message, lost)
 
 
+def alert(device: Device, counter: int) -> GbcsMessage:
+    """The Device Alert ``device`` raises, as an engineer's hand-held terminal collects it (for SR 8.13): CRA flag
+    03, the device as originator, its supplier (else the device itself) as recipient, no device state changed."""
+    content = bytes([RESULT_OK])
+    return GbcsMessage(
+        cra=CRA_ALERT,
+        counter=counter,
+        originator=device.eui,
+        recipient=device.supplier or device.eui,
+        message_code=LOCAL_ALERT_CODE,
+        content=content,
+        signature=hashlib.sha512(content + counter.to_bytes(8, "big")).digest(),  # 64 bytes, stands in for ECDSA
+    )
+
+
 def on_response(
     inv: Inventory, srv: str, device: Device, body: etree._Element, result: Result, *, via_local: bool
 ) -> None:
@@ -76,4 +94,4 @@ def on_response(
         SERVICES[srv].apply(inv, srv, device, body, result, via_local=via_local)
 
 
-__all__ = ["SERVICES", "SIMULATED_SRVS", "command", "execute", "on_response", "validate"]
+__all__ = ["LOCAL_ALERT_CODE", "SERVICES", "SIMULATED_SRVS", "alert", "command", "execute", "on_response", "validate"]

@@ -161,6 +161,8 @@ def _local_command() -> list[Mutation]:
                  reply=recode(srv_is("8.13"), {"E081302": "I99"})),
         Mutation("8.13-missing-original-accepted", "8.13 acknowledges a response without OriginalRequestID", bb, LOCAL,
                  reply=recode(srv_is("8.13"), {"E081301": "I99"})),
+        Mutation("8.13-alert-refused", "8.13 requires OriginalRequestID of a Device Alert too", bb, LOCAL,
+                 request=refuse(lambda c: c.srv == "8.13" and c.text("OriginalRequestID") is None, "E081301")),
         Mutation("8.13-mismatch-accepted", "8.13 acknowledges a response that does not match OriginalRequestID", bb,
                  LOCAL, reply=recode(srv_is("8.13"), {"E081303": "I99"})),
         Mutation("8.13-refused-but-applied", "8.13 refused, yet the Unjoin it returns reaches the SMI", bb, LOCAL,
