@@ -45,7 +45,8 @@ class HttpTransport(ClosingTransport):
         self.judge = judge
         self._client = httpx.Client(
             timeout=timeout_s,
-            verify=ssl_context if ssl_context is not None else True,
+            # Plain HTTP (no redirect is followed) has no TLS to check: no CA bundle is loaded for it.
+            verify=ssl_context if ssl_context is not None else self.base_url.startswith("https://"),
             headers={**(headers or {}), "Content-Type": "application/xml", "Accept": "application/xml"},
             follow_redirects=False,
         )
