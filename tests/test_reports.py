@@ -475,3 +475,43 @@ def test_a_bad_clause_link_pattern_is_a_usage_error(pytester: pytest.Pytester) -
     result = pytester.runpytest("--dcc-clause-link-pattern=https://x/{clause}", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--dcc-clause-link-pattern 'https://x/{clause}': placeholders are {id}*"])
+
+
+def _report_categories(index: Path) -> dict[str, list[str]]:
+    """Category name -> the names of the results in it, as Allure 3's single-file report shows them."""
+    import base64
+    import re
+
+    inlined = re.search(r'd\("widgets/categories\.json","([A-Za-z0-9+/=]+)"\)', index.read_text(encoding="utf-8"))
+    assert inlined, "the report inlines no categories widget"
+    nodes = json.loads(base64.b64decode(inlined.group(1)))["nodes"]
+
+    def results(node_id: str) -> list[str]:
+        node = nodes[node_id]
+        return [node["name"]] if node["type"] == "tr" else [n for c in node["childrenIds"] for n in results(c)]
+
+    return {n["name"]: results(i) for i, n in nodes.items() if n["type"] == "category"}
+
+
+def test_the_html_report_sorts_results_into_the_suites_categories(tmp_path: Path) -> None:
+    """Allure 3's default report reads categories from its configuration, not from categories.json: a FAIL lands
+    under its clause, an ERROR under its cause, a NOT_APPLICABLE under its verdict."""
+    from pytest_dcc.reporting.html import generate
+
+    results = tmp_path / "allure"
+    results.mkdir()
+    cases = [
+        ("unjoin story", "failed", "EndpointAssertion: refused", "trace\n[dcc clauses: MP178-UNJOIN]\n"),
+        ("waits for ever", "broken", "ResponseTimeoutError: no response for 1:2:3", ""),
+        ("not offered", "skipped", "NOT_APPLICABLE: the target offers no 'faults'", ""),
+    ]
+    for n, (name, status, message, trace) in enumerate(cases):
+        document = {"uuid": f"u{n}", "historyId": f"h{n}", "name": name, "fullName": name, "status": status,
+                    "statusDetails": {"message": message, "trace": trace}, "stage": "finished", "start": 1,
+                    "stop": 2, "labels": []}  # fmt: skip
+        (results / f"u{n}-result.json").write_text(json.dumps(document), encoding="utf-8")
+    found = _report_categories(generate(results, tmp_path / "report"))
+    assert found["FAIL MP178-UNJOIN"] == ["unjoin story"]
+    assert found["ERROR: timeout"] == ["waits for ever"]
+    assert found["NOT_APPLICABLE"] == ["not offered"]
+    assert not any(name.startswith("FAIL") and name != "FAIL MP178-UNJOIN" for name in found), found

@@ -26,6 +26,7 @@ from allure_commons.types import AttachmentType
 from pytest_dcc import __version__
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import TransportError
+from pytest_dcc.reporting.categories import categories
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.transport import Exchange
 from pytest_dcc.transport.judge import Judged
@@ -34,17 +35,6 @@ from pytest_dcc.transport.judge import Judged
 SEVERITY_BY_LEVEL: Final = {"story": "blocker", "clause": "critical", "envelope": "normal", "wire": "minor"}
 #: Default link of a clause: the SEC modification on the SECAS site (placeholders {id} and {modification}).
 DEFAULT_LINK_PATTERN: Final = "https://smartenergycodecompany.co.uk/?s={modification}"
-#: ERROR causes (TransportError.cause and the other harness errors), for categories.json.
-ERROR_CAUSES: Final = {
-    "endpoint unreachable": "EndpointUnreachableError",
-    "timeout": "EndpointTimeoutError|ResponseTimeoutError",
-    "HTTP status without a DUIS response": "HttpStatusError",
-    "garbage (not a DUIS response)": "ResponseFormatError",
-    "response fails the schema": "ResponseSchemaError",
-    "response signature": "ResponseSignatureError",
-    "correlation": "CorrelationError",
-    "arrangement (statement or driver)": "ArrangementError",
-}
 CLAUSE_TRACE_MARK: Final = "[dcc clauses: {}]"
 
 
@@ -216,28 +206,6 @@ def _properties(values: Mapping[str, str]) -> str:
     return "".join(f"{escape(k)}={escape(str(v))}\n" for k, v in values.items())
 
 
-def categories() -> list[dict[str, Any]]:
-    """FAIL by clause, ERROR by cause, then the verdicts allure shows as skipped."""
-    found: list[dict[str, Any]] = [
-        {
-            "name": f"FAIL {clause}",
-            "matchedStatuses": ["failed"],
-            "traceRegex": r"(?s).*\[dcc clauses: [^\]]*\b" + clause.replace(".", r"\.") + r"\b.*",
-        }
-        for clause in CLAUSES
-    ]
-    found += [
-        {"name": f"ERROR: {name}", "matchedStatuses": ["broken"], "messageRegex": f"(?s).*({pattern}).*"}
-        for name, pattern in ERROR_CAUSES.items()
-    ]
-    found += [
-        {"name": "ERROR: harness or other", "matchedStatuses": ["broken"]},
-        {"name": "KNOWN_FAILURE", "matchedStatuses": ["skipped"], "messageRegex": "(?s).*KNOWN_FAILURE.*"},
-        {"name": "NOT_APPLICABLE", "matchedStatuses": ["skipped"], "messageRegex": "(?s).*NOT_APPLICABLE.*"},
-    ]
-    return found
-
-
 def write_results_metadata(results: Path, document: Mapping[str, Any], matrix_html: str) -> None:
     """environment.properties (the run and the clause matrix), executor.json, categories.json, and the clause
     matrix as a global attachment."""
@@ -281,7 +249,6 @@ __all__ = [
     "AllureEvidence",
     "active",
     "add_verdict",
-    "categories",
     "check_link_pattern",
     "label_item",
     "write_results_metadata",

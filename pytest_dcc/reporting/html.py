@@ -18,6 +18,7 @@ from typing import Final
 
 from pytest_dcc._resources import features_dir
 from pytest_dcc.errors import HtmlReportError
+from pytest_dcc.reporting.categories import report_categories
 
 #: Where to look for Allure 3's CLI, after $DCC_ALLURE: the current folder's and the checkout's node_modules.
 _BIN: Final = Path("node_modules") / ".bin" / "allure"
@@ -69,7 +70,12 @@ def generate(results: Path, output: Path, *, name: str = "pytest-dcc conformance
     import tempfile
 
     # The default ("awesome") report as one file: its data inlined, so a browser opens it from disk.
-    config = {"name": name, "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name}}}}
+    # Its categories come from the configuration: the default report does not read categories.json.
+    config = {
+        "name": name,
+        "plugins": {"awesome": {"options": {"singleFile": True, "reportName": name}}},
+        "categories": report_categories(),
+    }
     with tempfile.TemporaryDirectory(prefix="pytest-dcc-allure-") as folder:
         rc = Path(folder) / "allurerc.json"
         rc.write_text(json.dumps(config), encoding="utf-8")
