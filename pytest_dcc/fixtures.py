@@ -253,9 +253,7 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
 
     from pytest_dcc.drivers.http import TestControlDriver
 
-    # Only the endpoint's own URLs: a plain-HTTP endpoint has no TLS to check, so no CA bundle is loaded for it.
-    plain = not dcc_settings.endpoint.startswith("https://")
-    with httpx.Client(timeout=dcc_settings.timeout_s, verify=False if plain else _verify(dcc_settings)) as client:
+    with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
         control = TestControlDriver.probe(dcc_settings.endpoint, client)
         if control is not None:
             yield control

@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pytest_dcc.duis.estates import DEVICES, SERVED_LANES, lane_devices, lane_eui
+from pytest_dcc.duis.estates import DEVICES, LANE_UPRN_STRIDE, SERVED_LANES, lane_devices, lane_eui
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import BuildError, LaneError
 from pytest_dcc.reference.boxed import default_estate
 from pytest_dcc.statement import load_statement
 from pytest_dcc.stress.serve import ServeProcess
-from pytest_dcc.suite.lanes import UPRN_STRIDE, Lane, SendOrder, lane_problems, plan_lane, worker_lane
+from pytest_dcc.suite.lanes import Lane, SendOrder, lane_problems, plan_lane, worker_lane
 from pytest_dcc.transport.fanout import ResponseFanout, register_worker
 from pytest_dcc.transport.receiver import ResponseReceiver, free_port
 
@@ -111,7 +111,7 @@ def test_lane_uprns_are_twelve_digit_and_disjoint_and_the_scope_covers_them() ->
     assert Lane().uprn(200000000001) == 200000000001  # no lanes: the feature's UPRN itself
     for lane, uprn in zip(lanes, mapped, strict=True):
         low, high = lane.scope([])["uprns"]
-        assert low <= uprn <= high and high - low == UPRN_STRIDE - 1
+        assert low <= uprn <= high and high - low == LANE_UPRN_STRIDE - 1
         assert lane.uprn(100023336956) in range(low, high + 1)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_dcc.drivers import CAPABILITIES, METHOD_CAPABILITIES, DeviceView, NoDriver, SmkiEntry
+from pytest_dcc.duis.gbcs import alert_problems
 from pytest_dcc.errors import DccError, NotApplicableError
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES
 
@@ -124,21 +125,14 @@ def _check_smki(driver: Any, devices: Sequence[str]) -> list[Finding]:
 
 
 def _check_alerts(driver: Any, devices: Sequence[str]) -> list[Finding]:
-    from pytest_dcc.duis.gbcs import CRA_ALERT, parse_general_signing
-    from pytest_dcc.duis.ids import normalise_eui
-
     found: list[Finding] = []
     for eui in devices:
         what = f"collect_alert({eui}) gives the device's GBCS Device Alert"
         try:
-            message = parse_general_signing(driver.collect_alert(eui))
+            problems = alert_problems(driver.collect_alert(eui), eui)
         except Exception as exc:
             found.append(Finding(False, f"{what}: {type(exc).__name__}: {exc}"))
             continue
-        problems = [
-            *([f"CRA flag {message.cra:02X}"] if message.cra != CRA_ALERT else []),
-            *([f"originator {message.originator}"] if message.originator != normalise_eui(eui) else []),
-        ]
         found.append(Finding(not problems, f"{what} ({'; '.join(problems) or 'yes'})"))
     return found
 

@@ -59,9 +59,15 @@ LANE_UPRN_BASE: Final = 10**11
 LANE_UPRN_STRIDE: Final = 10**10
 
 
+def lane_uprns(lane: int) -> tuple[int, int]:
+    """The lowest and highest UPRN of lane ``lane``'s range."""
+    low = LANE_UPRN_BASE + lane * LANE_UPRN_STRIDE
+    return low, low + LANE_UPRN_STRIDE - 1
+
+
 def lane_uprn(uprn: int, lane: int) -> int:
     """The UPRN lane ``lane`` uses for ``uprn``: moved into the lane's range (lane 0's premises keep theirs)."""
-    return LANE_UPRN_BASE + lane * LANE_UPRN_STRIDE + uprn % LANE_UPRN_STRIDE
+    return lane_uprns(lane)[0] + uprn % LANE_UPRN_STRIDE
 
 
 def premises(lane: int = 0) -> dict[str, Any]:
@@ -132,6 +138,7 @@ __all__ = [
     "device_entries",
     "lane_devices",
     "lane_uprn",
+    "lane_uprns",
     "premises",
     "lane_eui",
 ]

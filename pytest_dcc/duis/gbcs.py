@@ -180,6 +180,19 @@ def parse_general_signing(data: bytes) -> GbcsMessage:
     )
 
 
+def alert_problems(data: bytes, eui: str) -> list[str]:
+    """Why ``data`` is not a GBCS Device Alert raised by ``eui`` (CRA flag 03, ``eui`` the originator); empty when
+    it is one."""
+    try:
+        message = parse_general_signing(data)
+    except GbcsError as exc:
+        return [f"not a GBCS General Signing message: {exc}"]
+    return [
+        *([f"CRA flag {message.cra:02X}"] if message.cra != CRA_ALERT else []),
+        *([f"originator {message.originator}"] if message.originator != normalise_eui(eui) else []),
+    ]
+
+
 def dlms_date_time(moment: datetime) -> bytes:
     """A 12-byte DLMS date-time (UTC, deviation 0)."""
     return (
@@ -193,6 +206,7 @@ __all__ = [
     "CRA_ALERT",
     "CRA_COMMAND",
     "CRA_RESPONSE",
+    "alert_problems",
     "MESSAGE_CODES",
     "SRVS_BY_MESSAGE_CODE",
     "GbcsError",

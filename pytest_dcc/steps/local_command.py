@@ -10,7 +10,7 @@ from typing import Final
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.drivers import require
-from pytest_dcc.duis.gbcs import CRA_ALERT, parse_general_signing
+from pytest_dcc.duis.gbcs import alert_problems, parse_general_signing
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.errors import ArrangementError, GbcsError, HarnessError
@@ -79,12 +79,8 @@ def collect_alert(dcc_scenario: Scenario, device: str) -> None:
     require(dcc_scenario.target.driver, "local-alert", "collecting a Device Alert from a device (hand-held terminal)")
     eui = dcc_scenario.target.device(device)
     alert = dcc_scenario.target.driver.collect_alert(eui)
-    try:
-        message = parse_general_signing(alert)
-    except GbcsError as exc:
-        raise HarnessError(f"the driver's Device Alert from the {device} is not a GBCS message: {exc}") from None
-    if message.cra != CRA_ALERT:
-        raise HarnessError(f"the driver's Device Alert from the {device} has CRA flag {message.cra:02X}, not 03")
+    if problems := alert_problems(alert, eui):
+        raise HarnessError(f"the driver's Device Alert from the {device} is not one: {'; '.join(problems)}")
     dcc_scenario.gbcs_response = alert
     dcc_scenario.notes["alerting device"] = eui
 

@@ -31,13 +31,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pytest_dcc.duis.estates import (
     DEVICES,
-    LANE_UPRN_BASE,
-    LANE_UPRN_STRIDE,
     MAX_LANES,
     SERVED_LANES,
     lane_devices,
     lane_eui,
     lane_uprn,
+    lane_uprns,
     premises,
 )
 from pytest_dcc.duis.ids import Eui
@@ -46,10 +45,6 @@ from pytest_dcc.errors import HarnessError, LaneError
 if TYPE_CHECKING:  # the steps load this module; the statement is read by the wiring
     from pytest_dcc.statement import Statement
 
-#: Lane ``k`` arranges coverage (SR 12.1) for UPRNs in ``[BASE + k * STRIDE, BASE + (k + 1) * STRIDE)``: the
-#: scenario's UPRN modulo the stride, moved into the lane's range (every UPRN keeps 12 digits).
-UPRN_BASE: Final = LANE_UPRN_BASE
-UPRN_STRIDE: Final = LANE_UPRN_STRIDE
 #: How long a worker waits for a shared user's send lock before the scenario is an ERROR (a stuck worker).
 SEND_LOCK_TIMEOUT_S: Final = 120.0
 
@@ -86,8 +81,7 @@ class Lane:
 
     def scope(self, devices: Sequence[str]) -> dict[str, Any]:
         """What a lane reset forgets: the lane's ``devices`` and the coverage of its UPRN range."""
-        low = UPRN_BASE + self.index * UPRN_STRIDE
-        return {"devices": sorted({str(Eui(d)) for d in devices}), "uprns": [low, low + UPRN_STRIDE - 1]}
+        return {"devices": sorted({str(Eui(d)) for d in devices}), "uprns": list(lane_uprns(self.index))}
 
 
 def worker_lane(workerinput: Mapping[str, Any] | None) -> tuple[int, int]:
@@ -221,8 +215,6 @@ class SendOrder:
 
 __all__ = [
     "SEND_LOCK_TIMEOUT_S",
-    "UPRN_BASE",
-    "UPRN_STRIDE",
     "Lane",
     "LaneError",
     "SendOrder",
