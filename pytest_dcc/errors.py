@@ -53,6 +53,15 @@ class XmlSecurityError(MessageError):
     """Hostile or unparsable XML: DOCTYPE, entities, oversize, bad encoding or not well-formed."""
 
 
+class BodyTooLargeError(MessageError):
+    """An HTTP body over its limit, refused while streaming (before it was buffered): answer HTTP 413."""
+
+    def __init__(self, limit: int, seen: int) -> None:
+        super().__init__(f"body over the {limit}-byte limit (refused after {seen} bytes)")
+        self.limit = limit
+        self.seen = seen
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem found in a document: where (element path and line), what, and the rule it breaks."""
@@ -162,6 +171,7 @@ class ResponseTimeoutError(TransportError):
 
 __all__ = [
     "ArrangementError",
+    "BodyTooLargeError",
     "BuildError",
     "ConfigError",
     "CorrelationError",
