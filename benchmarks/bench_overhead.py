@@ -87,7 +87,7 @@ from pytest_dcc.errors import TransportError
 
 RECORDED = pickle.loads(open(os.environ["DCC_RECORDED"], "rb").read())
 PKI = read_pki(__import__("pathlib").Path(os.environ["DCC_PKI"]))
-JUDGE = ResponseJudge(load_schema(None), PKI.trust())
+JUDGE = ResponseJudge(load_schema(None), PKI.dsp_trust())
 DCC = build_reference(PKI, release="latest")
 INBOX = ResponseInbox(JUDGE)
 

@@ -15,14 +15,15 @@ from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
-from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
+from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, is_dsp_certificate, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
-from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore, certificate_eui, sign
 from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
 from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
+from pytest_dcc.spec import DCC_EUI
 from pytest_dcc.spec.releases import release
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
@@ -73,13 +74,36 @@ def dcc_identity(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> SigningIde
 
 @pytest.fixture(scope="session")
 def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
-    """Certificates trusted to sign responses: every ``--dcc-trust-cert``, else the run's test PKI."""
+    """The DSP's response-signing certificates, the only ones trusted to sign what the endpoint answers and
+    delivers: every ``--dcc-trust-cert`` (each must name the DSP's EUI-64 under a DSP XML-signing unit), else those
+    of the test PKI (``--dcc-pki``: the DSP identity of a pytest-dcc PKI, or DCC Boxed's ``dsp-xml-sign-*``).
+    Users' certificates are never trusted to sign answers."""
+    dsp = dcc_dsp_eui(dcc_settings)
     if dcc_settings.trust_certs:
         try:
-            return TrustStore.from_files(dcc_settings.trust_certs)
+            given = TrustStore.from_files(dcc_settings.trust_certs)
         except ConfigError as exc:
             raise pytest.UsageError(f"--dcc-trust-cert: {exc}") from None
-    return dcc_test_pki.trust()
+        foreign = [f"serial {c.serial_number} ({certificate_eui(c)})" for c in given if not is_dsp_certificate(c, dsp)]
+        if foreign:
+            raise pytest.UsageError(
+                f"--dcc-trust-cert: {', '.join(foreign)} is no response-signing certificate of the DSP {dsp} "
+                "(its subject must name that EUI-64 under organisational unit 89 or 137); a user's certificate "
+                "is never trusted to sign the DCC's answers"
+            )
+        return given
+    trust = dcc_test_pki.dsp_trust(dsp)
+    if not len(trust):
+        raise pytest.UsageError(
+            f"--dcc-pki {dcc_settings.pki_dir}: holds no response-signing certificate of the DSP {dsp}"
+        )
+    return trust
+
+
+def dcc_dsp_eui(settings: DccSettings) -> str:
+    """The EUI-64 of the DSP's response-signing identity: the statement's ``dsp_eui``, else the DCC's."""
+    declared = settings.statement.dsp_eui if settings.statement is not None else None
+    return declared or DCC_EUI
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +150,7 @@ def dcc_builder(dcc_settings: DccSettings, dcc_counters: CounterStore) -> Reques
 @pytest.fixture(scope="session")
 def dcc_judge(dcc_settings: DccSettings, dcc_schema: DuisSchema, dcc_trust: TrustStore) -> ResponseJudge:
     """Judges every response: hardened parse, schema, signature (by policy) and typing."""
-    return ResponseJudge(dcc_schema, dcc_trust, dcc_settings.signature_policy)
+    return ResponseJudge(dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dcc_dsp_eui(dcc_settings))
 
 
 @pytest.fixture(scope="session")
@@ -254,7 +278,7 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     from pytest_dcc.drivers.http import TestControlDriver
 
     with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
-        control = TestControlDriver.probe(dcc_settings.endpoint, client)
+        control = TestControlDriver.probe(dcc_settings.endpoint, client, [dcc_settings.state_dir])
         if control is not None:
             yield control
             return

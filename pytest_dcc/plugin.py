@@ -54,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dcc-signing-key", help="private key signing requests (PKCS#8 DER or PEM)")
     group.addoption("--dcc-signing-cert", help="certificate of the signing key")
     group.addoption(
-        "--dcc-trust-cert", action="append", default=[], help="certificate trusted to sign responses (repeat)"
+        "--dcc-trust-cert", action="append", default=[], help="a response-signing certificate of the DSP, trusted to sign answers (repeat)"
     )
     group.addoption("--dcc-ca-bundle", help="CA bundle for the endpoint's TLS certificate")
     group.addoption("--dcc-client-cert", help="client certificate for mutual TLS (PEM, may include the key)")
@@ -62,7 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dcc-timeout", help="seconds to wait for an answer (default 10)")
     group.addoption("--dcc-header", action="append", default=[], help="extra HTTP header 'Name: value' (repeat)")
     group.addoption(
-        "--dcc-signature-policy", help="require | allow-unsigned-errors (default) | off: which responses must be signed"
+        "--dcc-signature-policy",
+        help="require | allow-unsigned-errors (default): whether E-code acknowledgements may come unsigned on the "
+        "synchronous exchange (everything else must be signed by the DSP)",
     )
     group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
     group.addoption("--dcc-statement", help="implementation statement (YAML): release, users, SRVs and CVs, devices")

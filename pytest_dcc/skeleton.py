@@ -50,7 +50,7 @@ def skeleton(
     from pytest_dcc.transport.http import HttpTransport
 
     pki = load_or_create_pki(pki_dir, [user])
-    judge = ResponseJudge(load_schema(None), pki.trust())
+    judge = ResponseJudge(load_schema(None), pki.dsp_trust())
     builder = RequestBuilder(normalise_eui(user), CounterStore(pki_dir / ".counters"))
     request = builder.request("8.2", **dict(query))
     sign(request.root, pki.identity(user))

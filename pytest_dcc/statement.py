@@ -23,6 +23,8 @@ Statement (YAML)::
     chism_column: DCC 2.0         # optional: the CHISM table 3 column the endpoint answers in (else either)
     refusal_codes:                # optional: the endpoint's code for a refusal case whose code DUIS does not
       threshold-index-duplicate: E010102   # publish (pytest_dcc/spec/refusals.py); linted against the SR's codes
+    dsp_eui: 90-B3-D5-1F-30-00-00-02   # optional: the EUI-64 the DSP's response-signing certificates name (the
+                                  # default); only a certificate naming it may sign what the suite judges
 
 A scenario that exercises an SRV the statement does not declare is NOT_APPLICABLE, with that reason. A declared
 refusal code is held to: the endpoint must refuse that case with exactly that code (and the verdict says so).
@@ -68,6 +70,7 @@ class Statement:
     coverage_addresses: tuple[dict[str, Any], ...] = ()  # SR 12.1 queries: {"uprn"} or {"postcode", "address..."}
     spare_devices: tuple[tuple[str, str], ...] = ()  # (EUI, type) of devices to pre-notify, each once per run
     user_pool: dict[str, tuple[str, ...]] = field(default_factory=dict)  # role -> every user of it, in order
+    dsp_eui: str | None = None  # the DSP's response-signing EUI-64, when the statement declares one
 
     def missing_srv(self, srvs: list[str]) -> str | None:
         """The first of ``srvs`` the statement does not declare."""
@@ -104,6 +107,7 @@ def load_statement(path: Path) -> Statement:
     joins = _read_joins(data, problems, devices)
     addresses = _read_addresses(data, problems)
     spares = _read_spares(data, problems, devices)
+    dsp = _read_dsp(data, problems)
     if problems:
         listed = "\n".join(f"  - {p}" for p in problems)
         raise ConfigError(f"implementation statement {path}:\n{listed}")
@@ -120,14 +124,26 @@ def load_statement(path: Path) -> Statement:
         coverage_addresses=addresses,
         spare_devices=spares,
         user_pool={role: tuple(euis) for role, euis in pool.items()},
+        dsp_eui=dsp,
     )
 
 
 #: The keys a statement may have.
 KNOWN_KEYS: Final = frozenset(
     {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
-    | {"coverage_addresses", "spare_devices"}
+    | {"coverage_addresses", "spare_devices", "dsp_eui"}
 )
+
+
+def _read_dsp(data: dict[str, Any], problems: list[str]) -> str | None:
+    """The DSP's response-signing EUI-64 declared (normalised), or None."""
+    if data.get("dsp_eui") is None:
+        return None
+    try:
+        return normalise_eui(str(data["dsp_eui"]))
+    except BuildError as exc:
+        problems.append(f"dsp_eui: {exc}")
+        return None
 
 
 def _read_release(data: dict[str, Any], problems: list[str]) -> str:

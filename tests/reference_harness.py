@@ -57,7 +57,7 @@ class Harness:
     ) -> None:
         self.pki = shared_pki()
         self.dcc: ReferenceDcc = build_reference(self.pki, release=release, inventory=inventory or PREMISES, db=db)
-        self.judge = ResponseJudge(load_schema(None), self.pki.trust())
+        self.judge = ResponseJudge(load_schema(None), self.pki.dsp_trust())
         self.inbox = ResponseInbox(self.judge)
         if sink:
             self.dcc.set_response_sink(self._deliver)

@@ -27,6 +27,7 @@ from pytest_dcc.transport.receiver import ResponseReceiver, ServerThread, free_p
 from tests.reference_harness import CAD, ESME, FIXTURES, IS, Harness
 
 INVENTORY = FIXTURES / "inventory" / "premises.yaml"
+JSON = {"content-type": "application/json"}
 
 
 def _args(*extra: str):  # type: ignore[no-untyped-def]
@@ -103,7 +104,7 @@ def test_http_service_health_smki_and_test_control(in_thread_server: tuple[Serve
             ).status_code
             == 404
         )
-        assert http.post("/test-control/inventory", content=b"{not json").status_code == 400
+        assert http.post("/test-control/inventory", content=b"{not json", headers=JSON).status_code == 400
         assert http.post("/test-control/reset").status_code == 200
         assert http.get("/health").json()["devices"] == 0
         assert http.get("/api/v1/serviceD").status_code == 405
@@ -192,7 +193,7 @@ def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> 
     # The suite side: the same PKI folder, a receiver for asynchronous responses.
     build_from_args(_args("--pki", str(pki_dir), "--inventory", str(INVENTORY)))  # creates the PKI
     pki = read_pki(pki_dir)
-    judge = ResponseJudge(load_schema(None), pki.trust())
+    judge = ResponseJudge(load_schema(None), pki.dsp_trust())
     with ResponseReceiver(judge, path="/duis") as receiver:
         args = ["--pki", str(pki_dir), "--inventory", str(INVENTORY), "--release", "2021-06"]
         args += ["--response-url", receiver.response_url, "--log-level", "warning"]

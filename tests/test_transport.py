@@ -68,7 +68,7 @@ def stranger() -> TestPki:
 
 @pytest.fixture(scope="module")
 def judge(pki: TestPki) -> ResponseJudge:
-    return ResponseJudge(load_schema(None), pki.trust())
+    return ResponseJudge(load_schema(None), pki.dsp_trust())
 
 
 @dataclass

@@ -30,6 +30,18 @@ _MANIFEST: Final = "pki.json"
 #: Subject OU of DUIS XML-signing certificates: 87 (= 135, XmlSign) for users, 89 (= 137, DspXmlSign) for the DCC.
 _OU_USER: Final = "87"
 _OU_DCC: Final = "89"
+#: Organisational units of the DSP's response-signing certificates: DspXmlSign (89), and 137 as DCC Boxed's
+#: certificates before 1.4.1 carry it.
+DSP_OUS: Final = frozenset({_OU_DCC, "137"})
+
+
+def is_dsp_certificate(cert: x509.Certificate, dsp_eui: str) -> bool:
+    """Whether ``cert`` is a response-signing certificate of the DSP ``dsp_eui``: it names that EUI-64 under a DSP
+    XML-signing organisational unit (:data:`DSP_OUS`). A user's certificate (OU 87) never is."""
+    from pytest_dcc.duis.signing import certificate_eui
+
+    units = {str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)}
+    return certificate_eui(cert) == normalise_eui(dsp_eui) and bool(units & DSP_OUS)
 
 
 def _name(ou: str, eui: str | None, cn: str | None = None) -> x509.Name:
@@ -126,6 +138,11 @@ class TestPki:
     def trust(self) -> TrustStore:
         """Every certificate of this PKI, as a trust store."""
         return TrustStore(i.certificate for i in self.identities.values())
+
+    def dsp_trust(self, dsp_eui: str = DCC_EUI) -> TrustStore:
+        """The certificates trusted to sign what the DCC answers and delivers: the DSP's response-signing ones
+        (:func:`is_dsp_certificate`), never a user's."""
+        return TrustStore(c for c in self.trust() if is_dsp_certificate(c, dsp_eui))
 
 
 def write_pki(pki: TestPki, folder: Path) -> None:
@@ -268,7 +285,9 @@ def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
 
 
 __all__ = [
+    "DSP_OUS",
     "ShippedPki",
+    "is_dsp_certificate",
     "folder_lock",
     "TestPki",
     "is_shipped_pki",

@@ -260,6 +260,26 @@ def _base64_value(text: str | None) -> bytes:
     return base64.b64decode((text or "").translate(_XML_WHITESPACE))
 
 
+def _unsigned_markup(root: etree._Element) -> str | None:
+    """Why what is read from ``root`` could differ from what a signature over it covers, or None.
+
+    Canonical XML without comments (what the digest covers) drops comments and joins the text around them, but a
+    reader of ``.text`` stops at the first comment: ``<ResponseCode>I9<!---->9</ResponseCode>`` is signed as ``I99``
+    and read as ``I9`` (the comment-truncation class, CVE-2017-11427 and siblings). So a document with a comment or
+    processing instruction anywhere in its root element is refused as a whole, signed or not: what is verified is
+    then exactly what is read."""
+    node = next(root.iter(etree.Comment, etree.ProcessingInstruction), None)
+    if node is None:
+        return None
+    kind = "comment" if isinstance(node, etree._Comment) else "processing instruction"
+    parent = node.getparent()
+    where = etree.QName(parent).localname if parent is not None else "the document"
+    return (
+        f"a {kind} inside {where} (line {node.sourceline}): signed content must carry none, or what is verified "
+        "(canonical XML, without it) is not what is read"
+    )
+
+
 def _issuer_serial(signature: etree._Element) -> tuple[int | None, str | None]:
     node = signature.find(f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509IssuerSerial")
     if node is None:
@@ -283,6 +303,9 @@ def verify(
     """
     if engine not in ENGINES:
         raise ValueError(f"signature engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    unread = _unsigned_markup(root)
+    if unread is not None:  # before anything else: an unsigned document is read the same way
+        return SignatureCheck(SignatureStatus.INVALID, unread)
     signatures = list(root.iter(f"{_DS}Signature"))
     if not signatures:
         return SignatureCheck(SignatureStatus.UNSIGNED, "the document carries no ds:Signature")

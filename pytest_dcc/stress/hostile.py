@@ -209,7 +209,7 @@ def run_case(
 ) -> Outcome:
     """Send one case and judge the answer and the inventory."""
     prepared = prepare(case, folder, who)
-    trust = who.pki.trust()
+    trust = who.pki.dsp_trust()
     if prepared.prime is not None:
         status, answer = send(prepared.method, prepared.path, prepared.headers, prepared.prime)
         first, detail = response_code(status, answer, trust)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import sqlite3
 import subprocess
@@ -31,13 +32,14 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.control_token import authorization, read_token
 from pytest_dcc.duis.ids import CounterStore, RequestID
 from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.duis.pki import read_pki
@@ -104,6 +106,11 @@ class ClientPlan:
     seed: int = 0
     timeout_s: float = 30.0
     give_up_after: int = 3  # consecutive transport failures (the server is gone)
+    state_dir: str | None = None  # the server's state folder, where its test-control token is (never on argv)
+
+    def with_state(self, state_dir: Path) -> ClientPlan:
+        """This plan with the server's state folder."""
+        return replace(self, state_dir=str(state_dir))
 
 
 def run_client(plan: ClientPlan) -> None:
@@ -112,11 +119,11 @@ def run_client(plan: ClientPlan) -> None:
     rng = random.Random(plan.seed * 1000 + plan.index)
     user = user_eui(plan.index)
     pki = read_pki(Path(plan.pki_dir))
-    judge = ResponseJudge(load_schema(None), pki.trust())
+    judge = ResponseJudge(load_schema(None), pki.dsp_trust())
     with (
         open(plan.log_path, "a", encoding="utf-8") as log,
         HttpTransport(plan.url, judge, timeout_s=plan.timeout_s) as transport,
-        httpx.Client(timeout=plan.timeout_s) as http,
+        httpx.Client(timeout=plan.timeout_s, headers=_control_headers(plan)) as http,
     ):
         client = _LoggingClient(DuisClient(RequestBuilder(user, CounterStore()), transport, pki.identity(user)), log)
         for _ in range(plan.operations):
@@ -153,6 +160,11 @@ class _LoggingClient:
         self.failures = 0
         self.record({"event": "answer", "request_id": rid, "status": exchange.http_status, "code": exchange.code})
         return rid, exchange.code
+
+
+def _control_headers(plan: ClientPlan) -> dict[str, str]:
+    """The test-control token of the server at ``plan.url``, read from its state folder."""
+    return authorization(read_token([Path(plan.state_dir)], plan.url) if plan.state_dir else None)
 
 
 def _operation(plan: ClientPlan, rng: random.Random, client: _LoggingClient, http: httpx.Client) -> None:
@@ -266,17 +278,18 @@ def run_load(
     args = ["--pki", str(workdir / "pki"), "--db", str(db), "--inventory", str(estate), "--test-control"]
     inbox = None
     if receiver:
-        listener = ResponseReceiver(ResponseJudge(load_schema(None), pki.trust()))
+        listener = ResponseReceiver(ResponseJudge(load_schema(None), pki.dsp_trust()))
         listener.start()
         inbox = listener.inbox
         args += ["--response-url", listener.response_url, "--delivery-backoff", "0.05"]
     args += [*serve_args, "--log-level", "warning"]
-    server = ServeProcess(args, workdir / "serve.log").start()
+    state = workdir / "state"  # the server's: its test-control token, which the clients read
+    server = ServeProcess(args, workdir / "serve.log", env={**os.environ, "PYTEST_DCC_STATE": str(state)}).start()
     try:
         plans = [
             ClientPlan(
                 k, server.url, str(workdir / "pki"), str(workdir / f"client-{k}.jsonl"), meters, operations, seed
-            )
+            ).with_state(state)
             for k in range(clients)
         ]
         codes, seconds, healthy, at_kill = _drive(server, plans, db, kill_after)

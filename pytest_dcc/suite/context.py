@@ -28,7 +28,7 @@ from pytest_dcc.spec.refusals import HTTP_REFUSALS
 from pytest_dcc.suite.estate import DEVICES, remap
 from pytest_dcc.suite.lanes import Lane, SendOrder
 from pytest_dcc.transport import Exchange, Transport
-from pytest_dcc.transport.judge import Judged
+from pytest_dcc.transport.judge import Judged, correlate
 from pytest_dcc.transport.receiver import ResponseInbox
 
 
@@ -376,6 +376,7 @@ class Scenario:
     def wait_device_response(self, answer: Answer | None = None) -> Judged:
         answer = answer or self.last
         found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
+        correlate(answer.request, found[0])  # the same SRV as the request, as the synchronous answer
         self.target.evidence.device_response(found[0])
         self.device_responses.append(found[0])
         return found[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import Enum
 
 from lxml import etree
@@ -23,18 +22,25 @@ from pytest_dcc.errors import (
     ResponseSignatureError,
     XmlSecurityError,
 )
+from pytest_dcc.spec import DCC_EUI
 
 
 class SignaturePolicy(str, Enum):
-    """Which responses must be signed.
+    """Which answers may come unsigned. Every other answer, and every delivery to the receiver, must be signed by the
+    DSP's response-signing identity (:class:`ResponseJudge`): there is no policy under which a verdict rests on an
+    answer nobody is accountable for.
 
-    ``require``: every response. ``allow-unsigned-errors`` (default): E-code acknowledgements with no data may be
-    unsigned, as DCC Boxed sends them; everything else must verify. ``off``: signatures are reported, not enforced.
+    ``require``: every answer. ``allow-unsigned-errors`` (default): an E-code acknowledgement with no data may come
+    unsigned on the synchronous HTTP exchange of the request it answers, as DCC Boxed sends them (never a delivery to
+    the receiver).
     """
 
     REQUIRE = "require"
     ALLOW_UNSIGNED_ERRORS = "allow-unsigned-errors"
-    OFF = "off"
+
+
+#: What an answer's body may not be: alerts are sent by the DCC of its own accord, never in answer to a request.
+ALERT_BODIES = frozenset({"DeviceAlertMessage", "DCCAlertMessage"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +54,22 @@ class Judged:
     schema_name: str
     schema_issues: tuple[Issue, ...] = ()
 
+    @property
+    def is_alert(self) -> bool:
+        """A Device Alert or DCC Alert: never the answer to a request."""
+        return self.response.payload_kind in ALERT_BODIES
+
 
 @dataclass(frozen=True, slots=True)
 class ResponseJudge:
     """Parses (hardened), validates, verifies and types a DUIS response, or raises a TransportError subclass.
 
-    Anything that keeps the suite from judging the endpoint (garbage, bad signature, schema failure, wrong
-    correlation) is an error of the exchange (ERROR verdict), never a conformance FAIL.
+    The trust model (docs/security.md): an answer is evidence only when the DSP signed it, that is a certificate of
+    ``trust`` (the DSP's response-signing certificates, never a user's) that names ``dsp_eui`` and is valid at the
+    moment of receipt, and when it names the request it answers (its RequestID; an alert is never an answer). The
+    one exception is an unsigned E-code acknowledgement on the synchronous exchange, where the policy allows it.
+    Anything that keeps the suite from judging the endpoint (garbage, a signature that is not the DSP's, schema
+    failure, wrong or missing correlation) is an error of the exchange (ERROR verdict), never a conformance FAIL.
     """
 
     schema: DuisSchema
@@ -62,9 +77,13 @@ class ResponseJudge:
     policy: SignaturePolicy = SignaturePolicy.ALLOW_UNSIGNED_ERRORS
     max_bytes: int = DEFAULT_MAX_BYTES
     accepted_types: tuple[str, ...] = field(default=("application/xml", "text/xml"))
+    dsp_eui: str = DCC_EUI
 
-    def judge(self, raw: bytes, *, content_type: str | None = None, what: str = "response") -> Judged:
-        """Judge one ``sr:Response`` document."""
+    def judge(
+        self, raw: bytes, *, content_type: str | None = None, what: str = "response", synchronous: bool = False
+    ) -> Judged:
+        """Judge one ``sr:Response`` document. ``synchronous``: it came back on the HTTP exchange of the request it
+        answers (the only place an unsigned E-code acknowledgement may be taken, by policy)."""
         __tracebackhide__ = True
         if content_type is not None and content_type.split(";")[0].strip().lower() not in self.accepted_types:
             raise ResponseFormatError(f"{what} has Content-Type {content_type!r}, not application/xml: {_preview(raw)}")
@@ -77,18 +96,41 @@ class ResponseJudge:
             detail = "\n".join(f"  - {i}" for i in issues[:10])
             raise ResponseSchemaError(f"{what} is not valid against {self.schema.name}:\n{detail}")
         response = parse_response(root)
-        check = verify(root, self.trust, at=_aware(response.date_time))
-        self._enforce(check, response, what)
-        return Judged(raw, root, response, check, self.schema.name, issues)
+        check = verify(root, self.trust)  # valid now, at receipt: never as of a date the document claims
+        self._enforce(check, response, what, synchronous)
+        judged = Judged(raw, root, response, check, self.schema.name, issues)
+        if response.request_id is None and not judged.is_alert:
+            raise CorrelationError(
+                f"{what} ({response.code}) carries no RequestID: it cannot be attributed to a request"
+            )
+        return judged
 
-    def _enforce(self, check: SignatureCheck, response: DuisResponse, what: str) -> None:
-        if self.policy is SignaturePolicy.OFF or check.verified:
+    def judge_delivery(self, raw: bytes, *, content_type: str | None = None) -> Judged:
+        """Judge one delivery to the receiver (a device response or an alert): it must be signed by the DSP."""
+        __tracebackhide__ = True
+        return self.judge(raw, content_type=content_type, what="asynchronous response")
+
+    def _enforce(self, check: SignatureCheck, response: DuisResponse, what: str, synchronous: bool) -> None:
+        if check.verified:
+            if check.signer_eui != self.dsp_eui:
+                raise ResponseSignatureError(
+                    f"{what} ({response.code}) is signed by {check.signer_eui or 'a certificate naming no EUI'} "
+                    f"(serial {check.serial}), not by the DSP's response-signing identity {self.dsp_eui}"
+                )
             return
         if check.status is SignatureStatus.UNSIGNED:
             bare_error = response.is_error and response.payload_kind is None
-            if self.policy is SignaturePolicy.ALLOW_UNSIGNED_ERRORS and bare_error:
+            if self.policy is SignaturePolicy.ALLOW_UNSIGNED_ERRORS and bare_error and synchronous:
                 return
-            raise ResponseSignatureError(f"{what} ({response.code}) is unsigned; a signed response is required")
+            where = "on the synchronous exchange" if synchronous else "delivered to the receiver"
+            raise ResponseSignatureError(
+                f"{what} ({response.code}) is unsigned {where}; only the DSP's signature makes it evidence"
+            )
+        if check.status is SignatureStatus.UNKNOWN_SIGNER:
+            raise ResponseSignatureError(
+                f"{what} ({response.code}) is signed by an unknown signer: serial {check.serial} is no "
+                f"response-signing certificate of the DSP {self.dsp_eui} the suite trusts ({len(self.trust)} trusted)"
+            )
         raise ResponseSignatureError(f"{what} signature {check.summary()}")
 
     def judge_http(self, request: DuisRequest, status: int, headers: Mapping[str, str], raw: bytes) -> Judged:
@@ -96,15 +138,21 @@ class ResponseJudge:
         __tracebackhide__ = True
         if status >= 300 or status < 200:
             raise HttpStatusError(f"HTTP {status} from {request.path}: {_preview(raw)}", status)
-        judged = self.judge(raw, content_type=_header(headers, "content-type"), what=f"answer to {request.request_id}")
-        correlate(request, judged.response)
+        judged = self.judge(
+            raw, content_type=_header(headers, "content-type"), what=f"answer to {request.request_id}", synchronous=True
+        )
+        correlate(request, judged)
         return judged
 
 
-def correlate(request: DuisRequest, response: DuisResponse) -> None:
-    """The synchronous answer must name the request: same RequestID, and the same SR/SRV when it carries them."""
+def correlate(request: DuisRequest, judged: Judged) -> None:
+    """An answer must name the request: an ``sr:Response`` that is no alert, with the same RequestID, and the same
+    SRV when it carries one."""
     __tracebackhide__ = True
-    if response.request_id is not None and response.request_id != request.request_id:
+    response = judged.response
+    if judged.is_alert:
+        raise CorrelationError(f"a {response.payload_kind} came back for {request.request_id}; an alert is no answer")
+    if response.request_id != request.request_id:
         raise CorrelationError(f"answer carries RequestID {response.request_id}, the request was {request.request_id}")
     if response.srv is not None and response.srv != request.srv:
         raise CorrelationError(f"answer is for SRV {response.srv}, the request was SRV {request.srv}")
@@ -117,17 +165,9 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    from datetime import UTC
-
-    return moment.replace(tzinfo=UTC)
-
-
 def _preview(raw: bytes, limit: int = 200) -> str:
     text = raw[:limit].decode("utf-8", "replace").replace("\n", " ")
     return repr(text + ("..." if len(raw) > limit else ""))
 
 
-__all__ = ["Judged", "ResponseJudge", "SignaturePolicy", "correlate"]
+__all__ = ["ALERT_BODIES", "Judged", "ResponseJudge", "SignaturePolicy", "correlate"]

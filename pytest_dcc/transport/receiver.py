@@ -62,7 +62,7 @@ class ResponseInbox:
     def deliver(self, raw: bytes, content_type: str | None = "application/xml") -> Judged:
         """Judge and store one delivery; raises the judge's :class:`TransportError` after recording it."""
         try:
-            judged = self.judge.judge(raw, content_type=content_type, what="asynchronous response")
+            judged = self.judge.judge_delivery(raw, content_type=content_type)
         except TransportError as exc:
             with self._cond:
                 self.rejected.append(Rejected(raw, str(exc), exc.cause))
@@ -130,7 +130,9 @@ class ResponseInbox:
 
         def matching() -> list[Judged]:
             return [
-                j for j in self.accepted if j.response.request_id == request_id and (predicate is None or predicate(j))
+                j
+                for j in self.accepted
+                if j.response.request_id == request_id and not j.is_alert and (predicate is None or predicate(j))
             ]
 
         with self._cond:
