@@ -450,7 +450,10 @@ def _run_proxied(
     proxy_port = free_port()
     serve_args = ["--pki", str(pki_dir), "--test-control", "--release", inner, "--log-level", "warning"]
     serve_args += ["--response-url", f"http://127.0.0.1:{proxy_port}/deliver", "--delivery-backoff", "0.05"]
-    with ServeProcess(serve_args, report_dir / "serve.log") as server:
+    # One state folder for the server, the proxy and the suite: the server's test-control token is there, and the
+    # proxy offers it under its own port too (the suite finds a loopback endpoint's token by its port).
+    env = {**env, "PYTEST_DCC_STATE": str(report_dir / "state")}
+    with ServeProcess(serve_args, report_dir / "serve.log", env=env) as server:
         pki = load_or_create_pki(pki_dir)
         from pytest_dcc.duis.pki import read_pki
         from pytest_dcc.errors import ConfigError
@@ -464,7 +467,12 @@ def _run_proxied(
                     continue
             return None  # a user the PKI does not hold: the changed request goes on as it is
 
-        upstream, control = HttpUpstream(server.url), HttpControl(server.url)
+        from pytest_dcc.duis.control_token import read_token, write_token
+
+        token = read_token([report_dir / "state"], server.url)
+        if token is not None:
+            write_token(report_dir / "state", proxy_port, token)
+        upstream, control = HttpUpstream(server.url), HttpControl(server.url, token)
         proxy = MutatingEndpoint(
             upstream,
             mutation,
@@ -473,7 +481,7 @@ def _run_proxied(
             control=control,
             schema_version=release_named(inner).schema_version,
         )
-        app = proxy_app(proxy, server.url, f"http://127.0.0.1:{receiver_port}/")
+        app = proxy_app(proxy, server.url, f"http://127.0.0.1:{receiver_port}/", token)
         thread = ServerThread(app, port=proxy_port).start()
         try:
             extra = [f"--dcc-endpoint={thread.url}", f"--dcc-pki={pki_dir}", f"--dcc-receiver-port={receiver_port}"]

@@ -76,7 +76,7 @@ class ParallelLanes:
             verify = client_ssl_context(settings.ca_bundle, settings.client_cert, settings.client_key)
         client = httpx.Client(timeout=settings.timeout_s, verify=verify)
         try:
-            control = TestControlDriver.probe(settings.endpoint, client)
+            control = TestControlDriver.probe(settings.endpoint, client, [settings.state_dir])
             if control is None:
                 client.close()
                 return

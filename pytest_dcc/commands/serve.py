@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_dcc._resources import default_state_dir
+from pytest_dcc.duis.control_token import new_token, remove_token, write_token
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
 from pytest_dcc.duis.schema import load_schema
@@ -288,8 +289,9 @@ def serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(f"--response-url: {exc}") from None
     tls = _tls(args)
+    token = _control_token(args)
     config = uvicorn.Config(
-        make_app(dcc, test_control=args.test_control, deliveries=deliveries),
+        make_app(dcc, test_control=args.test_control, deliveries=deliveries, control_token=token),
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -307,8 +309,33 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         deliveries.close()
         dcc.inventory.close()
+        if token is not None:
+            remove_token(default_state_dir(), args.port, token)
     logging.getLogger("pytest_dcc").info("reference DCC stopped%s", " on a signal" if stopped else "")
     return 0
+
+
+def _control_token(args: argparse.Namespace) -> str | None:
+    """With test control: a fresh random token for this server, written to ``<state folder>/test-control-<port>.token``
+    (0600, never through a link) where the suite finds it; ``--port 0`` gets its port chosen here so the file names
+    it. Every test-control request must carry it (docs/reference-dcc.md)."""
+    if not args.test_control:
+        return None
+    if args.port == 0:
+        import socket
+
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.bind((args.host, 0))
+            args.port = probe.getsockname()[1]
+    token = new_token()
+    try:
+        path = write_token(default_state_dir(), args.port, token)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the test-control token: {exc.strerror or exc}") from None
+    logging.getLogger("pytest_dcc").info(
+        "test-control token: %s (the suite reads it from its state folder; send it as Authorization: Bearer)", path
+    )
+    return token
 
 
 def _tls(args: argparse.Namespace) -> dict[str, object]:

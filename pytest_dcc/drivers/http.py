@@ -1,15 +1,18 @@
-"""The driver of ``pytest-dcc serve --test-control``: its JSON test-control API over HTTP(S)."""
+"""The driver of ``pytest-dcc serve --test-control``: its JSON test-control API over HTTP(S), each call with the
+server's token (``Authorization: Bearer``, read from the state folder: :mod:`pytest_dcc.duis.control_token`)."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pytest_dcc.drivers import FULL_CONTROL, NoDriver
 from pytest_dcc.drivers.records import DeviceView, SmkiEntry
+from pytest_dcc.duis.control_token import authorization, read_token, token_file
 from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
 
 
@@ -20,13 +23,17 @@ class TestControlDriver(NoDriver):
     name = "reference DCC test-control API"
     capabilities = FULL_CONTROL
 
-    def __init__(self, base_url: str, client: httpx.Client) -> None:
+    def __init__(self, base_url: str, client: httpx.Client, token: str | None = None, *, where: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.client = client
+        self.headers = authorization(token)
+        self.where = where  # the token files looked for, named when the server refuses the token
 
     @classmethod
-    def probe(cls, base_url: str, client: httpx.Client) -> TestControlDriver | None:
-        """The driver when ``base_url`` serves the test-control API, else ``None``."""
+    def probe(cls, base_url: str, client: httpx.Client, state_dirs: Iterable[Path] = ()) -> TestControlDriver | None:
+        """The driver when ``base_url`` serves the test-control API, else ``None``; its token is the newest
+        ``test-control-<port>.token`` of ``state_dirs`` (the suite's state folder: ``--dcc-state-dir``, whose
+        default is the folder ``pytest-dcc serve`` writes to), read only for a loopback ``base_url``."""
         try:
             reply = client.get(base_url.rstrip("/") + "/health")
         except httpx.TransportError as exc:
@@ -37,14 +44,27 @@ class TestControlDriver(NoDriver):
             enabled = bool(reply.json().get("test_control"))
         except ValueError:
             return None
-        return cls(base_url, client) if enabled else None
+        if not enabled:
+            return None
+        folders = list(state_dirs)
+        port = httpx.URL(base_url).port or (443 if base_url.startswith("https:") else 80)
+        where = " or ".join(str(token_file(folder, port)) for folder in folders)
+        return cls(base_url, client, read_token(folders, base_url), where=where)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         url = self.base_url + "/test-control" + path
         try:
-            reply = self.client.request(method, url, json=body)
+            reply = self.client.request(method, url, json=body, headers=self.headers)
         except httpx.HTTPError as exc:
             raise EndpointUnreachableError(f"test control {url}: {type(exc).__name__}: {exc}") from None
+        if reply.status_code == 401:
+            found = "refused the token of" if self.headers else "needs a token; none found at"
+            raise HttpStatusError(
+                f"test control {method} {url}: HTTP 401: the server {found} {self.where or 'no state folder'} "
+                "(give the suite the state folder pytest-dcc serve wrote it to: --dcc-state-dir or "
+                "$PYTEST_DCC_STATE)",
+                401,
+            )
         if reply.status_code >= 300:
             raise HttpStatusError(
                 f"test control {method} {url}: HTTP {reply.status_code}: {reply.text[:300]}", reply.status_code

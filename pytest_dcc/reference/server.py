@@ -85,6 +85,7 @@ def make_app(
     test_control: bool = False,
     offload: bool = False,
     deliveries: Deliveries | None = None,
+    control_token: str | None = None,
 ) -> Starlette:
     """The Starlette application serving ``dcc``.
 
@@ -92,6 +93,9 @@ def make_app(
     inventory anyway, so handing it to a thread only added latency (about 20 % of the throughput). ``offload=True``
     runs each in a worker thread instead, for a response sink that calls back into this same server (it would
     wait for the loop it blocks).
+
+    ``control_token``: the token every test-control request must carry (``pytest-dcc serve`` always gives one);
+    without it, test control is for a server a test starts in its own process (loopback, Host, no Origin, JSON).
     """
 
     deliveries = deliveries or Deliveries(dcc)
@@ -113,7 +117,7 @@ def make_app(
     routes = [Route(path, service, methods=["POST", "GET", "PUT", "DELETE"]) for path in SERVICE_PATHS.values()]
     routes += [Route("/health", health), Route("/smki/certificates", certificate_search)]
     if test_control:
-        routes += ControlApi(dcc, deliveries).routes()
+        routes += ControlApi(dcc, deliveries, control_token).routes()
     app = Starlette(routes=routes)
     app.state.deliveries = deliveries
     return app

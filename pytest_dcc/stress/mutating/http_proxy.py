@@ -14,21 +14,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pytest_dcc.reference.control_http import refusal
 from pytest_dcc.spec import PROBE_HEADER, SERVICE_PATHS
 from pytest_dcc.stress.mutating.endpoint import MutatingEndpoint
 
 _HOP_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+#: What a passed-through request keeps: its body's type, and what the upstream's test control judges it by.
+_PASSED_HEADERS: Final = frozenset({"content-type", "authorization", "origin", "sec-fetch-site"})
 
 
 class ProxyRoutes:
-    """The proxy's handlers: ``receiver`` is where asynchronous responses go on to (changed by a registration)."""
+    """The proxy's handlers: ``receiver`` is where asynchronous responses go on to (changed by a registration);
+    ``token``: the upstream's test-control token, which a registration must carry as the upstream's calls do."""
 
-    def __init__(self, proxy: MutatingEndpoint, upstream: str, receiver: str, client: httpx.Client) -> None:
+    def __init__(
+        self, proxy: MutatingEndpoint, upstream: str, receiver: str, client: httpx.Client, token: str | None = None
+    ) -> None:
         self.proxy, self.upstream, self.default, self.client = proxy, upstream.rstrip("/"), receiver, client
         self.receiver = receiver
+        self.token = token
 
     async def register(self, request: Request) -> Response:
         """``/test-control/response-url``: the suite's receiver from now on (the upstream keeps the proxy's)."""
+        refused = refusal(request, self.token)
+        if refused is not None:
+            return refused
         try:
             url = json.loads(await request.body() or b"{}").get("url")
         except (ValueError, AttributeError):
@@ -70,19 +80,21 @@ class ProxyRoutes:
             self.upstream + request.url.path,
             params=dict(request.query_params),
             content=body,
-            headers={k: v for k, v in request.headers.items() if k.lower() == "content-type"},
+            headers={k: v for k, v in request.headers.items() if k.lower() in _PASSED_HEADERS},
         )
         return Response(reply.content, reply.status_code, media_type=reply.headers.get("content-type"))
 
 
-def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str) -> Any:
+def proxy_app(proxy: MutatingEndpoint, upstream: str, receiver: str, control_token: str | None = None) -> Any:
     """A Starlette app: the DUIS services through ``proxy``; ``/deliver`` takes the upstream's asynchronous
     responses (its ``--response-url``) through the delivery hook on to ``receiver`` (delivery probes untouched);
     a receiver the suite registers through test control (``/test-control/response-url``) replaces ``receiver``
     here, the upstream keeps delivering to the proxy; everything else (health, test control, the SMKI search) is
-    passed to ``upstream`` untouched. Close ``app.state.client`` when done."""
+    passed to ``upstream`` untouched (test control with the caller's token, Origin and content type, which the
+    upstream judges; a registration here is held to the same rules with ``control_token``, the upstream's).
+    Close ``app.state.client`` when done."""
     client = httpx.Client(timeout=30.0)
-    handlers = ProxyRoutes(proxy, upstream, receiver, client)
+    handlers = ProxyRoutes(proxy, upstream, receiver, client, control_token)
     routes = [Route(path, handlers.duis, methods=["POST"]) for path in SERVICE_PATHS.values()]
     routes.append(Route("/deliver", handlers.deliver, methods=["POST"]))
     routes.append(Route("/test-control/response-url", handlers.register, methods=["POST"]))

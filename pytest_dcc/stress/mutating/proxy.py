@@ -68,13 +68,16 @@ class HttpUpstream:
 
 
 class HttpControl:
-    """The test-control API of ``pytest-dcc serve --test-control``, for mutations that change state."""
+    """The test-control API of ``pytest-dcc serve --test-control``, for mutations that change state; ``token``: the
+    server's test-control token (``pytest_dcc.duis.control_token.read_token``)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         import httpx
 
+        from pytest_dcc.duis.control_token import authorization
+
         self.base_url = base_url.rstrip("/") + "/test-control"
-        self.client = httpx.Client(timeout=30.0)
+        self.client = httpx.Client(timeout=30.0, headers=authorization(token))
 
     def _post(self, path: str, data: Mapping[str, Any]) -> None:
         self.client.post(self.base_url + path, json=dict(data)).raise_for_status()
