@@ -13,6 +13,7 @@ import pytest
 from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
+from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES, release
 from pytest_dcc.statement import ExpectedFailures, Statement, load_expected_failures, load_statement
@@ -22,7 +23,7 @@ from pytest_dcc.transport.judge import SignaturePolicy
 DEFAULT_USER: Final = "90-B3-D5-1F-30-01-00-00"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class DccSettings:
     """Everything the options and ini say, checked."""
 
@@ -48,6 +49,19 @@ class DccSettings:
     expected_failures: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
     mode: str = "development"
     shuffle_seed: int | None = None  # --dcc-shuffle: run the scenarios in an order drawn from this seed
+
+    @property
+    def redactor(self) -> Redactor:
+        """What hides this run's credentials (endpoint userinfo, header values) in everything reported."""
+        return Redactor.of(self.endpoint, self.headers)
+
+    def __repr__(self) -> str:
+        """The settings as a traceback or a report may show them: credentials hidden."""
+        shown = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in {"endpoint", "headers"}}
+        hidden = {"endpoint": redact_url(self.endpoint) if self.endpoint else None}
+        headers = tuple(redact_header(name) for name, _ in self.headers)
+        fields = ", ".join(f"{k}={v!r}" for k, v in {**hidden, "headers": headers, **shown}.items())
+        return f"DccSettings({fields})"
 
 
 def _value(config: pytest.Config, name: str) -> str | None:
@@ -151,7 +165,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
 def _endpoint(config: pytest.Config) -> str | None:
     endpoint = _value(config, "dcc_endpoint")
     if endpoint is not None and not endpoint.startswith(("http://", "https://")):
-        raise _usage("dcc-endpoint", "must be an http:// or https:// URL", endpoint)
+        raise _usage("dcc-endpoint", "must be an http:// or https:// URL", redact_url(endpoint))
     return endpoint
 
 
@@ -233,7 +247,9 @@ def _headers(config: pytest.Config) -> list[tuple[str, str]]:
     for text in config.getoption("dcc_header") or []:
         name, sep, value = text.partition(":")
         if not sep or not name.strip() or any(c in name for c in " \t\r\n"):
-            raise _usage("dcc-header", "must be 'Name: value'", text)
+            plain = sep and not any(c in name.strip() for c in " \t\r\n")
+            shown = redact_header(name) if plain else "a value not shown (it may hold a secret)"
+            raise _usage("dcc-header", "must be 'Name: value'", shown)
         pairs.append((name.strip(), value.strip()))
     return pairs
 

@@ -209,7 +209,7 @@ def _check_certification(config: pytest.Config, settings: DccSettings) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     """Say what is being tested, and how."""
     settings = config.stash[SETTINGS_KEY]
-    target = settings.endpoint or "in-process reference DCC"
+    target = settings.redactor.url(settings.endpoint) or "in-process reference DCC"  # never its credentials
     schema = str(settings.xsd) if settings.xsd else "embedded schema"
     return (
         f"pytest-dcc {__version__}: endpoint {target}; SEC release {settings.release}; "

@@ -14,8 +14,10 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import bdd
+from pytest_dcc._settings import SETTINGS_KEY
 from pytest_dcc.errors import SessionCheckError
 from pytest_dcc.reporting import matrix
+from pytest_dcc.reporting.redaction import Redactor
 from pytest_dcc.reporting.verdicts import (
     ERROR,
     FAIL,
@@ -36,6 +38,7 @@ from pytest_dcc.statement import ExpectedFailures
 
 #: Where a scenario's record is kept for the recorder.
 RECORD_KEY: Final = pytest.StashKey[ScenarioRecord]()
+_REDACTOR_KEY: Final = pytest.StashKey[Redactor]()
 
 
 @dataclass(eq=False)  # a pytest plugin object must stay hashable
@@ -56,6 +59,14 @@ class VerdictRecorder:
         report: pytest.TestReport = outcome.get_result()
         if bdd.template(item) is None:
             return  # not a Gherkin scenario: the project's own tests and plain tests are left alone
+        redactor = _redactor(item.config)
+        self._record(item, report, call, redactor)
+        # What pytest, allure, the JUnit XML and xdist show of this phase: never the run's credentials.
+        _scrub(report, redactor)
+
+    def _record(
+        self, item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[None], redactor: Redactor
+    ) -> None:
         exc = call.excinfo.value if call.excinfo is not None else None
         found = _raw_verdict(item, report, exc)
         if found is None:
@@ -66,6 +77,7 @@ class VerdictRecorder:
         record = item.stash.get(RECORD_KEY, None) or ScenarioRecord()
         if record.reports:  # findings the scenario reports without judging them go with the verdict
             message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in record.reports)])
+        message = redactor.text(message)  # an exception's message can carry the endpoint's URL, credentials and all
         needs = getattr(exc, "capability", None) if verdict == NOT_APPLICABLE else None
         allure_id = ""
         if self.allure_results is not None:
@@ -224,6 +236,29 @@ def _raw_verdict(item: pytest.Item, report: pytest.TestReport, exc: BaseExceptio
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
     return verdict, message
+
+
+def _redactor(config: pytest.Config) -> Redactor:
+    """The run's :class:`Redactor` (its settings' credentials), made once per session."""
+    found = config.stash.get(_REDACTOR_KEY, None)
+    if found is None:
+        settings = config.stash.get(SETTINGS_KEY, None)
+        found = config.stash[_REDACTOR_KEY] = settings.redactor if settings is not None else Redactor()
+    return found
+
+
+def _scrub(report: pytest.TestReport, redactor: Redactor) -> None:
+    """Hide the run's credentials in a phase's report: its failure text (a traceback shows exception messages and
+    the values of locals), its skip reason and its captured output."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        report.longrepr = (longrepr[0], longrepr[1], redactor.text(str(longrepr[2])))
+    elif longrepr is not None:
+        text = report.longreprtext
+        if redactor.carries(text):
+            report.longrepr = redactor.text(text)
+    if any(redactor.carries(content) for _, content in report.sections):
+        report.sections = [(title, redactor.text(content)) for title, content in report.sections]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

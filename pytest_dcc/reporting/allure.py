@@ -3,7 +3,8 @@ the results-directory metadata (environment.properties, executor.json, categorie
 
 Only this module imports allure. allure-pytest-bdd writes results only with ``--alluredir``; everything here is a
 no-op without it. Secrets never leave: what is attached is what crossed the wire (signed requests carry a signature
-and the signer's issuer and serial, never a key) and text this module writes itself.
+and the signer's issuer and serial, never a key) and text this module writes itself, URLs and messages with their
+credentials hidden (:mod:`pytest_dcc.reporting.redaction`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pytest_dcc import __version__
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import TransportError
 from pytest_dcc.reporting.categories import categories
+from pytest_dcc.reporting.redaction import redact_text, redact_url
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.transport import Exchange
 from pytest_dcc.transport.judge import Judged
@@ -167,7 +169,7 @@ class AllureEvidence:
         _judgement_step(
             f"judgement: HTTP {exchange.http_status}, {exchange.code}, {exchange.elapsed_s * 1000:.0f} ms",
             [
-                f"POST {exchange.url}",
+                f"POST {redact_url(exchange.url)}",
                 f"HTTP {exchange.http_status} in {exchange.elapsed_s * 1000:.1f} ms",
                 *_judgement_lines(exchange.judged),
             ],
@@ -180,13 +182,13 @@ class AllureEvidence:
             attachment_type=AttachmentType.XML,
         )
         allure.attach(
-            f"{type(error).__name__} ({error.cause}): {error}",
+            redact_text(f"{type(error).__name__} ({error.cause}): {error}"),
             name=f"no judgeable answer: {error.cause}",
             attachment_type=AttachmentType.TEXT,
         )
 
     def note(self, text: str) -> None:
-        with allure.step(f"reported (not judged): {text}"):
+        with allure.step(f"reported (not judged): {redact_text(text)}"):
             pass
 
     def device_response(self, judged: Judged) -> None:
@@ -209,7 +211,8 @@ def _properties(values: Mapping[str, str]) -> str:
 def write_results_metadata(results: Path, document: Mapping[str, Any], matrix_html: str) -> None:
     """environment.properties (the run and the clause matrix), executor.json, categories.json, and the clause
     matrix as a global attachment."""
-    run = document.get("run", {})
+    run = dict(document.get("run", {}))
+    run["endpoint"] = redact_url(str(run.get("endpoint", "?")))  # a verdicts.json the recorder did not write
     results.mkdir(parents=True, exist_ok=True)
     environment = {
         "pytest-dcc": str(run.get("suite_version", __version__)),

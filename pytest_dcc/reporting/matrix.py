@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from pytest_dcc.reporting.redaction import redact_text, redact_url
 from pytest_dcc.reporting.verdicts import SEVERITY
 from pytest_dcc.spec.clauses import CLAUSES
 
@@ -100,6 +101,7 @@ def _column(run: Mapping[str, Any], taken: set[str]) -> str:
 def build(documents: Sequence[Mapping[str, Any]]) -> Matrix:
     """The matrix of one or more verdicts.json documents (one column per run, in the order given)."""
     taken: set[str] = set()
+    documents = [_shown(doc) for doc in documents]
     columns = [_column(doc.get("run", {}), taken) for doc in documents]
     rows: dict[str, dict[str, Cell]] = {clause: {} for clause in CLAUSES}
     for column, doc in zip(columns, documents, strict=True):
@@ -110,6 +112,19 @@ def build(documents: Sequence[Mapping[str, Any]]) -> Matrix:
         for clause, scenarios in by_clause.items():
             rows.setdefault(clause, {})[column] = _cell(scenarios)
     return Matrix(columns, [dict(doc.get("run", {})) for doc in documents], rows)
+
+
+def _shown(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document as the matrix may show it: no endpoint credentials, even in a verdicts.json written before
+    the recorder hid them (:mod:`pytest_dcc.reporting.redaction`)."""
+    run = dict(doc.get("run", {}))
+    if isinstance(run.get("endpoint"), str):
+        run["endpoint"] = redact_url(run["endpoint"])
+    scenarios = [
+        {**s, "message": redact_text(s["message"])} if isinstance(s.get("message"), str) else s
+        for s in doc.get("scenarios", [])
+    ]
+    return {**doc, "run": run, "scenarios": scenarios}
 
 
 def _clause_cells(clause: str) -> tuple[str, str]:

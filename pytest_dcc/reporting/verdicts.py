@@ -20,6 +20,7 @@ from typing import Any, Final
 from pytest_dcc import __version__
 from pytest_dcc.errors import EndpointAssertion, NotApplicableError
 from pytest_dcc.reporting.integrity import sha256_file, suite_digest
+from pytest_dcc.reporting.redaction import Redactor
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
@@ -113,7 +114,9 @@ def said(counts: Mapping[str, int]) -> str:
 
 def run_metadata(settings: Any) -> dict[str, Any]:
     """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
-    line."""
+    line; the endpoint's credentials and the extra headers' values hidden (:mod:`pytest_dcc.reporting.redaction`),
+    so that nothing made from this document (the clause matrix, allure's environment, a bundle) can show them."""
+    redactor = Redactor.of(settings.endpoint, getattr(settings, "headers", ()))
     statement = settings.statement
     digest = suite_digest()
     return {
@@ -124,11 +127,11 @@ def run_metadata(settings: Any) -> dict[str, Any]:
         "statement": str(statement.path) if statement is not None else None,
         "statement_sha256": sha256_file(statement.path) if statement is not None else None,
         "release": settings.release,
-        "endpoint": settings.endpoint or "in-process reference DCC",
+        "endpoint": redactor.url(settings.endpoint) or "in-process reference DCC",
         "schema_version": settings.schema_version,
         "schema": str(settings.xsd) if settings.xsd else "embedded",
         "user_id": settings.user_id,
-        "command_line": sys.argv,
+        "command_line": redactor.argv(sys.argv),
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

@@ -39,11 +39,15 @@ class HttpTransport(ClosingTransport):
         ssl_context: ssl.SSLContext | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        # Credentials in the URL go in the Authorization header (as httpx would send them) and never in the URL the
+        # transport shows: not in an Exchange, an exception message or a log line.
+        shown, auth = _credentials_apart(base_url.rstrip("/"))
         if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"endpoint must be an http:// or https:// URL, given: {base_url}")
-        self.base_url = base_url.rstrip("/")
+            raise ConfigError(f"endpoint must be an http:// or https:// URL, given: {shown}")
+        self.base_url = shown
         self.judge = judge
         self._client = httpx.Client(
+            auth=auth,
             timeout=timeout_s,
             # Plain HTTP (no redirect is followed) has no TLS to check: no CA bundle is loaded for it.
             verify=ssl_context if ssl_context is not None else self.base_url.startswith("https://"),
@@ -103,6 +107,17 @@ class HttpTransport(ClosingTransport):
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def _credentials_apart(base_url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """``base_url`` without its userinfo, and the Basic credentials it held (``None`` when it held none)."""
+    try:
+        parsed = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise ConfigError("the endpoint is not a valid URL (not shown: it may hold credentials)") from None
+    if not parsed.userinfo:
+        return base_url, None
+    return str(parsed.copy_with(userinfo=b"")).rstrip("/"), httpx.BasicAuth(parsed.username, parsed.password)
 
 
 def _cause(exc: BaseException) -> str:
