@@ -4,6 +4,7 @@
 
     DccError
     ├── ConfigError                    a bad setting or key material (becomes a pytest UsageError)
+    │   └── ArchiveLimitError          an archive refused before it was read (counts, sizes, member names)
     ├── BuildError (ValueError)        the message builder refused a value (bad EUI-64, fractional Wh, ...)
     ├── MessageError                   a DUIS document that cannot be accepted
     │   ├── XmlSecurityError           DOCTYPE, entity, oversize, non-UTF-8 or unparsable XML
@@ -35,6 +36,11 @@ class DccError(Exception):
 
 class ConfigError(DccError):
     """A setting, file or key given to pytest-dcc is unusable."""
+
+
+class ArchiveLimitError(ConfigError):
+    """An archive refused before it was read (``verify-bundle``): a member count, a declared or read size over its
+    limit, or a member that is not a plain relative file; the message names the archive and the limit."""
 
 
 class LaneError(ConfigError):
@@ -170,6 +176,7 @@ class ResponseTimeoutError(TransportError):
 
 
 __all__ = [
+    "ArchiveLimitError",
     "ArrangementError",
     "BodyTooLargeError",
     "BuildError",
