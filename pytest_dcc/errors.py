@@ -4,7 +4,8 @@
 
     DccError
     ├── ConfigError                    a bad setting or key material (becomes a pytest UsageError)
-    │   └── ArchiveLimitError          an archive refused before it was read (counts, sizes, member names)
+    │   ├── ArchiveLimitError          an archive refused before it was read (counts, sizes, member names)
+    │   └── DocumentLimitError         a YAML file a user gave over a limit (size, alias expansion, depth)
     ├── BuildError (ValueError)        the message builder refused a value (bad EUI-64, fractional Wh, ...)
     ├── MessageError                   a DUIS document that cannot be accepted
     │   ├── XmlSecurityError           DOCTYPE, entity, oversize, non-UTF-8 or unparsable XML
@@ -36,6 +37,11 @@ class DccError(Exception):
 
 class ConfigError(DccError):
     """A setting, file or key given to pytest-dcc is unusable."""
+
+
+class DocumentLimitError(ConfigError):
+    """A YAML file a user gave (statement, expected failures, inventory) refused before it was constructed: over
+    the size, alias-use, alias-expansion or nesting limit; the message (one line) names the file and the limit."""
 
 
 class ArchiveLimitError(ConfigError):
@@ -183,6 +189,7 @@ __all__ = [
     "ConfigError",
     "CorrelationError",
     "DccError",
+    "DocumentLimitError",
     "DuplicateResponseError",
     "EndpointTimeoutError",
     "EndpointUnreachableError",
