@@ -13,12 +13,14 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from pytest_dcc.duis.endpoint import read_body
 from pytest_dcc.duis.ids import RequestID
-from pytest_dcc.errors import DuplicateResponseError, ResponseTimeoutError, TransportError
+from pytest_dcc.errors import BodyTooLargeError, DuplicateResponseError, ResponseTimeoutError, TransportError
 from pytest_dcc.spec import PROBE_HEADER
 from pytest_dcc.transport.judge import Judged, ResponseJudge
 
@@ -26,13 +28,41 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-pro
     from starlette.applications import Starlette
 
 
+#: How many bytes of a refused delivery are kept (for the report's preview); the rest is dropped at once.
+REJECTED_KEEP_BYTES: Final = 4096
+#: How many characters of the reason a refused delivery keeps.
+REJECTED_REASON_CHARS: Final = 2000
+#: How many refused deliveries an inbox keeps (the latest; :attr:`ResponseInbox.rejected_total` counts them all).
+REJECTED_KEEP: Final = 100
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A delivery the inbox refused, and why (kept so a test can report what a broken endpoint sent)."""
+    """A delivery the inbox refused, and why (kept so a test can report what a broken endpoint sent): its first
+    :data:`REJECTED_KEEP_BYTES` bytes, never the whole of it, and its size."""
 
     raw: bytes
     reason: str
     cause: str
+    #: The size of the whole delivery (``raw`` is a prefix of it when smaller).
+    size: int = 0
+
+    @classmethod
+    def of(cls, raw: bytes, reason: str, cause: str, size: int | None = None) -> Rejected:
+        """What is kept of the delivery ``raw`` (of ``size`` bytes when ``raw`` is already a prefix)."""
+        return cls(
+            bytes(raw[:REJECTED_KEEP_BYTES]), reason[:REJECTED_REASON_CHARS], cause, len(raw) if size is None else size
+        )
+
+    @property
+    def truncated(self) -> bool:
+        """Whether ``raw`` is only the start of the delivery."""
+        return self.size > len(self.raw)
+
+    def preview(self, limit: int = 200) -> str:
+        """The start of the delivery as text, for a report."""
+        text = self.raw[:limit].decode("utf-8", "replace")
+        return text + ("..." if self.size > limit else "")
 
 
 @dataclass
@@ -41,7 +71,10 @@ class ResponseInbox:
 
     judge: ResponseJudge
     accepted: list[Judged] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
+    #: The latest :data:`REJECTED_KEEP` refused deliveries (each a bounded prefix: :class:`Rejected`).
+    rejected: deque[Rejected] = field(default_factory=lambda: deque(maxlen=REJECTED_KEEP))
+    #: Every refused delivery, those no longer kept included.
+    rejected_total: int = 0
     #: Second and later copies of a response already accepted (same RequestID and ResponseID, or same bytes).
     duplicates: list[Judged] = field(default_factory=list)
     #: How long deliveries must have been quiet before :meth:`check_no_duplicates` trusts it has seen them all
@@ -64,9 +97,7 @@ class ResponseInbox:
         try:
             judged = self.judge.judge_delivery(raw, content_type=content_type)
         except TransportError as exc:
-            with self._cond:
-                self.rejected.append(Rejected(raw, str(exc), exc.cause))
-                self._cond.notify_all()
+            self.note_rejected(Rejected.of(raw, str(exc), exc.cause))
             raise
         with self._cond:
             self._last_delivery = time.monotonic()
@@ -78,6 +109,13 @@ class ResponseInbox:
                 self.accepted.append(judged)
             self._cond.notify_all()
         return judged
+
+    def note_rejected(self, rejected: Rejected) -> None:
+        """Record a refused delivery (the oldest kept is dropped past :data:`REJECTED_KEEP`)."""
+        with self._cond:
+            self.rejected.append(rejected)
+            self.rejected_total += 1
+            self._cond.notify_all()
 
     def note_probe(self, token: str) -> None:
         """A delivery probe carrying ``token`` reached this inbox."""
@@ -147,7 +185,9 @@ class ResponseInbox:
 
     def _timeout_message(self, request_id: RequestID, timeout_s: float, got: int, wanted: int) -> str:
         others = [str(j.response.request_id) for j in self.accepted if j.response.request_id != request_id]
-        refused = [f"{r.cause}: {r.reason.splitlines()[0]}" for r in self.rejected]
+        refused = [f"{r.cause}: {(r.reason.splitlines() or [''])[0]}" for r in self.rejected]
+        if (dropped := self.rejected_total - len(self.rejected)) > 0:
+            refused.insert(0, f"{dropped} earlier ones not kept")
         return (
             f"{got} of {wanted} asynchronous response(s) for {request_id} arrived within {timeout_s:g}s; "
             f"other responses: {others or 'none'}; refused deliveries: {refused or 'none'}"
@@ -158,6 +198,7 @@ class ResponseInbox:
         with self._cond:
             self.accepted.clear()
             self.rejected.clear()
+            self.rejected_total = 0
             self.duplicates.clear()
             self._seen.clear()
 
@@ -182,14 +223,21 @@ def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
 def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
     """A Starlette app that accepts ``sr:Response`` POSTs into ``inbox`` (204 / 400) at ``path`` and at any other
     path (a Receive Response Service address is whatever the DCC was configured with: DCC Boxed's example is
-    ``/smartdcc/duis``). An empty POST with ``X-Pytest-Dcc-Probe: T`` is a delivery probe: 204, ``T`` noted."""
+    ``/smartdcc/duis``). An empty POST with ``X-Pytest-Dcc-Probe: T`` is a delivery probe: 204, ``T`` noted.
+    A body over the judge's size limit is refused while it streams (413, recorded as refused), never buffered."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
     async def receive(request: Request) -> Response:
-        body = await request.body()
+        try:
+            body = await read_body(request, inbox.judge.max_bytes)
+        except BodyTooLargeError as exc:
+            inbox.note_rejected(Rejected.of(b"", f"delivery {exc}", type(exc).__name__, exc.seen))
+            return PlainTextResponse(
+                f"{type(exc).__name__}: delivery {exc}", status_code=413, headers={"connection": "close"}
+            )
         token = request.headers.get(PROBE_HEADER)
         if token is not None and not body:
             inbox.note_probe(token)
@@ -303,6 +351,9 @@ def require_client_cert_tls(certfile: str, keyfile: str, client_ca: str) -> dict
 
 
 __all__ = [
+    "REJECTED_KEEP",
+    "REJECTED_KEEP_BYTES",
+    "REJECTED_REASON_CHARS",
     "Rejected",
     "ResponseInbox",
     "ResponseReceiver",
