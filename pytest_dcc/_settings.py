@@ -143,7 +143,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         user_id=user,
         signing_key=key,
         signing_cert=cert,
-        trust_certs=tuple(_trust(config)),
+        trust_certs=tuple(_trust(config, statement)),
         ca_bundle=_file(config, "dcc_ca_bundle"),
         client_cert=client_cert,
         client_key=client_key,
@@ -232,12 +232,31 @@ def _shuffle(config: pytest.Config) -> int | None:
         raise _usage("dcc-shuffle", "must be an integer seed", str(shuffle_text)) from None
 
 
-def _trust(config: pytest.Config) -> list[Path]:
+def _trust(config: pytest.Config, statement: Statement | None) -> list[Path]:
+    """The ``--dcc-trust-cert`` files: each must be a response-signing certificate of the DSP (the statement's
+    ``dsp_eui``, else the DCC's), never a user's."""
+    from pytest_dcc.duis.certificates import certificate_eui, load_certificate
+    from pytest_dcc.duis.pki import is_dsp_certificate
+    from pytest_dcc.errors import ConfigError
+    from pytest_dcc.spec import DCC_EUI
+
+    dsp = (statement.dsp_eui if statement is not None else None) or DCC_EUI
     paths = []
     for text in config.getoption("dcc_trust_cert") or []:
         path = Path(text).expanduser()
         if not path.is_file():
             raise _usage("dcc-trust-cert", "must name an existing certificate file", text)
+        try:
+            cert = load_certificate(path)
+        except ConfigError as exc:
+            raise _usage("dcc-trust-cert", str(exc), text) from None
+        if not is_dsp_certificate(cert, dsp):
+            raise _usage(
+                "dcc-trust-cert",
+                f"names {certificate_eui(cert)}: it is no response-signing certificate of the DSP {dsp} (the subject "
+                "must name that EUI-64 under organisational unit 89 or 137; a user's certificate never signs answers)",
+                text,
+            )
         paths.append(path)
     return paths
 

@@ -15,9 +15,9 @@ from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
-from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, is_dsp_certificate, load_or_create_pki, write_pki
+from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
-from pytest_dcc.duis.signing import SigningIdentity, TrustStore, certificate_eui, sign
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
 from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
@@ -80,18 +80,10 @@ def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
     Users' certificates are never trusted to sign answers."""
     dsp = dcc_dsp_eui(dcc_settings)
     if dcc_settings.trust_certs:
-        try:
-            given = TrustStore.from_files(dcc_settings.trust_certs)
+        try:  # each was checked to be the DSP's when the settings were read
+            return TrustStore.from_files(dcc_settings.trust_certs)
         except ConfigError as exc:
             raise pytest.UsageError(f"--dcc-trust-cert: {exc}") from None
-        foreign = [f"serial {c.serial_number} ({certificate_eui(c)})" for c in given if not is_dsp_certificate(c, dsp)]
-        if foreign:
-            raise pytest.UsageError(
-                f"--dcc-trust-cert: {', '.join(foreign)} is no response-signing certificate of the DSP {dsp} "
-                "(its subject must name that EUI-64 under organisational unit 89 or 137); a user's certificate "
-                "is never trusted to sign the DCC's answers"
-            )
-        return given
     trust = dcc_test_pki.dsp_trust(dsp)
     if not len(trust):
         raise pytest.UsageError(
@@ -148,9 +140,15 @@ def dcc_builder(dcc_settings: DccSettings, dcc_counters: CounterStore) -> Reques
 
 
 @pytest.fixture(scope="session")
-def dcc_judge(dcc_settings: DccSettings, dcc_schema: DuisSchema, dcc_trust: TrustStore) -> ResponseJudge:
-    """Judges every response: hardened parse, schema, signature (by policy) and typing."""
-    return ResponseJudge(dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dcc_dsp_eui(dcc_settings))
+def dcc_judge(
+    dcc_settings: DccSettings, dcc_schema: DuisSchema, dcc_trust: TrustStore, dcc_test_pki: TestPki
+) -> ResponseJudge:
+    """Judges every response: hardened parse, schema, signature (the DSP's only; by policy an unsigned E-code on the
+    synchronous exchange), correlation and typing. The PKI's users are known only to name a wrong signer."""
+    dsp = dcc_dsp_eui(dcc_settings)
+    return ResponseJudge(
+        dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dsp, known=dcc_test_pki.trust()
+    )
 
 
 @pytest.fixture(scope="session")

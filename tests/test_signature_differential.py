@@ -311,7 +311,7 @@ def _edit_signature(edit: Callable[[etree._Element], None]) -> etree._Element:
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        (lambda s: s[0].append(etree.Comment("x")), "comment or processing instruction"),
+        (lambda s: s[0].append(etree.Comment("x")), "a comment inside SignedInfo"),
         (lambda s: s[2][0].set("Id", "k"), "ds:X509Data has attributes"),
         (lambda s: s[2][0][0][0].set("Id", "k"), "ds:X509IssuerName has attributes"),
         (lambda s: s.append(etree.Element(f"{DS}Object")), "ds:Signature holds ['SignedInfo', 'SignatureValue'"),

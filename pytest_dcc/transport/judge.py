@@ -11,7 +11,7 @@ from lxml import etree
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.duis.responses import DuisResponse, parse_response
 from pytest_dcc.duis.schema import DuisSchema
-from pytest_dcc.duis.signing import SignatureCheck, SignatureStatus, TrustStore, verify
+from pytest_dcc.duis.signing import SignatureCheck, SignatureStatus, TrustStore, certificate_eui, verify
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
 from pytest_dcc.errors import (
     CorrelationError,
@@ -78,6 +78,8 @@ class ResponseJudge:
     max_bytes: int = DEFAULT_MAX_BYTES
     accepted_types: tuple[str, ...] = field(default=("application/xml", "text/xml"))
     dsp_eui: str = DCC_EUI
+    #: Certificates the suite knows but does not trust to sign answers (the users'): only to name who signed.
+    known: TrustStore = field(default_factory=TrustStore)
 
     def judge(
         self, raw: bytes, *, content_type: str | None = None, what: str = "response", synchronous: bool = False
@@ -127,6 +129,12 @@ class ResponseJudge:
                 f"{what} ({response.code}) is unsigned {where}; only the DSP's signature makes it evidence"
             )
         if check.status is SignatureStatus.UNKNOWN_SIGNER:
+            user = self.known.find(check.serial or -1, check.issuer)
+            if user is not None:
+                raise ResponseSignatureError(
+                    f"{what} ({response.code}) is signed with the certificate of {certificate_eui(user)} (serial "
+                    f"{check.serial}), not by the DSP's response-signing identity {self.dsp_eui}"
+                )
             raise ResponseSignatureError(
                 f"{what} ({response.code}) is signed by an unknown signer: serial {check.serial} is no "
                 f"response-signing certificate of the DSP {self.dsp_eui} the suite trusts ({len(self.trust)} trusted)"

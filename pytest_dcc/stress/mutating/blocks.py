@@ -8,6 +8,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis.endpoint import HttpReply
+from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR, path_for_cv
 from pytest_dcc.stress.mutating.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
@@ -367,6 +368,28 @@ def warned(call: Call, code: str | None) -> bool:
     return call.srv == "8.14.2" and code == "W081401"
 
 
+def signed_by(eui: str) -> tuple[ReplyHook, DeliveryHook]:
+    """The endpoint signs what it answers and delivers with user ``eui``'s XML-signing key instead of the DSP's:
+    every signature verifies, against a certificate the suite's PKI holds, but none is the DSP's."""
+
+    def resigned(proxy: MutatingEndpoint, root: etree._Element) -> bytes | None:
+        identity = proxy.users(eui)
+        if identity is None:
+            return None
+        sign(root, identity)
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    def reply(proxy: MutatingEndpoint, call: Call, reply: HttpReply) -> HttpReply:
+        root = proxy.parsed(reply)
+        body = None if root is None else resigned(proxy, root)
+        return reply if body is None else HttpReply(200, body, reply.headers)
+
+    def delivery(proxy: MutatingEndpoint, root: etree._Element) -> bytes | None:
+        return resigned(proxy, root)
+
+    return reply, delivery
+
+
 def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
     root = proxy.parsed(reply)
     if root is None or proxy.code_of(reply) in (None,) or str(proxy.code_of(reply)).startswith("E"):
@@ -377,6 +400,7 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 
 __all__ = [
+    "signed_by",
     "after",
     "big_threshold",
     "chf_moved_anyway",

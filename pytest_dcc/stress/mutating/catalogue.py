@@ -33,6 +33,7 @@ from pytest_dcc.stress.mutating.blocks import (
     right_path,
     scale_thresholds,
     service_reference_repaired,
+    signed_by,
     space_filled,
     srv_is,
     swap_regions,
@@ -60,6 +61,7 @@ MP178: Final = frozenset({"MP178-UNJOIN"})
 JOIN: Final = frozenset({"DP178-SMI-JOIN"})
 ORGCERT: Final = frozenset({"MP081-ORGCERT-TRACKING"})
 _SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"  # DCC Boxed's test supplier
+_OTHER: Final = "90-B3-D5-1F-30-04-00-00"  # the estate's Other User
 
 
 REJOIN: Final = frozenset({"DP178-REJOIN"})
@@ -206,6 +208,11 @@ def _transport() -> list[Mutation]:
     return [
         Mutation("unsigned-answers", "answers lose their signature", bb,
                  reply=lambda proxy, call, reply: unsigned(proxy, reply), error_cause="ResponseSignatureError"),
+        Mutation("answers-signed-by-the-supplier", "answers and deliveries signed with the supplier's own key", bb,
+                 reply=signed_by(_SUPPLIER)[0], delivery=signed_by(_SUPPLIER)[1],
+                 error_cause="ResponseSignatureError"),
+        Mutation("answers-signed-by-another-user", "answers and deliveries signed with another user's key", bb,
+                 reply=signed_by(_OTHER)[0], delivery=signed_by(_OTHER)[1], error_cause="ResponseSignatureError"),
     ]  # fmt: skip
 
 

@@ -99,7 +99,9 @@ class Call:
 
 RequestHook = Callable[["MutatingEndpoint", Call], "Call | HttpReply | None"]
 ReplyHook = Callable[["MutatingEndpoint", Call, HttpReply], HttpReply]
-DeliveryHook = Callable[["MutatingEndpoint", etree._Element], "etree._Element | None"]
+#: A delivery hook answers the element to deliver (re-signed as the endpoint), bytes to deliver as they are, or None
+#: to drop the delivery.
+DeliveryHook = Callable[["MutatingEndpoint", etree._Element], "etree._Element | bytes | None"]
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,9 @@ class MutatingEndpoint:
         except DccError:
             return raw
         out = hook(self, root)
-        return None if out is None else self.signed_bytes(out)
+        if out is None or isinstance(out, bytes):
+            return out
+        return self.signed_bytes(out)
 
     # -- helpers for mutations --------------------------------------------------------------------------------
 
