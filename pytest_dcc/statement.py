@@ -44,9 +44,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.yamlsafe import load_yaml
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.spec import DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
 from pytest_dcc.spec.chism import COLUMNS
@@ -78,12 +77,9 @@ class Statement:
 
 
 def _load_yaml(path: Path, what: str) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the {what} {path}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"the {what} {path} is not valid YAML: {exc}") from None
+    """The YAML document of a file a user gives, within :mod:`pytest_dcc.duis.yamlsafe`'s limits (size, alias
+    expansion, depth): :class:`ConfigError`, one line naming the file and the limit, when refused."""
+    return load_yaml(path, f"the {what} {path}")
 
 
 def load_statement(path: Path) -> Statement:

@@ -8,10 +8,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pytest_dcc.duis.ids import Eui
-from pytest_dcc.errors import BuildError, InventoryError
+from pytest_dcc.duis.yamlsafe import load_yaml_text, read_bounded
+from pytest_dcc.errors import BuildError, ConfigError, InventoryError
 from pytest_dcc.reference.store.records import DEVICE_FIELDS, EUI_FIELDS, Device, User
 from pytest_dcc.reference.store.smi import SmiView
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES, chism
@@ -176,20 +175,36 @@ def _entries(data: Mapping[str, Any], section: str) -> Iterable[Mapping[str, Any
     return items
 
 
+#: Largest inventory file read as JSON (the C parser is fast; YAML has :mod:`pytest_dcc.duis.yamlsafe`'s limit).
+MAX_JSON_BYTES = 16 * 1024 * 1024
+
+
 def load_inventory_file(path: str | Path) -> dict[str, Any]:
-    """Read an inventory document from JSON (``.json``) or YAML (anything else)."""
+    """Read an inventory document from JSON (``.json``) or YAML (anything else), with bounded work (size, YAML
+    alias expansion, depth: :mod:`pytest_dcc.duis.yamlsafe`); :class:`InventoryError`, one line naming the file."""
     file = Path(path)
+    name = f"inventory file {file}"
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InventoryError(f"cannot read inventory file {file}: {exc}") from None
-    try:
-        data = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InventoryError(f"inventory file {file} is not valid {file.suffix or 'YAML'}: {exc}") from None
+        if file.suffix == ".json":
+            data = _json(read_bounded(file, name, MAX_JSON_BYTES), name)
+        else:
+            data = load_yaml_text(read_bounded(file, name), name)
+    except InventoryError:
+        raise
+    except ConfigError as exc:
+        raise InventoryError(str(exc)) from None
     if not isinstance(data, dict):
         raise InventoryError(f"inventory file {file} must hold a mapping with devices/users/coverage")
     return data
 
 
-__all__ = ["Loading", "load_inventory_file"]
+def _json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InventoryError(f"{name} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise InventoryError(f"{name} is refused: it nests too deeply") from None
+
+
+__all__ = ["MAX_JSON_BYTES", "Loading", "load_inventory_file"]
