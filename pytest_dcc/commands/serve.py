@@ -13,6 +13,7 @@ from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.control_token import new_token, remove_token, write_token
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.duis.pki import TestPki, load_or_create_pki
+from pytest_dcc.duis.private_files import private_dir
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import SigningIdentity, certificate_eui, load_certificate
 from pytest_dcc.errors import ConfigError, InventoryError
@@ -171,13 +172,13 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     """The reference DCC the ``serve`` arguments describe; :class:`ConfigError` names a bad argument."""
     chosen = _check_arguments(args)
     if not args.pki and not args.signing_key:
-        args.pki = default_state_dir() / "pki"
+        args.pki = _state_folder() / "pki"
     try:
         data = load_inventory_file(args.inventory) if args.inventory else boxed.default_estate()
     except InventoryError as exc:
         raise ConfigError(f"--inventory: {exc}") from None
     users = [str(u["eui"]) for u in data.get("users", []) if isinstance(u, dict) and "eui" in u]
-    pki = load_or_create_pki(args.pki, users) if args.pki else None
+    pki = _pki(args.pki, users) if args.pki else None
     if args.signing_key:
         identity = SigningIdentity.from_files(args.signing_key, args.signing_cert)
     else:
@@ -195,6 +196,23 @@ def build_from_args(args: argparse.Namespace) -> tuple[ReferenceDcc, TestPki | N
     _seed(dcc, args, data)
     _user_certificates(dcc, args.user_cert)
     return dcc, pki
+
+
+def _state_folder() -> Path:
+    """The state folder, created 0700 (held to it when it exists); a link in its place is a :class:`ConfigError`."""
+    try:
+        return private_dir(default_state_dir())
+    except ConfigError as exc:
+        raise ConfigError(f"the state folder ($PYTEST_DCC_STATE, else ~/.cache/pytest-dcc): {exc}") from None
+
+
+def _pki(folder: Path, users: list[str]) -> TestPki:
+    """The PKI of ``--pki`` (or the state folder's): a link planted in the folder, or the folder being one, is a
+    :class:`ConfigError` naming the option and the path, and nothing is written through it."""
+    try:
+        return load_or_create_pki(folder, users)
+    except ConfigError as exc:
+        raise ConfigError(f"--pki {folder}: {exc}") from None
 
 
 def _check_arguments(args: argparse.Namespace) -> Release:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from pytest_dcc.duis.private_files import open_lock, private_dir, read_private_if_present, write_private
 from pytest_dcc.errors import BuildError
 
 MAX_COUNTER: Final = 2**64 - 1
@@ -172,8 +172,8 @@ class CounterStore:
         import fcntl  # POSIX only; imported here so the in-memory store works everywhere
 
         assert self._path is not None
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self._path.with_suffix(".lock"), "a+") as lock:
+        private_dir(self._path.parent)  # the state folder: 0700, no link (ConfigError naming it)
+        with open_lock(self._path.with_suffix(".lock")) as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             state = self._load()
             start = max(state.get(eui, -1) + 1, self._clock(), floor)
@@ -181,18 +181,15 @@ class CounterStore:
                 raise BuildError(f"originator counter for {eui} is exhausted")
             end = min(start + self._block, MAX_COUNTER + 1)
             state[eui] = end - 1
-            tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, self._path)
+            write_private(self._path, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
         return start, end
 
     def _load(self) -> dict[str, int]:
         assert self._path is not None
         try:
-            raw = json.loads(self._path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
+            data = read_private_if_present(self._path)  # a link in its place: ConfigError naming it
+            raw = json.loads(data) if data is not None else {}
+        except ValueError as exc:
             raise BuildError(f"originator counter file {self._path} is unreadable: {exc}") from None
         if not isinstance(raw, dict):
             raise BuildError(f"originator counter file {self._path} is not a JSON object")

@@ -22,6 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from pytest_dcc.duis.ids import eui_hex, normalise_eui
+from pytest_dcc.duis.private_files import (
+    open_lock,
+    private_dir,
+    read_private,
+    read_private_if_present,
+    write_private,
+)
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, load_certificate, load_private_key
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.spec import DCC_EUI
@@ -146,59 +153,80 @@ class TestPki:
 
 
 def write_pki(pki: TestPki, folder: Path) -> None:
-    """Store ``pki`` in ``folder``: ``<EUI>.key`` (PKCS#8 DER, mode 0600), ``<EUI>.pem`` and ``pki.json``. Users the
-    folder already holds under the same CA and ``pki`` lacks stay listed (another process, a parallel worker, added
-    them): call it under :func:`folder_lock`."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Store ``pki`` in ``folder``: ``<EUI>.key`` (PKCS#8 DER), ``<EUI>.pem``, ``ca.key``, ``ca.pem`` and
+    ``pki.json``, each mode 0600 and written atomically, never through a link (a link planted in the folder, or the
+    folder being one, is a :class:`ConfigError` naming it: :mod:`pytest_dcc.duis.private_files`); the folder is
+    held to 0700. Users the folder already holds under the same CA and ``pki`` lacks stay listed (another process,
+    a parallel worker, added them): call it under :func:`folder_lock`."""
+    private_dir(folder)
     entries = _kept_entries(pki, folder)
+    files: dict[str, bytes] = {}
     for eui, identity in pki.identities.items():
         stem = eui_hex(eui).upper()
-        key_path = folder / f"{stem}.key"
-        key_bytes = identity.key.private_bytes(
-            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key_bytes)
-        (folder / f"{stem}.pem").write_bytes(identity.certificate.public_bytes(serialization.Encoding.PEM))
-        entries[eui] = {"key": key_path.name, "certificate": f"{stem}.pem"}
-    (folder / "ca.pem").write_bytes(pki.ca_certificate.public_bytes(serialization.Encoding.PEM))
-    ca_key = pki.ca_key.private_bytes(
+        files[f"{stem}.key"] = _key_bytes(identity.key)
+        files[f"{stem}.pem"] = identity.certificate.public_bytes(serialization.Encoding.PEM)
+        entries[eui] = {"key": f"{stem}.key", "certificate": f"{stem}.pem"}
+    files["ca.pem"] = pki.ca_certificate.public_bytes(serialization.Encoding.PEM)
+    files["ca.key"] = _key_bytes(pki.ca_key)
+    files[_MANIFEST] = json.dumps({"identities": entries}, indent=2, sort_keys=True).encode("utf-8")  # last
+    paths = [_member(folder, name) for name in files]  # a link in any place: refused before anything is written
+    for path, data in zip(paths, files.values(), strict=True):
+        write_private(path, data)
+
+
+def _key_bytes(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(folder / "ca.key", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(ca_key)
-    (folder / _MANIFEST).write_text(json.dumps({"identities": entries}, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def _kept_entries(pki: TestPki, folder: Path) -> dict[str, dict[str, str]]:
-    """The manifest entries of ``folder`` for users ``pki`` lacks, when the folder holds ``pki``'s CA."""
-    ca = folder / "ca.pem"
-    try:
-        same = ca.read_bytes() == pki.ca_certificate.public_bytes(serialization.Encoding.PEM)
-        entries = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))["identities"] if same else {}
-    except (OSError, ValueError, KeyError):
+    """The manifest entries of ``folder`` for users ``pki`` lacks, when the folder holds ``pki``'s CA (a link
+    in their place is a :class:`ConfigError`)."""
+    ca = read_private_if_present(folder / "ca.pem")
+    manifest = read_private_if_present(folder / _MANIFEST)
+    if ca != pki.ca_certificate.public_bytes(serialization.Encoding.PEM) or manifest is None:
         return {}
-    return {str(e): dict(f) for e, f in entries.items() if normalise_eui(str(e)) not in pki.identities}
+    try:
+        entries = json.loads(manifest)["identities"]
+        kept = {str(e): dict(f) for e, f in entries.items() if normalise_eui(str(e)) not in pki.identities}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+    for files in kept.values():
+        for name in (files.get("key"), files.get("certificate")):
+            _member(folder, name)
+    return kept
+
+
+def _member(folder: Path, name: object) -> Path:
+    """File ``name`` of PKI folder ``folder``: a plain name in that folder (no path, no link), else a
+    :class:`ConfigError` naming it."""
+    if not isinstance(name, str) or not name or name in {".", ".."} or "/" in name or "\\" in name:
+        raise ConfigError(f"{folder / _MANIFEST} names {name!r}, which is not a file name in {folder}")
+    path = folder / name
+    if path.is_symlink():
+        raise ConfigError(f"{path} is a symbolic link; a test PKI's files must not be links")
+    return path
 
 
 def read_pki(folder: Path) -> TestPki:
-    """Load a PKI written by :func:`write_pki`; :class:`ConfigError` names what is missing."""
+    """Load a PKI written by :func:`write_pki`; :class:`ConfigError` names what is missing, and any link (the
+    folder, the manifest, a key or certificate) or file name outside the folder that the manifest names."""
+    if folder.is_symlink():
+        raise ConfigError(f"{folder} is a symbolic link; a test PKI folder must be a real folder")
     manifest = folder / _MANIFEST
-    if not manifest.is_file():
+    if not os.path.lexists(manifest):
         raise ConfigError(
             f"{folder} is not a pytest-dcc test PKI (no {_MANIFEST}); create it with 'pytest-dcc serve --pki {folder}'"
         )
     try:
-        entries = json.loads(manifest.read_text(encoding="utf-8"))["identities"]
-    except (ValueError, KeyError) as exc:
+        entries = json.loads(read_private(manifest))["identities"]
+        listed = [(normalise_eui(str(eui)), files["key"], files["certificate"]) for eui, files in entries.items()]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{manifest} is unreadable: {exc}") from None
-    pki = TestPki(load_private_key(folder / "ca.key"), load_certificate(folder / "ca.pem"))
-    for eui, files in entries.items():
-        pki.identities[normalise_eui(eui)] = SigningIdentity.from_files(
-            folder / files["key"], folder / files["certificate"]
-        )
+    pki = TestPki(load_private_key(_member(folder, "ca.key")), load_certificate(_member(folder, "ca.pem")))
+    for eui, key, certificate in listed:
+        pki.identities[eui] = SigningIdentity.from_files(_member(folder, key), _member(folder, certificate))
     return pki
 
 
@@ -256,11 +284,12 @@ def read_shipped_pki(folder: Path) -> ShippedPki:
 @contextlib.contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
     """Hold the lock of PKI folder ``folder`` (a file beside it): ``pytest-dcc serve`` and the suite started at the
-    same moment on the same, still empty, state folder must not each create a PKI of their own."""
+    same moment on the same, still empty, state folder must not each create a PKI of their own. The folder is
+    created 0700 (missing parents too) and a link in its place or the lock file's is a :class:`ConfigError`."""
     import fcntl  # POSIX only, as the counter store
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.parent / f".{folder.name}.lock", "a+") as lock:
+    private_dir(folder)
+    with open_lock(folder.parent / f".{folder.name}.lock") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
@@ -268,18 +297,20 @@ def folder_lock(folder: Path) -> Iterator[None]:
 def load_or_create_pki(folder: Path, users: Iterable[str] = ()) -> TestPki:
     """Reuse the PKI in ``folder``, adding identities for new ``users``, or create one there (under the folder's
     lock: two processes creating it at once end up with the same one). A folder of keys as DCC Boxed ships them is
-    read in place and never written (:class:`ShippedPki`)."""
+    read in place and never written (:class:`ShippedPki`). A link planted in a test PKI folder (or the folder
+    being one) is a :class:`ConfigError` naming it, and nothing is written through it."""
     if is_shipped_pki(folder):
         shipped = read_shipped_pki(folder)
         for user in users:
             shipped.add(user)
         return shipped
     with folder_lock(folder):
-        pki = read_pki(folder) if (folder / _MANIFEST).is_file() else TestPki.generate()
+        present = os.path.lexists(folder / _MANIFEST)
+        pki = read_pki(folder) if present else TestPki.generate()
         before = set(pki.identities)
         for user in users:
             pki.add(user)
-        if set(pki.identities) != before or not (folder / _MANIFEST).is_file():
+        if set(pki.identities) != before or not present:
             write_pki(pki, folder)
     return pki
 

@@ -40,7 +40,8 @@ from pytest_dcc.duis.estates import (
     premises,
 )
 from pytest_dcc.duis.ids import Eui
-from pytest_dcc.errors import HarnessError, LaneError
+from pytest_dcc.duis.private_files import open_lock, private_dir
+from pytest_dcc.errors import ConfigError, HarnessError, LaneError
 
 if TYPE_CHECKING:  # the steps load this module; the statement is read by the wiring
     from pytest_dcc.statement import Statement
@@ -196,8 +197,10 @@ class SendOrder:
         import fcntl  # POSIX only, as the counter store
 
         assert self.folder is not None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        handle = open(self.folder / f"send-{user}.lock", "a+")  # noqa: SIM115 (held until released)
+        if not user or "/" in user or user in {".", ".."}:
+            raise ConfigError(f"a send lock for user {user!r}: not a name a lock file can have")
+        private_dir(self.folder)  # in the state folder: 0700, no link (ConfigError naming it)
+        handle = open_lock(self.folder / f"send-{user}.lock")  # held until released; never through a link
         deadline = time.monotonic() + SEND_LOCK_TIMEOUT_S
         while True:
             try:
