@@ -19,16 +19,28 @@ import json
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final
 
 from pytest_dcc import __version__
 from pytest_dcc.errors import ConfigError
+from pytest_dcc.reporting.archive import (
+    MAX_DOCUMENT_BYTES,
+    MAX_MEMBER_BYTES,
+    MAX_MEMBERS,
+    MAX_TOTAL_BYTES,
+    ArchiveContents,
+    read_bounded,
+)
 from pytest_dcc.reporting.integrity import suite_digest
+from pytest_dcc.reporting.redaction import redact_url
 
 #: Files of a report directory that go into a bundle when present (verdicts.json is required).
 REPORT_FILES: Final = ("verdicts.json", "test-list.json", "junit.xml", "clause-matrix.md", "clause-matrix.html")
-MAX_MEMBER_BYTES: Final = 256 * 1024 * 1024
+#: The members :func:`verify` reads (JSON documents); every other member is only hashed.
+DOCUMENTS: Final = ("manifest.json", "verdicts.json", "suite.json")
+#: At most this many JSON values (arrays, objects, elements) in one document: a run's verdicts.json has thousands.
+MAX_JSON_VALUES: Final = 250_000
 
 
 def _sha256(data: bytes) -> str:
@@ -67,6 +79,7 @@ def make_bundle(report_dir: Path, output: Path) -> Path:
     ).encode()
     manifest = {"format": 1, "files": {name: _sha256(data) for name, data in sorted(members.items())}}
     members["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+    _check_limits(report_dir, members)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(output, "w:gz") as archive:
         for name, data in sorted(members.items()):
@@ -91,39 +104,40 @@ class Verification:
         return "\n".join([*lines, verdict])
 
 
-def _read(path: Path) -> dict[str, bytes]:
-    """The archive's regular files; anything else (links, devices, absolute or parent paths, oversize) refused."""
-    files: dict[str, bytes] = {}
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            for info in archive:
-                name = PurePosixPath(info.name)
-                if not info.isfile() or name.is_absolute() or ".." in name.parts:
-                    raise ConfigError(f"{path}: member {info.name!r} is not a plain relative file")
-                if info.size > MAX_MEMBER_BYTES:
-                    raise ConfigError(f"{path}: member {info.name} is larger than {MAX_MEMBER_BYTES} bytes")
-                stream = archive.extractfile(info)
-                files[info.name] = stream.read() if stream is not None else b""
-    except (OSError, tarfile.TarError, EOFError) as exc:
-        raise ConfigError(f"{path} is not a readable .tar.gz bundle: {exc}") from None
-    return files
+def _check_limits(report_dir: Path, members: dict[str, bytes]) -> None:
+    """A bundle :func:`verify` would refuse is not made."""
+    sizes = {name: len(data) for name, data in members.items()}
+    over = [n for n, size in sizes.items() if size > (MAX_DOCUMENT_BYTES if n in DOCUMENTS else MAX_MEMBER_BYTES)]
+    if len(sizes) > MAX_MEMBERS or sum(sizes.values()) > MAX_TOTAL_BYTES or over:
+        raise ConfigError(
+            f"{report_dir}: too large to bundle ({len(sizes)} files, {sum(sizes.values())} bytes{', ' if over else ''}"
+            f"{', '.join(over)}); the limits: {MAX_MEMBERS} files, {MAX_TOTAL_BYTES} bytes, {MAX_MEMBER_BYTES} a "
+            f"file, {MAX_DOCUMENT_BYTES} for {', '.join(DOCUMENTS)}"
+        )
 
 
-def _json(files: dict[str, bytes], name: str, problems: list[str]) -> dict[str, Any]:
-    try:
-        value = json.loads(files[name])
-    except KeyError:
+def _json(files: ArchiveContents, name: str, problems: list[str]) -> dict[str, Any]:
+    data = files.kept.get(name)
+    if data is None:
         problems.append(f"{name} is missing")
         return {}
-    except ValueError as exc:
-        problems.append(f"{name} is not JSON: {exc}")
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_JSON_VALUES:
+        problems.append(f"{name} holds more than {MAX_JSON_VALUES} JSON values (the limit); not read")
+        return {}
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        problems.append(f"{name} is not JSON: {type(exc).__name__}: {str(exc)[:200]}")
         return {}
     return value if isinstance(value, dict) else {}
 
 
 def verify(path: Path) -> Verification:
-    """Check a bundle offline against the pytest-dcc installed here."""
-    files = _read(path)
+    """Check a bundle offline against the pytest-dcc installed here. The archive is read with bounded work and
+    memory (:func:`pytest_dcc.reporting.archive.read_bounded`): refused, before any member is read, when its
+    members' count or declared sizes exceed the limits or one is not a plain relative file."""
+    files = read_bounded(path, keep=DOCUMENTS)
     problems: list[str] = []
     facts: list[str] = []
     manifest = _json(files, "manifest.json", problems).get("files", {})
@@ -133,7 +147,8 @@ def verify(path: Path) -> Verification:
     if run:
         totals = ", ".join(f"{k} {v}" for k, v in sorted(run.get("totals", {}).items()))
         facts.append(
-            f"run: release {run.get('release')}, endpoint {run.get('endpoint')}, mode {run.get('mode')}, "
+            f"run: release {run.get('release')}, endpoint {redact_url(str(run.get('endpoint')))}, "
+            f"mode {run.get('mode')}, "
             f"finished {run.get('finished')}; {totals}"
         )
         if run.get("mode") != "certification":
@@ -142,21 +157,21 @@ def verify(path: Path) -> Verification:
         problems += _suite_problems(run, suite)
         facts.append(f"suite: pytest-dcc {suite.get('suite_version')}, SHA-256 {suite.get('suite_sha256')}")
     problems += _statement_problems(files, run)
-    if "test-list.json" not in files:
+    if "test-list.json" not in files.digests:
         problems.append("test-list.json (the computed test list) is missing")
     facts.append(f"{len(manifest)} files in the manifest")
     return Verification(problems, facts)
 
 
-def _manifest_problems(files: dict[str, bytes], manifest: dict[str, str]) -> list[str]:
+def _manifest_problems(files: ArchiveContents, manifest: dict[str, str]) -> list[str]:
     """Every file listed, present and unchanged; nothing in the archive that is not listed."""
     problems = []
     for name, expected in sorted(manifest.items()):
-        if name not in files:
+        if name not in files.digests:
             problems.append(f"{name} is listed in the manifest but missing")
-        elif _sha256(files[name]) != expected:
+        elif files.digests[name] != expected:
             problems.append(f"{name} does not match its manifest hash (changed after bundling)")
-    extra = sorted(set(files) - set(manifest) - {"manifest.json"})
+    extra = sorted(set(files.digests) - set(manifest) - {"manifest.json"})
     return problems + [f"{name} is in the archive but not in the manifest" for name in extra]
 
 
@@ -182,14 +197,14 @@ def _suite_problems(run: dict[str, Any], suite: dict[str, Any]) -> list[str]:
     ]
 
 
-def _statement_problems(files: dict[str, bytes], run: dict[str, Any]) -> list[str]:
+def _statement_problems(files: ArchiveContents, run: dict[str, Any]) -> list[str]:
     if run.get("statement_sha256"):
-        if "statement.yaml" not in files:
+        if "statement.yaml" not in files.digests:
             return ["the run used an implementation statement, but it is not in the bundle"]
-        if _sha256(files["statement.yaml"]) != run["statement_sha256"]:
+        if files.digests["statement.yaml"] != run["statement_sha256"]:
             return ["statement.yaml is not the statement the run used"]
         return []
     return ["the run recorded no implementation statement (certification needs one)"] if run else []
 
 
-__all__ = ["REPORT_FILES", "Verification", "make_bundle", "verify"]
+__all__ = ["DOCUMENTS", "MAX_JSON_VALUES", "REPORT_FILES", "Verification", "make_bundle", "verify"]
