@@ -134,8 +134,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         user = statement.users["IS"]
     if statement is not None and statement.schema_version and _value(config, "dcc_schema_version") is None:
         version = statement.schema_version
-    state_text = _value(config, "dcc_state_dir")
-    state_dir = Path(state_text).expanduser() if state_text else default_state_dir()
+    state_dir = _state_dir(config)
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
@@ -160,6 +159,16 @@ def load_settings(config: pytest.Config) -> DccSettings:
         mode=mode,
         shuffle_seed=_shuffle(config),
     )
+
+
+def _state_dir(config: pytest.Config) -> Path:
+    """``--dcc-state-dir`` (else the per-user default): a symbolic link in its place, or anything but a folder, is a
+    UsageError naming it; nothing is ever written through a link there (:mod:`pytest_dcc.duis.private_files`)."""
+    text = _value(config, "dcc_state_dir")
+    state_dir = Path(text).expanduser() if text else default_state_dir()
+    if state_dir.is_symlink() or (state_dir.exists() and not state_dir.is_dir()):
+        raise _usage("dcc-state-dir", "must be a real folder, not a symbolic link (made 0700 if absent)", state_dir)
+    return state_dir
 
 
 def _endpoint(config: pytest.Config) -> str | None:
