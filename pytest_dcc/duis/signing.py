@@ -261,7 +261,7 @@ def _base64_value(text: str | None) -> bytes:
     return base64.b64decode((text or "").translate(_XML_WHITESPACE))
 
 
-def _unsigned_markup(root: etree._Element) -> str | None:
+def unread_markup(root: etree._Element) -> str | None:
     """Why what is read from ``root`` could differ from what a signature over it covers, or None.
 
     Canonical XML without comments (what the digest covers) drops comments and joins the text around them, but a
@@ -304,7 +304,7 @@ def verify(
     """
     if engine not in ENGINES:
         raise ValueError(f"signature engine {engine!r}: choose one of {', '.join(ENGINES)}")
-    unread = _unsigned_markup(root)
+    unread = unread_markup(root)
     if unread is not None:  # before anything else: an unsigned document is read the same way
         return SignatureCheck(SignatureStatus.INVALID, unread)
     signatures = list(root.iter(f"{_DS}Signature"))
@@ -445,5 +445,6 @@ __all__ = [
     "load_private_key",
     "sign",
     "subject_common_name",
+    "unread_markup",
     "verify",
 ]

@@ -37,6 +37,7 @@ from pytest_dcc.duis.signing import (
     SigningIdentity,
     TrustStore,
     sign,
+    unread_markup,
     verify,
 )
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES, parse
@@ -161,6 +162,10 @@ class ReferenceDcc(TestControl):
             return _text(400, f"request is not valid against {self.schema.name}:\n{listed}")
         if root.tag != f"{_SR}Request":
             return _text(400, f"expected sr:Request, got {etree.QName(root).localname}")
+        header = root.find(f"{_SR}Header")
+        unread = unread_markup(header) if header is not None else None
+        if unread is not None:  # the items that address an answer cannot be read as signed: no DUIS answer names it
+            return _text(400, f"request header refused: {unread}")
         srv_text = root.findtext(f"{_SR}Header/{_SR}ServiceReferenceVariant") or ""
         if srv_text not in SRVS:
             return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
@@ -240,6 +245,9 @@ class ReferenceDcc(TestControl):
     def _authenticate(self, ctx: RequestContext) -> User | None:
         """Signature (when checked) and counter; returns the registered originator, for :meth:`_authorise_user`."""
         rid = ctx.request_id
+        unread = unread_markup(ctx.root)  # checked whether signatures are or not: the pipeline reads .text
+        if unread is not None:
+            raise Refusal("E1", f"request refused: {unread}")
         user = self.inventory.user(rid.originator)
         if self.verify_signatures:
             trust = self.trust
