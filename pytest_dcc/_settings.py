@@ -223,12 +223,17 @@ def _release(config: pytest.Config, statement: Statement | None) -> str:
 def _pki_dir(config: pytest.Config, endpoint: str | None, state_dir: Path) -> Path | None:
     pki_text = _value(config, "dcc_pki")
     pki_dir = Path(pki_text).expanduser() if pki_text else None
-    if pki_dir is None and endpoint is not None and not _value(config, "dcc_signing_key") and not _trust(config):
+    if pki_dir is None and endpoint is not None and not _value(config, "dcc_signing_key") and not _trusted(config):
         # the folder `pytest-dcc serve` uses when it is given no keys: its DSP certificate and the users' keys
         pki_dir = state_dir / "pki"
     if pki_dir is not None and pki_dir.exists() and not pki_dir.is_dir():
         raise _usage("dcc-pki", "must be a folder (created when absent)", pki_text)
     return pki_dir
+
+
+def _trusted(config: pytest.Config) -> bool:
+    """Whether ``--dcc-trust-cert`` names any certificate (checked by :func:`_trust`)."""
+    return bool(config.getoption("dcc_trust_cert"))
 
 
 def _shuffle(config: pytest.Config) -> int | None:
