@@ -106,7 +106,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def vendor_glue(request, dcc_settings):
     # Glue code that echoes what it was given: in a message, on stdout, in a log record, in its locals.
-    if "re-sent Join" in request.node.name:
+    if "response_lost" in request.node.name:
         settings = dcc_settings
         print(f"glue: talking to {settings.endpoint} with {settings.headers!r} ({settings!r})")
         logging.getLogger("vendor.glue").warning("glue: headers %r", dict(settings.headers))
@@ -182,7 +182,7 @@ def test_a_run_with_credentials_reports_none_of_them_and_still_sends_them(
     assert errors and all(f"http://***@{host}" in m and "<redacted>" in m for m in errors), errors
     result.stdout.fnmatch_lines([f"*pytest-dcc * endpoint http://***@{host}; SEC release*"])
     steps = b"".join(v for k, v in _files(pytester.path / "reports").items() if k.endswith("-result.json"))
-    assert f"POST http://***@{host}/api/v1/service".encode() in steps  # the allure step names the URL, hidden
+    assert f"POST http://{host}/api/v1/service".encode() in steps  # the transport's URL holds no credentials
     # The transport still sends every credential it was given.
     basic = "Basic " + base64.b64encode(f"{USER}:{unquote(PASSWORD)}".encode()).decode()
     duis = [headers for path, headers in recording.seen if path.startswith("/api/v1/")]
@@ -195,9 +195,10 @@ def test_an_unreachable_endpoint_with_credentials_is_reported_without_them(pytes
     endpoint = f"https://{USER}:{PASSWORD}@127.0.0.1:{free_port()}/duis"
     result = _run(pytester, endpoint, pytester.path / "pki", f"--dcc-header=Authorization: Bearer {BEARER}")
     document = _assert_nothing_carries(pytester, result, _forms(PASSWORD, BEARER))
-    assert {s["verdict"] for s in document["scenarios"]} == {"ERROR"}
+    verdicts = {s["verdict"] for s in document["scenarios"]}
+    assert "ERROR" in verdicts and verdicts <= {"ERROR", "NOT_APPLICABLE"}, verdicts
     assert "Authorization: <redacted>" in " ".join(document["run"]["command_line"])
-    result.stdout.fnmatch_lines(["*the endpoint under test does not answer*https://***@127.0.0.1:*"])
+    result.stdout.fnmatch_lines(["*the endpoint under test does not answer*cannot reach https://127.0.0.1:*/duis*"])
 
 
 def test_usage_errors_and_the_settings_repr_hide_credentials(pytester: pytest.Pytester) -> None:
