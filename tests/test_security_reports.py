@@ -181,6 +181,10 @@ def test_a_run_with_credentials_reports_none_of_them_and_still_sends_them(
     errors = [s["message"] for s in document["scenarios"] if s["verdict"] == "ERROR"]
     assert errors and all(f"http://***@{host}" in m and "<redacted>" in m for m in errors), errors
     result.stdout.fnmatch_lines([f"*pytest-dcc * endpoint http://***@{host}; SEC release*"])
+    # The glue's output was captured and shown (-rA), scrubbed: its print, its log record, its traceback's locals.
+    result.stdout.fnmatch_lines([f"*glue: talking to http://***@{host} with *<redacted>*"])
+    result.stdout.fnmatch_lines(["*glue: headers {'X-Api-Key': '<redacted>', 'X-Tenant-Auth': '<redacted>'}*"])
+    result.stdout.fnmatch_lines(["*settings * = DccSettings(endpoint='http://***@*"])
     steps = b"".join(v for k, v in _files(pytester.path / "reports").items() if k.endswith("-result.json"))
     assert f"POST http://{host}/api/v1/service".encode() in steps  # the transport's URL holds no credentials
     # The transport still sends every credential it was given.
