@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pytest_dcc.duis.endpoint import read_body
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.duis.xmlsafe import parse
-from pytest_dcc.errors import DccError
+from pytest_dcc.errors import BodyTooLargeError, DccError
 from pytest_dcc.spec import NS_SR, PROBE_HEADER
 from pytest_dcc.transport.receiver import ServerThread
 
@@ -116,9 +117,10 @@ def make_fanout_app(folder: Path) -> Any:
     tls = ssl.create_default_context()
 
     async def relay(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_DELIVERY_BYTES:
-            return PlainTextResponse("delivery too large", status_code=413)
+        try:  # refused while streaming: never buffered past the limit
+            body = await read_body(request, MAX_DELIVERY_BYTES)
+        except BodyTooLargeError as exc:
+            return PlainTextResponse(f"delivery too large: {exc}", status_code=413)
         workers = registered(folder)
         if not workers:
             return PlainTextResponse("no worker of the parallel run has registered its receiver yet", status_code=503)
