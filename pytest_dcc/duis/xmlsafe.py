@@ -7,7 +7,9 @@ a server for a minute before any key was looked at. Within these limits it costs
 0.16 us per element per namespace in scope). libxml2's own parse is linear in all of these (measured: 150,000
 declarations on one element, 200,000 attributes or 500,000 elements each parse in a fraction of a second), so the
 check is made on the parser's events as they come (one linear pass, the document fed in chunks) and the parse is
-abandoned at the first limit passed: nothing quadratic (schema, C14N, ``nsmap``) ever sees such a document.
+abandoned at the first limit passed: nothing quadratic (schema, C14N, ``nsmap``) ever sees such a document. Before
+that, a count on the bytes (``xmlns``, ``=``, NUL) refuses in a millisecond the floods whose one huge start tag
+libxml2 would parse whole while holding the interpreter (other threads, a server's ``/health``, would wait).
 
 The limits are far above any real DUIS document: DCC Boxed's answers and the largest bodies the builder makes
 declare at most 4 namespaces (3 on one element), carry 20 attributes (1 on one element), 66 elements and are 10
@@ -42,8 +44,12 @@ MAX_ATTRIBUTES: Final = 20_000
 MAX_ELEMENTS: Final = 50_000
 #: Element nesting depth (the root is depth 1); libxml2's own limit is 256.
 MAX_DEPTH: Final = 64
-#: How much of the document the parser is fed at a time (the granularity at which a limit stops it).
-CHUNK_BYTES: Final = 64 * 1024
+#: ``=`` signs in the whole document, counted on the bytes before parsing: every attribute and declaration has
+#: one, the text of a DUIS document next to none (base64 padding).
+MAX_EQUALS_SIGNS: Final = MAX_ATTRIBUTES + MAX_NAMESPACE_DECLARATIONS
+#: How much of the document the parser is fed at a time: the granularity at which a limit stops it, and the most
+#: the parser works on holding the interpreter (a 4 KiB feed of 1,000 elements: a few milliseconds).
+CHUNK_BYTES: Final = 4096
 
 _OPTIONS: Final[dict[str, Any]] = {
     "resolve_entities": False,
@@ -119,6 +125,26 @@ class _Counts:
                 self.namespace()
 
 
+def _prescan(data: bytes, what: str) -> None:
+    """Refuse, on the bytes (a C-speed count, no parse), what would make one start tag long to parse: libxml2 parses
+    a start tag whole, holding the interpreter, so ~150,000 declarations on one element would hold every other
+    thread for a tenth of a second before the first event. A declaration has ``xmlns`` in it and an attribute an
+    ``=`` in any ASCII-compatible encoding, and a NUL (UTF-16 or UTF-32, never allowed in XML) is refused here."""
+    if b"\x00" in data:
+        raise XmlSecurityError(f"{what} contains NUL bytes: not UTF-8 (UTF-16 and UTF-32 are refused)")
+    if (found := data.count(b"xmlns")) > MAX_NAMESPACE_DECLARATIONS:
+        raise XmlSecurityError(
+            f"{what} has {found} occurrences of 'xmlns', more than the {MAX_NAMESPACE_DECLARATIONS} namespace "
+            "declarations allowed (limit MAX_NAMESPACE_DECLARATIONS); refused before parsing"
+        )
+    if (found := data.count(b"=")) > MAX_EQUALS_SIGNS:
+        raise XmlSecurityError(
+            f"{what} has {found} '=' signs, more than its attributes and declarations may have "
+            f"({MAX_EQUALS_SIGNS}: limit MAX_EQUALS_SIGNS = MAX_ATTRIBUTES + MAX_NAMESPACE_DECLARATIONS); refused "
+            "before parsing"
+        )
+
+
 def _parse_bounded(data: bytes, what: str) -> etree._Element:
     """Parse ``data`` in chunks, counting its structure as the parser reports it; the first limit passed stops
     the parse (:class:`XmlSecurityError`)."""
@@ -149,8 +175,10 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "docum
         raise XmlSecurityError(f"{what} is {len(data)} bytes, over the {max_bytes}-byte limit")
     if not data.strip():
         raise XmlSecurityError(f"{what} is empty")
+    data = bytes(data)
+    _prescan(data, what)
     try:
-        root = _parse_bounded(bytes(data), what)
+        root = _parse_bounded(data, what)
     except etree.XMLSyntaxError as exc:
         raise XmlSecurityError(f"{what} is not well-formed XML: {exc}") from None
     tree = root.getroottree()
@@ -182,6 +210,7 @@ __all__ = [
     "MAX_ATTRIBUTES_PER_ELEMENT",
     "MAX_DEPTH",
     "MAX_ELEMENTS",
+    "MAX_EQUALS_SIGNS",
     "MAX_NAMESPACES_IN_SCOPE",
     "MAX_NAMESPACES_PER_ELEMENT",
     "MAX_NAMESPACE_DECLARATIONS",
