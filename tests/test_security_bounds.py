@@ -11,7 +11,7 @@ import statistics
 import string
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import httpx
 import pytest
@@ -42,7 +42,7 @@ from pytest_dcc.transport.receiver import (
     ServerThread,
 )
 from tests.conftest import SHARED
-from tests.reference_harness import CAD, ESME, IS, Harness
+from tests.reference_harness import CAD, ESME, FIXTURES, IS, Harness
 
 XML = {"content-type": "application/xml"}
 
@@ -243,8 +243,8 @@ def _flood_request_bytes(document: bytes, limit: int = DEFAULT_MAX_BYTES) -> byt
     names = (  # about 200,000 three-character prefixes
         "".join(t) for t in itertools.product(string.ascii_letters, tail, tail) if "".join(t).lower() != "xml"
     )
-    count = (limit - len(document)) // len(b' xmlns:abc="u"')
-    return _into_root(document, b"".join(f' xmlns:{next(names)}="u"'.encode() for _ in range(count)))
+    count = (limit - len(document)) // len(b' xmlns:abc="a:"')
+    return _into_root(document, b"".join(f' xmlns:{next(names)}="a:"'.encode() for _ in range(count)))
 
 
 def _hostile_requests(signed: bytes) -> dict[str, bytes]:
@@ -302,6 +302,21 @@ def test_the_served_reference_refuses_every_flood_over_http(served: tuple[Server
         accepted = http.post("/api/v1/serviceD", content=signed, headers=XML)  # the control: the genuine request
         assert accepted.status_code == 200 and b"<sr:ResponseCode>I0<" in accepted.content
     assert h.dcc.inventory.dump() != before  # only the control changed anything (its counter and journal)
+
+
+@pytest.mark.parametrize("uri", ["relative/ns", "ns", "#frag", "../up"])
+def test_a_relative_namespace_uri_is_refused_not_a_crash(served: tuple[ServerThread, Harness], uri: str) -> None:
+    """Canonicalisation (the signature check) raises on a relative namespace URI: before, the reference answered
+    HTTP 500 and the suite's judge raised outside its error tree. Now it is a refusal like any hostile XML."""
+    server, h = served
+    signed = _into_root(_signed_8_2(h), f' xmlns:rel="{uri}"'.encode())
+    reply = h.dcc.handle("POST", "/api/v1/serviceD", XML, signed)
+    assert reply.status == 400 and b"relative namespace URI" in reply.body, reply.body[:200]
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        answer = http.post("/api/v1/serviceD", content=signed, headers=XML)
+    assert answer.status_code == 400 and "relative namespace URI" in answer.text
+    with pytest.raises(ResponseFormatError, match="relative namespace URI"):
+        ResponseInbox(h.judge).deliver(_into_root(_device_response(h), f' xmlns:rel="{uri}"'.encode()))
 
 
 def _stream(total: int, sent: list[int], chunk: int = 256 * 1024) -> Iterator[bytes]:
@@ -396,6 +411,30 @@ def _health_spans(http: httpx.Client, stop: Callable[[], bool], at_most: int = 1
         assert http.get("/health").status_code == 200
         spans.append((started, time.perf_counter()))
     return spans
+
+
+def test_the_corpus_floods_and_streamed_body_over_http(served: tuple[ServerThread, Harness]) -> None:
+    """The corpus's structural cases (fixtures/hostile/cases.yaml) against the served reference, the oversized
+    body streamed in chunks."""
+    from pytest_dcc.stress.hostile import CorpusUsers, load_corpus, run_case
+    from tests.reference_harness import ED, GS, OU
+
+    server, h = served
+    folder = FIXTURES / "hostile"
+    who = CorpusUsers(h.pki, {"IS": IS, "GS": GS, "OU": OU, "ED": ED})
+    cases = [c for c in load_corpus(folder) if "flood" in c.recipe or "stream" in c.recipe]
+    assert len(cases) >= 20 and {c.expect_http for c in cases} == {400, 413, None}
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+
+        def send(
+            method: str, path: str, headers: Mapping[str, str], body: bytes | Iterable[bytes]
+        ) -> tuple[int, bytes]:
+            reply = http.request(method, path, headers=headers, content=body)
+            return reply.status_code, reply.content
+
+        outcomes = [run_case(c, folder, who, send, h.dcc.inventory.dump, lambda: True, send) for c in cases]
+    wrong = [f"{o.case.id}: expected {o.case.expected}, got {o.answer}: {o.detail[:150]}" for o in outcomes if not o.ok]
+    assert not wrong, "\n".join(wrong)
 
 
 # -- the suite's receiver ---------------------------------------------------------------------------------------

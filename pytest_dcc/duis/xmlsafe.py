@@ -18,6 +18,7 @@ deep (the size of a body grows with its devices and certificates, its structure 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -50,6 +51,8 @@ MAX_EQUALS_SIGNS: Final = MAX_ATTRIBUTES + MAX_NAMESPACE_DECLARATIONS
 #: How much of the document the parser is fed at a time: the granularity at which a limit stops it, and the most
 #: the parser works on holding the interpreter (a 4 KiB feed of 1,000 elements: a few milliseconds).
 CHUNK_BYTES: Final = 4096
+
+_ABSOLUTE_URI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 _OPTIONS: Final[dict[str, Any]] = {
     "resolve_entities": False,
@@ -87,7 +90,12 @@ class _Counts:
             f"{self.what} has more than {limit} {count}{where} (limit {name}); refused before reading further"
         )
 
-    def namespace(self) -> None:
+    def namespace(self, uri: str) -> None:
+        if uri and _ABSOLUTE_URI.match(uri) is None:
+            raise XmlSecurityError(
+                f"{self.what} declares the relative namespace URI {uri[:80]!r}; refused (a namespace is an absolute "
+                "URI, and canonicalisation, so the signature check, fails on a relative one)"
+            )
         self.namespaces += 1
         self.pending += 1
         if self.namespaces > MAX_NAMESPACE_DECLARATIONS:
@@ -122,7 +130,7 @@ class _Counts:
             elif event == "end":
                 self.scopes.pop()
             else:
-                self.namespace()
+                self.namespace(item[1])
 
 
 def _prescan(data: bytes, what: str) -> None:

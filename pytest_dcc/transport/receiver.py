@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-pro
 REJECTED_KEEP_BYTES: Final = 4096
 #: How many characters of the reason a refused delivery keeps.
 REJECTED_REASON_CHARS: Final = 2000
+#: The :attr:`Rejected.cause` of a delivery refused for its size while it streamed (HTTP 413).
+TOO_LARGE: Final = "too-large"
 #: How many refused deliveries an inbox keeps (the latest; :attr:`ResponseInbox.rejected_total` counts them all).
 REJECTED_KEEP: Final = 100
 
@@ -234,10 +236,8 @@ def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
         try:
             body = await read_body(request, inbox.judge.max_bytes)
         except BodyTooLargeError as exc:
-            inbox.note_rejected(Rejected.of(b"", f"delivery {exc}", type(exc).__name__, exc.seen))
-            return PlainTextResponse(
-                f"{type(exc).__name__}: delivery {exc}", status_code=413, headers={"connection": "close"}
-            )
+            inbox.note_rejected(Rejected.of(b"", f"delivery {exc}", TOO_LARGE, exc.seen))
+            return PlainTextResponse(f"{TOO_LARGE}: delivery {exc}", status_code=413, headers={"connection": "close"})
         token = request.headers.get(PROBE_HEADER)
         if token is not None and not body:
             inbox.note_probe(token)
@@ -354,6 +354,7 @@ __all__ = [
     "REJECTED_KEEP",
     "REJECTED_KEEP_BYTES",
     "REJECTED_REASON_CHARS",
+    "TOO_LARGE",
     "Rejected",
     "ResponseInbox",
     "ResponseReceiver",
