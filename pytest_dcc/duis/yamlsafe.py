@@ -135,7 +135,8 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        return f"{_one_line(exc.problem or exc.context or 'unreadable')}{where}"
+        said = ", ".join(str(part) for part in (exc.context, exc.problem) if part) or "unreadable"
+        return f"{_one_line(said)}{where}"
     return _one_line(exc)
 
 
