@@ -488,3 +488,19 @@ def test_the_statement_declares_another_dsp_identity(pytester: pytest.Pytester, 
     )
     assert result.ret != 0
     result.stderr.fnmatch_lines([f"*no response-signing certificate of the DSP {other_dsp}*"])
+
+
+def test_a_document_c14n_cannot_canonicalise_is_refused_not_raised(
+    pki: TestPki, judge: ResponseJudge, request_8_2: DuisRequest
+) -> None:
+    """A relative namespace URI makes lxml's C14N raise; the parser refuses it first, and the verifier itself, given
+    such a tree by another way, answers INVALID instead of raising out of the error tree."""
+    from pytest_dcc.duis.signing import SignatureStatus, verify
+
+    raw = _signed(_answer(request_8_2), pki.identity(DCC_EUI))
+    hostile = raw.replace(b"<sr:Response ", b'<sr:Response xmlns:q="relative/uri" ', 1)
+    with pytest.raises(TransportError):
+        judge.judge(hostile, synchronous=True)
+    root = etree.fromstring(hostile, etree.XMLParser(resolve_entities=False, no_network=True))
+    check = verify(root, judge.trust)
+    assert check.status is SignatureStatus.INVALID, check

@@ -342,7 +342,10 @@ def _verify_with(
         return SignatureCheck(SignatureStatus.INVALID, reason, serial, issuer, eui)
     outcomes = []
     if engine in ("profile", "both"):
-        outcomes.append(("profile verifier", _profile_verify(root, cert)))
+        try:
+            outcomes.append(("profile verifier", _profile_verify(root, cert)))
+        except (etree.LxmlError, ValueError) as exc:  # e.g. C14N of a relative namespace URI: no crash, a refusal
+            outcomes.append(("profile verifier", f"cannot be canonicalised: {exc}"))
     if engine in ("signxml", "both"):
         outcomes.append(("signxml", _signxml_verify(root, cert, moment)))
     failures = [(name, problem) for name, problem in outcomes if problem is not None]

@@ -124,7 +124,7 @@ def make_fanout_app(folder: Path) -> Any:
         workers = registered(folder)
         if not workers:
             return PlainTextResponse("no worker of the parallel run has registered its receiver yet", status_code=503)
-        urls = [w.url for w in route(body, workers)]
+        urls = [w.url for w in await asyncio.to_thread(route, body, workers)]  # parsing stays off the loop
         headers = {k: v for k, v in request.headers.items() if k.lower() in RELAYED_HEADERS}
         async with httpx.AsyncClient(timeout=30.0, verify=tls) as client:
             replies = await asyncio.gather(*(client.post(u, content=body, headers=headers) for u in urls),
