@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pytest_dcc.duis.endpoint import read_body
 from pytest_dcc.duis.ids import RequestID
+from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES
 from pytest_dcc.errors import BodyTooLargeError, DuplicateResponseError, ResponseTimeoutError, TransportError
 from pytest_dcc.spec import PROBE_HEADER
 from pytest_dcc.transport.judge import Judged, ResponseJudge
@@ -232,9 +233,12 @@ def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:
     from starlette.responses import PlainTextResponse, Response
     from starlette.routing import Route
 
+    # A probe-only receiver (tests of the delivery check) may have no judge: the default limit then.
+    limit = getattr(inbox.judge, "max_bytes", DEFAULT_MAX_BYTES)
+
     async def receive(request: Request) -> Response:
         try:
-            body = await read_body(request, inbox.judge.max_bytes)
+            body = await read_body(request, limit)
         except BodyTooLargeError as exc:
             inbox.note_rejected(Rejected.of(b"", f"delivery {exc}", TOO_LARGE, exc.seen))
             return PlainTextResponse(f"{TOO_LARGE}: delivery {exc}", status_code=413, headers={"connection": "close"})
