@@ -53,6 +53,7 @@ class Mutant:
     apply: Callable[[], None]
     error_cause: str | None = None  # a transport mutant: ERRORs naming this, not FAILs
     family: str = "reference"
+    never_pass: bool = False  # a transport mutant whose every answer is no evidence: no PASS either
 
 
 # -- patches ------------------------------------------------------------------------------------------------------
@@ -350,7 +351,16 @@ def _mutants() -> dict[str, Mutant]:
     rows = _reference_mutants()
     for m in catalogue().values():
         rows.append(
-            Mutant(m.name, m.what, m.claimed, m.owners, _proxied(m.name), error_cause=m.error_cause, family=m.family)
+            Mutant(
+                m.name,
+                m.what,
+                m.claimed,
+                m.owners,
+                _proxied(m.name),
+                error_cause=m.error_cause,
+                family=m.family,
+                never_pass=m.never_pass,
+            )
         )
     return {m.name: m for m in rows}
 
@@ -508,8 +518,8 @@ def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
         return not bad and passed > 0, detail
     if mutant.error_cause is not None:
         errors = [s for s in bad if s["verdict"] == "ERROR" and mutant.error_cause in s["message"]]
-        ok = bool(errors) and not fails
-        return ok, f"{len(errors)} ERROR {mutant.error_cause}, {len(fails)} FAIL"
+        ok = bool(errors) and not fails and not (mutant.never_pass and passed)
+        return ok, f"{len(errors)} ERROR {mutant.error_cause}, {len(fails)} FAIL, {passed} PASS"
     # A scenario of another clause whose arrangement the mutant breaks cannot be judged: ERROR ArrangementError
     # there is the right verdict, not a spill.
     stray = [
