@@ -7,8 +7,10 @@ addresses the answer (the header) or is a processing instruction, with HTTP 400,
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -141,4 +143,23 @@ def test_the_request_id_itself_is_read_as_signed(harness: Harness) -> None:
     before = h.dcc.inventory.dump()
     with pytest.raises(HttpStatusError, match="request header refused: a comment inside RequestID"):
         h.transport.send_to(request, raw[:at] + b"<!---->" + raw[at:], request.path)
+    assert h.dcc.inventory.dump() == before
+
+
+@pytest.mark.parametrize("moment", ["2020-01-01T24:00:00Z", "10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"])
+def test_a_schema_valid_value_python_cannot_hold_is_refused_not_a_crash(harness: Harness, moment: str) -> None:
+    """``xs:dateTime`` admits 24:00:00 and years beyond 9999: a correctly signed SR 8.14.2 carrying one is refused
+    (HTTP 400, rolled back), never an exception out of the pipeline (HTTP 500)."""
+    h = harness
+    details = sample_values("8.14.2")["details"]
+    dated = dataclasses.replace(details, install_datetime=datetime(2020, 1, 1, tzinfo=UTC))
+    request = h.build("8.14.2", details=dated)
+    node = request.root.find(f".//{SR}InstallDateTime")
+    assert node is not None
+    node.text = moment
+    raw = _signed_bytes(h, request)
+    before = h.dcc.inventory.dump()
+    with pytest.raises(HttpStatusError, match="cannot be read") as refused:
+        h.transport.send_to(request, raw, request.path)
+    assert refused.value.status == 400
     assert h.dcc.inventory.dump() == before

@@ -504,3 +504,42 @@ def test_a_document_c14n_cannot_canonicalise_is_refused_not_raised(
     root = etree.fromstring(hostile, etree.XMLParser(resolve_entities=False, no_network=True))
     check = verify(root, judge.trust)
     assert check.status is SignatureStatus.INVALID, check
+
+
+def test_the_receivers_memory_stays_bounded_under_probe_floods_and_replays(
+    pki: TestPki, judge: ResponseJudge, request_8_2: DuisRequest
+) -> None:
+    """Probes are not DUIS and need no key: a flood of distinct (and huge) tokens keeps only the latest few. A
+    genuine delivery replayed with padding after its root (outside what the signature covers) is counted as a
+    duplicate each time but kept as a short prefix only, and its identity as a digest."""
+    from pytest_dcc.transport.receiver import DUPLICATES_KEEP, PROBE_TOKEN_CHARS, PROBES_KEEP, REJECTED_KEEP_BYTES
+
+    inbox = ResponseInbox(judge)
+    for n in range(PROBES_KEEP * 4):
+        inbox.note_probe(f"t{n}")
+    inbox.note_probe("x" * (PROBE_TOKEN_CHARS + 1))
+    assert len(inbox.probes) == PROBES_KEEP and f"t{PROBES_KEEP * 4 - 1}" in inbox.probes
+    genuine = _signed(_answer(request_8_2, "E21"), pki.identity(DCC_EUI))
+    inbox.deliver(genuine)
+    for n in range(DUPLICATES_KEEP + 20):
+        inbox.deliver(genuine + b" " * (64 * 1024 + n))
+    assert len(inbox.accepted) == 1 and inbox.duplicates_total == DUPLICATES_KEEP + 20
+    assert len(inbox.duplicates) == DUPLICATES_KEEP
+    assert max(len(d.raw) for d in inbox.duplicates) <= REJECTED_KEEP_BYTES
+
+
+def test_a_value_python_cannot_hold_is_a_format_error_and_recorded(
+    pki: TestPki, judge: ResponseJudge, request_8_2: DuisRequest
+) -> None:
+    """Schema-valid but unreadable (a 5,000-digit serial number, a year 10000 date): refused inside the error tree,
+    and a delivery that is refused this way is recorded as refused, never lost."""
+    raw = _signed(_answer(request_8_2), pki.identity(DCC_EUI))
+    serial = re.search(rb"<ds:X509SerialNumber>(\d+)<", raw)
+    assert serial is not None
+    huge = raw.replace(serial.group(1), b"7" * 5000)
+    with pytest.raises(ResponseSignatureError):
+        judge.judge(huge, synchronous=True)
+    inbox = ResponseInbox(judge)
+    with pytest.raises(TransportError):
+        inbox.deliver(huge)
+    assert inbox.rejected_total == 1

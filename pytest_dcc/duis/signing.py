@@ -287,7 +287,9 @@ def _issuer_serial(signature: etree._Element) -> tuple[int | None, str | None]:
         return None, None
     text = (node.findtext(f"{_DS}X509SerialNumber") or "").strip()
     issuer = node.findtext(f"{_DS}X509IssuerName")
-    return (int(text) if text.isdigit() else None), issuer
+    # X.509 serial numbers are at most 20 octets (RFC 5280 4.1.2.2): 49 decimal digits. Longer is no serial (and
+    # int() of thousands of digits raises).
+    return (int(text) if text.isdigit() and len(text) <= 49 else None), issuer
 
 
 def verify(

@@ -149,30 +149,9 @@ class ReferenceDcc(TestControl):
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply:
         """Answer one HTTP request to ``/api/v1/serviceD|S|T``."""
-        problem = self._http_problem(method, path, headers, body)
-        if problem is not None:
-            return problem
-        try:
-            root = parse(body, max_bytes=self.max_bytes, what="request").getroot()
-        except XmlSecurityError as exc:
-            return _text(400, str(exc))
-        issues = self.schema.issues(root)
-        if issues:
-            listed = "\n".join(f"- {i}" for i in issues[:20])
-            return _text(400, f"request is not valid against {self.schema.name}:\n{listed}")
-        if root.tag != f"{_SR}Request":
-            return _text(400, f"expected sr:Request, got {etree.QName(root).localname}")
-        header = root.find(f"{_SR}Header")
-        unread = unread_markup(header) if header is not None else None
-        if unread is not None:  # the items that address an answer cannot be read as signed: no DUIS answer names it
-            return _text(400, f"request header refused: {unread}")
-        srv_text = root.findtext(f"{_SR}Header/{_SR}ServiceReferenceVariant") or ""
-        if srv_text not in SRVS:
-            return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
-        try:
-            context = self._context(root, path)
-        except (ValueError, KeyError) as exc:  # a schema looser than the pipeline (an official XSD, say)
-            return _text(400, f"request header cannot be read: {exc}")
+        context = self._http_problem(method, path, headers, body) or self._read(path, body)
+        if isinstance(context, HttpReply):
+            return context
         with self.inventory.lock:
             outbox: list[tuple[int, bytes]] = []
             try:
@@ -191,10 +170,37 @@ class ReferenceDcc(TestControl):
                 answer = context.reply(refusal.code)
                 self.history.append(Handled(str(context.request_id), context.srv.srv, refusal.code, refusal.reason))
                 log.info("refused %s (%s): %s", context.request_id, context.srv.srv, refusal)
+            except (ValueError, OverflowError) as exc:  # schema-valid, unreadable (24:00:00, year 10000): rolled back
+                log.info("unreadable %s (%s): %s", context.request_id, context.srv.srv, exc)
+                return _text(400, f"request holds a value that cannot be read: {exc}")
             sign(answer, self.identity)
         for item_id, item in outbox:
             self._deliver(item_id, item)
         return HttpReply(200, replies.to_bytes(answer), dict(_XML))
+
+    def _read(self, path: str, body: bytes) -> RequestContext | HttpReply:
+        """The request as the pipeline reads it, or the HTTP 400 of one that cannot be read (nothing is changed)."""
+        try:
+            root = parse(body, max_bytes=self.max_bytes, what="request").getroot()
+        except XmlSecurityError as exc:
+            return _text(400, str(exc))
+        issues = self.schema.issues(root)
+        if issues:
+            listed = "\n".join(f"- {i}" for i in issues[:20])
+            return _text(400, f"request is not valid against {self.schema.name}:\n{listed}")
+        if root.tag != f"{_SR}Request":
+            return _text(400, f"expected sr:Request, got {etree.QName(root).localname}")
+        header = root.find(f"{_SR}Header")
+        unread = unread_markup(header) if header is not None else None
+        if unread is not None:  # the items that address an answer cannot be read as signed: no DUIS answer names it
+            return _text(400, f"request header refused: {unread}")
+        srv_text = root.findtext(f"{_SR}Header/{_SR}ServiceReferenceVariant") or ""
+        if srv_text not in SRVS:
+            return _text(400, f"unknown ServiceReferenceVariant {srv_text!r}")
+        try:
+            return self._context(root, path)
+        except (ValueError, KeyError) as exc:  # a schema looser than the pipeline (an official XSD, say)
+            return _text(400, f"request header cannot be read: {exc}")
 
     def _http_problem(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> HttpReply | None:
         """The HTTP-level refusal of a request (404, 405, 415, 413), or None when it may be read."""

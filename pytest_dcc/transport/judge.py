@@ -22,7 +22,9 @@ from pytest_dcc.errors import (
     ResponseSignatureError,
     XmlSecurityError,
 )
-from pytest_dcc.spec import DCC_EUI
+from pytest_dcc.spec import DCC_EUI, NS_SR
+
+_SR = f"{{{NS_SR}}}"
 
 
 class SignaturePolicy(str, Enum):
@@ -97,9 +99,12 @@ class ResponseJudge:
         if issues:
             detail = "\n".join(f"  - {i}" for i in issues[:10])
             raise ResponseSchemaError(f"{what} is not valid against {self.schema.name}:\n{detail}")
-        response = parse_response(root)
         check = verify(root, self.trust)  # valid now, at receipt: never as of a date the document claims
-        self._enforce(check, response, what, synchronous)
+        if check.status is not SignatureStatus.UNSIGNED:  # a signature that is not the DSP's: nothing is read
+            self._enforce_signed(check, root.findtext(f"{_SR}Header/{_SR}ResponseCode") or "?", what)
+        response = _read(root, what)
+        if check.status is SignatureStatus.UNSIGNED:
+            self._enforce_unsigned(response, what, synchronous)
         judged = Judged(raw, root, response, check, self.schema.name, issues)
         if response.request_id is None and not judged.is_alert:
             raise CorrelationError(
@@ -112,34 +117,37 @@ class ResponseJudge:
         __tracebackhide__ = True
         return self.judge(raw, content_type=content_type, what="asynchronous response")
 
-    def _enforce(self, check: SignatureCheck, response: DuisResponse, what: str, synchronous: bool) -> None:
+    def _enforce_signed(self, check: SignatureCheck, code: str, what: str) -> None:
+        """Raise unless the signature verified against a certificate of the DSP's response-signing identity."""
         if check.verified:
             if check.signer_eui != self.dsp_eui:
                 raise ResponseSignatureError(
-                    f"{what} ({response.code}) is signed by {check.signer_eui or 'a certificate naming no EUI'} "
+                    f"{what} ({code}) is signed by {check.signer_eui or 'a certificate naming no EUI'} "
                     f"(serial {check.serial}), not by the DSP's response-signing identity {self.dsp_eui}"
                 )
             return
-        if check.status is SignatureStatus.UNSIGNED:
-            bare_error = response.is_error and response.payload_kind is None
-            if self.policy is SignaturePolicy.ALLOW_UNSIGNED_ERRORS and bare_error and synchronous:
-                return
-            where = "on the synchronous exchange" if synchronous else "delivered to the receiver"
-            raise ResponseSignatureError(
-                f"{what} ({response.code}) is unsigned {where}; only the DSP's signature makes it evidence"
-            )
         if check.status is SignatureStatus.UNKNOWN_SIGNER:
             user = self.known.find(check.serial or -1, check.issuer)
             if user is not None:
                 raise ResponseSignatureError(
-                    f"{what} ({response.code}) is signed with the certificate of {certificate_eui(user)} (serial "
+                    f"{what} ({code}) is signed with the certificate of {certificate_eui(user)} (serial "
                     f"{check.serial}), not by the DSP's response-signing identity {self.dsp_eui}"
                 )
             raise ResponseSignatureError(
-                f"{what} ({response.code}) is signed by an unknown signer: serial {check.serial} is no "
+                f"{what} ({code}) is signed by an unknown signer: serial {check.serial} is no "
                 f"response-signing certificate of the DSP {self.dsp_eui} the suite trusts ({len(self.trust)} trusted)"
             )
         raise ResponseSignatureError(f"{what} signature {check.summary()}")
+
+    def _enforce_unsigned(self, response: DuisResponse, what: str, synchronous: bool) -> None:
+        """An unsigned answer is taken only as an E-code acknowledgement on the synchronous exchange, by policy."""
+        bare_error = response.is_error and response.payload_kind is None
+        if self.policy is SignaturePolicy.ALLOW_UNSIGNED_ERRORS and bare_error and synchronous:
+            return
+        where = "on the synchronous exchange" if synchronous else "delivered to the receiver"
+        raise ResponseSignatureError(
+            f"{what} ({response.code}) is unsigned {where}; only the DSP's signature makes it evidence"
+        )
 
     def judge_http(self, request: DuisRequest, status: int, headers: Mapping[str, str], raw: bytes) -> Judged:
         """Judge the synchronous answer to ``request``: HTTP status, content type, then the document."""
@@ -164,6 +172,15 @@ def correlate(request: DuisRequest, judged: Judged) -> None:
         raise CorrelationError(f"answer carries RequestID {response.request_id}, the request was {request.request_id}")
     if response.srv is not None and response.srv != request.srv:
         raise CorrelationError(f"answer is for SRV {response.srv}, the request was SRV {request.srv}")
+
+
+def _read(root: etree._Element, what: str) -> DuisResponse:
+    """The typed response; a schema-valid value Python cannot hold (a year 10000, a 5,000-digit number) is a
+    format error of the exchange, never an exception outside the error tree."""
+    try:
+        return parse_response(root)
+    except (ValueError, OverflowError) as exc:
+        raise ResponseFormatError(f"{what} holds a value that cannot be read: {exc}") from None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

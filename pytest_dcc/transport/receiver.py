@@ -9,6 +9,8 @@ In process, the reference DCC's response sink feeds an inbox directly.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import socket
 import ssl
 import threading
@@ -18,10 +20,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from lxml import etree
+
 from pytest_dcc.duis.endpoint import read_body
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.xmlsafe import DEFAULT_MAX_BYTES
-from pytest_dcc.errors import BodyTooLargeError, DuplicateResponseError, ResponseTimeoutError, TransportError
+from pytest_dcc.errors import (
+    BodyTooLargeError,
+    DuplicateResponseError,
+    ResponseFormatError,
+    ResponseTimeoutError,
+    TransportError,
+)
 from pytest_dcc.spec import PROBE_HEADER
 from pytest_dcc.transport.judge import Judged, ResponseJudge
 
@@ -37,6 +47,11 @@ REJECTED_REASON_CHARS: Final = 2000
 TOO_LARGE: Final = "too-large"
 #: How many refused deliveries an inbox keeps (the latest; :attr:`ResponseInbox.rejected_total` counts them all).
 REJECTED_KEEP: Final = 100
+#: Second copies of accepted responses kept (each with its first REJECTED_KEEP_BYTES bytes only); all are counted.
+DUPLICATES_KEEP: Final = 100
+#: The longest delivery-probe token noted, and how many are kept (the suite's own are short and few).
+PROBE_TOKEN_CHARS: Final = 200
+PROBES_KEEP: Final = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +99,9 @@ class ResponseInbox:
     #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
     settle_s: float = 0.0
     #: Tokens of the delivery probes that reached this inbox (``X-Pytest-Dcc-Probe``; not DUIS, never judged).
-    probes: set[str] = field(default_factory=set)
+    probes: dict[str, None] = field(default_factory=dict)  # in arrival order, bounded
+    #: Second and later copies counted in all (:attr:`duplicates` keeps the first :data:`DUPLICATES_KEEP`).
+    duplicates_total: int = 0
     #: Why no asynchronous response can arrive (the endpoint has no address to deliver to): a wait for one is
     #: then an ERROR at once, with this reason, instead of a timeout.
     undeliverable: str | None = None
@@ -102,11 +119,17 @@ class ResponseInbox:
         except TransportError as exc:
             self.note_rejected(Rejected.of(raw, str(exc), exc.cause))
             raise
+        except Exception as exc:  # a backstop: whatever a hostile delivery does, it is recorded and refused
+            error = ResponseFormatError(f"asynchronous response cannot be read: {type(exc).__name__}: {exc}")
+            self.note_rejected(Rejected.of(raw, str(error), error.cause))
+            raise error from None
         with self._cond:
             self._last_delivery = time.monotonic()
             key = _identity(judged)
             if key in self._seen:
-                self.duplicates.append(judged)
+                self.duplicates_total += 1
+                if len(self.duplicates) < DUPLICATES_KEEP:  # evidence of a second delivery, not its whole bytes
+                    self.duplicates.append(dataclasses.replace(judged, raw=judged.raw[:REJECTED_KEEP_BYTES]))
             else:
                 self._seen.add(key)
                 self.accepted.append(judged)
@@ -121,9 +144,14 @@ class ResponseInbox:
             self._cond.notify_all()
 
     def note_probe(self, token: str) -> None:
-        """A delivery probe carrying ``token`` reached this inbox."""
+        """A delivery probe carrying ``token`` reached this inbox (tokens of at most :data:`PROBE_TOKEN_CHARS`
+        characters; only the latest :data:`PROBES_KEEP` are kept, so a flood of probes cannot fill memory)."""
+        if len(token) > PROBE_TOKEN_CHARS:
+            return
         with self._cond:
-            self.probes.add(token)
+            self.probes[token] = None
+            while len(self.probes) > PROBES_KEEP:
+                self.probes.pop(next(iter(self.probes)))
             self._cond.notify_all()
 
     def wait_for_probe(self, token: str, timeout_s: float) -> bool:
@@ -208,11 +236,13 @@ class ResponseInbox:
 
 def _identity(judged: Judged) -> tuple[object, ...]:
     """What makes two deliveries one response: the RequestID and ResponseID (a DCC device response has one
-    ResponseID), or, without a ResponseID, the bytes themselves."""
+    ResponseID), or, without a ResponseID, the document itself: the digest of its canonical form, so the same
+    response padded outside its root (prolog, trailing whitespace: nothing a signature covers) is the same one."""
     response = judged.response
     if response.response_id is not None:
         return (response.request_id, response.response_id)
-    return (response.request_id, judged.raw)
+    canonical = etree.tostring(judged.root, method="c14n", exclusive=True, with_comments=False)
+    return (response.request_id, hashlib.sha256(canonical).digest())
 
 
 def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
