@@ -44,7 +44,7 @@ def _layer(*names: str, tools: Iterable[str] = (), note: str = "", typing_only: 
     return Layer(frozenset(names), frozenset(tools), note, frozenset(typing_only))
 
 
-NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis")
+NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis", "pytest_dcc.reporting.redaction")
 SUITE_TOOLS = (*TEST_TOOLS, *WEB)
 #: What the commands (outside both sides) may import: everything but the pytest wiring.
 _COMMANDS_MAY_IMPORT = (
@@ -83,7 +83,15 @@ LAYERS: dict[str, Layer] = {
         *NEUTRAL, "pytest_dcc.drivers", "pytest_dcc.reference", note="test control of the in-process reference"
     ),
     "pytest_dcc.reporting": _layer(
-        "pytest_dcc", "pytest_dcc._resources", "pytest_dcc.errors", "pytest_dcc.spec", note="pure reporting"
+        "pytest_dcc",
+        "pytest_dcc._resources",
+        "pytest_dcc.errors",
+        "pytest_dcc.spec",
+        "pytest_dcc.reporting.redaction",
+        note="pure reporting",
+    ),
+    "pytest_dcc.reporting.redaction": _layer(
+        note="how a credential is shown (pure, standard library only): every side may import it"
     ),
     "pytest_dcc.reporting.allure": _layer(
         "pytest_dcc",
@@ -410,7 +418,9 @@ def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[V
             top = name.split(".")[0]
             if top == "pytest_dcc" and name in known:
                 there = layer_of(name)
-                allowed = there == layer or there in contract.may_import or there == "pytest_dcc"
+                # a package whose module the contract allows is loaded with it (its __init__, nothing more)
+                parent_of_allowed = any(m.startswith(name + ".") for m in (*contract.may_import, layer))
+                allowed = there == layer or there in contract.may_import or there == "pytest_dcc" or parent_of_allowed
                 if not allowed:
                     violations.append(Violation("loaded", layer, f"importing it loads {name} (layer {there})"))
             elif top in TEST_TOOLS and top not in _tools(contract) and name == top:

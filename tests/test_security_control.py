@@ -375,3 +375,46 @@ def test_serve_refuses_to_write_its_token_through_a_planted_link(tmp_path: Path)
         server.start()
     assert "symbolic link" in server.output()
     assert target.read_text() == "precious" and token_file(state, port).is_symlink()
+
+
+def test_health_never_shows_the_delivery_addresss_credentials() -> None:
+    """/health is readable by any page after DNS rebinding: the delivery address it names keeps its host, port and
+    path (the suite probes it) but never its userinfo or query values."""
+    import logging
+
+    from pytest_dcc.reference.deliveries import Deliveries
+    from tests.reference_harness import Harness
+
+    h = Harness(sink=False)
+    try:
+        deliveries = Deliveries(h.dcc)
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler()
+        handler.emit = records.append  # type: ignore[method-assign]
+        logger = logging.getLogger("pytest_dcc")
+        logger.addHandler(handler)
+        old_level = logger.level
+        logger.setLevel(logging.INFO)
+        try:
+            deliveries.set_url("http://deliv:hunter2SECRET@127.0.0.1:9/recv?key=qSECRET")
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
+        shown = deliveries.health()["response_url"]
+        assert shown.startswith("http://") and "127.0.0.1:9/recv" in shown
+        assert "SECRET" not in shown
+        assert not any("SECRET" in r.getMessage() for r in records), [r.getMessage() for r in records]
+        deliveries.set_url(None)
+    finally:
+        h.dcc.inventory.close()
+
+
+@pytest.mark.parametrize("mode", ["in-process", "http"])
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 50_000, b"[" * 5_000 + b"]" * 5_000])
+def test_deeply_nested_json_is_a_400_not_a_crash(target: Target, mode: str, body: bytes) -> None:
+    """Even with the token, a body that recurses the JSON parser out of its depth is refused (400), never HTTP 500."""
+    own = {"authorization": f"Bearer {target.token}", "content-type": JSON}
+    before = target.snapshot()
+    reply = target.send(mode, "POST", "/inventory", own, body)
+    assert reply.status_code == 400, reply.text[:200]
+    assert target.snapshot() == before

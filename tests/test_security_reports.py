@@ -417,3 +417,18 @@ def test_a_real_bundle_still_verifies_member_by_member(tmp_path: Path) -> None:
     checked = bundle.verify(bundle.make_bundle(reports, tmp_path / "b.tar.gz"))
     assert not any("manifest" in p for p in checked.problems), checked.problems
     assert "53 files in the manifest" in checked.report()  # the members and suite.json
+
+
+def test_a_secret_cut_short_by_a_preview_is_still_hidden() -> None:
+    """An answer body echoing a token is shown to 200 characters before the report scrubs it: the head of the token
+    that survives the cut (any run of 8 or more of its leading characters) is hidden too."""
+    from pytest_dcc.reporting.redaction import REDACTED, Redactor
+
+    token = "s3cr3tTOKENabcdefghijklmnopqrstuvwxyz0123456789"
+    redactor = Redactor.of("https://u:pw-longer-one@host/", [("Authorization", f"Bearer {token}")])
+    for cut in (8, 9, 30, len(token) - 1):
+        preview = f"HTTP 500 from /api/v1/serviceS: 'echo {token[:cut]}...'"
+        shown = redactor.text(preview)
+        assert token[:8] not in shown and REDACTED in shown, shown
+    assert redactor.text("pw-longe") == REDACTED
+    assert redactor.text("an ordinary s3cr3tT answer") == "an ordinary s3cr3tT answer"  # 7 characters: too short

@@ -215,7 +215,7 @@ def guarded(handler: Handler, token: str | None = None) -> Callable[[Request], A
             return PlainTextResponse(f"test-control body too large: {exc}", status_code=413)
         try:
             data = json.loads(raw) if raw else {}
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # [ x 100,000 recurses
             return PlainTextResponse(f"body is not JSON: {exc}", status_code=400)
         try:
             result = await asyncio.to_thread(handler, request, data)

@@ -17,6 +17,7 @@ from typing import Any, Final
 import httpx
 
 from pytest_dcc.reference.dcc import ReferenceDcc
+from pytest_dcc.reporting.redaction import redact_url
 from pytest_dcc.spec import PROBE_HEADER
 
 log = logging.getLogger("pytest_dcc.reference.server")
@@ -250,7 +251,7 @@ class Deliveries:
         sink = self.poster or self.dcc.response_sink
         if sink is not None and getattr(sink, "url", None) is None:
             return latency
-        return {"response_url": self.url, **latency}
+        return {"response_url": redact_url(self.url) if self.url else None, **latency}  # no credentials shown
 
     def set_url(self, url: str | None) -> str | None:
         """Deliver to ``url`` from now on (``None``: keep responses in the outbox); answers the address before."""
@@ -264,7 +265,7 @@ class Deliveries:
         if old is not None:
             old.close()
         if url != previous:
-            log.info("asynchronous responses now go to %s", url or "the outbox (no address)")
+            log.info("asynchronous responses now go to %s", redact_url(url) if url else "the outbox (no address)")
         return previous
 
     def check(self, token: str) -> dict[str, Any]:

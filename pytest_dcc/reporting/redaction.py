@@ -146,6 +146,8 @@ class Redactor:
         for secret in self.secrets:
             if secret in text:
                 text = _literal(secret).sub(REDACTED, text)
+            if len(secret) >= ANYWHERE and secret[:ANYWHERE] in text:
+                text = _truncated(secret, text)
         return text
 
     def carries(self, text: str) -> bool:
@@ -182,6 +184,20 @@ def _option_value(option: str, value: str) -> str:
         name, sep, _ = value.partition(":")
         return redact_header(name) if sep else REDACTED
     return redact_url(value)
+
+
+def _truncated(secret: str, text: str) -> str:
+    """``text`` with every run of at least :data:`ANYWHERE` leading characters of ``secret`` hidden: a preview cut
+    before it was scrubbed (an answer body shown to 200 characters) holds a secret's head without its tail."""
+    out: list[str] = []
+    start = 0
+    while (found := text.find(secret[:ANYWHERE], start)) >= 0:
+        end = found + ANYWHERE
+        while end < len(text) and end - found < len(secret) and text[end] == secret[end - found]:
+            end += 1
+        out.append(text[start:found] + REDACTED)
+        start = end
+    return "".join(out) + text[start:]
 
 
 def _literal(secret: str) -> re.Pattern[str]:
