@@ -40,7 +40,7 @@ Expected failures (YAML)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -90,15 +90,15 @@ def load_statement(path: Path) -> Statement:
     problems: list[str] = []
     unknown = set(data) - KNOWN_KEYS
     if unknown:
-        problems.append(f"unknown keys {sorted(unknown)}")
+        problems.append(f"unknown keys {sorted(unknown, key=str)}")
     claimed, schema = _read_release(data, problems), _read_schema(data, problems)
     pool = _read_users(data, problems)
     users = {role: euis[0] for role, euis in pool.items()}
     srvs = _read_srvs(data, problems, users)
     devices = _read_devices(data, problems)
     column = data.get("chism_column")
-    if column is not None and str(column) not in COLUMNS:
-        problems.append(f"chism_column {column!r} is not one of {', '.join(repr(c) for c in COLUMNS)}")
+    if column is not None and (not isinstance(column, str) or column not in COLUMNS):
+        problems.append(f"chism_column {_shown(column)} is not one of {', '.join(repr(c) for c in COLUMNS)}")
     codes = _read_codes(data, problems, schema)
     joins = _read_joins(data, problems, devices)
     addresses = _read_addresses(data, problems)
@@ -129,6 +129,52 @@ KNOWN_KEYS: Final = frozenset(
     {"release", "schema_version", "users", "srvs", "devices", "chism_column", "refusal_codes", "joins"}
     | {"coverage_addresses", "spare_devices", "dsp_eui"}
 )
+
+
+def _kind(value: Any) -> str:
+    """What a YAML value is, for a problem line."""
+    if value is None:
+        return "null"
+    names = {dict: "a mapping", list: "a list", str: "text", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    """A value of the file as a problem line shows it: its repr, 80 characters at most."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:80]}..."
+
+
+def _section(data: dict[str, Any], key: str, problems: list[str], shape: type, what: str) -> Any:
+    """The section ``key`` when it is of ``shape`` (list or dict); absent or null: an empty one; anything else: a
+    problem (and an empty one)."""
+    value = data.get(key)
+    if value is None:
+        return shape()
+    if not isinstance(value, shape):
+        problems.append(f"{key} must be {what} (it is {_kind(value)}: {_shown(value)})")
+        return shape()
+    return value
+
+
+def _entries(data: dict[str, Any], key: str, problems: list[str], example: str) -> list[dict[str, Any]]:
+    """The entries of list section ``key`` that are mappings; the section not a list, or an entry not a mapping:
+    a problem each."""
+    entries = []
+    for number, entry in enumerate(_section(data, key, problems, list, f"a list of mappings such as {example}"), 1):
+        if isinstance(entry, dict):
+            entries.append(entry)
+        else:
+            problems.append(f"{key}: entry {number} ({_shown(entry)}) must be a mapping such as {example}")
+    return entries
+
+
+def _text(entry: dict[str, Any], key: str) -> str | None:
+    """Field ``key`` of a mapping as text when it is a scalar (text or a number), else None."""
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    return str(value)
 
 
 def _read_dsp(data: dict[str, Any], problems: list[str]) -> str | None:
@@ -163,15 +209,17 @@ def _read_schema(data: dict[str, Any], problems: list[str]) -> Any:
 def _read_users(data: dict[str, Any], problems: list[str]) -> dict[str, list[str]]:
     """role -> its users' EUIs, in the order listed (the first is the run's; the k-th is parallel lane k's)."""
     users: dict[str, list[str]] = {}
-    for entry in data.get("users") or []:
-        role, eui = str(entry.get("role")), str(entry.get("eui"))
-        if role not in ROLES:
-            problems.append(f"user {eui}: role {role!r} is not one of {', '.join(ROLES)}")
+    for entry in _entries(data, "users", problems, "{role: IS, eui: 90-B3-D5-1F-30-01-00-00}"):
+        role, eui = _text(entry, "role"), _text(entry, "eui")
+        if role is None or role not in ROLES:
+            problems.append(
+                f"user {_shown(entry.get('eui'))}: role {_shown(entry.get('role'))} is not one of {', '.join(ROLES)}"
+            )
             continue
         try:
-            key = normalise_eui(eui)
+            key = normalise_eui(eui or "")
         except BuildError:
-            problems.append(f"user {role}: {eui!r} is not an EUI-64")
+            problems.append(f"user {role}: {_shown(entry.get('eui'))} is not an EUI-64")
             continue
         if key in users.get(role, []):
             problems.append(f"user {key} is listed twice in role {role}")
@@ -183,13 +231,17 @@ def _read_users(data: dict[str, Any], problems: list[str]) -> dict[str, list[str
 def _read_srvs(data: dict[str, Any], problems: list[str], users: dict[str, str]) -> dict[str, tuple[int, ...]]:
     """SRV -> the command variants declared (each one DUIS allows, sent by one of the users)."""
     srvs: dict[str, tuple[int, ...]] = {}
-    for srv, cvs in (data.get("srvs") or {}).items():
+    declared = _section(data, "srvs", problems, dict, "a mapping of SRV to command variants such as {'8.13': [8]}")
+    for srv, cvs in declared.items():
         key = str(srv)
         variant = SRVS.get(key)
         if variant is None:
-            problems.append(f"srvs: {key!r} is not a DUIS Service Reference Variant")
+            problems.append(f"srvs: {_shown(key)} is not a DUIS Service Reference Variant")
             continue
-        values = tuple(int(c) for c in (cvs or variant.command_variants))
+        values = _command_variants(key, cvs, problems)
+        if values is None:
+            continue
+        values = values or variant.command_variants
         wrong = [c for c in values if c not in variant.command_variants]
         if wrong:
             allowed = ", ".join(map(str, variant.command_variants))
@@ -204,33 +256,47 @@ def _read_srvs(data: dict[str, Any], problems: list[str], users: dict[str, str])
     return srvs
 
 
+def _command_variants(srv: str, cvs: Any, problems: list[str]) -> tuple[int, ...] | None:
+    """The command variants listed for ``srv`` (empty: none listed, so all), or None (a problem) when ``cvs`` is
+    not null or a list of integers."""
+    if cvs is None:
+        return ()
+    whole = isinstance(cvs, list) and all(isinstance(c, int) and not isinstance(c, bool) for c in cvs)
+    if not whole:
+        problems.append(f"srvs: SRV {srv}: the command variants must be a list of integers (it is {_shown(cvs)})")
+        return None
+    return tuple(cvs)
+
+
 def _read_devices(data: dict[str, Any], problems: list[str]) -> dict[str, str]:
     """The device pool: EUI -> type."""
     devices: dict[str, str] = {}
-    for entry in data.get("devices") or []:
-        kind = str(entry.get("type"))
-        if kind not in DEVICE_TYPES:
-            problems.append(f"device {entry.get('eui')}: type {kind!r} is not one of {', '.join(DEVICE_TYPES)}")
+    for entry in _entries(data, "devices", problems, "{eui: 00-DB-12-34-56-78-90-A0, type: ESME}"):
+        kind, eui = _text(entry, "type"), entry.get("eui")
+        if kind is None or kind not in DEVICE_TYPES:
+            problems.append(
+                f"device {_shown(eui)}: type {_shown(entry.get('type'))} is not one of {', '.join(DEVICE_TYPES)}"
+            )
             continue
         try:
-            devices[normalise_eui(str(entry.get("eui")))] = kind
+            devices[normalise_eui(_text(entry, "eui") or "")] = kind
         except BuildError:
-            problems.append(f"device {entry.get('eui')!r} is not an EUI-64")
+            problems.append(f"device {_shown(eui)} is not an EUI-64")
     return devices
 
 
 def _read_codes(data: dict[str, Any], problems: list[str], schema: Any) -> dict[str, str]:
     """refusal case -> the code the endpoint answers (each declarable for its case)."""
     codes: dict[str, str] = {}
-    raw_codes = data.get("refusal_codes") or {}
-    if not isinstance(raw_codes, dict):
-        problems.append("refusal_codes must map a refusal case to a response code")
-        raw_codes = {}
+    raw_codes = _section(data, "refusal_codes", problems, dict, "a mapping of refusal case to response code")
     version = str(schema) if schema is not None and str(schema) in SCHEMA_VERSIONS else "5.4"
     for case_id, code in raw_codes.items():
         case = REFUSAL_CASES.get(str(case_id))
         if case is None:
-            problems.append(f"refusal_codes: {case_id!r} is not a refusal case ({', '.join(REFUSAL_CASES)})")
+            problems.append(f"refusal_codes: {_shown(case_id)} is not a refusal case ({', '.join(REFUSAL_CASES)})")
+            continue
+        if not isinstance(code, str):
+            problems.append(f"refusal_codes: {case_id}: the code must be text such as E010102 (it is {_shown(code)})")
             continue
         why = declarable(case, str(code), version)  # type: ignore[arg-type]
         if why:
@@ -247,14 +313,14 @@ def _read_joins(
     joins: set[tuple[str, str]] | None = None
     if "joins" in data:
         joins = set()
-        for entry in data.get("joins") or []:
-            if not isinstance(entry, dict) or not {"device", "other"} <= set(entry):
-                problems.append(f"joins: {entry!r} needs 'device' and 'other'")
+        for entry in _entries(data, "joins", problems, "{device: EUI, other: EUI}"):
+            if not {"device", "other"} <= set(entry):
+                problems.append(f"joins: {_shown(entry)} needs 'device' and 'other'")
                 continue
             try:
-                pair = (normalise_eui(str(entry["device"])), normalise_eui(str(entry["other"])))
+                pair = (normalise_eui(_text(entry, "device") or ""), normalise_eui(_text(entry, "other") or ""))
             except BuildError:
-                problems.append(f"joins: {entry!r}: not an EUI-64")
+                problems.append(f"joins: {_shown(entry)}: not an EUI-64")
                 continue
             strangers = [eui for eui in pair if eui not in devices]
             if strangers:
@@ -267,10 +333,11 @@ def _read_joins(
 def _read_addresses(data: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], ...]:
     """The SR 12.1 queries."""
     addresses = []
-    for entry in data.get("coverage_addresses") or []:
+    listed = _section(data, "coverage_addresses", problems, list, "a list of {uprn: N} or {postcode: P, ...}")
+    for entry in listed:
         why = _coverage_address_problem(entry)
         if why:
-            problems.append(f"coverage_addresses: {entry!r}: {why}")
+            problems.append(f"coverage_addresses: {_shown(entry)}: {why}")
             continue
         addresses.append(dict(entry))
     return tuple(addresses)
@@ -279,15 +346,15 @@ def _read_addresses(data: dict[str, Any], problems: list[str]) -> tuple[dict[str
 def _read_spares(data: dict[str, Any], problems: list[str], devices: dict[str, str]) -> tuple[tuple[str, str], ...]:
     """Spare devices to pre-notify: (EUI, type), none of them in the pool."""
     spares: list[tuple[str, str]] = []
-    for entry in data.get("spare_devices") or []:
-        kind = str(entry.get("type")) if isinstance(entry, dict) else ""
+    for entry in _entries(data, "spare_devices", problems, "{eui: 00-DB-12-34-56-78-91-A2, type: CHF}"):
+        kind = _text(entry, "type")
         try:
-            spare = normalise_eui(str(entry.get("eui"))) if isinstance(entry, dict) else ""
+            spare = normalise_eui(_text(entry, "eui") or "")
         except BuildError:
-            problems.append(f"spare_devices: {entry.get('eui')!r} is not an EUI-64")
+            problems.append(f"spare_devices: {_shown(entry.get('eui'))} is not an EUI-64")
             continue
-        if kind not in DEVICE_TYPES:
-            problems.append(f"spare_devices: {entry!r}: type must be one of {', '.join(DEVICE_TYPES)}")
+        if kind is None or kind not in DEVICE_TYPES:
+            problems.append(f"spare_devices: {_shown(entry)}: type must be one of {', '.join(DEVICE_TYPES)}")
         elif spare in devices:
             problems.append(f"spare_devices: {spare} is in the device pool; a spare is a device the endpoint lacks")
         else:
@@ -304,7 +371,9 @@ def _coverage_address_problem(entry: Any) -> str | None:
         ok = isinstance(uprn, int) and not isinstance(uprn, bool) and 0 < uprn < 10**12
         return None if ok else "uprn must be a positive integer of at most 12 digits"
     if set(entry) == {"postcode", "address_identifier"}:
-        postcode, address = str(entry["postcode"]), str(entry["address_identifier"])
+        postcode, address = _text(entry, "postcode"), _text(entry, "address_identifier")
+        if postcode is None or address is None:
+            return "postcode and address_identifier must be text"
         if not 6 <= len(postcode) <= 8:
             return "postcode must be 6 to 8 characters"
         if not 1 <= len(address) <= 30:
@@ -341,22 +410,48 @@ class ExpectedFailures:
 
 
 def load_expected_failures(path: Path) -> ExpectedFailures:
-    """Read the expected-failures file; every entry needs ``id`` and ``reason``; ``expires`` is a date."""
+    """Read the expected-failures file; every entry needs ``id`` and ``reason`` (text), ``ticket`` is text and
+    ``expires`` a date; :class:`ConfigError`, one line naming the file and every entry's problem, otherwise."""
     data = _load_yaml(path, "expected-failures file")
     if not isinstance(data, list):
-        raise ConfigError(f"the expected-failures file {path} must be a list of entries")
-    entries = []
+        raise ConfigError(f"the expected-failures file {path} must be a list of entries (it is {_kind(data)})")
+    entries, problems = [], []
     for number, entry in enumerate(data, 1):
-        if not isinstance(entry, dict) or not entry.get("id") or not entry.get("reason"):
-            raise ConfigError(f"{path} entry {number}: 'id' and 'reason' are required")
-        expires = entry.get("expires")
-        if expires is not None and not isinstance(expires, date):
-            try:
-                expires = date.fromisoformat(str(expires))
-            except ValueError:
-                raise ConfigError(f"{path} entry {number}: expires {expires!r} is not a date (YYYY-MM-DD)") from None
-        entries.append(ExpectedFailure(str(entry["id"]), str(entry["reason"]), str(entry.get("ticket", "")), expires))
+        read = _expected_failure(entry)
+        if isinstance(read, str):
+            problems.append(f"entry {number}: {read}")
+        else:
+            entries.append(read)
+    if problems:
+        raise ConfigError(f"the expected-failures file {path}: {'; '.join(problems)}")
     return ExpectedFailures(path, tuple(entries))
+
+
+def _expected_failure(entry: Any) -> ExpectedFailure | str:
+    """One entry of the expected-failures file, or why it is not one."""
+    if not isinstance(entry, dict) or not _filled(entry.get("id")) or not _filled(entry.get("reason")):
+        return f"'id' and 'reason' are required, each text (the entry is {_shown(entry)})"
+    ticket = entry.get("ticket")
+    if ticket is not None and not isinstance(ticket, str) and not _filled(ticket):
+        return f"ticket must be text (it is {_shown(ticket)})"
+    expires = entry.get("expires")
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    elif expires is not None and not isinstance(expires, date):
+        try:
+            expires = date.fromisoformat(expires) if isinstance(expires, str) and len(expires) == 10 else None
+        except ValueError:
+            expires = None
+        if expires is None:
+            return f"expires {_shown(entry['expires'])} is not a date (YYYY-MM-DD)"
+    return ExpectedFailure(str(entry["id"]), str(entry["reason"]), "" if ticket is None else str(ticket), expires)
+
+
+def _filled(value: Any) -> bool:
+    """Whether ``value`` is non-blank text (or a number, which YAML makes of an unquoted ID or ticket)."""
+    if isinstance(value, bool):
+        return False
+    return (isinstance(value, str) and bool(value.strip())) or isinstance(value, int | float)
 
 
 __all__ = ["ExpectedFailure", "ExpectedFailures", "Statement", "load_expected_failures", "load_statement"]

@@ -7,6 +7,9 @@ feature file, as installed where the bundle was made) and ``manifest.json`` (SHA
 :func:`verify` checks, offline: every member is in the manifest with its hash and nothing else is in the archive;
 the run was a certification-mode run; the suite that ran, the suite the bundle was made with and the suite installed
 where it is verified are the same (``suite_sha256``), feature by feature; the statement is the one the run used.
+Every document and field those checks read must be there with the type :func:`make_bundle` writes
+(:data:`MANIFEST_FIELDS`, :data:`RUN_FIELDS` of a non-empty ``run``, :data:`SUITE_FIELDS`): one that is not is a
+problem naming the member and the field (never skipped, never an exception), and the checks that need it are not made.
 The manifest gives integrity, not authenticity: whoever can rewrite the archive can rewrite the manifest; sign
 the archive itself (for example with the certification body's key) where that matters.
 """
@@ -16,8 +19,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -41,6 +45,7 @@ REPORT_FILES: Final = ("verdicts.json", "test-list.json", "junit.xml", "clause-m
 DOCUMENTS: Final = ("manifest.json", "verdicts.json", "suite.json")
 #: At most this many JSON values (arrays, objects, elements) in one document: a run's verdicts.json has thousands.
 MAX_JSON_VALUES: Final = 250_000
+_SHA256: Final = re.compile(r"[0-9a-f]{64}")
 
 
 def _sha256(data: bytes) -> str:
@@ -58,9 +63,13 @@ def _members(report_dir: Path) -> Iterator[tuple[str, bytes]]:
     if results.is_dir():
         for path in sorted(p for p in results.rglob("*") if p.is_file()):
             yield f"allure-results/{path.relative_to(results).as_posix()}", path.read_bytes()
-    run = json.loads(verdicts.read_text(encoding="utf-8")).get("run", {})
-    if run.get("statement"):
-        statement = Path(run["statement"])
+    try:
+        document = json.loads(verdicts.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ConfigError(f"{verdicts} cannot be read as JSON: {type(exc).__name__}: {str(exc)[:200]}") from None
+    run = document.get("run") if isinstance(document, dict) else None
+    if isinstance(run, dict) and run.get("statement"):
+        statement = Path(str(run["statement"]))
         if not statement.is_file():
             raise ConfigError(f"the run's implementation statement {statement} is gone; cannot bundle it")
         yield "statement.yaml", statement.read_bytes()
@@ -116,47 +125,148 @@ def _check_limits(report_dir: Path, members: dict[str, bytes]) -> None:
         )
 
 
-def _json(files: ArchiveContents, name: str, problems: list[str]) -> dict[str, Any]:
+def _json(files: ArchiveContents, name: str, problems: list[str]) -> dict[str, Any] | None:
+    """The JSON object a member holds, or None (the problem listed)."""
     data = files.kept.get(name)
     if data is None:
         problems.append(f"{name} is missing")
-        return {}
+        return None
     values = data.count(b",") + data.count(b"[") + data.count(b"{")
     if values > MAX_JSON_VALUES:
         problems.append(f"{name} holds more than {MAX_JSON_VALUES} JSON values (the limit); not read")
-        return {}
+        return None
     try:
         value = json.loads(data)
     except (ValueError, RecursionError) as exc:
         problems.append(f"{name} is not JSON: {type(exc).__name__}: {str(exc)[:200]}")
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{name} must be a JSON object (it is {_kind(value)})")
+        return None
+    return value
+
+
+def _kind(value: Any) -> str:
+    """What a JSON value is, for a problem line."""
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    if value is None or value == "":
+        return "null" if value is None else "an empty string"
+    return names.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    """A value from the bundle as a report line shows it: one line (control characters escaped), 200 at most."""
+    text = str(value)
+    text = repr(text)[1:-1] if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text) else text
+    return text if len(text) <= 200 else f"{text[:200]}..."
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and _SHA256.fullmatch(value) is not None
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+#: What each field :func:`verify` reads must be: a description and its test.
+_SHAPES: Final[dict[str, tuple[str, Callable[[Any], bool]]]] = {
+    "text": ("a non-empty string", lambda v: isinstance(v, str) and bool(v)),
+    "sha256": ("a SHA-256 (64 lowercase hex digits)", _is_sha256),
+    "sha256 or null": ("a SHA-256 (64 lowercase hex digits) or null", lambda v: v is None or _is_sha256(v)),
+    "digests": (
+        "an object of names to SHA-256s",
+        lambda v: isinstance(v, dict) and all(_is_sha256(d) for d in v.values()),
+    ),
+    "counts": ("an object of verdicts to counts", lambda v: isinstance(v, dict) and all(map(_is_count, v.values()))),
+    "format 1": ("1 (the bundle format this pytest-dcc reads)", lambda v: v == 1 and not isinstance(v, bool)),
+}
+#: The fields of each document :func:`verify` relies on (every bundle :func:`make_bundle` writes has them).
+MANIFEST_FIELDS: Final = {"format": "format 1", "files": "digests"}
+RUN_FIELDS: Final = {
+    "mode": "text",
+    "release": "text",
+    "endpoint": "text",
+    "finished": "text",
+    "totals": "counts",
+    "suite_sha256": "sha256",
+    "feature_sha256": "digests",
+    "statement_sha256": "sha256 or null",
+}
+SUITE_FIELDS: Final = {"suite_version": "text", "suite_sha256": "sha256", "features": "digests"}
+
+
+def _shaped(document: dict[str, Any], where: str, fields: dict[str, str], problems: list[str]) -> bool:
+    """Whether every field of ``fields`` is in ``document`` with its shape (each one that is not: a problem)."""
+    before = len(problems)
+    for key, shape in fields.items():
+        description, test = _SHAPES[shape]
+        if key not in document:
+            problems.append(f"{where}: {key} is missing")
+        elif not test(document[key]):
+            problems.append(f"{where}: {key} must be {description} (it is {_kind(document[key])})")
+    return len(problems) == before
+
+
+def _manifest(files: ArchiveContents, problems: list[str]) -> dict[str, str]:
+    """manifest.json's ``files`` (empty, the problems listed, when the manifest is missing or not of its shape)."""
+    document = _json(files, "manifest.json", problems)
+    if document is None:
         return {}
-    return value if isinstance(value, dict) else {}
+    _shaped(document, "manifest.json", MANIFEST_FIELDS, problems)
+    listed: dict[str, str] = document.get("files") or {}
+    return dict(listed) if _SHAPES[MANIFEST_FIELDS["files"]][1](listed) else {}
+
+
+def _run(files: ArchiveContents, problems: list[str]) -> dict[str, Any] | None:
+    """verdicts.json's ``run``: a non-empty object with every field :func:`verify` reads, or None (problems listed)."""
+    document = _json(files, "verdicts.json", problems)
+    if document is None:
+        return None
+    run = document.get("run")
+    if not isinstance(run, dict) or not run:
+        what = "missing" if run is None else "empty" if not run else f"{_kind(run)}, not an object"
+        problems.append(f"verdicts.json: run (the run's record) is {what}")
+        return None
+    return run if _shaped(run, "verdicts.json: run", RUN_FIELDS, problems) else None
+
+
+def _suite(files: ArchiveContents, problems: list[str]) -> dict[str, Any] | None:
+    """suite.json, when it has every field :func:`verify` reads (else None, the problems listed)."""
+    suite = _json(files, "suite.json", problems)
+    if suite is None:
+        return None
+    if not suite:
+        problems.append("suite.json is empty (no suite recorded)")
+        return None
+    return suite if _shaped(suite, "suite.json", SUITE_FIELDS, problems) else None
 
 
 def verify(path: Path) -> Verification:
     """Check a bundle offline against the pytest-dcc installed here. The archive is read with bounded work and
     memory (:func:`pytest_dcc.reporting.archive.read_bounded`): refused, before any member is read, when its
-    members' count or declared sizes exceed the limits or one is not a plain relative file."""
+    members' count or declared sizes exceed the limits or one is not a plain relative file. Every document and
+    field the checks read must be there with its type: one that is not is a problem (never skipped, never an
+    exception), and the checks that need it are not made."""
     files = read_bounded(path, keep=DOCUMENTS)
     problems: list[str] = []
     facts: list[str] = []
-    manifest = _json(files, "manifest.json", problems).get("files", {})
+    manifest = _manifest(files, problems)
     problems += _manifest_problems(files, manifest)
-    run = _json(files, "verdicts.json", problems).get("run", {})
-    suite = _json(files, "suite.json", problems)
-    if run:
-        totals = ", ".join(f"{k} {v}" for k, v in sorted(run.get("totals", {}).items()))
+    run, suite = _run(files, problems), _suite(files, problems)
+    if run is not None:
+        totals = ", ".join(f"{k} {v}" for k, v in sorted(run["totals"].items()))
         facts.append(
-            f"run: release {run.get('release')}, endpoint {redact_url(str(run.get('endpoint')))}, "
-            f"mode {run.get('mode')}, "
-            f"finished {run.get('finished')}; {totals}"
+            f"run: release {_shown(run['release'])}, endpoint {_shown(redact_url(run['endpoint']))}, "
+            f"mode {_shown(run['mode'])}, finished {_shown(run['finished'])}; {_shown(totals)}"
         )
-        if run.get("mode") != "certification":
-            problems.append(f"the run was a {run.get('mode') or 'development'}-mode run, not a certification run")
-    if suite:
-        problems += _suite_problems(run, suite)
-        facts.append(f"suite: pytest-dcc {suite.get('suite_version')}, SHA-256 {suite.get('suite_sha256')}")
-    problems += _statement_problems(files, run)
+        if run["mode"] != "certification":
+            problems.append(f"the run was a {_shown(run['mode'])}-mode run, not a certification run")
+        problems += _statement_problems(files, run)
+    if suite is not None:
+        facts.append(f"suite: pytest-dcc {_shown(suite['suite_version'])}, SHA-256 {suite['suite_sha256']}")
+        if run is not None:
+            problems += _suite_problems(run, suite)
     if "test-list.json" not in files.digests:
         problems.append("test-list.json (the computed test list) is missing")
     facts.append(f"{len(manifest)} files in the manifest")
@@ -168,9 +278,9 @@ def _manifest_problems(files: ArchiveContents, manifest: dict[str, str]) -> list
     problems = []
     for name, expected in sorted(manifest.items()):
         if name not in files.digests:
-            problems.append(f"{name} is listed in the manifest but missing")
+            problems.append(f"{_shown(name)} is listed in the manifest but missing")
         elif files.digests[name] != expected:
-            problems.append(f"{name} does not match its manifest hash (changed after bundling)")
+            problems.append(f"{_shown(name)} does not match its manifest hash (changed after bundling)")
     extra = sorted(set(files.digests) - set(manifest) - {"manifest.json"})
     return problems + [f"{name} is in the archive but not in the manifest" for name in extra]
 
@@ -179,32 +289,44 @@ def _suite_problems(run: dict[str, Any], suite: dict[str, Any]) -> list[str]:
     """The suite that ran is the released suite installed here, features included."""
     problems = []
     installed = suite_digest()
-    if run.get("suite_sha256") != suite.get("suite_sha256"):
+    if run["suite_sha256"] != suite["suite_sha256"]:
         problems.append("the suite that ran differs from the suite the bundle was made with")
-    if suite.get("suite_version") != __version__:
+    if suite["suite_version"] != __version__:
         problems.append(
-            f"the run used pytest-dcc {suite.get('suite_version')}; pytest-dcc {__version__} is installed here "
+            f"the run used pytest-dcc {_shown(suite['suite_version'])}; pytest-dcc {__version__} is installed here "
             "(verify with the same released version)"
         )
-    elif suite.get("suite_sha256") != installed["suite_sha256"]:
+    elif suite["suite_sha256"] != installed["suite_sha256"]:
         problems.append("the suite that ran is not the released pytest-dcc installed here (modified suite)")
-    ran_features = run.get("feature_sha256") or suite.get("features", {})
+    ran_features: dict[str, str] = run["feature_sha256"]
+    if suite["features"] != ran_features:
+        problems.append("suite.json's features differ from the features the run recorded (feature_sha256)")
     for name, digest in sorted(installed["features"].items()):
         if ran_features.get(name) != digest:
-            problems.append(f"feature {name} differs from the released suite (or is missing)")
-    return problems + [
-        f"feature {n} is not part of the released suite" for n in sorted(set(ran_features) - set(installed["features"]))
-    ]
+            problems.append(f"feature {_shown(name)} differs from the released suite (or is missing)")
+    strangers = sorted(set(ran_features) - set(installed["features"]))
+    return problems + [f"feature {_shown(n)} is not part of the released suite" for n in strangers]
 
 
 def _statement_problems(files: ArchiveContents, run: dict[str, Any]) -> list[str]:
-    if run.get("statement_sha256"):
-        if "statement.yaml" not in files.digests:
-            return ["the run used an implementation statement, but it is not in the bundle"]
-        if files.digests["statement.yaml"] != run["statement_sha256"]:
-            return ["statement.yaml is not the statement the run used"]
-        return []
-    return ["the run recorded no implementation statement (certification needs one)"] if run else []
+    """The statement the run used is the bundle's statement.yaml (``run`` is of its shape: :data:`RUN_FIELDS`)."""
+    if run["statement_sha256"] is None:
+        return ["the run recorded no implementation statement (certification needs one)"]
+    if "statement.yaml" not in files.digests:
+        return ["the run used an implementation statement, but it is not in the bundle"]
+    if files.digests["statement.yaml"] != run["statement_sha256"]:
+        return ["statement.yaml is not the statement the run used"]
+    return []
 
 
-__all__ = ["DOCUMENTS", "MAX_JSON_VALUES", "REPORT_FILES", "Verification", "make_bundle", "verify"]
+__all__ = [
+    "DOCUMENTS",
+    "MANIFEST_FIELDS",
+    "MAX_JSON_VALUES",
+    "REPORT_FILES",
+    "RUN_FIELDS",
+    "SUITE_FIELDS",
+    "Verification",
+    "make_bundle",
+    "verify",
+]
