@@ -53,7 +53,6 @@ class Mutant:
     apply: Callable[[], None]
     error_cause: str | None = None  # a transport mutant: ERRORs naming this, not FAILs
     family: str = "reference"
-    never_pass: bool = False  # a transport mutant whose every answer is no evidence: no PASS either
 
 
 # -- patches ------------------------------------------------------------------------------------------------------
@@ -359,7 +358,6 @@ def _mutants() -> dict[str, Mutant]:
                 _proxied(m.name),
                 error_cause=m.error_cause,
                 family=m.family,
-                never_pass=m.never_pass,
             )
         )
     return {m.name: m for m in rows}
@@ -518,7 +516,7 @@ def judge(mutant: Mutant | None, document: dict[str, Any]) -> tuple[bool, str]:
         return not bad and passed > 0, detail
     if mutant.error_cause is not None:
         errors = [s for s in bad if s["verdict"] == "ERROR" and mutant.error_cause in s["message"]]
-        ok = bool(errors) and not fails and not (mutant.never_pass and passed)
+        ok = bool(errors) and not fails
         return ok, f"{len(errors)} ERROR {mutant.error_cause}, {len(fails)} FAIL, {passed} PASS"
     # A scenario of another clause whose arrangement the mutant breaks cannot be judged: ERROR ArrangementError
     # there is the right verdict, not a spill.

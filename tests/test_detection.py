@@ -75,9 +75,6 @@ def test_a_wrong_endpoint_fails_the_clause_it_breaks_and_no_other(pytester: pyte
     if mutation.error_cause is not None:  # transport: ERROR naming the cause, never FAIL
         assert errors and not fails, _summary(fails + errors)
         assert all(mutation.error_cause in str(s["message"]) for s in errors), _summary(errors)
-        if mutation.never_pass:  # nothing it answers is evidence: no verdict may rest on it
-            passes = [s for s in scenarios if s["verdict"] == "PASS"]
-            assert not passes, _summary(passes)
         return
     assert fails, f"{mutation.what}: nothing FAILed ({len(scenarios)} scenarios)"
     stray = [s for s in fails if not mutation.owners & set(s["clauses"])]  # type: ignore[arg-type]

@@ -392,11 +392,12 @@ def test_verify_bundle_on_the_command_line_refuses_a_bomb_in_bounded_memory(tmp_
     """``dcc-conformance verify-bundle`` in its own process: exit 2, the archive and the limit named, and a peak
     resident size far below what the bomb holds (1.2 GiB)."""
     path = _bomb(tmp_path / "zeros.tar.gz", [(_file(f"allure-results/{n}.json"), 200) for n in range(6)])
-    code = (
-        "import resource, sys\n"
+    code = (  # VmHWM is this process's own peak (ru_maxrss keeps the parent's across fork and exec)
+        "import re, sys\n"
         "from pytest_dcc.commands.conformance import conformance\n"
         f"status = conformance(['verify-bundle', {str(path)!r}])\n"
-        "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status_text = open('/proc/self/status').read()\n"
+        "print('peak', re.search(r'VmHWM:\\s*(\\d+)', status_text).group(1))\n"
         "sys.exit(status)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

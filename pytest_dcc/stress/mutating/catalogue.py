@@ -210,10 +210,9 @@ def _transport() -> list[Mutation]:
                  reply=lambda proxy, call, reply: unsigned(proxy, reply), error_cause="ResponseSignatureError"),
         Mutation("answers-signed-by-the-supplier", "answers and deliveries signed with the supplier's own key", bb,
                  reply=signed_by(_SUPPLIER)[0], delivery=signed_by(_SUPPLIER)[1],
-                 error_cause="ResponseSignatureError", never_pass=True),
+                 error_cause="ResponseSignatureError"),
         Mutation("answers-signed-by-another-user", "answers and deliveries signed with another user's key", bb,
-                 reply=signed_by(_OTHER)[0], delivery=signed_by(_OTHER)[1], error_cause="ResponseSignatureError",
-                 never_pass=True),
+                 reply=signed_by(_OTHER)[0], delivery=signed_by(_OTHER)[1], error_cause="ResponseSignatureError"),
     ]  # fmt: skip
 
 

@@ -124,8 +124,6 @@ class Mutation:
     delivery: DeliveryHook | None = None
     statement: Mapping[str, Any] = field(default_factory=dict)
     error_cause: str | None = None  # the suite must answer ERROR naming this (not FAIL)
-    #: every scenario that sends a request must be an ERROR: no verdict at all may rest on what it answers
-    never_pass: bool = False
 
 
 class MutatingEndpoint:
