@@ -54,7 +54,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--dcc-signing-key", help="private key signing requests (PKCS#8 DER or PEM)")
     group.addoption("--dcc-signing-cert", help="certificate of the signing key")
     group.addoption(
-        "--dcc-trust-cert", action="append", default=[], help="a response-signing certificate of the DSP, trusted to sign answers (repeat)"
+        "--dcc-trust-cert",
+        action="append",
+        default=[],
+        help="a response-signing certificate of the DSP, trusted to sign answers (repeat)",
     )
     group.addoption("--dcc-ca-bundle", help="CA bundle for the endpoint's TLS certificate")
     group.addoption("--dcc-client-cert", help="client certificate for mutual TLS (PEM, may include the key)")
@@ -172,8 +175,9 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-    """A scenario that otherwise finished is an ERROR if a device response it received came more than once (the
-    endpoint delivers each response once). Skipped while an exception is on its way out: that one is the verdict."""
+    """A scenario that otherwise finished is an ERROR if a second, different response to one of its requests came
+    under the identity of one it received; an identical re-delivery (at-least-once delivery) is reported only.
+    Skipped while an exception is on its way out: that one is the verdict."""
     import sys
 
     from pytest_dcc.suite.context import Scenario
@@ -187,6 +191,8 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scen
     if isinstance(evidence, Scenario) and evidence.exchanges:
         inbox = evidence.target.inbox  # waits only while deliveries are still coming in
         inbox.check_no_duplicates([e.request.request_id for e in evidence.exchanges])
+        for exchange in evidence.exchanges:  # late identical re-deliveries: reported, no error
+            evidence.report_redeliveries(exchange.request.request_id)
 
 
 def _check_certification(config: pytest.Config, settings: DccSettings) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,11 +54,28 @@ class FaultyEndpoint:
     receiver_url: str
 
     def deliver(self, raw: bytes) -> None:
-        """The DCC's asynchronous responses, posted to the suite's receiver (twice in ``duplicate-async``)."""
-        for _ in range(2 if self.mode == "duplicate-async" else 1):
-            # The suite's run may be over and its receiver gone: nothing to prove then.
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.post(self.receiver_url, content=raw, headers={"content-type": "application/xml"}, timeout=5)
+        """The DCC's asynchronous responses, posted to the suite's receiver: in ``duplicate-async`` followed by a
+        second, different response under the same identity (signed by the DCC); in ``redelivered-async`` by an
+        identical copy at once and another, signed again, a second later (at-least-once delivery: no fault)."""
+        self._post(raw)
+        if self.mode == "duplicate-async":
+            root = parse(raw).getroot()
+            node = root.find(f"{SR}Header/{SR}ResponseDateTime")
+            assert node is not None and node.text
+            node.text = "2031-01-01T00:00:00.000Z"
+            sign(root, self.pki.identity(DCC_EUI))
+            self._post(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+        elif self.mode == "redelivered-async":
+            self._post(raw)
+            again = parse(raw).getroot()
+            sign(again, self.pki.identity(DCC_EUI))
+            later = etree.tostring(again, xml_declaration=True, encoding="UTF-8")
+            threading.Timer(1.0, self._post, (later,)).start()
+
+    def _post(self, raw: bytes) -> None:
+        # The suite's run may be over and its receiver gone: nothing to prove then.
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(self.receiver_url, content=raw, headers={"content-type": "application/xml"}, timeout=5)
 
     def break_answer(self, status: int, body: bytes, headers: dict[str, str]) -> Response:
         mode = self.mode
@@ -240,12 +258,14 @@ def test_a_refused_connection_is_one_message_every_scenario_an_error(pytester: p
     assert junit.count("SessionCheckError") >= len(errors)  # the JUnit XML records each as an error too
 
 
+@pytest.mark.parametrize("mode", ["none", "redelivered-async"])
 def test_the_fault_modes_leave_a_correct_endpoint_passing(
-    pytester: pytest.Pytester, pki_dir: Path, stranger: TestPki
+    pytester: pytest.Pytester, pki_dir: Path, stranger: TestPki, mode: str
 ) -> None:
-    """The same endpoint with no fault passes: the ERRORs above come from the faults, not from the harness."""
+    """The same endpoint with no fault passes: the ERRORs above come from the faults, not from the harness. So does
+    one that delivers each response again, identically, at once and a second later (at-least-once delivery)."""
     receiver_port = free_port()
-    endpoint = FaultyEndpoint("none", load_or_create_pki(pki_dir), stranger, f"http://127.0.0.1:{receiver_port}/")
+    endpoint = FaultyEndpoint(mode, load_or_create_pki(pki_dir), stranger, f"http://127.0.0.1:{receiver_port}/")
     dcc = build_reference(endpoint.pki)
     dcc.set_response_sink(endpoint.deliver)
     with ServerThread(endpoint.app(dcc)) as server:

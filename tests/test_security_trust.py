@@ -521,10 +521,15 @@ def test_the_receivers_memory_stays_bounded_under_probe_floods_and_replays(
     assert len(inbox.probes) == PROBES_KEEP and f"t{PROBES_KEEP * 4 - 1}" in inbox.probes
     genuine = _signed(_answer(request_8_2, "E21"), pki.identity(DCC_EUI))
     inbox.deliver(genuine)
-    for n in range(DUPLICATES_KEEP + 20):
+    for n in range(DUPLICATES_KEEP + 20):  # replayed: the same response, counted, no bytes kept
         inbox.deliver(genuine + b" " * (64 * 1024 + n))
-    assert len(inbox.accepted) == 1 and inbox.duplicates_total == DUPLICATES_KEEP + 20
-    assert len(inbox.duplicates) == DUPLICATES_KEEP
+    assert len(inbox.accepted) == 1 and inbox.redeliveries_of(request_8_2.request_id) == DUPLICATES_KEEP + 20
+    assert not inbox.duplicates
+    for n in range(DUPLICATES_KEEP + 20):  # different responses under one identity: kept as short prefixes
+        root = _answer(request_8_2, "E21")
+        root.find(f"{SR}Header/{SR}ResponseDateTime").text = f"2026-01-01T00:00:{n % 60:02d}.{n:03d}Z"  # type: ignore[union-attr]
+        inbox.deliver(_signed(root, pki.identity(DCC_EUI)) + b" " * 65536)
+    assert inbox.duplicates_total == DUPLICATES_KEEP + 20 and len(inbox.duplicates) == DUPLICATES_KEEP
     assert max(len(d.raw) for d in inbox.duplicates) <= REJECTED_KEEP_BYTES
 
 

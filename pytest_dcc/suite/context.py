@@ -373,11 +373,20 @@ class Scenario:
             follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
             return self.send(follow, role=role)
 
+    def report_redeliveries(self, request_id: Any) -> None:
+        """Report identical re-deliveries of the responses to ``request_id`` (at-least-once delivery: one response,
+        no error), once per count seen."""
+        copies = self.target.inbox.redeliveries_of(request_id)
+        if copies and self.notes.get(f"redelivered {request_id}") != copies:
+            self.notes[f"redelivered {request_id}"] = copies
+            self.report(f"the response to {request_id} was delivered {copies + 1} times, identically: one response")
+
     def wait_device_response(self, answer: Answer | None = None) -> Judged:
         answer = answer or self.last
         found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
         correlate(answer.request, found[0])  # the same SRV as the request, as the synchronous answer
         self.target.evidence.device_response(found[0])
+        self.report_redeliveries(answer.request.request_id)
         self.device_responses.append(found[0])
         return found[0]
 

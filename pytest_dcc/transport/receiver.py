@@ -32,7 +32,7 @@ from pytest_dcc.errors import (
     ResponseTimeoutError,
     TransportError,
 )
-from pytest_dcc.spec import PROBE_HEADER
+from pytest_dcc.spec import NS_DS, PROBE_HEADER
 from pytest_dcc.transport.judge import Judged, ResponseJudge
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-process run never needs it
@@ -52,6 +52,7 @@ DUPLICATES_KEEP: Final = 100
 #: The longest delivery-probe token noted, and how many are kept (the suite's own are short and few).
 PROBE_TOKEN_CHARS: Final = 200
 PROBES_KEEP: Final = 64
+_DS_SIGNATURE: Final = f"{{{NS_DS}}}Signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +94,12 @@ class ResponseInbox:
     rejected: deque[Rejected] = field(default_factory=lambda: deque(maxlen=REJECTED_KEEP))
     #: Every refused delivery, those no longer kept included.
     rejected_total: int = 0
-    #: Second and later copies of a response already accepted (same RequestID and ResponseID, or same bytes).
+    #: Second, different responses under the identity of one already accepted (same RequestID and ResponseID, other
+    #: signed content): an endpoint that answered one request twice, differently.
     duplicates: list[Judged] = field(default_factory=list)
+    #: Identical re-deliveries of a response already accepted (same identity, same signed content): what
+    #: at-least-once delivery gives when an acknowledgement is lost. One response; counted and reported, no error.
+    redelivered: dict[RequestID | None, int] = field(default_factory=dict)
     #: How long deliveries must have been quiet before :meth:`check_no_duplicates` trusts it has seen them all
     #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
     settle_s: float = 0.0
@@ -106,7 +111,7 @@ class ResponseInbox:
     #: then an ERROR at once, with this reason, instead of a timeout.
     undeliverable: str | None = None
     _last_delivery: float = 0.0
-    _seen: set[tuple[object, ...]] = field(default_factory=set)
+    _seen: dict[tuple[object, ...], bytes] = field(default_factory=dict)  # identity -> digest of signed content
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def __repr__(self) -> str:
@@ -125,13 +130,17 @@ class ResponseInbox:
             raise error from None
         with self._cond:
             self._last_delivery = time.monotonic()
-            key = _identity(judged)
-            if key in self._seen:
+            key, content = _identity(judged), _content(judged)
+            if self._seen.get(key) == content:  # the same response again: at-least-once delivery
+                rid = judged.response.request_id
+                if rid in self.redelivered or len(self.redelivered) < DUPLICATES_KEEP:
+                    self.redelivered[rid] = self.redelivered.get(rid, 0) + 1
+            elif key in self._seen:
                 self.duplicates_total += 1
                 if len(self.duplicates) < DUPLICATES_KEEP:  # evidence of a second delivery, not its whole bytes
                     self.duplicates.append(dataclasses.replace(judged, raw=judged.raw[:REJECTED_KEEP_BYTES]))
             else:
-                self._seen.add(key)
+                self._seen[key] = content
                 self.accepted.append(judged)
             self._cond.notify_all()
         return judged
@@ -159,6 +168,11 @@ class ResponseInbox:
         with self._cond:
             return self._cond.wait_for(lambda: token in self.probes, timeout=timeout_s)
 
+    def redeliveries_of(self, request_id: RequestID) -> int:
+        """How many identical extra copies of responses to ``request_id`` arrived (at-least-once delivery)."""
+        with self._cond:
+            return self.redelivered.get(request_id, 0)
+
     def duplicates_of(self, request_id: RequestID) -> list[Judged]:
         """Extra copies received of responses to ``request_id``."""
         with self._cond:
@@ -166,7 +180,8 @@ class ResponseInbox:
 
     def check_no_duplicates(self, request_ids: list[RequestID], max_wait_s: float = 2.0) -> None:
         """Once deliveries have been quiet for :attr:`settle_s` (at most ``max_wait_s``), raise
-        :class:`DuplicateResponseError` if any response to ``request_ids`` arrived more than once."""
+        :class:`DuplicateResponseError` if a second, different response to any of ``request_ids`` arrived (an
+        identical re-delivery is no error: :meth:`redeliveries_of`)."""
         deadline = time.monotonic() + max_wait_s
         with self._cond:
             while (quiet := time.monotonic() - self._last_delivery) < self.settle_s and time.monotonic() < deadline:
@@ -231,26 +246,36 @@ class ResponseInbox:
             self.rejected.clear()
             self.rejected_total = 0
             self.duplicates.clear()
+            self.redelivered.clear()
             self._seen.clear()
 
 
 def _identity(judged: Judged) -> tuple[object, ...]:
-    """What makes two deliveries one response: the RequestID and ResponseID (a DCC device response has one
-    ResponseID), or, without a ResponseID, the document itself: the digest of its canonical form, so the same
-    response padded outside its root (prolog, trailing whitespace: nothing a signature covers) is the same one."""
+    """What makes two deliveries one response: the RequestID and ResponseID (a DCC device response has one); a
+    response without ResponseID is the one response to its request. An alert is no response: each distinct alert
+    is its own (its signed content)."""
     response = judged.response
-    if response.response_id is not None:
-        return (response.request_id, response.response_id)
-    canonical = etree.tostring(judged.root, method="c14n", exclusive=True, with_comments=False)
-    return (response.request_id, hashlib.sha256(canonical).digest())
+    if judged.is_alert:
+        return ("alert", response.request_id, _content(judged))
+    return (response.request_id, response.response_id)
 
 
 def _duplicate_message(request_id: RequestID, copies: list[Judged]) -> str:
     ids = sorted({str(c.response.response_id) for c in copies})
     return (
-        f"the asynchronous response to {request_id} arrived {len(copies) + 1} times (ResponseID {', '.join(ids)}); "
-        "each response must be delivered once"
+        f"{len(copies) + 1} different asynchronous responses to {request_id} arrived under one identity (ResponseID "
+        f"{', '.join(ids)}): a response re-delivered must be the same response (identical signed content)"
     )
+
+
+def _content(judged: Judged) -> bytes:
+    """The digest of what the DSP signed, without the signature itself (re-signing the same response gives another
+    ECDSA value): the root's attributes and the canonical form of each child but ``ds:Signature``."""
+    digest = hashlib.sha256(repr(sorted(judged.root.attrib.items())).encode())
+    for child in judged.root:
+        if isinstance(child.tag, str) and child.tag != _DS_SIGNATURE:
+            digest.update(etree.tostring(child, method="c14n", exclusive=True, with_comments=False))
+    return digest.digest()
 
 
 def make_receiver_app(inbox: ResponseInbox, path: str = "/") -> Starlette:

@@ -236,6 +236,8 @@ def _green() -> list[Mutation]:
         Mutation("green-multi-role-user", "one EUI is both the Import and the Gas Supplier (as DCC Boxed's is)",
                  "green", statement={"users": [{"role": "IS", "eui": _SUPPLIER}, {"role": "GS", "eui": _SUPPLIER},
                                                {"role": "OU", "eui": "90-B3-D5-1F-30-04-00-00"}]}),
+        Mutation("green-at-least-once-delivery", "each device response delivered again identically, at once and "
+                 "signed again 1 s later", "green", redeliver_after_s=1.0),
         Mutation("green-mp081-dcc-before-2020-11", "a June 2020 DCC that already processes as MP081 describes",
                  "green", claimed="2020-06", inner="2021-06"),
     ]  # fmt: skip

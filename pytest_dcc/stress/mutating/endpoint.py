@@ -21,6 +21,7 @@ This module imports duis, spec and transport only; it never imports pytest or th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class Mutation:
     delivery: DeliveryHook | None = None
     statement: Mapping[str, Any] = field(default_factory=dict)
     error_cause: str | None = None  # the suite must answer ERROR naming this (not FAIL)
+    #: deliver each asynchronous response again, identically, at once and (signed again) this many seconds later
+    redeliver_after_s: float | None = None
 
 
 class MutatingEndpoint:
@@ -187,6 +190,8 @@ class MutatingEndpoint:
             out = self.on_delivery(raw)
             if out is not None:
                 sink(out)
+                if self.mutation.redeliver_after_s is not None:
+                    self.redeliver(sink, out, self.mutation.redeliver_after_s)
 
         return deliver
 
@@ -203,6 +208,20 @@ class MutatingEndpoint:
         if out is None or isinstance(out, bytes):
             return out
         return self.signed_bytes(out)
+
+    def redeliver(self, sink: ResponseSink, out: bytes, after_s: float) -> None:
+        """At-least-once delivery: ``out`` again at once, and signed again ``after_s`` seconds later."""
+        with contextlib.suppress(DccError):  # a copy the receiver refuses is the suite's to report, not ours
+            sink(out)
+        later = self.signed_bytes(parse(out).getroot())
+
+        def late() -> None:
+            with contextlib.suppress(Exception):  # the run may be over and its receiver gone
+                sink(later)
+
+        timer = threading.Timer(after_s, late)
+        timer.daemon = True
+        timer.start()
 
     # -- helpers for mutations --------------------------------------------------------------------------------
 
