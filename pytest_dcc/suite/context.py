@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Protocol
 
 from pytest_dcc.drivers import DeviceView, Driver
@@ -181,6 +181,9 @@ class Answer:
     request: DuisRequest
     exchange: Exchange | None
     http_status: int | None = None
+    #: For a critical SRV's signed pre-command (CV 5/6): the answer to the CV 4 request that carried the values
+    #: under test. A refusal is judged on that answer; a refusal of the follow-up alone came too late.
+    carrier: Answer | None = None
 
     @property
     def code(self) -> str:
@@ -371,7 +374,9 @@ class Scenario:
                 return first
             signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
             follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
-            return self.send(follow, role=role)
+            answer = replace(self.send(follow, role=role), carrier=first)
+            self.answers[-1] = answer
+            return answer
 
     def report_redeliveries(self, request_id: Any) -> None:
         """Report identical re-deliveries of the responses to ``request_id`` (at-least-once delivery: one response,

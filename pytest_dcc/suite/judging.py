@@ -79,10 +79,17 @@ def allowed_codes(scenario: Scenario, case_id: str) -> tuple[frozenset[str], str
 
 def check_refused(scenario: Scenario, case_id: str, answer: Answer | None = None) -> None:
     """FAIL unless ``answer`` (the last one) refuses ``case_id`` with a code that counts, and nothing observable
-    changed."""
+    changed. The answer judged is the one to the request that carried the input: a critical SRV whose CV 4 request
+    was accepted has not refused it, whatever its signed pre-command's answer."""
     answer = answer or scenario.last
     codes, rule, pinned = allowed_codes(scenario, case_id)
     case = REFUSAL_CASES[case_id]
+    if answer.carrier is not None:  # the values under test went with the CV 4 request, and it was accepted
+        raise EndpointAssertion(
+            f"{case.what}: the request carrying it was accepted ({answer.carrier.code}, a pre-command returned); "
+            f"only its signed pre-command (CV {answer.request.cv}) was answered {answer.code}: a refusal must be the "
+            "answer to the request that carried the input"
+        )
     if answer.http_status is not None:
         expect(
             case.transport_level and not pinned,

@@ -155,6 +155,17 @@ def repair_indexes(proxy: MutatingEndpoint, call: Call) -> Call | None:
     return proxy.resigned(call, call.root)
 
 
+def refused_too_late(proxy: MutatingEndpoint, call: Call) -> Call | HttpReply | None:
+    """The endpoint lets a 1.1.1 with bad indexes through at CV 4 (a pre-command comes back) and refuses only its
+    signed pre-command, with E17: the refusal is not the answer to the request that carried the input."""
+    if call.srv == "1.1.1" and call.cv in (5, 6) and call.request_id in proxy.memo.get("late", set()):
+        return proxy.answer(call, "E17")
+    repaired = repair_indexes(proxy, call)
+    if repaired is not None:
+        proxy.memo.setdefault("late", set()).add(call.request_id)
+    return repaired
+
+
 def big_threshold(call: Call) -> bool:
     return call.srv == "1.1.1" and any(
         int(t) > 2**40 for n in thresholds(call) if (t := (n.text or "").strip()).isdigit()
@@ -400,6 +411,7 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 
 __all__ = [
+    "refused_too_late",
     "signed_by",
     "after",
     "big_threshold",

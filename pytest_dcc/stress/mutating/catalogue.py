@@ -27,6 +27,7 @@ from pytest_dcc.stress.mutating.blocks import (
     recode,
     record_smi_join,
     refuse,
+    refused_too_late,
     repair_indexes,
     replay_answered,
     resign_any,
@@ -97,6 +98,8 @@ def _tariff() -> list[Mutation]:
                  request=scale_thresholds),
         Mutation("threshold-indexes-not-checked", "1.1.1 accepts duplicate or gapped indexes", bb, THRESH,
                  request=repair_indexes),
+        Mutation("threshold-indexes-refused-too-late", "1.1.1 accepts bad indexes at CV 4 and refuses the signed "
+                 "pre-command (E17)", bb, THRESH, request=refused_too_late),
         Mutation("large-thresholds-refused", "1.1.1 refuses thresholds above 2^40 Wh (the type allows 2^48-1)", bb,
                  THRESH, request=refuse(big_threshold, "E010102")),
         Mutation("tariffs-always-refused", "1.1.1 is always refused", bb, THRESH,
