@@ -3,7 +3,9 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
   The DSP records a join in the SMI from the device's response to Join Service (8.7.x): a response that never
   reaches the DSP leaves the SMI without the join, and a meter that wrongly rejects a re-sent Join leaves it so.
   Until the June 2024 release the DSP refuses an Unjoin (8.8.x) with E080801 when the SMI holds no join between
-  the two devices, and accepts it when it does; from June 2024 (MP178) it no longer checks.
+  the two devices, and accepts it when it does; from June 2024 (MP178) it no longer checks. Both rules name the
+  Unjoin Service, so each is tried with both its variants: 8.8.1 (critical: CV 4, then the signed pre-command; an
+  E080801 refusal is the answer to the CV 4 request) and 8.8.2 (non-critical).
 
   Background:
     Given the standard estate
@@ -58,51 +60,81 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the device response arrives with code I0
     And the inventory records the CAD joined to the ESME
 
-  @clause:DP178-E080801 @srv:8.8.2
-  Scenario: An Unjoin of a pair the inventory holds no join for is refused with E080801 (over DUIS alone)
+  @clause:DP178-E080801
+  Scenario Outline: An Unjoin of a pair the inventory holds no join for is refused with E080801 (over DUIS alone)
     Given the inventory records no join of the CAD to the ESME
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the request is refused as "unjoin-without-smi-join"
 
-  @clause:DP178-E080801 @srv:8.8.2
-  Scenario: An Unjoin the inventory holds no join for is refused with E080801, and the device keeps its join
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:DP178-E080801
+  Scenario Outline: An Unjoin the inventory holds no join for is refused with E080801, and the device keeps its join
     Given the ESME itself holds a join with the CAD that the inventory does not record
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the request is refused as "unjoin-without-smi-join"
     And the ESME itself holds the join with the CAD
 
-  @clause:DP178-E080801 @srv:8.8.2
-  Scenario: An Unjoin of a join the inventory holds is accepted and carried out
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:DP178-E080801
+  Scenario Outline: An Unjoin of a join the inventory holds is accepted and carried out
     Given the CAD is joined to the ESME
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
     And the inventory records no join of the CAD to the ESME
 
-  @clause:MP178-UNJOIN @srv:8.8.2
-  Scenario: An Unjoin of a pair the inventory holds no join for is accepted and sent to the device (over DUIS alone)
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:MP178-UNJOIN
+  Scenario Outline: An Unjoin of a pair the inventory holds no join for is accepted and sent to the device (over DUIS alone)
     Given the inventory records no join of the CAD to the ESME
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives
 
-  @clause:MP178-UNJOIN @srv:8.8.2
-  Scenario: An Unjoin goes to the device whatever the inventory says
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:MP178-UNJOIN
+  Scenario Outline: An Unjoin goes to the device whatever the inventory says
     Given the ESME itself holds a join with the CAD that the inventory does not record
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
 
-  @clause:MP178-UNJOIN @srv:8.8.2
-  Scenario: An Unjoin of a join the inventory holds is still accepted and carried out
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:MP178-UNJOIN
+  Scenario Outline: An Unjoin of a join the inventory holds is still accepted and carried out
     Given the CAD is joined to the ESME
-    When the user unjoins the CAD from the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
     And the inventory records no join of the CAD to the ESME
+
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
 
   @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story before June 2024: lost join, rejected retry, refused unjoin

@@ -9,7 +9,7 @@ from typing import Final
 from pytest_bdd import given, parsers, then, when
 
 from pytest_dcc.drivers import require
-from pytest_dcc.errors import ArrangementError, NotApplicableError
+from pytest_dcc.errors import ArrangementError, HarnessError, NotApplicableError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.estate import device_entries
@@ -80,9 +80,17 @@ def _unjoin_quietly(dcc_scenario: Scenario, other: str, device: str) -> None:
         dcc_scenario.wait_device_response(sent)
 
 
-@when(parsers.parse("the user unjoins the {other} from the {device}"))
+@when(parsers.parse("the user unjoins the {other:w} from the {device:w}"))
 def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
     dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
+
+
+@when(parsers.parse("the user unjoins the {other:w} from the {device:w} with SRV {srv}"))
+def unjoin_with(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
+    """Unjoin Service, critical (8.8.1: CV 4, then its signed pre-command) or non-critical (8.8.2)."""
+    if srv not in {"8.8.1", "8.8.2"}:
+        raise HarnessError(f"SRV {srv} is no Unjoin Service variant (8.8.1, 8.8.2)")
+    dcc_scenario.srv(srv, device=device, other_device_id=dcc_scenario.target.device(other))
 
 
 def _judge_join(dcc_scenario: Scenario, device: str, other: str, *, smi: bool, held: bool, failure: str) -> None:

@@ -333,6 +333,28 @@ def e080801_always(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
     return proxy.answer(call, "E080801") if call.srv in ("8.8.1", "8.8.2") and call.cv in (1, 4) else None
 
 
+def unjoin_variant_only(srv: str, *, check: bool) -> RequestHook:
+    """E080801 applied to one Unjoin variant otherwise than the release says: ``check`` True refuses ``srv`` without
+    an SMI join (as before MP178, whatever the release); False lets ``srv`` through without one (the SMI join is
+    taken for granted, as after MP178)."""
+
+    def hook(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
+        pair = join_pair(call)
+        if call.srv != srv or call.cv not in (1, 4) or pair is None:
+            return None
+        try:
+            held = pair[1] in proxy.control.device_view(pair[0])["smi"].get("joins", [])
+        except (KeyError, LookupError, DccError):
+            return None
+        if check and not held:
+            return proxy.answer(call, "E080801")
+        if not check and not held:
+            record_smi_join(proxy, call)
+        return None
+
+    return hook
+
+
 def listed_refused(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
     """8.13 refuses the responses MP081 wrote into the list (6.15.1, 6.21)."""
     if call.srv != "8.13":
@@ -412,6 +434,7 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 __all__ = [
     "refused_too_late",
+    "unjoin_variant_only",
     "signed_by",
     "after",
     "big_threshold",

@@ -39,6 +39,7 @@ from pytest_dcc.stress.mutating.blocks import (
     srv_is,
     swap_regions,
     undo_local_unjoin,
+    unjoin_variant_only,
     unsigned,
     variant_confused,
     variant_outside_region,
@@ -192,6 +193,10 @@ def _join() -> list[Mutation]:
         Mutation("e080801-still-refused-after-2024-06", "an Unjoin without SMI join still refused after MP178", bb,
                  MP178,
                  claimed="latest", inner="2021-06"),
+        Mutation("e080801-not-checked-on-8.8.1", "before MP178, only the non-critical Unjoin (8.8.2) is checked "
+                 "against the SMI", bb, E0808, claimed="2021-06", request=unjoin_variant_only("8.8.1", check=False)),
+        Mutation("e080801-still-refused-on-8.8.1", "after MP178, the critical Unjoin (8.8.1) without SMI join is still "
+                 "refused", bb, MP178, claimed="latest", request=unjoin_variant_only("8.8.1", check=True)),
         Mutation("unjoin-acknowledged-not-applied", "Unjoin answered, yet the device keeps the join", bb,
                  E0808 | MP178, claimed="latest",
                  delivery=delivery_for(("8.8.1", "8.8.2"), ("I0",), device_keeps_join)),
