@@ -101,6 +101,13 @@ def variant_confused(row: etree._Element) -> bool:
     return set_text(row, "WANTechnology", {"Standard 420": "450", "420": "Variant 450", "Cellular+Mesh": "Cellular"})
 
 
+def south_cellular_as_mesh(row: etree._Element) -> bool:
+    """South answers Cellular+Mesh where the CSP gave Cellular: a table 3 value of South, not the one given."""
+    if (row.findtext(f"{_SR}CSPRegion") or "").strip() != "South":
+        return False
+    return set_text(row, "WANTechnology", {"Cellular": "Cellular+Mesh"})
+
+
 def other_column(row: etree._Element) -> bool:
     return set_text(
         row, "WANTechnology", {"Standard 420": "420", "420": "Standard 420", "Variant 450": "450", "450": "Variant 450"}
@@ -434,6 +441,7 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 __all__ = [
     "refused_too_late",
+    "south_cellular_as_mesh",
     "unjoin_variant_only",
     "signed_by",
     "after",
