@@ -54,6 +54,33 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     When the user notifies the installation of the CHF without SM WAN, installed in 2 days
     Then the request is refused as "chf-install-in-the-future"
 
+  # The boundary of "in the future" is now: just ahead of it is refused, just behind it is not; and the moment is
+  # the instant the date-time names, whatever UTC offset it is written with (a time written at UTC+05:00 reads, on
+  # its clock, hours ahead of UTC; one at UTC-05:00 hours behind).
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario Outline: E081402 just ahead of now, whatever the offset the time is written with
+    Given the CHF is in status "InstalledNotCommissioned"
+    When the user notifies the installation of the CHF without SM WAN, <when>
+    Then the request is refused as "chf-install-in-the-future"
+    And the inventory shows the CHF in status "InstalledNotCommissioned"
+
+    Examples:
+      | when                                       |
+      | installed in 10 minutes                    |
+      | installed in 2 hours, written at UTC-05:00 |
+
+  @clause:MP081-DUIS-3.8.106.3
+  Scenario Outline: No E081402 just behind now, whatever the offset the time is written with
+    Given the CHF is in status "InstalledNotCommissioned"
+    When the user notifies the installation of the CHF without SM WAN, <when>
+    Then the request is accepted without a warning
+    And the inventory shows the CHF in status "InstalledNotCommissioned"
+
+    Examples:
+      | when                                           |
+      | installed 2 minutes ago                        |
+      | installed 30 minutes ago, written at UTC+05:00 |
+
   @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4
   Scenario: E081402 when the install date and time is in the future, and a Pending CHF stays Pending
     Given the CHF is in status "Pending"

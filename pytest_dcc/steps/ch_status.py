@@ -5,12 +5,15 @@ Thin, as :mod:`pytest_dcc.steps.common` says of every step module."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.duis.nondevice_bodies import InstallDetails
+from pytest_dcc.errors import HarnessError
+from pytest_dcc.spec import NS_SR
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.judging import expect
 
@@ -18,22 +21,46 @@ from pytest_dcc.suite.judging import expect
 CLAUSES: Final[tuple[str, ...]] = ("MP081-DUIS-3.8.106.3", "MP081-DUIS-3.8.114.4")
 
 
+#: The install moments the scenarios name: (offset from now, the UTC offset the time is written with, or None for
+#: UTC written as Z). Boundaries: just past and just ahead of now, and times whose clock reading is on the other side
+#: of now than the moment they name (an endpoint that ignores the offset reads them wrongly).
+INSTALL_MOMENTS: Final[dict[str, tuple[timedelta, timedelta | None] | None]] = {
+    "installed 30 minutes ago": (timedelta(minutes=-30), None),
+    "installed 2 minutes ago": (timedelta(minutes=-2), None),
+    "installed in 2 days": (timedelta(days=2), None),
+    "installed in 10 minutes": (timedelta(minutes=10), None),
+    "installed 30 minutes ago, written at UTC+05:00": (timedelta(minutes=-30), timedelta(hours=5)),
+    "installed in 2 hours, written at UTC-05:00": (timedelta(hours=2), timedelta(hours=-5)),
+    "with no install date and time": None,
+}
+
+
 @when(
     parsers.re(
         r"the user notifies the installation of the (?P<device>\w+) without SM WAN, "
-        r"(?P<when>installed 30 minutes ago|installed in 2 days|with no install date and time)"
+        r"(?P<when>" + "|".join(re.escape(k) for k in INSTALL_MOMENTS) + r")$"
     )
 )
 def install(dcc_scenario: Scenario, device: str, when: str) -> None:
-    moment = {
-        "installed 30 minutes ago": datetime.now(UTC) - timedelta(minutes=30),
-        "installed in 2 days": datetime.now(UTC) + timedelta(days=2),
-        "with no install date and time": None,
-    }[when]
+    chosen = INSTALL_MOMENTS[when]
+    moment = None if chosen is None else datetime.now(UTC) + chosen[0]
     details = InstallDetails(
         device_id=dcc_scenario.target.device(device), mpxn="1234567890123", install_datetime=moment
     )
-    dcc_scenario.request("8.14.2", details=details)
+    if chosen is None or chosen[1] is None:
+        dcc_scenario.request("8.14.2", details=details)
+        return
+    assert moment is not None
+    written = moment.astimezone(timezone(chosen[1])).isoformat(timespec="seconds")  # the same instant, local clock
+    role = dcc_scenario.target.role_for("8.14.2", None)
+    user = dcc_scenario.target.user(role)
+    with dcc_scenario.target.hold(user):
+        request = dcc_scenario.target.builder(user).request("8.14.2", details=details)
+        node = request.root.find(f".//{{{NS_SR}}}InstallDateTime")
+        if node is None:
+            raise HarnessError("the SR 8.14.2 built carries no InstallDateTime to write with an offset")
+        node.text = written
+        dcc_scenario.send(request, role=role)
 
 
 @then("the request is accepted with W081401")

@@ -120,6 +120,22 @@ def wan_variant(dcc_scenario: Scenario, region: str, dcc13: str, dcc20: str) -> 
     )
 
 
+@then(
+    parsers.parse(
+        'where the answer has a row per region, the coverage for region "{region}" reports the table 3 variant '
+        '"{dcc13}" or "{dcc20}"'
+    )
+)
+def wan_variant_per_region(dcc_scenario: Scenario, region: str, dcc13: str, dcc20: str) -> None:
+    """The second region of a premises covered by two: judged exactly where the schema answers per region (5.3a,
+    5.4); the flat 5.0/5.1 answer holds one region only, which is reported."""
+    matrix = dcc_scenario.last.judged.response.wan_matrix
+    if matrix is not None and matrix.flat:
+        dcc_scenario.report(f"the {dcc_scenario.target.schema_version} answer holds one region: {region} not judged")
+        return
+    wan_variant(dcc_scenario, region, dcc13, dcc20)
+
+
 @then("every WAN technology reported for a table 3 region is a table 3 value of that region")
 def chism_values(dcc_scenario: Scenario) -> None:
     rows = [r for r in _all_coverage(dcc_scenario) if r.wan_technology is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from lxml import etree
@@ -362,6 +363,50 @@ def unjoin_variant_only(srv: str, *, check: bool) -> RequestHook:
     return hook
 
 
+def _install_time(call: Call) -> tuple[etree._Element, datetime] | None:
+    """The InstallDateTime element of an SR 8.14.2 and the instant it names."""
+    if call.srv != "8.14.2" or call.root is None:
+        return None
+    node = call.root.find(f".//{_SR}InstallDateTime")
+    if node is None or not node.text:
+        return None
+    try:
+        moment = datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return node, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def install_offset_ignored(proxy: MutatingEndpoint, call: Call) -> Call | None:
+    """The endpoint reads an InstallDateTime's clock as UTC, ignoring the offset it is written with."""
+    found = _install_time(call)
+    if found is None or found[1].utcoffset() == timedelta(0):
+        return None
+    node, moment = found
+    node.text = moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    return proxy.resigned(call, call.root)  # type: ignore[arg-type]
+
+
+def install_window(ahead: timedelta, behind: timedelta) -> RequestHook:
+    """E081402 moved off now: install times up to ``ahead`` in the future pass as now, and those up to ``behind``
+    in the past are refused E081402."""
+
+    def hook(proxy: MutatingEndpoint, call: Call) -> Call | HttpReply | None:
+        found = _install_time(call)
+        if found is None:
+            return None
+        node, moment = found
+        now = datetime.now(UTC)
+        if now - behind <= moment <= now:
+            return proxy.answer(call, "E081402")
+        if now < moment <= now + ahead:
+            node.text = (now - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return proxy.resigned(call, call.root)  # type: ignore[arg-type]
+        return None
+
+    return hook
+
+
 def listed_refused(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
     """8.13 refuses the responses MP081 wrote into the list (6.15.1, 6.21)."""
     if call.srv != "8.13":
@@ -440,6 +485,8 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 
 __all__ = [
+    "install_offset_ignored",
+    "install_window",
     "refused_too_late",
     "south_cellular_as_mesh",
     "unjoin_variant_only",

@@ -3,6 +3,7 @@ every correct-but-different endpoint that must stay green."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from pytest_dcc.spec import NS_SR
@@ -20,6 +21,8 @@ from pytest_dcc.stress.mutating.blocks import (
     forget_smi_join,
     gpf_moved_whatever,
     http_400,
+    install_offset_ignored,
+    install_window,
     listed_refused,
     local_ack,
     other_column,
@@ -157,6 +160,12 @@ def _ch_status() -> list[Mutation]:
         pending_hub_left(gpf_only=True),
         Mutation("8.14.2-gpf-moved-whatever", "8.14.2 moves the GPF to InstalledNotCommissioned whatever its status",
                  bb, PENDING, reply=after(warned, gpf_moved_whatever)),
+        Mutation("e081402-offset-ignored", "8.14.2 reads the install time's clock as UTC, ignoring its offset", bb, E8,
+                 request=install_offset_ignored),
+        Mutation("e081402-an-hour-late", "8.14.2 takes install times up to an hour ahead as now", bb, E8,
+                 request=install_window(timedelta(hours=1), timedelta(0))),
+        Mutation("e081402-five-minutes-early", "8.14.2 refuses install times of the last five minutes", bb, E8,
+                 request=install_window(timedelta(0), timedelta(minutes=5))),
     ]  # fmt: skip
 
 
