@@ -114,7 +114,8 @@ def _target_issues(root: etree._Element, non_device: bool) -> list[Issue]:
 
 
 def threshold_index_issues(root: etree._Element) -> list[Issue]:
-    """MP081: ``BlockThreshold@index`` values of each gas ``ThresholdMatrix`` are unique and run 1..n."""
+    """MP081: ``BlockThreshold@index`` values of each gas ``ThresholdMatrix`` are unique and run 1..n, in document
+    order (the registry: a set given out of order is not {1..n} as written)."""
     issues: list[Issue] = []
     for matrix in root.iter(f"{_SR}ThresholdMatrix"):
         if matrix.getparent() is None or etree.QName(matrix.getparent()).localname != "GasTariffElements":
@@ -124,7 +125,7 @@ def threshold_index_issues(root: etree._Element) -> list[Issue]:
         where = matrix.getroottree().getpath(matrix)
         if len(set(indexes)) != len(indexes):
             issues.append(Issue(where, f"BlockThreshold index values {raw} are not unique", line_of(matrix), "E010101"))
-        elif sorted(indexes) != list(range(1, len(indexes) + 1)):
+        elif indexes != list(range(1, len(indexes) + 1)):
             issues.append(
                 Issue(
                     where, f"BlockThreshold index values {raw} are not consecutive from 1", line_of(matrix), "E010101"

@@ -38,6 +38,9 @@ class RefusalCase:
 _ROWS: Final = (
     RefusalCase("threshold-index-duplicate", "1.1", "a BlockThreshold index given twice"),
     RefusalCase("threshold-index-not-consecutive", "1.1", "BlockThreshold indexes not consecutive from 1"),
+    RefusalCase(
+        "threshold-index-out-of-range", "1.1", "a BlockThreshold index outside 1..3", transport_level=True
+    ),
     RefusalCase("threshold-above-maximum", "1.1", "a BlockThreshold above 2^48-1 Wh", transport_level=True),
     RefusalCase(
         "threshold-not-whole", "1.1", "a BlockThreshold that is not a whole number of Wh", transport_level=True

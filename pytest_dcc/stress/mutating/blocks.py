@@ -174,6 +174,24 @@ def refused_too_late(proxy: MutatingEndpoint, call: Call) -> Call | HttpReply | 
     return repaired
 
 
+def order_repaired(proxy: MutatingEndpoint, call: Call) -> Call | None:
+    """The endpoint checks the index set, not its order: 1.1.1 with indexes 2,1 is taken as 1,2."""
+    nodes = thresholds(call)
+    if call.srv != "1.1.1" or call.cv != 4 or not nodes or call.root is None:
+        return None
+    indexes = [n.get("index") for n in nodes]
+    wanted = [str(i) for i in range(1, len(nodes) + 1)]
+    if indexes == wanted or sorted(str(i) for i in indexes) != wanted:
+        return None
+    for node, index in zip(nodes, wanted, strict=True):
+        node.set("index", index)
+    return proxy.resigned(call, call.root)
+
+
+def zero_threshold(call: Call) -> bool:
+    return call.srv == "1.1.1" and any((n.text or "").strip() == "0" for n in thresholds(call))
+
+
 def big_threshold(call: Call) -> bool:
     return call.srv == "1.1.1" and any(
         int(t) > 2**40 for n in thresholds(call) if (t := (n.text or "").strip()).isdigit()
@@ -485,6 +503,8 @@ def unsigned(proxy: MutatingEndpoint, reply: HttpReply) -> HttpReply:
 
 
 __all__ = [
+    "order_repaired",
+    "zero_threshold",
     "install_offset_ignored",
     "install_window",
     "refused_too_late",

@@ -25,6 +25,7 @@ from pytest_dcc.stress.mutating.blocks import (
     install_window,
     listed_refused,
     local_ack,
+    order_repaired,
     other_column,
     pending_hub_left,
     recode,
@@ -50,6 +51,7 @@ from pytest_dcc.stress.mutating.blocks import (
     wan_edit,
     warned,
     wrong_cv_repaired,
+    zero_threshold,
 )
 from pytest_dcc.stress.mutating.endpoint import Mutation
 
@@ -107,6 +109,10 @@ def _tariff() -> list[Mutation]:
                  request=repair_indexes),
         Mutation("threshold-indexes-refused-too-late", "1.1.1 accepts bad indexes at CV 4 and refuses the signed "
                  "pre-command (E17)", bb, THRESH, request=refused_too_late),
+        Mutation("threshold-order-not-checked", "1.1.1 accepts indexes out of order (2,1)", bb, THRESH,
+                 request=order_repaired),
+        Mutation("zero-threshold-refused", "1.1.1 refuses a threshold of 0 Wh (the type allows it)", bb, THRESH,
+                 request=refuse(zero_threshold, "E010102")),
         Mutation("large-thresholds-refused", "1.1.1 refuses thresholds above 2^40 Wh (the type allows 2^48-1)", bb,
                  THRESH, request=refuse(big_threshold, "E010102")),
         Mutation("tariffs-always-refused", "1.1.1 is always refused", bb, THRESH,
