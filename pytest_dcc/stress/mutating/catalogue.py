@@ -21,17 +21,13 @@ from pytest_dcc.stress.mutating.blocks import (
     forget_smi_join,
     gpf_moved_whatever,
     http_400,
-    install_offset_ignored,
-    install_window,
     listed_refused,
     local_ack,
-    order_repaired,
     other_column,
     pending_hub_left,
     recode,
     record_smi_join,
     refuse,
-    refused_too_late,
     repair_indexes,
     replay_answered,
     resign_any,
@@ -39,21 +35,27 @@ from pytest_dcc.stress.mutating.blocks import (
     scale_thresholds,
     service_reference_repaired,
     signed_by,
-    south_cellular_as_mesh,
     space_filled,
     srv_is,
     swap_regions,
     undo_local_unjoin,
-    unjoin_variant_only,
     unsigned,
     variant_confused,
     variant_outside_region,
     wan_edit,
     warned,
     wrong_cv_repaired,
-    zero_threshold,
 )
 from pytest_dcc.stress.mutating.endpoint import Mutation
+from pytest_dcc.stress.mutating.partitions import (
+    install_offset_ignored,
+    install_window,
+    order_repaired,
+    refused_too_late,
+    south_cellular_as_mesh,
+    unjoin_variant_only,
+    zero_threshold,
+)
 
 _SR: Final = f"{{{NS_SR}}}"
 
