@@ -31,15 +31,9 @@ def refused_too_late(proxy: MutatingEndpoint, call: Call) -> Call | HttpReply | 
 def order_repaired(proxy: MutatingEndpoint, call: Call) -> Call | None:
     """The endpoint checks the index set, not its order: 1.1.1 with indexes 2,1 is taken as 1,2."""
     nodes = thresholds(call)
-    if call.srv != "1.1.1" or call.cv != 4 or not nodes or call.root is None:
-        return None
-    indexes = [n.get("index") for n in nodes]
-    wanted = [str(i) for i in range(1, len(nodes) + 1)]
-    if indexes == wanted or sorted(str(i) for i in indexes) != wanted:
-        return None
-    for node, index in zip(nodes, wanted, strict=True):
-        node.set("index", index)
-    return proxy.resigned(call, call.root)
+    if sorted(n.get("index") or "" for n in nodes) != [str(i) for i in range(1, len(nodes) + 1)]:
+        return None  # not the set 1..n: another mutant's case
+    return repair_indexes(proxy, call)
 
 
 def zero_threshold(call: Call) -> bool:
