@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from pytest_dcc.duis.certificates import certificate_eui
 from pytest_dcc.duis.ids import eui_hex, normalise_eui
 from pytest_dcc.duis.private_files import (
     open_lock,
@@ -45,8 +46,6 @@ DSP_OUS: Final = frozenset({_OU_DCC, "137"})
 def is_dsp_certificate(cert: x509.Certificate, dsp_eui: str) -> bool:
     """Whether ``cert`` is a response-signing certificate of the DSP ``dsp_eui``: it names that EUI-64 under a DSP
     XML-signing organisational unit (:data:`DSP_OUS`). A user's certificate (OU 87) never is."""
-    from pytest_dcc.duis.signing import certificate_eui
-
     units = {str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)}
     return certificate_eui(cert) == normalise_eui(dsp_eui) and bool(units & DSP_OUS)
 

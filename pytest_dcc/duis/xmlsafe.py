@@ -85,7 +85,8 @@ class _Counts:
     pending: int = 0  # declarations reported for the next element to start
     scopes: list[int] = field(default_factory=lambda: [0])  # declarations in scope, per open element
 
-    def refuse(self, count: str, limit: int, name: str, where: str = "") -> XmlSecurityError:
+    def refuse(self, count: str, limit: int, name: str, element: etree._Element | None = None) -> XmlSecurityError:
+        where = f" (at line {line_of(element)})" if element is not None else ""  # built only when refusing
         return XmlSecurityError(
             f"{self.what} has more than {limit} {count}{where} (limit {name}); refused before reading further"
         )
@@ -107,21 +108,27 @@ class _Counts:
         self.scopes.append(self.scopes[-1] + declared)
         attributes = len(element.attrib)
         self.attributes += attributes
-        at = f" (at line {line_of(element)})"
         if declared > MAX_NAMESPACES_PER_ELEMENT:
             raise self.refuse(
-                "namespace declarations on one element", MAX_NAMESPACES_PER_ELEMENT, "MAX_NAMESPACES_PER_ELEMENT", at
+                "namespace declarations on one element",
+                MAX_NAMESPACES_PER_ELEMENT,
+                "MAX_NAMESPACES_PER_ELEMENT",
+                element,
             )
         if self.scopes[-1] > MAX_NAMESPACES_IN_SCOPE:
-            raise self.refuse("namespace declarations in scope", MAX_NAMESPACES_IN_SCOPE, "MAX_NAMESPACES_IN_SCOPE", at)
+            raise self.refuse(
+                "namespace declarations in scope", MAX_NAMESPACES_IN_SCOPE, "MAX_NAMESPACES_IN_SCOPE", element
+            )
         if attributes > MAX_ATTRIBUTES_PER_ELEMENT:
-            raise self.refuse("attributes on one element", MAX_ATTRIBUTES_PER_ELEMENT, "MAX_ATTRIBUTES_PER_ELEMENT", at)
+            raise self.refuse(
+                "attributes on one element", MAX_ATTRIBUTES_PER_ELEMENT, "MAX_ATTRIBUTES_PER_ELEMENT", element
+            )
         if self.attributes > MAX_ATTRIBUTES:
             raise self.refuse("attributes", MAX_ATTRIBUTES, "MAX_ATTRIBUTES")
         if self.elements > MAX_ELEMENTS:
             raise self.refuse("elements", MAX_ELEMENTS, "MAX_ELEMENTS")
         if len(self.scopes) - 1 > MAX_DEPTH:
-            raise self.refuse("levels of nesting", MAX_DEPTH, "MAX_DEPTH", at)
+            raise self.refuse("levels of nesting", MAX_DEPTH, "MAX_DEPTH", element)
 
     def take(self, events: Iterable[tuple[str, Any]]) -> None:
         for event, item in events:

@@ -130,7 +130,8 @@ class ResponseInbox:
             raise error from None
         with self._cond:
             self._last_delivery = time.monotonic()
-            key, content = _identity(judged), _content(judged)
+            content = _content(judged)
+            key = _identity(judged, content)
             if self._seen.get(key) == content:  # the same response again: at-least-once delivery
                 rid = judged.response.request_id
                 if rid in self.redelivered or len(self.redelivered) < DUPLICATES_KEEP:
@@ -250,13 +251,13 @@ class ResponseInbox:
             self._seen.clear()
 
 
-def _identity(judged: Judged) -> tuple[object, ...]:
+def _identity(judged: Judged, content: bytes) -> tuple[object, ...]:
     """What makes two deliveries one response: the RequestID and ResponseID (a DCC device response has one); a
     response without ResponseID is the one response to its request. An alert is no response: each distinct alert
     is its own (its signed content)."""
     response = judged.response
     if judged.is_alert:
-        return ("alert", response.request_id, _content(judged))
+        return ("alert", response.request_id, content)
     return (response.request_id, response.response_id)
 
 
