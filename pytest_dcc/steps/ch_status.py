@@ -11,6 +11,7 @@ from typing import Final
 
 from pytest_bdd import parsers, then, when
 
+from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.duis.nondevice_bodies import InstallDetails
 from pytest_dcc.errors import HarnessError
 from pytest_dcc.spec import NS_SR
@@ -47,20 +48,15 @@ def install(dcc_scenario: Scenario, device: str, when: str) -> None:
     details = InstallDetails(
         device_id=dcc_scenario.target.device(device), mpxn="1234567890123", install_datetime=moment
     )
-    if chosen is None or chosen[1] is None:
-        dcc_scenario.request("8.14.2", details=details)
-        return
-    assert moment is not None
-    written = moment.astimezone(timezone(chosen[1])).isoformat(timespec="seconds")  # the same instant, local clock
-    role = dcc_scenario.target.role_for("8.14.2", None)
-    user = dcc_scenario.target.user(role)
-    with dcc_scenario.target.hold(user):
-        request = dcc_scenario.target.builder(user).request("8.14.2", details=details)
+    offset = None if chosen is None else chosen[1]
+
+    def written_with_offset(request: DuisRequest) -> None:  # the same instant, on the offset's clock
         node = request.root.find(f".//{{{NS_SR}}}InstallDateTime")
-        if node is None:
+        if node is None or moment is None or offset is None:
             raise HarnessError("the SR 8.14.2 built carries no InstallDateTime to write with an offset")
-        node.text = written
-        dcc_scenario.send(request, role=role)
+        node.text = moment.astimezone(timezone(offset)).isoformat(timespec="seconds")
+
+    dcc_scenario.request("8.14.2", details=details, edit=None if offset is None else written_with_offset)
 
 
 @then("the request is accepted with W081401")

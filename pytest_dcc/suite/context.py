@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Protocol
 
@@ -342,14 +342,25 @@ class Scenario:
             )
         return answer
 
-    def request(self, srv: str, *, role: str | None = None, cv: int | None = None, **values: Any) -> Answer:
+    def request(
+        self,
+        srv: str,
+        *,
+        role: str | None = None,
+        cv: int | None = None,
+        edit: Callable[[DuisRequest], None] | None = None,
+        **values: Any,
+    ) -> Answer:
         """Build, sign and send ``srv`` as the user of ``role`` (by default the role :meth:`Target.role_for`
-        chooses for the device the request is about)."""
+        chooses for the device the request is about); ``edit`` changes the built request before it is signed (a
+        value written as the builder would not write it)."""
         role = role or self.target.role_for(srv, _device_of(values))
         user = self.target.user(role)
         with self.target.hold(user):
             try:
                 request = self.target.builder(user).request(srv, cv=cv, **values)
+                if edit is not None:
+                    edit(request)
             except DccError as exc:  # the suite could not build what the step asked for
                 raise HarnessError(f"building SRV {srv}: {exc}") from exc
             return self.send(request, role=role)
