@@ -249,12 +249,12 @@ def dcc_transport(
 
 
 @pytest.fixture(scope="session")
-def dcc_evidence(pytestconfig: pytest.Config) -> Evidence:
+def dcc_evidence(pytestconfig: pytest.Config, dcc_settings: DccSettings) -> Evidence:
     """Where exchanges are reported as they happen: attached to the running Gherkin step when allure writes
     results (``--alluredir``), else nowhere beyond the scenario."""
     from pytest_dcc.reporting.allure import AllureEvidence, active
 
-    return AllureEvidence() if active(pytestconfig) else NoEvidence()
+    return AllureEvidence(dcc_settings.redactor) if active(pytestconfig) else NoEvidence()
 
 
 @pytest.fixture(scope="session")

@@ -433,3 +433,19 @@ def test_a_secret_cut_short_by_a_preview_is_still_hidden() -> None:
         assert token[:8] not in shown and REDACTED in shown, shown
     assert redactor.text("pw-longe") == REDACTED
     assert redactor.text("an ordinary s3cr3tT answer") == "an ordinary s3cr3tT answer"  # 7 characters: too short
+
+
+def test_allure_evidence_hides_the_runs_own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The allure steps and attachments are scrubbed with the run's redactor: a secret the settings hold in a query
+    key no pattern knows (``?code=``) is hidden too, not only the shapes of credentials."""
+    import contextlib
+
+    from pytest_dcc.reporting import allure as evidence_module
+    from pytest_dcc.reporting.redaction import Redactor
+
+    shown: list[str] = []
+    monkeypatch.setattr(evidence_module.allure, "step", lambda text: shown.append(text) or contextlib.nullcontext())
+    redactor = Redactor.of("https://dcc.example/duis?code=S3cretValue123", [("X-Gateway-Key", "gw-key-0123456789")])
+    evidence = evidence_module.AllureEvidence(redactor)
+    evidence.note("cannot reach https://dcc.example/duis?code=S3cretValue123/x; gateway said gw-key-0123456789")
+    assert shown and "S3cretValue123" not in shown[0] and "gw-key-0123456789" not in shown[0], shown

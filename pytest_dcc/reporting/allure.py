@@ -28,7 +28,7 @@ from pytest_dcc import __version__
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import TransportError
 from pytest_dcc.reporting.categories import categories
-from pytest_dcc.reporting.redaction import redact_text, redact_url
+from pytest_dcc.reporting.redaction import Redactor, redact_url
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.transport import Exchange
 from pytest_dcc.transport.judge import Judged
@@ -154,7 +154,11 @@ def _judgement_step(title: str, lines: list[str]) -> None:
 
 
 class AllureEvidence:
-    """Attaches each exchange to the Gherkin step running when it happened."""
+    """Attaches each exchange to the Gherkin step running when it happened; text it writes goes through the run's
+    ``redactor`` (the literal secrets of the settings too, not only the shapes :func:`redact_text` knows)."""
+
+    def __init__(self, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
 
     def exchange(self, exchange: Exchange) -> None:
         request = exchange.request
@@ -182,13 +186,13 @@ class AllureEvidence:
             attachment_type=AttachmentType.XML,
         )
         allure.attach(
-            redact_text(f"{type(error).__name__} ({error.cause}): {error}"),
+            self.redactor.text(f"{type(error).__name__} ({error.cause}): {error}"),
             name=f"no judgeable answer: {error.cause}",
             attachment_type=AttachmentType.TEXT,
         )
 
     def note(self, text: str) -> None:
-        with allure.step(f"reported (not judged): {redact_text(text)}"):
+        with allure.step(f"reported (not judged): {self.redactor.text(text)}"):
             pass
 
     def device_response(self, judged: Judged) -> None:

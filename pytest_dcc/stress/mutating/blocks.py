@@ -101,7 +101,6 @@ def variant_confused(row: etree._Element) -> bool:
     return set_text(row, "WANTechnology", {"Standard 420": "450", "420": "Variant 450", "Cellular+Mesh": "Cellular"})
 
 
-
 def other_column(row: etree._Element) -> bool:
     return set_text(
         row, "WANTechnology", {"Standard 420": "420", "420": "Standard 420", "Variant 450": "450", "450": "Variant 450"}
@@ -154,9 +153,6 @@ def repair_indexes(proxy: MutatingEndpoint, call: Call) -> Call | None:
     for node, index in zip(nodes, wanted, strict=True):
         node.set("index", index)
     return proxy.resigned(call, call.root)
-
-
-
 
 
 def big_threshold(call: Call) -> bool:
@@ -324,10 +320,6 @@ def local_ack(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
 
 def e080801_always(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
     return proxy.answer(call, "E080801") if call.srv in ("8.8.1", "8.8.2") and call.cv in (1, 4) else None
-
-
-
-
 
 
 def listed_refused(proxy: MutatingEndpoint, call: Call) -> HttpReply | None:
