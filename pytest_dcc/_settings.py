@@ -16,7 +16,7 @@ from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES, release
-from pytest_dcc.statement import ExpectedFailures, Statement, load_expected_failures, load_statement
+from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
 from pytest_dcc.transport.judge import SignaturePolicy
 
 #: The test supplier of DCC Boxed: the default BusinessOriginatorID.
@@ -251,10 +251,7 @@ def _trust(config: pytest.Config, statement: Statement | None) -> list[Path]:
     ``dsp_eui``, else the DCC's), never a user's."""
     from pytest_dcc.duis.certificates import certificate_eui, load_certificate
     from pytest_dcc.duis.pki import is_dsp_certificate
-    from pytest_dcc.errors import ConfigError
-    from pytest_dcc.spec import DCC_EUI
-
-    dsp = (statement.dsp_eui if statement is not None else None) or DCC_EUI
+    dsp = dsp_eui_of(statement)
     paths = []
     for text in config.getoption("dcc_trust_cert") or []:
         path = Path(text).expanduser()

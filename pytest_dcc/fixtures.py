@@ -23,8 +23,8 @@ from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
-from pytest_dcc.spec import DCC_EUI
 from pytest_dcc.spec.releases import release
+from pytest_dcc.statement import dsp_eui_of
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
 from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
@@ -78,7 +78,7 @@ def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
     delivers: every ``--dcc-trust-cert`` (each must name the DSP's EUI-64 under a DSP XML-signing unit), else those
     of the test PKI (``--dcc-pki``: the DSP identity of a pytest-dcc PKI, or DCC Boxed's ``dsp-xml-sign-*``).
     Users' certificates are never trusted to sign answers."""
-    dsp = dcc_dsp_eui(dcc_settings)
+    dsp = dsp_eui_of(dcc_settings.statement)
     if dcc_settings.trust_certs:
         try:  # each was checked to be the DSP's when the settings were read
             return TrustStore.from_files(dcc_settings.trust_certs)
@@ -90,12 +90,6 @@ def dcc_trust(dcc_settings: DccSettings, dcc_test_pki: TestPki) -> TrustStore:
             f"--dcc-pki {dcc_settings.pki_dir}: holds no response-signing certificate of the DSP {dsp}"
         )
     return trust
-
-
-def dcc_dsp_eui(settings: DccSettings) -> str:
-    """The EUI-64 of the DSP's response-signing identity: the statement's ``dsp_eui``, else the DCC's."""
-    declared = settings.statement.dsp_eui if settings.statement is not None else None
-    return declared or DCC_EUI
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +139,7 @@ def dcc_judge(
 ) -> ResponseJudge:
     """Judges every response: hardened parse, schema, signature (the DSP's only; by policy an unsigned E-code on the
     synchronous exchange), correlation and typing. The PKI's users are known only to name a wrong signer."""
-    dsp = dcc_dsp_eui(dcc_settings)
+    dsp = dsp_eui_of(dcc_settings.statement)
     return ResponseJudge(
         dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dsp, known=dcc_test_pki.trust()
     )

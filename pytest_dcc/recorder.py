@@ -255,10 +255,12 @@ def _scrub(report: pytest.TestReport, redactor: Redactor) -> None:
         report.longrepr = (longrepr[0], longrepr[1], redactor.text(str(longrepr[2])))
     elif longrepr is not None:
         text = report.longreprtext
-        if redactor.carries(text):
-            report.longrepr = redactor.text(text)
-    if any(redactor.carries(content) for _, content in report.sections):
-        report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+        shown = redactor.text(text)  # each text scrubbed once
+        if shown != text:
+            report.longrepr = shown
+    sections = [(title, redactor.text(content)) for title, content in report.sections]
+    if sections != report.sections:
+        report.sections = sections
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -47,7 +47,7 @@ from typing import Any, Final
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.duis.yamlsafe import load_yaml
 from pytest_dcc.errors import BuildError, ConfigError
-from pytest_dcc.spec import DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
+from pytest_dcc.spec import DCC_EUI, DEVICE_TYPES, ROLES, SCHEMA_VERSIONS, SRVS
 from pytest_dcc.spec.chism import COLUMNS
 from pytest_dcc.spec.refusals import REFUSAL_CASES, declarable
 from pytest_dcc.spec.releases import release
@@ -175,6 +175,11 @@ def _text(entry: dict[str, Any], key: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     return str(value)
+
+
+def dsp_eui_of(statement: Statement | None) -> str:
+    """The EUI-64 of the DSP's response-signing identity: the statement's ``dsp_eui``, else the DCC's."""
+    return (statement.dsp_eui if statement is not None else None) or DCC_EUI
 
 
 def _read_dsp(data: dict[str, Any], problems: list[str]) -> str | None:
@@ -454,4 +459,4 @@ def _filled(value: Any) -> bool:
     return (isinstance(value, str) and bool(value.strip())) or isinstance(value, int | float)
 
 
-__all__ = ["ExpectedFailure", "ExpectedFailures", "Statement", "load_expected_failures", "load_statement"]
+__all__ = ["dsp_eui_of", "ExpectedFailure", "ExpectedFailures", "Statement", "load_expected_failures", "load_statement"]
