@@ -261,6 +261,11 @@ class ReferenceDcc(TestControl):
                 trust = TrustStore(self.trust)
                 trust.add(_certificate(user.certificate))
             check = verify(ctx.root, trust, at=self.clock())
+            if check.status is SignatureStatus.UNKNOWN_SIGNER:  # perhaps another registered user: say so if it is
+                other = verify(ctx.root, self._registered(), at=self.clock())
+                if other.status is SignatureStatus.VERIFIED:  # never accepted: the originator's key is not this one
+                    signer = other.signer_eui or "another registered user"
+                    raise Refusal("E1", f"signed by {signer}, but the BusinessOriginatorID is {rid.originator}")
             if check.status is not SignatureStatus.VERIFIED:
                 raise Refusal("E1", f"request signature: {check.summary()}")
             if check.signer_eui is not None and check.signer_eui != rid.originator:
@@ -272,6 +277,15 @@ class ReferenceDcc(TestControl):
         if not follow_up:
             self.inventory.accept_counter(rid.originator, rid.counter)
         return user
+
+    def _registered(self) -> TrustStore:
+        """The DCC's trust with every registered user's certificate: a request signed by another user than its
+        originator is refused for that (not as signed by an unknown key)."""
+        trust = TrustStore(self.trust)
+        for user in self.inventory.users():
+            if user.certificate:
+                trust.add(_certificate(user.certificate))
+        return trust
 
     def _check_envelope(self, ctx: RequestContext) -> None:
         for issue in request_issues(ctx.root, path=ctx.path):

@@ -4,6 +4,7 @@ endpoint can refuse it only by checking what the scenario is about (the signatur
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Final
 
 from lxml import etree
@@ -17,18 +18,38 @@ _DS: Final = f"{{{NS_DS}}}"
 OTHER_VALUE: Final = {
     "CredentialType": {"Digital Signature": "Key Agreement", "Key Agreement": "Digital Signature"},
 }
+#: Signed ``xs:dateTime`` values changed by moving them one year later (still a valid dateTime, still in the future
+#: where the original was).
+LATER: Final = frozenset({"RestrictionDateTime", "ExecutionDateTime"})
 
 
-def change_signed_value(signed: bytes) -> bytes:
-    """The signed request ``signed`` with one signed element's value replaced by another schema-valid value (the
-    signature no longer matches the content)."""
+def one_year_later(text: str) -> str:
+    """``text`` (an ``xs:dateTime`` whose year has four digits) one year later."""
+    year = text[:4]
+    if not year.isdigit() or text[4:5] != "-":
+        raise HarnessError(f"{text!r} is not an xs:dateTime with a four-digit year")
+    return f"{int(year) + 1:04d}{text[4:]}"
+
+
+def change_signed_value(signed: bytes, others: Mapping[str, Mapping[str, str]] = OTHER_VALUE) -> bytes:
+    """The signed request ``signed`` with its first body element that ``others`` (tag -> value -> another value) or
+    :data:`LATER` covers given another schema-valid value, byte for byte elsewhere (the signature no longer
+    matches the content, and nothing else is wrong with the request)."""
     root = etree.fromstring(signed)
-    for tag, others in OTHER_VALUE.items():
-        node = root.find(f".//{_SR}{tag}")
-        if node is not None and node.text in others:
-            before, after = f">{node.text}<".encode(), f">{others[node.text]}<".encode()
-            return signed.replace(before, after, 1)
-    raise HarnessError(f"the request carries none of {sorted(OTHER_VALUE)} to change after signing")
+    body = root.find(f"{_SR}Body")
+    for node in body.iter() if body is not None else ():
+        if not isinstance(node.tag, str) or node.text is None:
+            continue
+        tag = etree.QName(node).localname
+        after = others.get(tag, {}).get(node.text)
+        if after is None and tag in LATER:
+            after = one_year_later(node.text)
+        if after is not None:
+            before = f">{node.text}<".encode()
+            if signed.count(before) != 1:
+                continue  # the value also stands elsewhere: changing it there would change more than the body
+            return signed.replace(before, f">{after}<".encode(), 1)
+    raise HarnessError(f"the request's body carries none of {sorted({*others, *LATER})} to change after signing")
 
 
 def flip_signature_bit(root: etree._Element) -> None:
@@ -41,4 +62,4 @@ def flip_signature_bit(root: etree._Element) -> None:
     node.text = base64.b64encode(bytes(raw)).decode("ascii")
 
 
-__all__ = ["OTHER_VALUE", "change_signed_value", "flip_signature_bit"]
+__all__ = ["LATER", "OTHER_VALUE", "change_signed_value", "flip_signature_bit", "one_year_later"]

@@ -56,6 +56,7 @@ from pytest_dcc.stress.mutating.partitions import (
     unjoin_variant_only,
     zero_threshold,
 )
+from pytest_dcc.stress.mutating.validation import mutations as general_validation
 
 _SR: Final = f"{{{NS_SR}}}"
 
@@ -274,7 +275,9 @@ def _green() -> list[Mutation]:
 def catalogue() -> dict[str, Mutation]:
     """Every black-box mutation (one wrong behaviour each, from one side of one registry rule) and every
     correct-but-different endpoint that must stay green."""
-    families = (_coverage, _tariff, _credentials, _ch_status, _local_command, _join, _transport, _green)
+    families = (
+        _coverage, _tariff, _credentials, general_validation, _ch_status, _local_command, _join, _transport, _green
+    )  # fmt: skip
     return {m.name: m for family in families for m in family()}
 
 
