@@ -424,7 +424,7 @@ def run_one(mutant: Mutant | None, mode: str, workdir: Path) -> dict[str, Any]:
     statement = _statement(report_dir, release, dict(mutation.statement) if mutation is not None else {})
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     if mode == "in-process":
-        extra = ["-p", "mutants"] if mutant else []
+        extra = ["-p", "mutants", "--dcc-timeout=3"] if mutant else []
         return _suite(name, release, report_dir, [*extra, *statement], {**env, "DCC_MUTANT": name if mutant else ""})
     pki, receiver_port = report_dir / "pki", free_port()
     inner = (mutation.inner or release) if mutation is not None else release

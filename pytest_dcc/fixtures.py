@@ -398,6 +398,7 @@ def dcc_target(
         chism_column=statement.chism_column if statement is not None else None,
         refusal_codes=dict(statement.refusal_codes) if statement is not None else {},
         declared_joins=statement.joins if statement is not None else None,
+        declared_srvs=dict(statement.srvs) if statement is not None else None,
         coverage_addresses=coverage,
         spares=spares,
         lane=dcc_lane,

@@ -174,6 +174,23 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
         pytest.skip(f"NOT_APPLICABLE: {reason}")
 
 
+def pytest_bdd_before_step(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any
+) -> None:
+    """As a scenario's first When step starts, the scenario's frame check takes its origin (the state before the
+    requests under test); arrangement before it is not judged."""
+    from pytest_dcc.suite.context import Scenario
+
+    if step.type != "when":
+        return
+    try:
+        evidence = request.getfixturevalue("dcc_scenario")
+    except pytest.FixtureLookupError:
+        return
+    if isinstance(evidence, Scenario):
+        evidence.act()
+
+
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     """A scenario that otherwise finished is an ERROR if a second, different response to one of its requests came
     under the identity of one it received; an identical re-delivery (at-least-once delivery) is reported only.

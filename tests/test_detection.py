@@ -51,7 +51,8 @@ def _run(pytester: pytest.Pytester, mutation: Mutation) -> list[dict[str, object
         test_suite="from pytest_bdd import scenarios\n" + "".join(f"scenarios({str(f)!r})\n" for f in features)
     )
     pytester.makeconftest(CONFTEST.format(name=mutation.name, claimed=mutation.claimed))
-    args = [f"--dcc-release={mutation.claimed}", "-p", "no:cacheprovider", "-p", "no:randomly"]
+    # A wrong endpoint that never answers asynchronously is judged after the timeout: 3 s, as benchmarks/mutants.py
+    args = [f"--dcc-release={mutation.claimed}", "--dcc-timeout=3", "-p", "no:cacheprovider", "-p", "no:randomly"]
     if mutation.statement:
         data = yaml.safe_load((FIXTURES / "statements" / "reference-latest.yaml").read_text())
         data.update({"release": mutation.claimed, **mutation.statement})

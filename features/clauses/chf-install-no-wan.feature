@@ -3,7 +3,8 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
   The general check E5 (Service Request applicable to the Device status) is not carried out. E081401: the device
   notified is not a CHF. E081402: the install date and time is in the future. W081401: the CHF is not
   InstalledNotCommissioned, a warning: the request is still processed, and a Pending CHF (and its GPF, if also
-  Pending) becomes InstalledNotCommissioned.
+  Pending) becomes InstalledNotCommissioned. The frame check ends each scenario that judges a status: the devices
+  of the estate changed by exactly the statuses the scenario judges (no other device, no other field).
 
   Background:
     Given the standard estate
@@ -16,6 +17,7 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     Then the request is <outcome>
     And the inventory shows the CHF in status "<chf after>"
     And the inventory shows the GPF in status "<gpf after>"
+    And nothing else observable changed
 
     Examples:
       | chf                      | gpf                      | outcome                    | chf after                | gpf after                |
@@ -34,6 +36,7 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     When the user notifies the installation of the CHF without SM WAN, with no install date and time
     Then the request is accepted without a warning
     And the inventory shows the CHF in status "InstalledNotCommissioned"
+    And nothing else observable changed
 
   @clause:MP081-DUIS-3.8.106.3
   Scenario Outline: E081401 when the device notified is not a CHF, and nothing changes
@@ -63,6 +66,7 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     When the user notifies the installation of the CHF without SM WAN, <when>
     Then the request is refused as "chf-install-in-the-future"
     And the inventory shows the CHF in status "InstalledNotCommissioned"
+    And nothing else observable changed
 
     Examples:
       | when                                       |
@@ -75,6 +79,7 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     When the user notifies the installation of the CHF without SM WAN, <when>
     Then the request is accepted without a warning
     And the inventory shows the CHF in status "InstalledNotCommissioned"
+    And nothing else observable changed
 
     Examples:
       | when                                           |
@@ -89,3 +94,4 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     Then the request is refused as "chf-install-in-the-future"
     And the inventory shows the CHF in status "Pending"
     And the inventory shows the GPF in status "Pending"
+    And nothing else observable changed

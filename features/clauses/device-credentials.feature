@@ -7,38 +7,60 @@ Feature: SR 6.24.2 Retrieve Device Security Credentials (MP081 DUIS 3.8.77.3, 3.
   Background:
     Given the standard estate
 
+  # Each CredentialType the XSD allows is a partition: a wrong endpoint may handle Digital Signature right and Key
+  # Agreement wrong. After every request the frame check compares every device of the estate and its SMKI entries:
+  # exactly what the clause says changes, nothing else (a retrieval of an unchanged set changes nothing).
   @clause:MP081-DUIS-3.8.77.3
   Scenario Outline: A correct request is sent to the device for every credential type
     When the user retrieves the "<usage>" credentials of the ESME
     Then the response code is I99
     And the device response arrives with code I0
+    And nothing else observable changed
 
     Examples:
       | usage             |
       | Digital Signature |
       | Key Agreement     |
 
-  @clause:MP081-DUIS-3.8.77.3
-  Scenario: A device whose certificate of that type the inventory does not hold is still asked
+  @clause:MP081-DUIS-3.8.77.3 @clause:MP081-DUIS-3.8.77.4
+  Scenario: A device whose certificate of that type the inventory does not hold is still asked, and the inventory learns it
     Given the inventory holds no "Key Agreement" certificate of the PPMID
     When the user retrieves the "Key Agreement" credentials of the PPMID
     Then the response code is I99
     And the device response arrives with code I0
+    And the inventory records the "Key Agreement" certificate the PPMID uses, if any
+    And nothing else observable changed
 
+  # A changed set, for each credential type: the retrieved type's certificate is replaced in the inventory and the
+  # SMKI (the new one In Use, the replaced one no longer), the other type's is untouched although the device has a
+  # new one of it too (it was not retrieved), and nothing else changes.
   @clause:MP081-DUIS-3.8.77.4
-  Scenario: Certificates the device returns that differ from the inventory update the inventory and the SMKI
+  Scenario Outline: Certificates the device returns that differ from the inventory update the inventory and the SMKI
     Given the ESME holds new security certificates
-    When the user retrieves the "Digital Signature" credentials of the ESME
+    When the user retrieves the "<usage>" credentials of the ESME
     Then the response code is I99
     And the device response arrives with code I0
-    And the inventory records the ESME's new "Digital Signature" certificate
-    And the SMKI repository holds the ESME's new "Digital Signature" certificate as In Use
-    And the inventory still records the ESME's "Key Agreement" certificate as before
+    And the inventory records the ESME's new "<usage>" certificate
+    And the SMKI repository holds the ESME's new "<usage>" certificate as In Use
+    And the SMKI repository holds the ESME's replaced "<usage>" certificate no longer In Use
+    And the inventory still records the ESME's "<other>" certificate as before
+    And nothing else observable changed
+
+    Examples: each credential type
+      | usage             | other             |
+      | Digital Signature | Key Agreement     |
+      | Key Agreement     | Digital Signature |
 
   @clause:MP081-DUIS-3.8.77.4
-  Scenario: Certificates the device returns that match the inventory change nothing
+  Scenario Outline: Certificates the device returns that match the inventory change nothing
     Given the ESME uses the certificates the inventory records
-    When the user retrieves the "Digital Signature" credentials of the ESME
+    When the user retrieves the "<usage>" credentials of the ESME
     Then the response code is I99
     And the device response arrives with code I0
     And the inventory and the SMKI repository hold the ESME's certificates as before
+    And nothing else observable changed
+
+    Examples: each credential type
+      | usage             |
+      | Digital Signature |
+      | Key Agreement     |

@@ -28,6 +28,7 @@ Feature: GasThresholdMatrix BlockThreshold: Wh, one to three, at most 2^48-1, in
     Then the response code is I99
     And the device response arrives with code I0
     And the GSME holds gas block thresholds of <wh> Wh
+    And nothing else observable changed
 
     Examples:
       | wh                        | indexes |

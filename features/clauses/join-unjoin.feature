@@ -1,23 +1,32 @@
 @level:story
 Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP178)
-  The DSP records a join in the SMI from the device's response to Join Service (8.7.x): a response that never
-  reaches the DSP leaves the SMI without the join, and a meter that wrongly rejects a re-sent Join leaves it so.
+  The DSP records a join in the SMI from the device's response to Join Service (8.7.1 critical, 8.7.2
+  non-critical): a response that never reaches the DSP leaves the SMI without the join, and a meter that wrongly
+  rejects a re-sent Join leaves it so.
   Until the June 2024 release the DSP refuses an Unjoin (8.8.x) with E080801 when the SMI holds no join between
   the two devices, and accepts it when it does; from June 2024 (MP178) it no longer checks. Both rules name the
   Unjoin Service, so each is tried with both its variants: 8.8.1 (critical: CV 4, then the signed pre-command; an
-  E080801 refusal is the answer to the CV 4 request) and 8.8.2 (non-critical).
+  E080801 refusal is the answer to the CV 4 request) and 8.8.2 (non-critical). Every scenario ends with the frame
+  check: the SMI and the device views of every device of the estate, and their SMKI entries, changed by exactly the
+  joins the scenario judges, and nothing else (no join of another pair, no status, no certificate).
 
   Background:
     Given the standard estate
 
-  @clause:DP178-SMI-JOIN @srv:8.7.2
-  Scenario: The inventory records a join from the device's response
+  @clause:DP178-SMI-JOIN
+  Scenario Outline: The inventory records a join from the device's response, for both Join variants
     Given the inventory records no join of the CAD to the ESME
-    When the user joins the CAD to the ESME
+    When the user joins the CAD to the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0
     And the inventory records the CAD joined to the ESME
     And the ESME itself holds the join with the CAD
+    And nothing else observable changed
+
+    Examples: both Join variants DP178 names
+      | srv   |
+      | 8.7.1 |
+      | 8.7.2 |
 
   @clause:DP178-SMI-JOIN @clause:DP178-E080801 @srv:8.7.2 @srv:8.8.2
   Scenario: Before June 2024 a Join whose response arrived is recorded: the Unjoin that follows is accepted (over DUIS alone)
@@ -28,6 +37,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     When the user unjoins the CAD from the ESME
     Then the response code is I99
     And the device response arrives with code I0
+    And nothing else observable changed
 
   @clause:DP178-SMI-JOIN @srv:8.7.2
   Scenario: A join response lost on its way to the DSP leaves the inventory without the join
@@ -38,6 +48,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the device response arrives with code E21
     And the inventory records no join of the CAD to the ESME
     And the ESME itself holds the join with the CAD
+    And nothing else observable changed
 
   @clause:DP178-REJOIN @srv:8.7.2
   Scenario: A meter that rejects a re-sent Join leaves the inventory without the join
@@ -49,6 +60,8 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     Then the response code is I99
     And the device response arrives
     And the inventory records no join of the CAD to the ESME
+    And the ESME itself holds the join with the CAD
+    And nothing else observable changed
 
   @clause:DP178-REJOIN @srv:8.7.2
   Scenario: A compliant meter accepts a re-sent Join, and the inventory records it
@@ -59,12 +72,15 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     Then the response code is I99
     And the device response arrives with code I0
     And the inventory records the CAD joined to the ESME
+    And the ESME itself holds the join with the CAD
+    And nothing else observable changed
 
   @clause:DP178-E080801
   Scenario Outline: An Unjoin of a pair the inventory holds no join for is refused with E080801 (over DUIS alone)
     Given the inventory records no join of the CAD to the ESME
     When the user unjoins the CAD from the ESME with SRV <srv>
     Then the request is refused as "unjoin-without-smi-join"
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -77,6 +93,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     When the user unjoins the CAD from the ESME with SRV <srv>
     Then the request is refused as "unjoin-without-smi-join"
     And the ESME itself holds the join with the CAD
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -91,6 +108,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
     And the inventory records no join of the CAD to the ESME
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -103,6 +121,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -116,6 +135,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     Then the response code is I99
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -130,6 +150,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
     And the inventory records no join of the CAD to the ESME
+    And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
       | srv   |
@@ -147,6 +168,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     Then the request is refused as "unjoin-without-smi-join"
     And the inventory records no join of the CAD to the ESME
     And the ESME itself holds the join with the CAD
+    And nothing else observable changed
 
   @clause:DP178-SMI-JOIN @clause:DP178-REJOIN @clause:MP178-UNJOIN @srv:8.7.2 @srv:8.8.2
   Scenario: The installer's story from June 2024: the unjoin goes through
@@ -159,3 +181,4 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     Then the response code is I99
     And the device response arrives with code I0
     And the ESME itself no longer holds the join with the CAD
+    And nothing else observable changed

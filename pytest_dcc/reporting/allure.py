@@ -195,6 +195,9 @@ class AllureEvidence:
         with allure.step(f"reported (not judged): {self.redactor.text(text)}"):
             pass
 
+    def state_change(self, title: str, lines: list[str]) -> None:
+        _judgement_step(self.redactor.text(title), [self.redactor.text(line) for line in lines])
+
     def device_response(self, judged: Judged) -> None:
         allure.attach(
             judged.raw, name=f"device response {judged.response.code} (raw)", attachment_type=AttachmentType.XML

@@ -7,6 +7,7 @@ ArrangementError (ERROR) and a missing capability NotApplicableError."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final
 
@@ -18,7 +19,8 @@ from pytest_dcc.errors import ArrangementError, NotApplicableError
 from pytest_dcc.reporting.verdicts import ScenarioRecord
 from pytest_dcc.suite.context import Answer, Scenario, Target
 from pytest_dcc.suite.estate import standard_estate
-from pytest_dcc.suite.judging import check_refused, expect
+from pytest_dcc.suite.frame import value_becomes
+from pytest_dcc.suite.judging import check_frame, check_refused, expect
 
 #: The registry clauses these steps judge.
 CLAUSES: Final[tuple[str, ...]] = ()
@@ -172,6 +174,25 @@ def _read_status(dcc_scenario: Scenario, device: str) -> str | None:
 def inventory_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     got = _read_status(dcc_scenario, device)
     expect(got == status, f"8.2 shows the {device} {got}, expected {status}")
+    eui, what = dcc_scenario.target.device(device), f"the {device} in status {status}"
+    for path in ((eui, "smi", "status"), (eui, "8.2", "status")):  # as the driver sees it, or as SR 8.2 shows it
+        dcc_scenario.frame.allow(value_becomes(path, status, what))
+
+
+@then("nothing else observable changed")
+def nothing_else(dcc_scenario: Scenario) -> None:
+    """The frame check: since the first When step, the state the driver can observe changed by what the scenario's
+    Then steps judged, and nothing more."""
+    check_frame(dcc_scenario)
+
+
+def effect_on(
+    dcc_scenario: Scenario, answer: Answer, device: str, what: str, shows: Callable[[DeviceView], bool]
+) -> None:
+    """What the device shows once ``answer``'s request is carried out (``shows`` of its view), where the driver can
+    see the device: an accepted request whose device response never comes is then judged on it (item 3)."""
+    if "device-view" in getattr(dcc_scenario.target.driver, "inner", dcc_scenario.target.driver).capabilities:
+        dcc_scenario.expect_effect(answer, what, lambda: shows(view(dcc_scenario, device)))
 
 
 def view(dcc_scenario: Scenario, device: str) -> DeviceView:

@@ -13,6 +13,7 @@ from pytest_dcc.drivers import require
 from pytest_dcc.errors import ArrangementError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.frame import smki_update, value_becomes
 from pytest_dcc.suite.judging import expect
 
 #: The registry clauses these steps judge.
@@ -48,11 +49,35 @@ def credentials(dcc_scenario: Scenario, usage: str, device: str) -> None:
     dcc_scenario.srv("6.24.2", device=device, credential_type=usage)
 
 
+def _record_change(dcc_scenario: Scenario, device: str, usage: str, serial: str) -> None:
+    """The inventory's certificate of ``usage`` becomes ``serial`` and the SMKI follows: the frame allows it."""
+    eui = dcc_scenario.target.device(device)
+    what = f"the {device}'s {usage} certificate becomes {serial} (3.8.77.4)"
+    dcc_scenario.frame.allow(value_becomes((eui, "smi", "certificates", usage), serial, what))
+    replaced = dcc_scenario.notes.get("before", {}).get(usage)
+    dcc_scenario.frame.allow(smki_update(eui, {serial: usage}, [replaced] if replaced else [], what))
+
+
 @then(parsers.parse('the inventory records the {device}\'s new "{usage}" certificate'))
 def inventory_certificate(dcc_scenario: Scenario, device: str, usage: str) -> None:
     new = dcc_scenario.notes["renewed"][usage]
     recorded = common.view(dcc_scenario, device).smi.certificates
     expect(recorded.get(usage) == new, f"the inventory records {recorded.get(usage)}, the device uses {new}")
+    _record_change(dcc_scenario, device, usage, new)
+
+
+@then(parsers.parse('the inventory records the "{usage}" certificate the {device} uses, if any'))
+def inventory_device_certificate(dcc_scenario: Scenario, usage: str, device: str) -> None:
+    """The device's certificate of ``usage`` as the inventory's (a set that differs from none is updated); a device
+    that holds none returned none, and the inventory still holds none."""
+    view = common.view(dcc_scenario, device)
+    used = view.device.certificates.get(usage)
+    recorded = view.smi.certificates.get(usage)
+    expect(recorded == used, f"the inventory records {recorded} as the {device}'s {usage} certificate, it uses {used}")
+    if used is None:
+        dcc_scenario.report(f"the {device} holds no {usage} certificate: none was returned, none is recorded")
+        return
+    _record_change(dcc_scenario, device, usage, used)
 
 
 @then(parsers.parse('the inventory still records the {device}\'s "{usage}" certificate as before'))
@@ -70,6 +95,20 @@ def smki_new(dcc_scenario: Scenario, device: str, usage: str) -> None:
     expect(
         entries[new].status == "In Use" and entries[new].usage == usage,
         f"the SMKI repository holds {new} as {entries[new].status} {entries[new].usage}",
+    )
+    _record_change(dcc_scenario, device, usage, new)
+
+
+@then(parsers.parse('the SMKI repository holds the {device}\'s replaced "{usage}" certificate no longer In Use'))
+def smki_replaced(dcc_scenario: Scenario, device: str, usage: str) -> None:
+    old = dcc_scenario.notes["before"].get(usage)
+    if old is None:
+        raise ArrangementError(f"the inventory held no {usage} certificate of the {device} before")
+    entries = {e.serial: e for e in common.smki(dcc_scenario, device)}
+    still = entries.get(old)
+    expect(
+        still is None or still.status != "In Use",
+        f"the replaced {usage} certificate {old} of the {device} is still In Use in the SMKI repository",
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from pytest_bdd import parsers, then, when
 
@@ -32,11 +31,11 @@ def _sender(dcc_scenario: Scenario, srv: str) -> str:
     return dcc_scenario.target.user(dcc_scenario.target.role_for(srv, device if isinstance(device, str) else None))
 
 
-def _offered(dcc_settings: Any, srv: str, cv: int) -> None:
+def _offered(dcc_scenario: Scenario, srv: str, cv: int) -> None:
     """NOT_APPLICABLE when the implementation statement declares ``srv`` without command variant ``cv`` (or,
-    for a signed pre-command, without the CV 4 that precedes it). ``dcc_settings`` is the run's settings."""
-    statement = getattr(dcc_settings, "statement", None)
-    declared = statement.srvs.get(srv) if statement is not None else None
+    for a signed pre-command, without the CV 4 that precedes it)."""
+    srvs = dcc_scenario.target.declared_srvs
+    declared = srvs.get(srv) if srvs is not None else None
     needed = {cv, 4} if cv in SIGNED_PRE_COMMAND_CVS else {cv}
     missing = sorted(needed - set(declared)) if declared else []
     if missing:
@@ -88,8 +87,8 @@ def _with_cv(dcc_scenario: Scenario, srv: str, cv: int, user: str) -> DuisReques
 
 
 @when(parsers.parse('the user sends a correct "{srv}" request with command variant {cv:d}'))
-def correct(dcc_scenario: Scenario, dcc_settings: Any, srv: str, cv: int) -> None:
-    _offered(dcc_settings, srv, cv)
+def correct(dcc_scenario: Scenario, srv: str, cv: int) -> None:
+    _offered(dcc_scenario, srv, cv)
     with _as_sender(dcc_scenario, srv) as user:
         request = _with_cv(dcc_scenario, srv, cv, user)
         dcc_scenario.send_bytes(request, _signed(dcc_scenario, request, user), user=user)
@@ -117,12 +116,12 @@ def refused(dcc_scenario: Scenario, case: str) -> None:
 
 
 @when(parsers.parse('the user sends a "{srv}" request with command variant {cv:d} to the web service "{path}"'))
-def wrong_url(dcc_scenario: Scenario, dcc_settings: Any, srv: str, cv: int, path: str) -> None:
+def wrong_url(dcc_scenario: Scenario, srv: str, cv: int, path: str) -> None:
     if path not in SERVICE_PATHS.values():
         raise HarnessError(f"{path} is none of the DUIS web services {', '.join(SERVICE_PATHS.values())}")
     if path == path_for_cv(cv):
         raise HarnessError(f"{path} is the web service of CV {cv}: the row must name another")
-    _offered(dcc_settings, srv, cv)
+    _offered(dcc_scenario, srv, cv)
     with _as_sender(dcc_scenario, srv) as user:
         request = _with_cv(dcc_scenario, srv, cv, user)
         dcc_scenario.send_bytes(request, _signed(dcc_scenario, request, user), path, user=user)

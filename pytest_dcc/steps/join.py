@@ -13,6 +13,7 @@ from pytest_dcc.errors import ArrangementError, HarnessError, NotApplicableError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
 from pytest_dcc.suite.estate import device_entries
+from pytest_dcc.suite.frame import membership
 from pytest_dcc.suite.judging import expect
 
 #: The registry clauses these steps judge.
@@ -65,11 +66,9 @@ def reject_rejoin(dcc_scenario: Scenario, device: str) -> None:
     dcc_scenario.target.driver.set_fault(dcc_scenario.target.device(device), "reject-rejoin", 1000)
 
 
-@when(parsers.parse("the user joins the {other} to the {device}"))
+@when(parsers.parse("the user joins the {other:w} to the {device:w}"))
 def join(dcc_scenario: Scenario, other: str, device: str) -> None:
-    answer = dcc_scenario.srv("8.7.2", device=device, other_device_id=dcc_scenario.target.device(other))
-    if answer.code == "I99":  # on an endpoint that is not reset, the pair is unjoined again after the scenario
-        dcc_scenario.on_teardown(lambda: _unjoin_quietly(dcc_scenario, other, device))
+    _join(dcc_scenario, other, device, "8.7.2")
 
 
 def _unjoin_quietly(dcc_scenario: Scenario, other: str, device: str) -> None:
@@ -80,9 +79,27 @@ def _unjoin_quietly(dcc_scenario: Scenario, other: str, device: str) -> None:
         dcc_scenario.wait_device_response(sent)
 
 
+@when(parsers.parse("the user joins the {other:w} to the {device:w} with SRV {srv}"))
+def join_with(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
+    """Join Service, critical (8.7.1: CV 4, then its signed pre-command) or non-critical (8.7.2)."""
+    if srv not in {"8.7.1", "8.7.2"}:
+        raise HarnessError(f"SRV {srv} is no Join Service variant (8.7.1, 8.7.2)")
+    _join(dcc_scenario, other, device, srv)
+
+
+def _join(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
+    member = dcc_scenario.target.device(other)
+    answer = dcc_scenario.srv(srv, device=device, other_device_id=member)
+    common.effect_on(
+        dcc_scenario, answer, device, f"the {device}'s join with the {other}", lambda v: member in v.device.joins
+    )
+    if answer.code == "I99":  # on an endpoint that is not reset, the pair is unjoined again after the scenario
+        dcc_scenario.on_teardown(lambda: _unjoin_quietly(dcc_scenario, other, device))
+
+
 @when(parsers.parse("the user unjoins the {other:w} from the {device:w}"))
 def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
-    dcc_scenario.srv("8.8.2", device=device, other_device_id=dcc_scenario.target.device(other))
+    _unjoin(dcc_scenario, other, device, "8.8.2")
 
 
 @when(parsers.parse("the user unjoins the {other:w} from the {device:w} with SRV {srv}"))
@@ -90,7 +107,18 @@ def unjoin_with(dcc_scenario: Scenario, other: str, device: str, srv: str) -> No
     """Unjoin Service, critical (8.8.1: CV 4, then its signed pre-command) or non-critical (8.8.2)."""
     if srv not in {"8.8.1", "8.8.2"}:
         raise HarnessError(f"SRV {srv} is no Unjoin Service variant (8.8.1, 8.8.2)")
-    dcc_scenario.srv(srv, device=device, other_device_id=dcc_scenario.target.device(other))
+    _unjoin(dcc_scenario, other, device, srv)
+
+
+def _unjoin(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
+    """Send the Unjoin; where the driver sees the device hold the join, its removal is the effect due."""
+    target, member = dcc_scenario.target, dcc_scenario.target.device(other)
+    inner = getattr(target.driver, "inner", target.driver)
+    held = "device-view" in inner.capabilities and member in inner.device_view(target.device(device)).device.joins
+    answer = dcc_scenario.srv(srv, device=device, other_device_id=member)
+    if held:
+        what = f"the {device}'s join with the {other} removed"
+        common.effect_on(dcc_scenario, answer, device, what, lambda v: member not in v.device.joins)
 
 
 def _judge_join(dcc_scenario: Scenario, device: str, other: str, *, smi: bool, held: bool, failure: str) -> None:
@@ -98,6 +126,10 @@ def _judge_join(dcc_scenario: Scenario, device: str, other: str, *, smi: bool, h
     view = common.view(dcc_scenario, device)
     joins = view.smi.joins if smi else view.device.joins
     expect((dcc_scenario.target.device(other) in joins) == held, failure)
+    eui, member = dcc_scenario.target.device(device), dcc_scenario.target.device(other)
+    what = f"{'the SMI' if smi else f'the {device} itself'} {'holds' if held else 'holds no'} the join with the {other}"
+    for change in membership(eui, "smi" if smi else "device", member, held=held, what=what):
+        dcc_scenario.frame.allow(change)
 
 
 @then(parsers.parse("the inventory records the {other} joined to the {device}"))

@@ -16,6 +16,7 @@ from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.errors import ArrangementError, GbcsError, HarnessError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.frame import value_becomes
 from pytest_dcc.suite.judging import expect
 
 #: The registry clauses these steps judge.
@@ -24,7 +25,19 @@ CLAUSES: Final[tuple[str, ...]] = ("MP081-DUIS-3.8.112.2", "MP081-ORGCERT-TRACKI
 
 @when(parsers.parse('the user issues SRV "{srv}" for local delivery'))
 def local(dcc_scenario: Scenario, srv: str) -> None:
-    answer = dcc_scenario.srv(srv, local=True)
+    _issue_local(dcc_scenario, srv)
+
+
+@when(parsers.parse('the user issues SRV "{srv}" for local delivery, joining the {other:w} to the {device:w}'))
+def local_join(dcc_scenario: Scenario, srv: str, other: str, device: str) -> None:
+    if srv not in {"8.7.1", "8.7.2"}:
+        raise HarnessError(f"SRV {srv} is no Join Service variant (8.7.1, 8.7.2)")
+    target = dcc_scenario.target
+    _issue_local(dcc_scenario, srv, device=device, other_device_id=target.device(other))
+
+
+def _issue_local(dcc_scenario: Scenario, srv: str, device: str | None = None, **overrides: str) -> None:
+    answer = dcc_scenario.srv(srv, local=True, device=device, **overrides)
     # Arrangement for the 8.13 rules, not a judgement of SRV srv: an endpoint that will not issue it is not judged.
     if answer.code != "I0" or answer.exchange is None or answer.judged.response.payload_kind != "LocalCommand":
         raise ArrangementError(f"SRV {srv} for local delivery was answered {answer.code} without a LocalCommand")
@@ -95,19 +108,45 @@ def return_alert(dcc_scenario: Scenario) -> None:
     dcc_scenario.request("8.13", role=role, original_request_id=None, device_gbcs_response=dcc_scenario.gbcs_response)
 
 
-def _tracked(dcc_scenario: Scenario, device: str) -> tuple[bool, str]:
-    tracked = common.view(dcc_scenario, device).smi.organisation_certificates
-    sent = sample_values(dcc_scenario.local_srv or "6.15.1")["digital_signing"]
-    return sent.hex() in tracked.values(), f"tracked for the {device}: {sorted(tracked)}"
+def _sent(dcc_scenario: Scenario) -> tuple[str, str]:
+    """The Organisation Certificate the local command placed, as tracked: "RemotePartyRole/usage" -> DER as hex."""
+    values = sample_values(dcc_scenario.local_srv or "6.15.1")
+    return f"{values['remote_party_role']}/Digital Signing", values["digital_signing"].hex()
+
+
+def _held(dcc_scenario: Scenario, device: str, *, smi: bool) -> dict[str, str]:
+    view = common.view(dcc_scenario, device)
+    return dict(view.smi.organisation_certificates if smi else view.device.organisation_certificates)
 
 
 @then(parsers.parse("the organisation certificates tracked for the {device} include the one sent"))
 def org_certs(dcc_scenario: Scenario, device: str) -> None:
-    found, detail = _tracked(dcc_scenario, device)
-    expect(found, f"the response was returned through 8.13, yet the certificate sent is not tracked ({detail})")
+    """Tracked under its own role and usage (the RemotePartyRole sent, Digital Signing), not merely somewhere."""
+    key, der = _sent(dcc_scenario)
+    tracked = _held(dcc_scenario, device, smi=True)
+    expect(
+        tracked.get(key) == der,
+        f"the response was returned through 8.13, yet the certificate sent is not tracked as {key} "
+        f"(tracked for the {device}: {sorted(k for k, v in tracked.items() if v == der) or 'nowhere'})",
+    )
+    eui = dcc_scenario.target.device(device)
+    what = f"the {device}'s {key} certificate tracked (ORGCERT)"
+    dcc_scenario.frame.allow(value_becomes((eui, "smi", "organisation_certificates", key), der, what))
 
 
 @then(parsers.parse("the organisation certificates tracked for the {device} lack the one sent"))
 def org_certs_not_yet(dcc_scenario: Scenario, device: str) -> None:
-    found, detail = _tracked(dcc_scenario, device)
-    expect(not found, f"the certificate is tracked before the device's response was returned ({detail})")
+    _, der = _sent(dcc_scenario)
+    tracked = _held(dcc_scenario, device, smi=True)
+    found = sorted(k for k, v in tracked.items() if v == der)
+    expect(not found, f"the certificate is tracked (as {found}) before the device's response was returned")
+
+
+@then(parsers.parse("the {device} itself holds the organisation certificate sent"))
+def device_org_cert(dcc_scenario: Scenario, device: str) -> None:
+    key, der = _sent(dcc_scenario)
+    held = _held(dcc_scenario, device, smi=False)
+    expect(held.get(key) == der, f"the {device} does not hold the certificate sent as {key} ({sorted(held)})")
+    eui = dcc_scenario.target.device(device)
+    what = f"the {device} holds the {key} certificate the command placed"
+    dcc_scenario.frame.allow(value_becomes((eui, "device", "organisation_certificates", key), der, what))

@@ -12,6 +12,7 @@ from pytest_dcc.duis.bodies import Threshold, gas_thresholds
 from pytest_dcc.errors import BuildError, HarnessError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.frame import value_becomes
 from pytest_dcc.suite.judging import expect
 
 #: The registry clauses these steps judge.
@@ -42,7 +43,11 @@ def _threshold_values(values: str, indexes: str, *, checked: bool) -> list[Thres
 def tariff(dcc_scenario: Scenario, values: str, indexes: str, unchecked: str | None) -> None:
     thresholds = _threshold_values(values, indexes, checked=not unchecked)
     dcc_scenario.notes["thresholds sent"] = [t.wh for t in thresholds]
-    dcc_scenario.srv("1.1.1", device="GSME", thresholds=thresholds)
+    answer = dcc_scenario.srv("1.1.1", device="GSME", thresholds=thresholds)
+    if not unchecked:
+        wanted = tuple(int(t.wh) for t in thresholds)
+        what = f"the GSME's gas block thresholds {list(wanted)} Wh"
+        common.effect_on(dcc_scenario, answer, "GSME", what, lambda v: v.device.gas_block_thresholds_wh == wanted)
 
 
 @then(parsers.parse("the GSME holds gas block thresholds of {values} Wh"))
@@ -51,3 +56,5 @@ def meter_holds(dcc_scenario: Scenario, values: str) -> None:
     got = common.view(dcc_scenario, "GSME").device.gas_block_thresholds_wh
     held = list(got) if got is not None else None
     expect(got == tuple(wanted), f"the meter holds {held}, the request carried {wanted} Wh")
+    path = (dcc_scenario.target.device("GSME"), "device", "gas_block_thresholds_wh")
+    dcc_scenario.frame.allow(value_becomes(path, wanted, "the GSME's gas block thresholds (1.1.1)"))

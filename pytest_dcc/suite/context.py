@@ -21,11 +21,13 @@ from pytest_dcc.errors import (
     HarnessError,
     HttpStatusError,
     NotApplicableError,
+    ResponseTimeoutError,
     TransportError,
 )
 from pytest_dcc.spec import DCC_EUI, NS_SR, SRVS, SchemaVersion
 from pytest_dcc.spec.refusals import HTTP_REFUSALS
 from pytest_dcc.suite.estate import DEVICES, remap
+from pytest_dcc.suite.frame import Frame
 from pytest_dcc.suite.lanes import Lane, SendOrder
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged, correlate
@@ -44,6 +46,9 @@ class Evidence(Protocol):
     def note(self, text: str) -> None:
         """A finding the scenario reports without judging it (a reading, what could not be observed)."""
 
+    def state_change(self, title: str, lines: list[str]) -> None:
+        """What the frame check found: every difference of the observable state, expected or not."""
+
 
 class NoEvidence:
     """Evidence kept only in the scenario (no report is being written)."""
@@ -58,6 +63,9 @@ class NoEvidence:
         return None
 
     def note(self, text: str) -> None:
+        return None
+
+    def state_change(self, title: str, lines: list[str]) -> None:
         return None
 
 
@@ -94,6 +102,7 @@ class Target:
     chism_column: str | None = None  # the CHISM table 3 column the statement declares the endpoint answers in
     refusal_codes: Mapping[str, str] = field(default_factory=dict)  # refusal case -> code the statement declares
     declared_joins: frozenset[tuple[str, str]] | None = None  # the SMI joins the statement declares (None: not)
+    declared_srvs: Mapping[str, tuple[int, ...]] | None = None  # SRV -> command variants declared (None: no statement)
     coverage_addresses: tuple[Mapping[str, Any], ...] = ()  # SR 12.1 queries the statement declares
     spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) not used yet in this run (consumed)
     lane: Lane = field(default_factory=Lane)  # this worker's share of the endpoint (the whole of it without -n)
@@ -217,6 +226,7 @@ class Scenario:
     before: dict[str, dict[str, Any]] = field(default_factory=dict)  # RequestID -> observed state before it
     seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
     undo: list[Any] = field(default_factory=list)  # run after the scenario when the estate is not reseeded
+    frame: Frame = field(default_factory=Frame)  # the state before the requests under test, the changes allowed
 
     def __repr__(self) -> str:
         return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
@@ -239,6 +249,16 @@ class Scenario:
         self.target.evidence.note(text)
 
     # -- observing state --------------------------------------------------------------------------------------
+
+    def act(self) -> None:
+        """A When step starts: the requests sent from now on are under test. The first time, with a "device-view"
+        driver, the frame's origin is every device of the estate as the driver sees it."""
+        if self.frame.acting:
+            return
+        self.frame.acting = True
+        driver = getattr(self.target.driver, "inner", self.target.driver)
+        if "device-view" in driver.capabilities:
+            self.frame.include(self.observe(list(self.target.devices.values())))
 
     def named_devices(self, request: DuisRequest) -> list[str]:
         """The devices a request names: its target, DeviceID and OtherDeviceID; for SR 8.13 the target of the
@@ -306,7 +326,11 @@ class Scenario:
                 state[eui] = f"8.2 answered {exchange.code}"
                 continue
             found = [d for d in exchange.judged.response.inventory if d.device_id == eui]
-            state[eui] = {"8.2": [repr(d) for d in found]} if found else "absent"
+            state[eui] = (
+                {"8.2": _plain(asdict(found[0]))}
+                if len(found) == 1
+                else ({"8.2": [repr(d) for d in found]} if found else "absent")
+            )
         return state
 
     # -- sending ----------------------------------------------------------------------------------------------
@@ -320,9 +344,9 @@ class Scenario:
     def send_bytes(self, request: DuisRequest, body: bytes, path: str | None = None, *, user: str = "") -> Answer:
         """Send ``body`` as it is. An HTTP status that refuses a malformed request (400, 404, 405, 413, 415, 422)
         is the endpoint's answer, recorded as such; any other transport trouble raises (ERROR)."""
-        self.before[str(request.request_id)] = self.observe(
-            self.named_devices(request), sender=request.request_id.originator
-        )
+        before = self.observe(self.named_devices(request), sender=request.request_id.originator)
+        self.before[str(request.request_id)] = before
+        self.frame.include(before)
         try:
             exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
         except HttpStatusError as exc:
@@ -397,9 +421,34 @@ class Scenario:
             self.notes[f"redelivered {request_id}"] = copies
             self.report(f"the response to {request_id} was delivered {copies + 1} times, identically: one response")
 
+    def expect_effect(self, answer: Answer, what: str, present: Callable[[], bool]) -> None:
+        """The effect on the device ``answer``'s request must have once carried out (``what``; ``present`` reads it
+        through the driver): what judges an accepted request whose device response never comes."""
+        self.notes[f"effect {answer.request.request_id}"] = (what, present)
+
+    def _never_carried_out(self, answer: Answer, timeout: ResponseTimeoutError) -> Exception:
+        """No device response within the timeout: a FAIL where the driver can see the device and the request's
+        effect is absent (accepted, never carried out); otherwise the timeout (ERROR), with what was seen."""
+        effect = self.notes.get(f"effect {answer.request.request_id}")
+        driver = getattr(self.target.driver, "inner", self.target.driver)
+        if effect is None or "device-view" not in driver.capabilities:
+            seen = "no effect on the device could be read (over DUIS alone, or none is known for the request)"
+            return ResponseTimeoutError(f"{timeout} ({seen})")
+        what, present = effect
+        if present():
+            return ResponseTimeoutError(f"{timeout} (the device shows {what}: carried out, its response lost)")
+        return EndpointAssertion(
+            f"SRV {answer.request.srv} was accepted with {answer.code}, yet no device response came within "
+            f"{self.target.timeout_s:g} s and the device shows no sign of it ({what} absent): accepted, never carried "
+            "out"
+        )
+
     def wait_device_response(self, answer: Answer | None = None) -> Judged:
         answer = answer or self.last
-        found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
+        try:
+            found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
+        except ResponseTimeoutError as exc:
+            raise self._never_carried_out(answer, exc) from exc
         correlate(answer.request, found[0])  # the same SRV as the request, as the synchronous answer
         self.target.evidence.device_response(found[0])
         self.report_redeliveries(answer.request.request_id)

@@ -14,6 +14,7 @@ from typing import Any
 from pytest_dcc.errors import EndpointAssertion, HarnessError
 from pytest_dcc.spec.refusals import REFUSAL_CASES, refusal_codes
 from pytest_dcc.suite.context import Answer, Scenario
+from pytest_dcc.suite.frame import Change, Difference, unexplained
 
 
 def expect(condition: object, message: str) -> None:
@@ -22,41 +23,62 @@ def expect(condition: object, message: str) -> None:
         raise EndpointAssertion(message)
 
 
-def _diff(before: Any, after: Any, path: str = "") -> list[str]:
-    if isinstance(before, dict) and isinstance(after, dict):
-        found = []
-        for key in sorted(set(before) | set(after), key=str):
-            found += _diff(before.get(key, "<missing>"), after.get(key, "<missing>"), f"{path}/{key}")
-        return found
-    return [] if before == after else [f"{path or '/'}: {before!r} -> {after!r}"]
+def _compared(scenario: Scenario, before: dict[str, Any], sender: str, what: str) -> dict[str, Any] | None:
+    """The state now, observed as ``before`` was (its devices), or None when nothing could be observed (reported)."""
+    if not before:
+        scenario.report(
+            f"state after {what} not compared: without a 'device-view' driver it is read with SR 8.2 as a user "
+            "other than the sender (so the sender's counters stay in order), and the target has none; declare an "
+            "Other User (users: OU) in the implementation statement"
+        )
+        return None
+    if "device-view" not in scenario.target.driver.capabilities:
+        scenario.report(
+            f"state after {what} compared as SR 8.2 shows it (the SMI's record of the devices); the device's "
+            f"own state and the SMKI need the 'device-view' capability, which driver {scenario.target.driver.name} "
+            "lacks"
+        )
+    return scenario.observe([k for k in before if not k.startswith("smki ")], sender=sender)
+
+
+def check_state(scenario: Scenario, before: dict[str, Any], sender: str, changes: list[Change], why: str) -> None:
+    """The frame check: FAIL unless the observable state differs from ``before`` by nothing but ``changes``. Every
+    difference found is shown in the report, expected or not."""
+    after = _compared(scenario, before, sender, why)
+    if after is None:
+        return
+    left, covered = unexplained(before, after, changes)
+    lines = [f"changed as the clause says ({_clause_of(d, changes)}): {d}" for d in covered]
+    lines += [f"changed, and no clause says so: {d}" for d in left]
+    scenario.target.evidence.state_change(
+        f"frame check: {len(covered)} change(s) the clause makes, {len(left)} more", lines or ["nothing changed"]
+    )
+    expect(not left, f"{why}, yet the observable state changed: " + "; ".join(map(str, left[:6])))
+
+
+def _clause_of(difference: Difference, changes: list[Change]) -> str:
+    return next((c.what for c in changes if difference.path[: len(c.path)] == c.path), "?")
 
 
 def check_unchanged(scenario: Scenario, answer: Answer, why: str) -> None:
     """FAIL if the state the driver can observe of the devices ``answer``'s request names changed since just before
-    it was sent; reported (not judged) when the driver observes nothing."""
+    it was sent (the frame check with no change allowed); reported (not judged) when the driver observes nothing."""
     before = scenario.before.get(str(answer.request.request_id))
     if before is None:
         raise HarnessError(f"no state was observed before {answer.request.request_id}")
-    if not before:
-        if not scenario.named_devices(answer.request):
-            raise HarnessError(f"SRV {answer.request.srv} names no device whose state could be observed")
-        scenario.report(
-            "state after the refusal not compared: without a 'device-view' driver it is read with SR 8.2 as a user "
-            "other than the sender (so the sender's counters stay in order), and the target has none; declare an "
-            "Other User (users: OU) in the implementation statement"
-        )
-        return
-    if "device-view" not in scenario.target.driver.capabilities:
-        scenario.report(
-            "state after the refusal compared as SR 8.2 shows it (the SMI's record of the devices); the device's "
-            f"own state and the SMKI need the 'device-view' capability, which driver {scenario.target.driver.name} "
-            "lacks"
-        )
-    after = scenario.observe(
-        [k for k in before if not k.startswith("smki ")], sender=answer.request.request_id.originator
-    )
-    changes = _diff(before, after)
-    expect(not changes, f"{why}, yet the observable state changed: " + "; ".join(changes[:6]))
+    if not before and not scenario.named_devices(answer.request):
+        raise HarnessError(f"SRV {answer.request.srv} names no device whose state could be observed")
+    check_state(scenario, before, answer.request.request_id.originator, [], why)
+
+
+def check_frame(scenario: Scenario) -> None:
+    """FAIL unless the state observed since the scenario's first When step changed by exactly what its Then steps
+    allowed (nothing more)."""
+    origin = scenario.frame.origin
+    if origin is None:
+        raise HarnessError("no When step of this scenario sent a request or observed the state")
+    sender = scenario.last.request.request_id.originator if scenario.answers else ""
+    check_state(scenario, origin, sender, scenario.frame.changes, "the scenario's requests were answered")
 
 
 def allowed_codes(scenario: Scenario, case_id: str) -> tuple[frozenset[str], str, bool]:
@@ -107,4 +129,4 @@ def check_refused(scenario: Scenario, case_id: str, answer: Answer | None = None
     check_unchanged(scenario, answer, f"{case.what} was refused with {answer.code}")
 
 
-__all__ = ["allowed_codes", "check_refused", "check_unchanged", "expect"]
+__all__ = ["allowed_codes", "check_frame", "check_refused", "check_state", "check_unchanged", "expect"]

@@ -47,6 +47,7 @@ from pytest_dcc.stress.mutating.blocks import (
     wrong_cv_repaired,
 )
 from pytest_dcc.stress.mutating.endpoint import Mutation
+from pytest_dcc.stress.mutating.frames import mutations as frame_mutations
 from pytest_dcc.stress.mutating.partitions import (
     install_offset_ignored,
     install_window,
@@ -276,7 +277,8 @@ def catalogue() -> dict[str, Mutation]:
     """Every black-box mutation (one wrong behaviour each, from one side of one registry rule) and every
     correct-but-different endpoint that must stay green."""
     families = (
-        _coverage, _tariff, _credentials, general_validation, _ch_status, _local_command, _join, _transport, _green
+        _coverage, _tariff, _credentials, general_validation, _ch_status, _local_command, _join, _transport, _green,
+        frame_mutations,
     )  # fmt: skip
     return {m.name: m for family in families for m in family()}
 

@@ -1,0 +1,164 @@
+"""The frame check: the state the driver can observe after a scenario's requests differs from the state before them
+by exactly what the clause says. Nothing missing is what each Then step judges; nothing more is judged here.
+
+A scenario's *origin* is the state observed as its first When step starts (with a "device-view" driver: every
+device of the estate, and its SMKI entries), completed by the state observed before each request a When step sends
+(the devices it names, first seen). Each Then step that judges a change also *allows* it (:class:`Change`): a path
+into the observed state and what the clause lets happen there. :func:`unexplained` is then every difference between
+the origin and now that no allowed change covers; a refusal is its empty case (nothing may change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+#: A value the state does not hold at a path (a device, key or field absent before or after).
+MISSING: Final = "<missing>"
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change the clause makes: the values at ``path`` may go from ``before`` to ``after`` when ``fits(before,
+    after)``; ``what`` says it in the clause's words."""
+
+    path: Path
+    what: str
+    fits: Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One value of the observed state that is not what it was."""
+
+    path: Path
+    before: Any
+    after: Any
+
+    def __str__(self) -> str:
+        return f"{'/'.join(self.path)}: {self.before!r} -> {self.after!r}"
+
+
+@dataclass
+class Frame:
+    """What one scenario's frame check compares: the origin (None until a When step starts), and the changes its
+    Then steps allowed."""
+
+    origin: dict[str, Any] | None = None
+    acting: bool = False  # a When step has started: requests sent from now on are under test
+    changes: list[Change] = field(default_factory=list)
+
+    def include(self, state: dict[str, Any]) -> None:
+        """Complete the origin with what ``state`` observed of devices it did not hold yet (first seen wins)."""
+        if not self.acting:
+            return
+        if self.origin is None:
+            self.origin = {}
+        for key, value in state.items():
+            self.origin.setdefault(key, value)
+
+    def allow(self, change: Change) -> None:
+        self.changes.append(change)
+
+
+def at(state: Any, path: Path) -> Any:
+    """The value at ``path`` of ``state`` (:data:`MISSING` where it holds none)."""
+    for key in path:
+        if not isinstance(state, dict) or key not in state:
+            return MISSING
+        state = state[key]
+    return state
+
+
+def differences(before: Any, after: Any, path: Path = ()) -> list[Difference]:
+    """Every leaf that differs (mappings compared key by key; other values whole)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[Difference] = []
+        for key in sorted(set(before) | set(after), key=str):
+            found += differences(before.get(key, MISSING), after.get(key, MISSING), (*path, str(key)))
+        return found
+    return [] if before == after else [Difference(path, before, after)]
+
+
+def unexplained(
+    before: dict[str, Any], after: dict[str, Any], changes: Iterable[Change]
+) -> tuple[list[Difference], list[Difference]]:
+    """The differences no allowed change covers, and those one does. A change covers the differences under its
+    path when the values at its path fit it; one that does not fit covers nothing."""
+    fitting = [c.path for c in changes if c.fits(at(before, c.path), at(after, c.path))]
+    left: list[Difference] = []
+    covered: list[Difference] = []
+    for difference in differences(before, after):
+        within = any(difference.path[: len(p)] == p for p in fitting)
+        (covered if within else left).append(difference)
+    return left, covered
+
+
+def _members(value: Any) -> set[str] | None:
+    """A set observed as a sorted list (joins), or None when the value is no such list (absent, refused)."""
+    return set(map(str, value)) if isinstance(value, list) else None
+
+
+def membership(device: str, side: str, member: str, *, held: bool, what: str) -> list[Change]:
+    """The changes of a relation recorded on ``side`` ("smi" or "device") between ``device`` and ``member`` (a
+    join): ``member`` added to (``held``) or removed from ``device``'s set, and on ``member``'s own record the same
+    for ``device``, or nothing (where the relation is recorded on one of the two only)."""
+
+    def gained(one: str) -> Callable[[Any, Any], bool]:
+        def fits(before: Any, after: Any) -> bool:
+            b, a = _members(before), _members(after)
+            if b is None or a is None:
+                return False
+            return a == (b | {one} if held else b - {one})
+
+        return fits
+
+    mirrored = gained(device)
+    return [
+        Change((device, side, "joins"), what, gained(member)),
+        Change((member, side, "joins"), what, lambda b, a: b == a or mirrored(b, a)),
+    ]
+
+
+def value_becomes(path: Path, value: Any, what: str) -> Change:
+    """The value at ``path`` becomes ``value`` (or already was)."""
+    return Change(path, what, lambda _before, after: after == value)
+
+
+def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what: str) -> Change:
+    """The SMKI entries of ``subject`` after a changed certificate set: each ``new`` serial (-> usage) In Use, each
+    ``replaced`` serial no longer In Use (or gone), every other entry as it was and nothing else."""
+    old = set(replaced)
+
+    def fits(before: Any, after: Any) -> bool:
+        if not isinstance(before, list) or not isinstance(after, list):
+            return False
+        then = {e["serial"]: e for e in before if isinstance(e, dict)}
+        now = {e["serial"]: e for e in after if isinstance(e, dict)}
+        for serial, entry in then.items():
+            if serial in old:
+                if serial in now and now[serial].get("status") == "In Use":
+                    return False
+            elif now.get(serial) != entry:
+                return False
+        added = {s: e for s, e in now.items() if s not in then}
+        wanted = {s: {"serial": s, "usage": u, "status": "In Use"} for s, u in new.items() if s not in then}
+        return added == wanted
+
+    return Change((f"smki {subject}",), what, fits)
+
+
+__all__ = [
+    "MISSING",
+    "Change",
+    "Difference",
+    "Frame",
+    "at",
+    "differences",
+    "membership",
+    "smki_update",
+    "unexplained",
+    "value_becomes",
+]
