@@ -3,9 +3,12 @@ back door, on an estate the suite has never seen, claiming 2021-06 and 2024-06.
 
 The estate (devices, users, coverage) is generated here with EUIs of its own, served by ``pytest-dcc serve``
 without ``--test-control``; the suite gets only ``--dcc-endpoint``, ``--dcc-pki`` and an implementation statement
-listing that estate (users, device pool, coverage addresses, the SMI joins). Prints, per clause, how it was
-assessed in each release run (the clause matrix's words), the clauses assessed over DUIS alone, and the FAIL and
-ERROR counts; exit 1 below the target (9 of the 13 clauses, no FAIL, no ERROR).
+listing that estate (users, device pool, coverage addresses, the SMI joins, spare devices). Prints, per clause, how
+it was assessed in each release run (the clause matrix's words), the clauses assessed over DUIS alone, and the FAIL
+and ERROR counts. The endpoint is never reset: at 2021-06 the suite runs three times in a row on the same server, in
+three shuffled orders (``--dcc-shuffle``), and the benchmark prints whether each run assessed the same scenarios
+(every scenario PASS or NOT_APPLICABLE alike in all three). Exit 1 below the target (9 of the 13 clauses, no FAIL,
+no ERROR, the same scenarios assessed in every order).
 
     .venv/bin/python benchmarks/duis_only.py
 """
@@ -65,12 +68,27 @@ def estate() -> dict[str, Any]:
     return {"version": 1, "users": users, "devices": devices, "coverage": coverage}
 
 
-#: Devices the endpoint does not know, for the suite to pre-notify once each (a Pending hub over DUIS alone).
-SPARES = [{"eui": f"00-AA-BB-CC-DD-00-02-{n:02X}", "type": kind} for n, kind in enumerate(["CHF", "GPF"] * 4, start=1)]
+#: The ``--dcc-shuffle`` seeds of the runs on one never-reset endpoint, at ORDER_RELEASE (the first seed alone at
+#: the other releases). Chosen so the orders differ where a scenario changes the estate (8.14.2 with hub statuses):
+#: the Commissioned hub's row first in the first run and after the rows that need a Pending GPF in the second, the
+#: Pending hub's row after those in the second and before them in the third.
+SEEDS = (14, 7, 48)
+ORDER_RELEASE = "2021-06"
 
 
-def statement(release: str, spares: bool = True) -> dict[str, Any]:
-    """What the vendor of that endpoint declares: the bundled example's SRVs, and this estate."""
+def spare_devices(runs: int) -> list[dict[str, str]]:
+    """Spare hubs (a CHF and a GPF the endpoint does not know) for ``runs`` runs on one endpoint. A run consumes a
+    fresh hub for the Pending-to-InstalledNotCommissioned row (its CHF is never Pending again), and the first run one
+    more at most, for a status the estate's hub cannot be put back from (a Pending GPF), which later scenarios and
+    runs reuse; a fresh hub a scenario leaves Pending is deleted again (SR 8.4) and one is borrowed at a time: so
+    ``runs + 2`` hubs."""
+    kinds = ["CHF", "GPF"] * (runs + 2 if runs else 0)
+    return [{"eui": f"00-AA-BB-CC-DD-00-02-{n:02X}", "type": kind} for n, kind in enumerate(kinds, start=1)]
+
+
+def statement(release: str, runs: int = 1) -> dict[str, Any]:
+    """What the vendor of that endpoint declares: the bundled example's SRVs, and this estate, with spare devices
+    for ``runs`` runs (none for 0)."""
     base = yaml.safe_load((HERE.parent / "fixtures" / "statements" / "reference-latest.yaml").read_text())
     base.update(
         release=release,
@@ -79,21 +97,20 @@ def statement(release: str, spares: bool = True) -> dict[str, Any]:
         coverage_addresses=[{"uprn": UPRN}, {"postcode": POSTCODE, "address_identifier": ADDRESS}],
         joins=[],
     )
-    if spares:
-        base["spare_devices"] = SPARES
+    if runs:
+        base["spare_devices"] = spare_devices(runs)
     return base
 
 
-def prepare(folder: Path, release: str, spares: bool = True) -> tuple[Path, Path, Path]:
-    """The PKI, the estate file and the statement for one release run in ``folder`` (``spares``: with spare
-    devices, which one run consumes)."""
+def prepare(folder: Path, release: str, runs: int = 1) -> tuple[Path, Path, Path]:
+    """The PKI, the estate file and the statement for ``runs`` runs at ``release`` on one endpoint, in ``folder``."""
     from pytest_dcc.duis.pki import load_or_create_pki
 
     folder.mkdir(parents=True, exist_ok=True)
     pki = folder / "pki"
     load_or_create_pki(pki, USERS.values())
     (folder / "estate.yaml").write_text(yaml.safe_dump(estate()))
-    (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release, spares)))
+    (folder / "statement.yaml").write_text(yaml.safe_dump(statement(release, runs)))
     return pki, folder / "estate.yaml", folder / "statement.yaml"
 
 
@@ -113,28 +130,46 @@ def serve_args(folder: Path, release: str, receiver: int) -> list[str]:
     return [*args, "--no-test-control", "--response-url", f"http://127.0.0.1:{receiver}/", "--log-level", "warning"]
 
 
-def run(workdir: Path) -> dict[str, dict[str, Any]]:
-    """The suite at each release against ``pytest-dcc serve`` on the estate, without test control; the
-    verdicts.json of each run."""
+def orders(folder: Path, release: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The suite at ``release`` once per seed of ``seeds`` (``--dcc-shuffle``), one run after another, against one
+    ``pytest-dcc serve`` without test control that is never reset; the verdicts.json of each run."""
     from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
 
-    documents = {}
-    for release in RELEASES:
-        folder = workdir / release
-        prepare(folder, release)
-        receiver = free_port()
-        with ServeProcess(serve_args(folder, release, receiver), folder / "serve.log") as server:
-            documents[release] = suite(folder, server.url, receiver, folder / "reports")
-    return documents
+    prepare(folder, release, runs=len(seeds))
+    receiver = free_port()
+    with ServeProcess(serve_args(folder, release, receiver), folder / "serve.log") as server:
+        return [
+            suite(folder, server.url, receiver, folder / f"reports-{seed}", f"--dcc-shuffle={seed}") for seed in seeds
+        ]
 
 
-def summary(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Per clause, how each run assessed it; the clauses assessed over DUIS alone in some run; FAIL/ERROR."""
+def run(workdir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The suite at each release against ``pytest-dcc serve`` on the estate, without test control (at ORDER_RELEASE
+    in the orders of SEEDS on one endpoint, elsewhere in the first); the verdicts.json of each run."""
+    return {
+        release: orders(workdir / release, release, SEEDS if release == ORDER_RELEASE else SEEDS[:1])
+        for release in RELEASES
+    }
+
+
+def order_differences(runs: list[dict[str, Any]]) -> list[str]:
+    """The scenarios whose verdict is not the same in every run of ``runs`` (verdicts.json documents), each with
+    its verdict per run ("-" where a run has no such scenario); empty when every run assessed the same ones."""
+    verdicts = [{s["id"]: s["verdict"] for s in document["scenarios"]} for document in runs]
+    ids = sorted(set().union(*verdicts)) if verdicts else []
+    seen = {scenario: [each.get(scenario, "-") for each in verdicts] for scenario in ids}
+    return [f"{scenario}: {' / '.join(got)}" for scenario, got in seen.items() if len(set(got)) > 1]
+
+
+def summary(documents: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per clause, how each release's first run assessed it; the clauses assessed over DUIS alone in some run;
+    FAIL/ERROR in any run; the scenarios whose verdict differs between the orders of ORDER_RELEASE."""
     from pytest_dcc.reporting import matrix
     from pytest_dcc.spec.clauses import CLAUSES
 
-    table = matrix.build(list(documents.values()))
+    first = [runs[0] for runs in documents.values()]
+    table = matrix.build(first)
     how = {
         clause: {column: cells[column].summary() for column in table.columns} for clause, cells in table.rows.items()
     }
@@ -144,14 +179,20 @@ def summary(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         if any(c.status not in (matrix.NOT_ASSESSED,) and c.how == "assessed over DUIS" for c in cells.values())
     )
     bad = [
-        (release, s["verdict"], s["name"], s["message"][:200])
-        for release, doc in documents.items()
+        (f"{release}#{n + 1}", s["verdict"], s["name"], s["message"][:200])
+        for release, runs in documents.items()
+        for n, doc in enumerate(runs)
         for s in doc["scenarios"]
         if s["verdict"] in ("FAIL", "ERROR")
     ]
-    judged = sum(1 for doc in documents.values() for s in doc["scenarios"] if s["verdict"] != "NOT_APPLICABLE")
-    total = sum(len(doc["scenarios"]) for doc in documents.values())
-    return {"how": how, "over_duis": over_duis, "bad": bad, "clauses": len(CLAUSES), "judged": judged, "total": total}
+    judged = sum(1 for doc in first for s in doc["scenarios"] if s["verdict"] != "NOT_APPLICABLE")
+    total = sum(len(doc["scenarios"]) for doc in first)
+    runs = documents.get(ORDER_RELEASE, [])
+    assessed = [sum(s["verdict"] != "NOT_APPLICABLE" for s in doc["scenarios"]) for doc in runs]
+    return {
+        "how": how, "over_duis": over_duis, "bad": bad, "clauses": len(CLAUSES), "judged": judged, "total": total,
+        "orders": order_differences(runs), "order_runs": len(runs), "assessed_per_order": assessed,
+    }  # fmt: skip
 
 
 def main() -> int:
@@ -165,8 +206,19 @@ def main() -> int:
     print(f"scenarios judged: {result['judged']} of {result['total']}; FAIL or ERROR: {len(result['bad'])}")
     for row in result["bad"]:
         print("  ", *row)
-    met = len(over) >= TARGET and not result["bad"]
-    print(f"target: at least {TARGET} clauses, no FAIL, no ERROR: {'met' if met else 'NOT met'}")
+    differ = result["orders"]
+    seeds = ", ".join(map(str, SEEDS))
+    print(
+        f"{result['order_runs']} orders (--dcc-shuffle {seeds}) at {ORDER_RELEASE} on one endpoint never reset: "
+        + (f"the same scenarios assessed ({result['assessed_per_order']} judged)" if not differ else "NOT the same")
+    )
+    for line in differ:
+        print("  ", line)
+    met = len(over) >= TARGET and not result["bad"] and not differ and result["order_runs"] == len(SEEDS)
+    print(
+        f"target: at least {TARGET} clauses, no FAIL, no ERROR, the same scenarios in every order: "
+        f"{'met' if met else 'NOT met'}"
+    )
     return 0 if met else 1
 
 

@@ -14,9 +14,9 @@ Statement (YAML)::
       - {eui: 00-DB-12-34-56-78-90-A0, type: ESME}   # type is lane k's (a type listed at all: N times or more)
     joins:                        # optional: the joins the SMI holds between pool devices (any other pair of
       - {device: 00-DB-12-34-56-78-90-A0, other: 00-DB-12-34-56-78-90-9A}   # the pool is declared not joined)
-    spare_devices:                # optional: devices the endpoint does not know yet, each pre-notified (SR 12.2)
-      - {eui: 00-DB-12-34-56-78-91-A2, type: CHF}   # at most once per run to get a Pending hub (a spare CHF
-      - {eui: 00-DB-12-34-56-78-91-A3, type: GPF}   # takes the next spare GPF as its GPF); consumed, reported
+    spare_devices:                # optional: devices the endpoint does not know yet, for a hub in a status the
+      - {eui: 00-DB-12-34-56-78-91-A2, type: CHF}   # pool's cannot be put back from (the n-th CHF with the n-th GPF,
+      - {eui: 00-DB-12-34-56-78-91-A3, type: GPF}   # pre-notified with SR 12.2; a Pending CHF moved on is used up)
     coverage_addresses:           # optional: premises SR 12.1 may be asked about (a UPRN, or postcode + address)
       - {uprn: 100023336956}
       - {postcode: M22 0RR, address_identifier: Threapwood Road}

@@ -9,6 +9,11 @@ What DUIS lets a User arrange, this driver arranges, and nothing more:
   ``UpdateDeviceStatusExceptCH`` takes Pending or InstalledNotCommissioned, ``UpdateDeviceStatusCH`` (CHFs) takes
   Commissioned, Withdrawn or InstalledNotCommissioned. A status outside that (a Pending CHF that is no longer
   Pending, a Suspended meter, ...) cannot be arranged and the scenario is NOT_APPLICABLE, saying why;
+* a hub in a status the estate's hub cannot be brought to and back (a Pending CHF; a Pending GPF where the estate's
+  GPF is Commissioned, which 8.4 cannot set again) is drawn from the statement's spare devices
+  (:meth:`DuisDriver.draw_hub`): a spare hub an earlier scenario or run left in the SMI when 8.4 can bring it there,
+  else a fresh one pre-notified with SR 12.2; one still Pending afterwards is deleted again with SR 8.4
+  (:meth:`DuisDriver.return_hub`), so it stays fresh;
 * everything else (seeding coverage, joins, faults, the hand-held terminal, the SMKI repository, the device's own
   view) is missing, and the scenarios that need it are NOT_APPLICABLE.
 
@@ -19,7 +24,8 @@ not match the endpoint (a declared ESME that the inventory lists as a GSME) is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from pytest_dcc.drivers import NoDriver
@@ -37,6 +43,33 @@ SETTABLE_CH: Final = frozenset({"Commissioned", "Withdrawn", "InstalledNotCommis
 #: SR 8.2 codes that mean "no such device" (DUIS XSD response codes of 8.2).
 _NOT_FOUND: Final = frozenset({"E080201", "E080202"})
 _ACCEPTED: Final = frozenset({"I0", "I99"})
+#: The statuses of a hub SR 12.2 has just pre-notified.
+_FRESH: Final = {"CHF": "Pending", "GPF": "Pending"}
+
+
+def settable(kind: str, status: str) -> bool:
+    """Whether SR 8.4 lets a User set ``status`` on a device of type ``kind``."""
+    return status in (SETTABLE_CH if kind == "CHF" else SETTABLE_EXCEPT_CH)
+
+
+def hub_pairs(spares: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The spare hubs of a statement's spare devices ((EUI, type)): the n-th spare CHF with the n-th spare GPF."""
+    chfs = [normalise_eui(eui) for eui, kind in spares if kind == "CHF"]
+    gpfs = [normalise_eui(eui) for eui, kind in spares if kind == "GPF"]
+    return list(zip(chfs, gpfs, strict=False))
+
+
+@dataclass(frozen=True, slots=True)
+class SpareHub:
+    """A spare CHF and its GPF drawn for one scenario; ``fresh`` when this draw pre-notified them."""
+
+    chf: str
+    gpf: str
+    fresh: bool
+    statuses: Mapping[str, str | None]  # "CHF"/"GPF" -> the status SR 8.2 read when it was drawn
+
+    def device(self, name: str) -> str:
+        return self.chf if name == "CHF" else self.gpf
 
 
 class DuisDriver(NoDriver):
@@ -129,13 +162,9 @@ class DuisDriver(NoDriver):
             return
         kind = entry.device_type or self._types.get(eui, "")
         hub = kind == "CHF"
-        settable = SETTABLE_CH if hub else SETTABLE_EXCEPT_CH
-        if status not in settable:
-            element = "UpdateDeviceStatusCH" if hub else "UpdateDeviceStatusExceptCH"
+        if not settable(kind, status):
             raise NotApplicableError(
-                f"the {kind or 'device'} {eui} is {entry.status or 'without a status'}; DUIS SR 8.4 {element} can "
-                f"only set {', '.join(sorted(settable))}, so '{status}' needs a driver with the 'set-status' "
-                "capability beyond DUIS (or, for a Pending hub, spare devices in the statement)",
+                f"the {kind or 'device'} {eui} is {entry.status or 'no status'}; {self.unsettable(kind, status)}",
                 capability="set-status",
             )
         answer = self._call("8.4", device_id=eui, status=status, communications_hub=hub)
@@ -150,5 +179,62 @@ class DuisDriver(NoDriver):
                 f"{after.status if after else 'absent'}"
             )
 
+    def unsettable(self, kind: str, status: str) -> str | None:
+        """Why this driver cannot set ``status`` on a device of type ``kind`` (SR 8.4 does not let a User), or None
+        when it can."""
+        if settable(kind, status):
+            return None
+        element, can = (
+            ("UpdateDeviceStatusCH", SETTABLE_CH)
+            if kind == "CHF"
+            else ("UpdateDeviceStatusExceptCH", SETTABLE_EXCEPT_CH)
+        )
+        return (
+            f"DUIS SR 8.4 {element} can only set {', '.join(sorted(can))}, so '{status}' needs a driver with the "
+            "'set-status' capability beyond DUIS (or, for a hub, spare devices in the statement 8.4 can bring there)"
+        )
 
-__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "Sender"]
+    # -- spare hubs ------------------------------------------------------------------------------------------------
+
+    def draw_hub(self, spares: Sequence[tuple[str, str]], wanted: Mapping[str, str]) -> SpareHub | None:
+        """A spare hub of ``spares`` (the statement's spare devices) that SR 8.4 can bring to ``wanted`` ("CHF" or
+        "GPF" -> status): one an earlier scenario or run left in the SMI, else a fresh one (neither device in the
+        SMI), pre-notified with SR 12.2. None when none fits, and then nothing but SR 8.2 was sent."""
+        fresh: tuple[str, str] | None = None
+        for chf, gpf in hub_pairs(spares):
+            found = self.read(chf), self.read(gpf)
+            if found == (None, None):
+                fresh = fresh or (chf, gpf)
+                continue
+            if found[0] is None or found[1] is None or (found[0].device_type, found[1].device_type) != ("CHF", "GPF"):
+                continue  # half of a hub, or not a hub: no spare to draw on
+            statuses = {"CHF": found[0].status, "GPF": found[1].status}
+            if _reaches(statuses, wanted):
+                return SpareHub(chf, gpf, fresh=False, statuses=statuses)
+        if fresh is None or not _reaches(_FRESH, wanted):
+            return None
+        self._prenotify(fresh[0], "CHF", fresh[1])
+        after = [self.read(eui) for eui in fresh]
+        if any(entry is None or entry.status != "Pending" for entry in after):
+            raise NotApplicableError(
+                f"SR 12.2 pre-notified the spare CHF {fresh[0]} with its GPF {fresh[1]}, but SR 8.2 does not read "
+                f"both back Pending ({', '.join(entry.status or '?' if entry else 'absent' for entry in after)})"
+            )
+        return SpareHub(*fresh, fresh=True, statuses=dict(_FRESH))
+
+    def return_hub(self, hub: SpareHub) -> bool:
+        """Delete ``hub`` again (SR 8.4 DeleteDevice, the GPF first) when both are still Pending, so a fresh spare
+        stays fresh for the next scenario or run. False when it has moved on: it stays in the SMI, to be drawn on
+        again where 8.4 can bring it to what a scenario needs."""
+        entries = [self.read(hub.gpf), self.read(hub.chf)]
+        if any(entry is None or entry.status != "Pending" for entry in entries):
+            return False
+        return all(self._call("8.4", device_id=eui, delete=True).code in _ACCEPTED for eui in (hub.gpf, hub.chf))
+
+
+def _reaches(statuses: Mapping[str, str | None], wanted: Mapping[str, str]) -> bool:
+    """Whether SR 8.4 can bring devices in ``statuses`` (name -> status) to ``wanted`` (name -> status)."""
+    return all(statuses.get(name) == status or settable(name, status) for name, status in wanted.items())
+
+
+__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "Sender", "SpareHub", "hub_pairs", "settable"]
