@@ -63,42 +63,93 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
     return Scenario(target, seeded=False, reports=dcc_record.reports, undo=dcc_record.undo)
 
 
+#: The devices of a hub: drawn together from the statement's spare devices.
+HUB: Final = ("CHF", "GPF")
+
+
 @given(parsers.parse('the {device} is in status "{status}"'))
 def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
+    """Put the ``device`` in ``status``. Where the estate is not seeded again before the next scenario, only in a way
+    that is undone after this one: on the estate's device when the driver can set the status and set the one it
+    had back afterwards, else, for a hub, on a spare hub of the statement; otherwise the scenario is NOT_APPLICABLE
+    before it changed anything. The statuses a scenario's steps ask for are held together: a spare hub is brought
+    to all of them."""
     target = dcc_scenario.target
     require(target.driver, "set-status", f"putting the {device} in status {status}")
-    try:
+    if dcc_scenario.seeded:
         target.driver.set_status(target.device(device), status)
-    except NotApplicableError:
-        if not (device == "CHF" and status == "Pending" and _spare_hub(dcc_scenario)):
-            raise
+        return
+    wanted: dict[str, str] = dcc_scenario.notes.setdefault("statuses", {})
+    wanted[device] = status
+    problem, changes = _restorable(dcc_scenario, wanted)
+    if problem is None:
+        _set_restoring(dcc_scenario, changes)
+    elif not (device in HUB and _spare_hub(dcc_scenario, {name: s for name, s in wanted.items() if name in HUB})):
+        raise NotApplicableError(problem, capability="set-status")
 
 
-def _spare_hub(dcc_scenario: Scenario) -> bool:
-    """A Pending CHF (with its Pending GPF) over DUIS alone: pre-notify (SR 12.2) a spare CHF of the statement,
-    with the next spare GPF, and let the scenario use them. Each spare is consumed (used once per run)."""
-    spares = dcc_scenario.target.spares
-    chf = next((s for s in spares if s[1] == "CHF"), None)
-    gpf = next((s for s in spares if s[1] == "GPF"), None)
-    if chf is None or gpf is None:
+def _restorable(dcc_scenario: Scenario, wanted: dict[str, str]) -> tuple[str | None, dict[str, tuple[str, str]]]:
+    """Whether the driver can put the scenario's devices in ``wanted`` (name -> status) and put each back after the
+    scenario (a spare hub drawn for it needs no putting back): why not, or None and the changes to make (name ->
+    (status now, status wanted)). A driver that does not say what it cannot set (``unsettable``) sets any status."""
+    target = dcc_scenario.target
+    unsettable = getattr(target.driver, "unsettable", None) or (lambda kind, status: None)
+    originals: dict[str, str] = dcc_scenario.notes.setdefault("originals", {})
+    changes: dict[str, tuple[str, str]] = {}
+    for name, status in wanted.items():
+        eui = target.device(name)
+        code, entry = _inventory_entry(dcc_scenario, eui)
+        if entry is None or entry.status is None:
+            return f"the {name} {eui} has no status SR 8.2 reads ({code}): it could not be put back", {}
+        if entry.status == status:
+            continue
+        kind, before = entry.device_type or name, originals.get(eui, entry.status)
+        if (why := unsettable(kind, status)) is not None:
+            return f"the {name} {eui} is {entry.status}; {why}", {}
+        if eui not in dcc_scenario.notes.get("spare hub", ()) and unsettable(kind, before) is not None:
+            return (
+                f"the {name} {eui} is {before}, which {target.driver.name} cannot set again: '{status}' could not be "
+                "undone after the scenario (a hub is drawn from the statement's spare devices where one fits)"
+            ), {}
+        changes[name] = (entry.status, status)
+    return None, changes
+
+
+def _set_restoring(dcc_scenario: Scenario, changes: dict[str, tuple[str, str]]) -> None:
+    """Make ``changes`` (name -> (status now, status wanted)), each put back after the scenario unless the device is
+    a spare hub drawn for it; the restore is registered before the change, so a change half made is undone too."""
+    target = dcc_scenario.target
+    originals: dict[str, str] = dcc_scenario.notes["originals"]
+    driver = target.driver
+    for name, (now, status) in changes.items():
+        eui = target.device(name)
+        if eui not in originals and eui not in dcc_scenario.notes.get("spare hub", ()):
+            originals[eui] = now
+            dcc_scenario.on_teardown(lambda eui=eui, now=now: driver.set_status(eui, now))
+        driver.set_status(eui, status)
+
+
+def _spare_hub(dcc_scenario: Scenario, wanted: dict[str, str]) -> bool:
+    """Draw a hub for ``wanted`` (CHF and GPF -> status) from the statement's spare devices where the driver can
+    (over DUIS: one an earlier scenario or run left that SR 8.4 can bring there, else a fresh one pre-notified with
+    SR 12.2), bring it there and let the scenario use it. A fresh hub still Pending afterwards is deleted again."""
+    target = dcc_scenario.target
+    draw = getattr(target.driver, "draw_hub", None)
+    if draw is None or not target.spares:
         return False
-    spares.remove(chf)
-    spares.remove(gpf)
-    answer = dcc_scenario.request(
-        "12.2", device_id=chf[0], device_type="CHF", associated_gpf_device_id=gpf[0], role="IS"
-    )
-    dcc_scenario.answers.pop()  # arrangement, not the request the scenario judges
-    if answer.code not in ("I0", "I99"):
-        _, entry = _inventory_entry(dcc_scenario, chf[0])
-        status = entry.status if entry is not None else None
-        if status != "Pending":
-            raise NotApplicableError(
-                f"the spare CHF {chf[0]} of the statement is not spare any more (SR 12.2 answered {answer.code}; "
-                f"SR 8.2 shows it {status or 'absent'}): a run consumes its spares, declare fresh ones"
-            )
-    devices = {**dcc_scenario.target.devices, "CHF": chf[0], "GPF": gpf[0]}
-    dcc_scenario.target = replace(dcc_scenario.target, devices=devices)
-    dcc_scenario.report(f"spare CHF {chf[0]} and GPF {gpf[0]} pre-notified with SR 12.2 and used (consumed)")
+    hub = draw(target.spares, wanted)
+    if hub is None:
+        return False
+    driver, give_back = target.driver, getattr(target.driver, "return_hub", None)
+    if hub.fresh and give_back is not None:
+        dcc_scenario.on_teardown(lambda: give_back(hub))
+    dcc_scenario.notes["spare hub"] = (hub.chf, hub.gpf)
+    for name, status in wanted.items():
+        driver.set_status(hub.device(name), status)
+    dcc_scenario.target = replace(target, devices={**target.devices, "CHF": hub.chf, "GPF": hub.gpf})
+    found = "pre-notified with SR 12.2" if hub.fresh else "as an earlier scenario left them"
+    statuses = ", ".join(f"{name} {status}" for name, status in hub.statuses.items())
+    dcc_scenario.report(f"spare CHF {hub.chf} and GPF {hub.gpf} used, {found} ({statuses})")
     return True
 
 
