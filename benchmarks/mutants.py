@@ -251,6 +251,44 @@ def _smki_reissued_when_same() -> None:
     devices.on_response = mutated  # type: ignore[assignment]
 
 
+def _store(method: str, wrap: Callable[[Any], Callable[..., Any]]) -> Callable[[], None]:
+    """Patch one method of the reference's inventory store: ``wrap(original)`` is the mutated method."""
+
+    def apply() -> None:
+        from pytest_dcc.reference.store.smi import SmiView
+
+        setattr(SmiView, method, wrap(getattr(SmiView, method)))
+
+    return apply
+
+
+def _replaced_left_in_use(original: Callable[..., Any]) -> Callable[..., Any]:
+    """6.24.2: the DSP records the new certificate and leaves the one it replaced In Use in the SMKI."""
+    return lambda self, serial: None
+
+
+def _other_usage_superseded(original: Callable[..., Any]) -> Callable[..., Any]:
+    """6.24.2: recording the new certificate of one usage supersedes the certificate of the other usage too."""
+
+    def mutated(self: Any, eui: Any, usage: str, cert: Any, *, smi: bool, device: bool) -> None:
+        if smi and not device:
+            for other, serial in self.device_certificates(eui, smi=True).items():
+                if other != usage:
+                    self.supersede_certificate(serial)
+        original(self, eui, usage, cert, smi=smi, device=device)
+
+    return mutated
+
+
+def _org_certificate_other_role(original: Callable[..., Any]) -> Callable[..., Any]:
+    """The DSP tracks an Organisation Certificate under another role than the RemotePartyRole it was placed for."""
+
+    def mutated(self: Any, eui: Any, role: str, usage: str, cert: bytes, *, smi: bool, device: bool) -> None:
+        original(self, eui, "Network Operator" if smi else role, usage, cert, smi=smi, device=device)
+
+    return mutated
+
+
 def _unsigned() -> None:
     from pytest_dcc.reference import dcc as dcc_module
 
@@ -315,6 +353,12 @@ def _reference_mutants() -> list[Mutant]:
                frozenset({"DP178-SMI-JOIN", "DP178-REJOIN"}), _on_response(_join_not_recorded)),
         Mutant("rejected-rejoin-recorded", "the DSP records a join the meter rejected", "latest",
                frozenset({"DP178-REJOIN", "MP178-UNJOIN"}), _on_response(_rejected_rejoin_recorded)),
+        Mutant("smki-replaced-certificate-left-in-use", "6.24.2 leaves the replaced certificate In Use", "latest",
+               frozenset({"MP081-DUIS-3.8.77.4"}), _store("supersede_certificate", _replaced_left_in_use)),
+        Mutant("smki-other-usage-superseded-too", "6.24.2 supersedes the other usage's certificate too", "latest",
+               frozenset({"MP081-DUIS-3.8.77.4"}), _store("set_device_certificate", _other_usage_superseded)),
+        Mutant("org-certificate-tracked-under-another-role", "the certificate is tracked under another role",
+               "latest", orgcert, _store("set_org_certificate", _org_certificate_other_role)),
         Mutant("unsigned-responses", "no response is signed", "latest", frozenset(), _unsigned,
                "ResponseSignatureError"),
         Mutant("mis-correlated-responses", "answers name the next RequestID", "latest", frozenset(), _mis_correlated,
