@@ -23,7 +23,10 @@ class SmiRecord:
     status: str  # DUIS DeviceStatus, exact spelling
     joins: frozenset[str] = frozenset()  # EUIs the SMI records joined to this device
     certificates: Mapping[str, str] = field(default_factory=dict)  # device certificate usage -> serial
-    organisation_certificates: Mapping[str, str] = field(default_factory=dict)  # "role/usage" -> DER as hex
+    #: "RemotePartyRole/usage" -> DER as hex: the role the certificate was placed for (the request's
+    #: RemotePartyRole, e.g. "Supplier") and its usage named after its DUIS element ("Digital Signing",
+    #: "Key Agreement", "Key Agreement Top-Up"); the suite judges the certificate under exactly that key
+    organisation_certificates: Mapping[str, str] = field(default_factory=dict)
     gpf: str | None = None  # a CHF's GPF
     chf: str | None = None  # the CHF a device hangs off
     supplier: str | None = None  # the supplier the SMI registers for the device

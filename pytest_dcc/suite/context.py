@@ -104,7 +104,7 @@ class Target:
     declared_joins: frozenset[tuple[str, str]] | None = None  # the SMI joins the statement declares (None: not)
     declared_srvs: Mapping[str, tuple[int, ...]] | None = None  # SRV -> command variants declared (None: no statement)
     coverage_addresses: tuple[Mapping[str, Any], ...] = ()  # SR 12.1 queries the statement declares
-    spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) not used yet in this run (consumed)
+    spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) the statement declares spare (hubs)
     lane: Lane = field(default_factory=Lane)  # this worker's share of the endpoint (the whole of it without -n)
     order: SendOrder = field(default_factory=lambda: SendOrder(None))  # one sender at a time of a shared user
 
