@@ -96,3 +96,24 @@ def test_a_black_box_mutant_over_http_is_caught_and_a_green_one_stays_green(
     green = table["green-other-codes-of-the-set"]
     clean, detail = mutants.judge(green, mutants.run_one(green, "in-process", tmp_path))
     assert clean, detail
+
+
+def test_the_strangers_are_registered(mutants: ModuleType) -> None:
+    """The strangers' endpoints (designed from the registry alone) are in the benchmark, wrong ones owning registry
+    clauses and correct-but-different ones owning none."""
+    from pytest_dcc.spec.clauses import CLAUSES
+    from pytest_dcc.stress.mutating.strangers import strangers
+
+    table = mutants._mutants()
+    names = {m.name: m.family for m in strangers()}
+    assert {n for n, f in names.items() if f == "green"} == {
+        "green-dui-prefix-indented",
+        "green-response-time-at-plus-one",
+        "green-optional-wan-fields",
+        "green-slow-endpoint",
+    }
+    assert len([n for n, f in names.items() if f == "black-box"]) == 25
+    for name, family in names.items():
+        assert table[name].family == family, name
+        assert (not table[name].owners) == (family == "green"), name
+        assert table[name].owners <= set(CLAUSES), name

@@ -57,6 +57,7 @@ from pytest_dcc.stress.mutating.partitions import (
     unjoin_variant_only,
     zero_threshold,
 )
+from pytest_dcc.stress.mutating.strangers import strangers
 from pytest_dcc.stress.mutating.validation import mutations as general_validation
 
 _SR: Final = f"{{{NS_SR}}}"
@@ -278,7 +279,7 @@ def catalogue() -> dict[str, Mutation]:
     correct-but-different endpoint that must stay green."""
     families = (
         _coverage, _tariff, _credentials, general_validation, _ch_status, _local_command, _join, _transport, _green,
-        frame_mutations,
+        strangers, frame_mutations,
     )  # fmt: skip
     return {m.name: m for family in families for m in family()}
 
