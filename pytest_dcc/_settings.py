@@ -251,6 +251,7 @@ def _trust(config: pytest.Config, statement: Statement | None) -> list[Path]:
     ``dsp_eui``, else the DCC's), never a user's."""
     from pytest_dcc.duis.certificates import certificate_eui, load_certificate
     from pytest_dcc.duis.pki import is_dsp_certificate
+
     dsp = dsp_eui_of(statement)
     paths = []
     for text in config.getoption("dcc_trust_cert") or []:

@@ -18,7 +18,7 @@ from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
-from pytest_dcc.errors import ConfigError, SessionCheckError, TransportError
+from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
 from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
@@ -140,9 +140,7 @@ def dcc_judge(
     """Judges every response: hardened parse, schema, signature (the DSP's only; by policy an unsigned E-code on the
     synchronous exchange), correlation and typing. The PKI's users are known only to name a wrong signer."""
     dsp = dsp_eui_of(dcc_settings.statement)
-    return ResponseJudge(
-        dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dsp, known=dcc_test_pki.trust()
-    )
+    return ResponseJudge(dcc_schema, dcc_trust, dcc_settings.signature_policy, dsp_eui=dsp, known=dcc_test_pki.trust())
 
 
 @pytest.fixture(scope="session")
@@ -434,7 +432,15 @@ def dcc_record(request: pytest.FixtureRequest) -> Iterator[ScenarioRecord]:
     record = ScenarioRecord()
     request.node.stash[RECORD_KEY] = record
     yield record
-    while record.undo:  # restore what the scenario changed on an endpoint that is not reset (best effort)
+    failed: list[str] = []
+    while record.undo:  # restore what the scenario changed on an endpoint that is not reset, latest first
         action = record.undo.pop()
-        with contextlib.suppress(Exception):
+        try:
             action()
+        except Exception as exc:  # every restore is tried; the scenario is an ERROR naming each that failed
+            failed.append(f"{type(exc).__name__}: {exc}")
+    if failed:
+        raise HarnessError(
+            "restoring what the scenario changed failed, so later scenarios may find the estate changed: "
+            + "; ".join(failed)
+        )

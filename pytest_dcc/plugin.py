@@ -177,18 +177,22 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
 def pytest_bdd_before_step(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any
 ) -> None:
-    """As a scenario's first When step starts, the scenario's frame check takes its origin (the state before the
-    requests under test); arrangement before it is not judged."""
+    """The scenario learns its own Given steps (to decide the statuses they ask for together), and which requests are
+    under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
     from pytest_dcc.suite.context import Scenario
 
-    if step.type != "when":
-        return
     try:
         evidence = request.getfixturevalue("dcc_scenario")
     except pytest.FixtureLookupError:
         return
-    if isinstance(evidence, Scenario):
+    if not isinstance(evidence, Scenario):
+        return
+    if not evidence.steps:
+        evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
+    if step.type == "when":
         evidence.act()
+    elif step.type == "then":
+        evidence.judge()
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:

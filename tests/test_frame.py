@@ -75,6 +75,9 @@ def test_smki_update_wants_the_new_in_use_the_replaced_not_and_the_rest_untouche
     extra = [*good, {"serial": "4", "usage": "Key Agreement", "status": "In Use"}]
     for wrong in (left_in_use, other_superseded, wrong_usage, extra, before, MISSING):
         assert not change.fits(before, wrong), wrong
+    issued = [*before, {"serial": "3", "usage": "Digital Signature", "status": "Issued"}]
+    assert change.fits(issued, good)  # a certificate the SMKI held already (Issued) now In Use
+    assert not change.fits(issued, [*before, {"serial": "3", "usage": "Digital Signature", "status": "Issued"}])
 
 
 def test_the_origin_is_first_seen_and_only_once_a_when_step_started() -> None:

@@ -59,7 +59,7 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
 
   # The boundary of "in the future" is now: just ahead of it is refused, just behind it is not; and the moment is
   # the instant the date-time names, whatever UTC offset it is written with (a time written at UTC+05:00 reads, on
-  # its clock, hours ahead of UTC; one at UTC-05:00 hours behind).
+  # its clock, hours ahead of UTC; one at UTC-05:00 hours behind), or without one (the schema allows it).
   @clause:MP081-DUIS-3.8.106.3
   Scenario Outline: E081402 just ahead of now, whatever the offset the time is written with
     Given the CHF is in status "InstalledNotCommissioned"
@@ -69,9 +69,10 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     And nothing else observable changed
 
     Examples:
-      | when                                       |
-      | installed in 10 minutes                    |
-      | installed in 2 hours, written at UTC-05:00 |
+      | when                                            |
+      | installed in 10 minutes                         |
+      | installed in 2 hours, written at UTC-05:00      |
+      | installed in 2 hours, written without an offset |
 
   @clause:MP081-DUIS-3.8.106.3
   Scenario Outline: No E081402 just behind now, whatever the offset the time is written with
@@ -82,9 +83,10 @@ Feature: SR 8.14.2 Communications Hub Status Update - Install No SM WAN (MP081 D
     And nothing else observable changed
 
     Examples:
-      | when                                           |
-      | installed 2 minutes ago                        |
-      | installed 30 minutes ago, written at UTC+05:00 |
+      | when                                                |
+      | installed 2 minutes ago                             |
+      | installed 30 minutes ago, written at UTC+05:00      |
+      | installed 90 minutes ago, written without an offset |
 
   @clause:MP081-DUIS-3.8.106.3 @clause:MP081-DUIS-3.8.114.4
   Scenario: E081402 when the install date and time is in the future, and a Pending CHF stays Pending

@@ -11,16 +11,19 @@ Feature: SR 6.24.2 Retrieve Device Security Credentials (MP081 DUIS 3.8.77.3, 3.
   # Agreement wrong. After every request the frame check compares every device of the estate and its SMKI entries:
   # exactly what the clause says changes, nothing else (a retrieval of an unchanged set changes nothing).
   @clause:MP081-DUIS-3.8.77.3
-  Scenario Outline: A correct request is sent to the device for every credential type
-    When the user retrieves the "<usage>" credentials of the ESME
+  Scenario Outline: A correct request is sent to the device for every credential type and meter
+    Given the <device> uses the certificates the inventory records
+    When the user retrieves the "<usage>" credentials of the <device>
     Then the response code is I99
     And the device response arrives with code I0
     And nothing else observable changed
 
-    Examples:
-      | usage             |
-      | Digital Signature |
-      | Key Agreement     |
+    Examples: each credential type, on the electricity meter and on the gas meter (sent by the Gas Supplier)
+      | device | usage             |
+      | ESME   | Digital Signature |
+      | ESME   | Key Agreement     |
+      | GSME   | Digital Signature |
+      | GSME   | Key Agreement     |
 
   @clause:MP081-DUIS-3.8.77.3 @clause:MP081-DUIS-3.8.77.4
   Scenario: A device whose certificate of that type the inventory does not hold is still asked, and the inventory learns it
@@ -36,20 +39,21 @@ Feature: SR 6.24.2 Retrieve Device Security Credentials (MP081 DUIS 3.8.77.3, 3.
   # new one of it too (it was not retrieved), and nothing else changes.
   @clause:MP081-DUIS-3.8.77.4
   Scenario Outline: Certificates the device returns that differ from the inventory update the inventory and the SMKI
-    Given the ESME holds new security certificates
-    When the user retrieves the "<usage>" credentials of the ESME
+    Given the <device> holds new security certificates
+    When the user retrieves the "<usage>" credentials of the <device>
     Then the response code is I99
     And the device response arrives with code I0
-    And the inventory records the ESME's new "<usage>" certificate
-    And the SMKI repository holds the ESME's new "<usage>" certificate as In Use
-    And the SMKI repository holds the ESME's replaced "<usage>" certificate no longer In Use
-    And the inventory still records the ESME's "<other>" certificate as before
+    And the inventory records the <device>'s new "<usage>" certificate
+    And the SMKI repository holds the <device>'s new "<usage>" certificate as In Use
+    And the SMKI repository holds the <device>'s replaced "<usage>" certificate no longer In Use
+    And the inventory still records the <device>'s "<other>" certificate as before
     And nothing else observable changed
 
-    Examples: each credential type
-      | usage             | other             |
-      | Digital Signature | Key Agreement     |
-      | Key Agreement     | Digital Signature |
+    Examples: each credential type (and the gas meter's)
+      | device | usage             | other             |
+      | ESME   | Digital Signature | Key Agreement     |
+      | ESME   | Key Agreement     | Digital Signature |
+      | GSME   | Key Agreement     | Digital Signature |
 
   @clause:MP081-DUIS-3.8.77.4
   Scenario Outline: Certificates the device returns that match the inventory change nothing

@@ -103,6 +103,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
   @clause:DP178-E080801
   Scenario Outline: An Unjoin of a join the inventory holds is accepted and carried out
     Given the CAD is joined to the ESME
+    And the PPMID is joined to the ESME
     When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0
@@ -111,6 +112,48 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
     And nothing else observable changed
 
     Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  # A join is one relation between two devices, whichever of them the SMI files it under: a pair the SMI holds the
+  # other way round (as the CAD's join to the ESME) is held, and its Unjoin is no Unjoin without an SMI join.
+  @clause:DP178-E080801
+  Scenario Outline: An Unjoin of a join the inventory files under the other device is accepted and carried out
+    Given the ESME itself holds a join with the CAD that the inventory does not record
+    And the inventory files the join of the CAD and the ESME under the CAD
+    When the user unjoins the CAD from the ESME with SRV <srv>
+    Then the response code is I99
+    And the device response arrives with code I0
+    And the ESME itself no longer holds the join with the CAD
+    And the inventory records no join of the CAD to the ESME
+    And nothing else observable changed
+
+    Examples: both Unjoin variants DP178 and MP178 name
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  # Local delivery (8.8.2 CV 2; 8.8.1 CV 4, then CV 6) is the same Unjoin Service: the same SMI check before June
+  # 2024, none from it. A refused command for local delivery is no command for the engineer to carry.
+  @clause:DP178-E080801
+  Scenario Outline: An Unjoin for local delivery of a pair the inventory holds no join for is refused with E080801 (over DUIS alone)
+    Given the inventory records no join of the CAD to the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv> for local delivery
+    Then the request is refused as "unjoin-without-smi-join"
+
+    Examples: both Unjoin variants, for local delivery
+      | srv   |
+      | 8.8.1 |
+      | 8.8.2 |
+
+  @clause:MP178-UNJOIN
+  Scenario Outline: An Unjoin for local delivery of a pair the inventory holds no join for is issued (over DUIS alone)
+    Given the inventory records no join of the CAD to the ESME
+    When the user unjoins the CAD from the ESME with SRV <srv> for local delivery
+    Then the command for local delivery is issued
+
+    Examples: both Unjoin variants, for local delivery
       | srv   |
       | 8.8.1 |
       | 8.8.2 |
@@ -145,6 +188,7 @@ Feature: Joins in the Smart Metering Inventory and Unjoin validation (DP178, MP1
   @clause:MP178-UNJOIN
   Scenario Outline: An Unjoin of a join the inventory holds is still accepted and carried out
     Given the CAD is joined to the ESME
+    And the PPMID is joined to the ESME
     When the user unjoins the CAD from the ESME with SRV <srv>
     Then the response code is I99
     And the device response arrives with code I0

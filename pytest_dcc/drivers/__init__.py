@@ -191,6 +191,12 @@ class RecordingDriver:
         return f"RecordingDriver({self.name})"
 
 
+def unrecorded(driver: Driver) -> Driver:
+    """The driver behind a :class:`RecordingDriver` (itself otherwise): for reading state to observe or to decide,
+    which is no capability a scenario used."""
+    return driver.inner if isinstance(driver, RecordingDriver) else driver
+
+
 __all__ = [
     "CAPABILITIES",
     "FULL_CONTROL",
@@ -204,4 +210,5 @@ __all__ = [
     "SmiRecord",
     "SmkiEntry",
     "require",
+    "unrecorded",
 ]

@@ -76,10 +76,12 @@ _ROWS: Final = (
     RefusalCase("replay", "6.24", "a request whose RequestID was already used", None, True, True),
     RefusalCase("counter-not-increasing", "6.24", "a fresh request whose OriginatorCounter is below one already "
                 "accepted from its originator", None, True, True),
-    # Authorisation, not a malformed request: no HTTP 4xx. E2 ("User Role not permitted to send Service
-    # Reference") is the generic code that names it; it is not pinned (as E12 is not for the command variant).
+    # Authorisation, not a malformed request: no HTTP 4xx. E2's published meaning is exactly this case ("User Role
+    # not permitted to send Service Reference"): pinned, so an endpoint that skips the role check and refuses the
+    # request later for another reason (E4, the user is not the device's supplier) does not pass. E12 is not pinned
+    # for the command variant: a variant of another kind goes to another web service, where E13 fits as well.
     RefusalCase("role-ineligible", "6.24", "a request from a user whose role the DUIS eligibility table does not "
-                "allow for the SRV", general=True),
+                "allow for the SRV", "E2", general=True),
 )  # fmt: skip
 _CASES: Final = MappingProxyType({c.id: c for c in _ROWS})
 

@@ -7,13 +7,14 @@ ArrangementError (ERROR) and a missing capability NotApplicableError."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final
 
 from pytest_bdd import given, parsers, then
 
-from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require
+from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require, unrecorded
 from pytest_dcc.duis.responses import InventoryDevice
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from pytest_dcc.reporting.verdicts import ScenarioRecord
@@ -67,24 +68,33 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
 HUB: Final = ("CHF", "GPF")
 
 
+#: A Given step that puts a device in a status (the step below): read from the scenario's own steps.
+STATUS_STEP: Final = re.compile(r'^the (\w+) is in status "([^"]+)"$')
+
+
 @given(parsers.parse('the {device} is in status "{status}"'))
 def device_status(dcc_scenario: Scenario, device: str, status: str) -> None:
     """Put the ``device`` in ``status``. Where the estate is not seeded again before the next scenario, only in a way
     that is undone after this one: on the estate's device when the driver can set the status and set the one it
     had back afterwards, else, for a hub, on a spare hub of the statement; otherwise the scenario is NOT_APPLICABLE
-    before it changed anything. The statuses a scenario's steps ask for are held together: a spare hub is brought
-    to all of them."""
+    before it changed anything. Every status the scenario's Given steps ask for is decided at the first of them,
+    before any is set: a spare hub is brought to all of them, and no step changes a device a later one finds it
+    cannot put back."""
     target = dcc_scenario.target
     require(target.driver, "set-status", f"putting the {device} in status {status}")
     if dcc_scenario.seeded:
         target.driver.set_status(target.device(device), status)
         return
-    wanted: dict[str, str] = dcc_scenario.notes.setdefault("statuses", {})
-    wanted[device] = status
+    decided: dict[str, str] = dcc_scenario.notes.get("statuses", {})
+    if decided.get(device) == status:  # decided (and arranged) with the scenario's first status step
+        return
+    asked = (STATUS_STEP.match(text) for text in dcc_scenario.steps)
+    wanted = {**decided, **{m.group(1): m.group(2) for m in asked if m is not None}, device: status}
+    dcc_scenario.notes["statuses"] = wanted
     problem, changes = _restorable(dcc_scenario, wanted)
     if problem is None:
         _set_restoring(dcc_scenario, changes)
-    elif not (device in HUB and _spare_hub(dcc_scenario, {name: s for name, s in wanted.items() if name in HUB})):
+    elif not (set(wanted) <= set(HUB) and _spare_hub(dcc_scenario, wanted)):
         raise NotApplicableError(problem, capability="set-status")
 
 
@@ -238,11 +248,11 @@ def nothing_else(dcc_scenario: Scenario) -> None:
 
 
 def effect_on(
-    dcc_scenario: Scenario, answer: Answer, device: str, what: str, shows: Callable[[DeviceView], bool]
+    dcc_scenario: Scenario, answer: Answer, device: str, what: str, shows: Callable[[DeviceView], bool | None]
 ) -> None:
     """What the device shows once ``answer``'s request is carried out (``shows`` of its view), where the driver can
     see the device: an accepted request whose device response never comes is then judged on it (item 3)."""
-    if "device-view" in getattr(dcc_scenario.target.driver, "inner", dcc_scenario.target.driver).capabilities:
+    if "device-view" in unrecorded(dcc_scenario.target.driver).capabilities:
         dcc_scenario.expect_effect(answer, what, lambda: shows(view(dcc_scenario, device)))
 
 

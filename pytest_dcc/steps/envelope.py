@@ -13,7 +13,7 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
-from pytest_dcc.errors import DccError, HarnessError, NotApplicableError
+from pytest_dcc.errors import ArrangementError, DccError, HarnessError, NotApplicableError
 from pytest_dcc.spec import NS_SR, SERVICE_PATHS, SIGNED_PRE_COMMAND_CVS, SRVS, path_for_cv
 from pytest_dcc.spec.refusals import general_case
 from pytest_dcc.suite.context import Answer, Scenario
@@ -77,8 +77,11 @@ def _with_cv(dcc_scenario: Scenario, srv: str, cv: int, user: str) -> DuisReques
     first = _fresh(dcc_scenario, srv, user, 4)
     answer = dcc_scenario.send_bytes(first, _signed(dcc_scenario, first, user), user=user)
     payload = answer.judged.response.gbcs_payload if answer.exchange is not None and answer.code == "I0" else None
-    if payload is None:
-        raise HarnessError(f"SRV {srv} with CV 4 was answered {answer.code} without a pre-command to sign")
+    if payload is None:  # the CV 4 row judges that answer; this row's request cannot be arranged without it
+        raise ArrangementError(
+            f"SRV {srv} with CV 4 was answered {answer.code} without a pre-command to sign, so no CV {cv} request can "
+            "be made"
+        )
     signed = sign_pre_command(payload, dcc_scenario.target.identities[user].key)
     return dcc_scenario.target.builder(user).signed_pre_command(first, signed, cv=cv)
 

@@ -8,7 +8,7 @@ from typing import Final
 
 from pytest_bdd import given, parsers, then, when
 
-from pytest_dcc.drivers import require
+from pytest_dcc.drivers import require, unrecorded
 from pytest_dcc.errors import ArrangementError, HarnessError, NotApplicableError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
@@ -24,7 +24,9 @@ CLAUSES: Final[tuple[str, ...]] = ("DP178-SMI-JOIN", "DP178-REJOIN", "DP178-E080
 def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
     target = dcc_scenario.target
     if "joins" in target.driver.capabilities:
-        target.driver.set_join(target.device(device), target.device(other), smi=True, device=True)
+        eui, member = target.device(device), target.device(other)
+        target.driver.set_join(eui, member, smi=True, device=True)
+        dcc_scenario.on_teardown(lambda: target.driver.set_join(eui, member, smi=True, device=True, remove=True))
         return
     require(target.driver, "seed", "recording a join in the inventory and on the device")
     entry = dict(device_entries(target.roles["IS"], target.devices, target.roles.get("GS"))[device])
@@ -36,8 +38,22 @@ def joined(dcc_scenario: Scenario, other: str, device: str) -> None:
 def device_only_join(dcc_scenario: Scenario, device: str, other: str) -> None:
     target = dcc_scenario.target
     require(target.driver, "joins", "a join held by the device but not recorded in the SMI")
-    target.driver.set_join(target.device(device), target.device(other), smi=False, device=True)
-    target.driver.set_join(target.device(device), target.device(other), smi=True, device=False, remove=True)
+    eui, member = target.device(device), target.device(other)
+    target.driver.set_join(eui, member, smi=False, device=True)
+    target.driver.set_join(eui, member, smi=True, device=False, remove=True)
+    dcc_scenario.on_teardown(lambda: target.driver.set_join(eui, member, smi=False, device=True, remove=True))
+
+
+@given(parsers.parse("the inventory files the join of the {other} and the {device} under the {other}"))
+def reverse_join(dcc_scenario: Scenario, other: str, device: str) -> None:
+    """The SMI records the join the other way round (as the ``other``'s join to the ``device``) and not the usual way:
+    one relation all the same."""
+    target = dcc_scenario.target
+    require(target.driver, "joins", "a join the SMI files under the other device")
+    eui, member = target.device(device), target.device(other)
+    target.driver.set_join(eui, member, smi=True, device=False, remove=True)
+    target.driver.set_join(member, eui, smi=True, device=False)
+    dcc_scenario.on_teardown(lambda: target.driver.set_join(member, eui, smi=True, device=False, remove=True))
 
 
 @given(parsers.parse("the inventory records no join of the {other} to the {device}"))
@@ -46,7 +62,10 @@ def no_join_given(dcc_scenario: Scenario, other: str, device: str) -> None:
     target = dcc_scenario.target
     pair = (target.device(device), target.device(other))
     if "device-view" in target.driver.capabilities:
-        if pair[1] in common.view(dcc_scenario, device).smi.joins:
+        if (
+            pair[1] in common.view(dcc_scenario, device).smi.joins
+            or pair[0] in common.view(dcc_scenario, other).smi.joins
+        ):
             raise ArrangementError(f"the estate's inventory already records the {other} joined to the {device}")
         return
     if target.declared_joins is None:
@@ -102,7 +121,23 @@ def unjoin(dcc_scenario: Scenario, other: str, device: str) -> None:
     _unjoin(dcc_scenario, other, device, "8.8.2")
 
 
-@when(parsers.parse("the user unjoins the {other:w} from the {device:w} with SRV {srv}"))
+@when(parsers.parse("the user unjoins the {other:w} from the {device:w} with SRV {srv} for local delivery"))
+def unjoin_local(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
+    """The Unjoin Service for local delivery: 8.8.2 with CV 2, 8.8.1 with CV 4 then its signed pre-command (CV 6)."""
+    if srv not in {"8.8.1", "8.8.2"}:
+        raise HarnessError(f"SRV {srv} is no Unjoin Service variant (8.8.1, 8.8.2)")
+    dcc_scenario.srv(srv, device=device, other_device_id=dcc_scenario.target.device(other), local=True)
+
+
+@then("the command for local delivery is issued")
+def local_issued(dcc_scenario: Scenario) -> None:
+    answer = dcc_scenario.last
+    expect(answer.code == "I0", f"SRV {answer.request.srv} for local delivery was answered {answer.code}, not I0")
+    kind = answer.judged.response.payload_kind
+    expect(kind == "LocalCommand", f"SRV {answer.request.srv} for local delivery was answered I0 with {kind}")
+
+
+@when(parsers.re(r"the user unjoins the (?P<other>\w+) from the (?P<device>\w+) with SRV (?P<srv>[\d.]+)$"))
 def unjoin_with(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
     """Unjoin Service, critical (8.8.1: CV 4, then its signed pre-command) or non-critical (8.8.2)."""
     if srv not in {"8.8.1", "8.8.2"}:
@@ -113,7 +148,7 @@ def unjoin_with(dcc_scenario: Scenario, other: str, device: str, srv: str) -> No
 def _unjoin(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
     """Send the Unjoin; where the driver sees the device hold the join, its removal is the effect due."""
     target, member = dcc_scenario.target, dcc_scenario.target.device(other)
-    inner = getattr(target.driver, "inner", target.driver)
+    inner = unrecorded(target.driver)
     held = "device-view" in inner.capabilities and member in inner.device_view(target.device(device)).device.joins
     answer = dcc_scenario.srv(srv, device=device, other_device_id=member)
     if held:
@@ -123,10 +158,13 @@ def _unjoin(dcc_scenario: Scenario, other: str, device: str, srv: str) -> None:
 
 def _judge_join(dcc_scenario: Scenario, device: str, other: str, *, smi: bool, held: bool, failure: str) -> None:
     """FAIL with ``failure`` unless the SMI's (``smi``) or the device's own view holds the join as ``held`` says."""
-    view = common.view(dcc_scenario, device)
-    joins = view.smi.joins if smi else view.device.joins
-    expect((dcc_scenario.target.device(other) in joins) == held, failure)
     eui, member = dcc_scenario.target.device(device), dcc_scenario.target.device(other)
+    view = common.view(dcc_scenario, device)
+    if smi:  # one relation, whichever of the two devices the SMI files it under
+        found = member in view.smi.joins or eui in common.view(dcc_scenario, other).smi.joins
+    else:
+        found = member in view.device.joins
+    expect(found == held, failure)
     what = f"{'the SMI' if smi else f'the {device} itself'} {'holds' if held else 'holds no'} the join with the {other}"
     for change in membership(eui, "smi" if smi else "device", member, held=held, what=what):
         dcc_scenario.frame.allow(change)

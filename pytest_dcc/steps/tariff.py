@@ -47,7 +47,12 @@ def tariff(dcc_scenario: Scenario, values: str, indexes: str, unchecked: str | N
     if not unchecked:
         wanted = tuple(int(t.wh) for t in thresholds)
         what = f"the GSME's gas block thresholds {list(wanted)} Wh"
-        common.effect_on(dcc_scenario, answer, "GSME", what, lambda v: v.device.gas_block_thresholds_wh == wanted)
+        common.effect_on(dcc_scenario, answer, "GSME", what, lambda v: _holds(v.device.gas_block_thresholds_wh, wanted))
+
+
+def _holds(held: tuple[int, ...] | None, wanted: tuple[int, ...]) -> bool | None:
+    """Whether the meter holds ``wanted``; None where the driver does not know what it holds."""
+    return None if held is None else held == wanted
 
 
 @then(parsers.parse("the GSME holds gas block thresholds of {values} Wh"))

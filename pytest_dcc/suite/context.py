@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final, Protocol
 
-from pytest_dcc.drivers import DeviceView, Driver
+from pytest_dcc.drivers import DeviceView, Driver, unrecorded
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
@@ -227,6 +227,7 @@ class Scenario:
     seeded: bool = True  # False when the estate is the statement's device pool, used as the endpoint has it
     undo: list[Any] = field(default_factory=list)  # run after the scenario when the estate is not reseeded
     frame: Frame = field(default_factory=Frame)  # the state before the requests under test, the changes allowed
+    steps: tuple[str, ...] = ()  # the texts of the scenario's Given steps (examples filled in), to decide together
 
     def __repr__(self) -> str:
         return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
@@ -251,19 +252,22 @@ class Scenario:
     # -- observing state --------------------------------------------------------------------------------------
 
     def act(self) -> None:
-        """A When step starts: the requests sent from now on are under test. The first time, with a "device-view"
-        driver, the frame's origin is every device of the estate as the driver sees it."""
-        if self.frame.acting:
-            return
+        """A When step starts: the requests sent from now on are under test, and the devices they name join the
+        frame's origin as first seen. The first time, with a "device-view" driver, the origin is every device of the
+        estate as the driver sees it."""
+        first = self.frame.origin is None
         self.frame.acting = True
-        driver = getattr(self.target.driver, "inner", self.target.driver)
-        if "device-view" in driver.capabilities:
+        if first and "device-view" in unrecorded(self.target.driver).capabilities:
             self.frame.include(self.observe(list(self.target.devices.values())))
+
+    def judge(self) -> None:
+        """A Then step starts: what it reads is no request under test (until a later When step)."""
+        self.frame.acting = False
 
     def named_devices(self, request: DuisRequest) -> list[str]:
         """The devices a request names: its target, DeviceID and OtherDeviceID; for SR 8.13 the target of the
         original request (OriginalRequestID, or the command this scenario issued for local delivery). A CHF's GPF
-        is added when the driver can tell."""
+        is added (the estate's, or the one the driver's view names)."""
         found: list[str] = []
         if request.request_id.target != DCC_EUI:
             found.append(request.request_id.target)
@@ -275,13 +279,16 @@ class Scenario:
         for text in texts:
             if text and text.strip() not in found:
                 found.append(text.strip())
+        hub, gpf = self.target.devices.get("CHF"), self.target.devices.get("GPF")
+        if hub in found and gpf and gpf not in found:  # the estate's hub: its GPF moves with it (8.14.2)
+            found.append(gpf)
         return found
 
     def observe(self, euis: list[str], *, sender: str | None = None) -> dict[str, Any]:
         """What can be observed of ``euis``: the driver's device views and SMKI entries; without a "device-view"
         driver, the inventory's record of each device over DUIS (SR 8.2). A device not found is observed as
         absent."""
-        driver = getattr(self.target.driver, "inner", self.target.driver)  # observing is no capability used
+        driver = unrecorded(self.target.driver)  # observing is no capability used
         state: dict[str, Any] = {}
         if "device-view" not in driver.capabilities:
             return self._observe_over_duis(euis, sender)
@@ -326,11 +333,10 @@ class Scenario:
                 state[eui] = f"8.2 answered {exchange.code}"
                 continue
             found = [d for d in exchange.judged.response.inventory if d.device_id == eui]
-            state[eui] = (
-                {"8.2": _plain(asdict(found[0]))}
-                if len(found) == 1
-                else ({"8.2": [repr(d) for d in found]} if found else "absent")
-            )
+            # What the clauses name of a device's record (its type and status), not every optional field of SR 8.2
+            # (commissioning date, firmware and CPL statuses change for reasons of their own).
+            records = [{"type": d.device_type, "status": d.status} for d in found]
+            state[eui] = {"8.2": records[0] if len(records) == 1 else records} if found else "absent"
         return state
 
     # -- sending ----------------------------------------------------------------------------------------------
@@ -421,34 +427,46 @@ class Scenario:
             self.notes[f"redelivered {request_id}"] = copies
             self.report(f"the response to {request_id} was delivered {copies + 1} times, identically: one response")
 
-    def expect_effect(self, answer: Answer, what: str, present: Callable[[], bool]) -> None:
+    def expect_effect(self, answer: Answer, what: str, present: Callable[[], bool | None]) -> None:
         """The effect on the device ``answer``'s request must have once carried out (``what``; ``present`` reads it
-        through the driver): what judges an accepted request whose device response never comes."""
+        through the driver, None where the driver cannot tell): what judges an accepted request whose device
+        response never comes."""
         self.notes[f"effect {answer.request.request_id}"] = (what, present)
 
-    def _never_carried_out(self, answer: Answer, timeout: ResponseTimeoutError) -> Exception:
-        """No device response within the timeout: a FAIL where the driver can see the device and the request's
-        effect is absent (accepted, never carried out); otherwise the timeout (ERROR), with what was seen."""
+    def _late_or_never(self, answer: Answer, timeout: ResponseTimeoutError) -> list[Judged]:
+        """No device response within the timeout. Where the driver sees the device without the request's effect,
+        the endpoint gets as long again: a response then is taken (reported late); none, and the effect still
+        absent, is a FAIL (accepted, never carried out). Otherwise the timeout stands (ERROR), saying what was
+        seen."""
         effect = self.notes.get(f"effect {answer.request.request_id}")
-        driver = getattr(self.target.driver, "inner", self.target.driver)
-        if effect is None or "device-view" not in driver.capabilities:
+        if effect is None or "device-view" not in unrecorded(self.target.driver).capabilities:
             seen = "no effect on the device could be read (over DUIS alone, or none is known for the request)"
-            return ResponseTimeoutError(f"{timeout} ({seen})")
+            raise ResponseTimeoutError(f"{timeout} ({seen})") from timeout
         what, present = effect
-        if present():
-            return ResponseTimeoutError(f"{timeout} (the device shows {what}: carried out, its response lost)")
-        return EndpointAssertion(
-            f"SRV {answer.request.srv} was accepted with {answer.code}, yet no device response came within "
-            f"{self.target.timeout_s:g} s and the device shows no sign of it ({what} absent): accepted, never carried "
-            "out"
-        )
+        shown = present()
+        if shown is None:
+            raise ResponseTimeoutError(f"{timeout} (the driver cannot tell whether the device shows {what})")
+        if shown:
+            raise ResponseTimeoutError(f"{timeout} (the device shows {what}: carried out, its response lost)")
+        try:
+            found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
+        except ResponseTimeoutError:
+            if present() is False:
+                raise EndpointAssertion(
+                    f"SRV {answer.request.srv} was accepted with {answer.code}, yet no device response came within "
+                    f"{2 * self.target.timeout_s:g} s and the device shows no sign of it ({what} absent): accepted, "
+                    "never carried out"
+                ) from timeout
+            raise ResponseTimeoutError(f"{timeout} (the device came to show {what} late)") from timeout
+        self.report(f"the device response to {answer.request.request_id} came after the {self.target.timeout_s:g} s")
+        return found
 
     def wait_device_response(self, answer: Answer | None = None) -> Judged:
         answer = answer or self.last
         try:
             found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
         except ResponseTimeoutError as exc:
-            raise self._never_carried_out(answer, exc) from exc
+            found = self._late_or_never(answer, exc)
         correlate(answer.request, found[0])  # the same SRV as the request, as the synchronous answer
         self.target.evidence.device_response(found[0])
         self.report_redeliveries(answer.request.request_id)

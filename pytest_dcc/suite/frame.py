@@ -128,8 +128,9 @@ def value_becomes(path: Path, value: Any, what: str) -> Change:
 
 
 def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what: str) -> Change:
-    """The SMKI entries of ``subject`` after a changed certificate set: each ``new`` serial (-> usage) In Use, each
-    ``replaced`` serial no longer In Use (or gone), every other entry as it was and nothing else."""
+    """The SMKI entries of ``subject`` after a changed certificate set: each ``new`` serial (-> usage) In Use (added,
+    or an entry it had already, e.g. Issued, now In Use), each ``replaced`` serial no longer In Use (or gone), every
+    other entry as it was and nothing else."""
     old = set(replaced)
 
     def fits(before: Any, after: Any) -> bool:
@@ -141,11 +142,11 @@ def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what
             if serial in old:
                 if serial in now and now[serial].get("status") == "In Use":
                     return False
-            elif now.get(serial) != entry:
+            elif serial not in new and now.get(serial) != entry:
                 return False
-        added = {s: e for s, e in now.items() if s not in then}
-        wanted = {s: {"serial": s, "usage": u, "status": "In Use"} for s, u in new.items() if s not in then}
-        return added == wanted
+        changed = {s: e for s, e in now.items() if s not in old and then.get(s) != e}
+        wanted = {s: {"serial": s, "usage": u, "status": "In Use"} for s, u in new.items()}
+        return all(wanted.get(s) == e for s, e in changed.items()) and all(now.get(s) == e for s, e in wanted.items())
 
     return Change((f"smki {subject}",), what, fits)
 

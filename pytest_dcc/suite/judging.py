@@ -38,7 +38,11 @@ def _compared(scenario: Scenario, before: dict[str, Any], sender: str, what: str
             f"own state and the SMKI need the 'device-view' capability, which driver {scenario.target.driver.name} "
             "lacks"
         )
-    return scenario.observe([k for k in before if not k.startswith("smki ")], sender=sender)
+    after = scenario.observe([k for k in before if not k.startswith("smki ")], sender=sender)
+    unread = sorted(set(before) - set(after))
+    if unread:  # a read that failed is no change of state: the comparison cannot be made
+        raise HarnessError(f"the state of {', '.join(unread)} could not be read again after {what}")
+    return after
 
 
 def check_state(scenario: Scenario, before: dict[str, Any], sender: str, changes: list[Change], why: str) -> None:
@@ -68,7 +72,10 @@ def check_unchanged(scenario: Scenario, answer: Answer, why: str) -> None:
         raise HarnessError(f"no state was observed before {answer.request.request_id}")
     if not before and not scenario.named_devices(answer.request):
         raise HarnessError(f"SRV {answer.request.srv} names no device whose state could be observed")
-    check_state(scenario, before, answer.request.request_id.originator, [], why)
+    # The rest of the estate (devices no request of the scenario names) is held to the scenario's origin.
+    named = {eui for a in scenario.answers for eui in scenario.named_devices(a.request)}
+    others = {k: v for k, v in (scenario.frame.origin or {}).items() if k.removeprefix("smki ") not in named}
+    check_state(scenario, {**others, **before}, answer.request.request_id.originator, [], why)
 
 
 def check_frame(scenario: Scenario) -> None:

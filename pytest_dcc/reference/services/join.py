@@ -47,11 +47,14 @@ def execute(inv: Inventory, srv: str, rid: RequestID, device: Device, body: etre
 
 
 def apply(inv: Inventory, srv: str, device: Device, body: etree._Element, result: Result, *, via_local: bool) -> None:
-    """DP178-SMI-JOIN: the SMI learns the join (or the unjoin) from the device's response."""
+    """DP178-SMI-JOIN: the SMI learns the join (or the unjoin) from the device's response. A join is one relation
+    between two devices, whichever of them the SMI files it under: an Unjoin removes it in both directions."""
+    other = other_device(body)
     if srv in JOIN_SRVS:
-        inv.add_join(device.eui, other_device(body), smi=True, device=False)
+        inv.add_join(device.eui, other, smi=True, device=False)
     else:
-        inv.remove_join(device.eui, other_device(body), smi=True, device=False)
+        inv.remove_join(device.eui, other, smi=True, device=False)
+        inv.remove_join(other, device.eui, smi=True, device=False)
 
 
 __all__ = ["CLAUSES", "JOIN_SRVS", "SRVS", "UNJOIN_SRVS", "apply", "execute", "validate"]
