@@ -57,7 +57,15 @@ def check_state(scenario: Scenario, before: dict[str, Any], sender: str, changes
     scenario.target.evidence.state_change(
         f"frame check: {len(covered)} change(s) the clause makes, {len(left)} more", lines or ["nothing changed"]
     )
-    expect(not left, f"{why}, yet the observable state changed: " + "; ".join(map(str, left[:6])))
+    named = {eui for a in scenario.answers for eui in scenario.named_devices(a.request)}
+    unnamed = sorted({d.path[0].removeprefix("smki ") for d in left} - named)
+    hint = (
+        f" (no request of this scenario names {', '.join(unnamed)}: a change there may be the late effect of an "
+        "earlier scenario's request, which the endpoint still carries out after it was answered)"
+        if unnamed
+        else ""
+    )
+    expect(not left, f"{why}, yet the observable state changed: " + "; ".join(map(str, left[:6])) + hint)
 
 
 def _clause_of(difference: Difference, changes: list[Change]) -> str:
