@@ -3,7 +3,7 @@
 Families, each run through the whole bundled suite in process and over HTTP:
 
 * ``reference``: the reference DCC's own code broken one way at a time (white box);
-* ``black-box``: a mutating proxy (``pytest_dcc/stress/mutating.py``) between the suite and a correct endpoint
+* ``black-box``: a mutating proxy (``qa/mutants/``) between the suite and a correct endpoint
   rewrites answers, skips checks, drops effects or applies what was refused, re-signing with the endpoint's key,
   one wrong behaviour at a time, derived from each side of each registry rule;
 * ``green``: endpoints that are correct but different (other unpublished codes of the same set, the other CHISM
@@ -371,7 +371,7 @@ def _proxied(name: str) -> Callable[[], None]:
 
     def apply() -> None:
         from pytest_dcc import fixtures
-        from pytest_dcc.stress.mutating import attach, catalogue
+        from qa.mutants import attach, catalogue
 
         mutation = catalogue()[name]
         original = fixtures.build_reference
@@ -389,7 +389,7 @@ def _proxied(name: str) -> Callable[[], None]:
 
 
 def _mutants() -> dict[str, Mutant]:
-    from pytest_dcc.stress.mutating import catalogue
+    from qa.mutants import catalogue
 
     rows = _reference_mutants()
     for m in catalogue().values():
@@ -450,15 +450,15 @@ def _statement(report_dir: Path, release: str, extra: dict[str, Any]) -> list[st
 def _mutation(mutant: Mutant | None) -> Any:
     if mutant is None or mutant.family == "reference":
         return None
-    from pytest_dcc.stress.mutating import catalogue
+    from qa.mutants import catalogue
 
     return catalogue()[mutant.name]
 
 
 def run_one(mutant: Mutant | None, mode: str, workdir: Path) -> dict[str, Any]:
     """Run the bundled suite against ``mutant`` (None: the unmodified reference) in ``mode``."""
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
+    from qa.serve import ServeProcess
 
     name = mutant.name if mutant else "none"
     release = mutant.release if mutant else "latest"
@@ -495,9 +495,9 @@ def _run_proxied(
     """Over HTTP: an unmodified ``pytest-dcc serve`` behind a real mutating proxy on loopback."""
     from pytest_dcc.duis.pki import load_or_create_pki
     from pytest_dcc.spec import DCC_EUI
-    from pytest_dcc.stress.mutating import HttpControl, HttpUpstream, MutatingEndpoint, proxy_app
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import ServerThread, free_port
+    from qa.mutants import HttpControl, HttpUpstream, MutatingEndpoint, proxy_app
+    from qa.serve import ServeProcess
 
     proxy_port = free_port()
     serve_args = ["--pki", str(pki_dir), "--test-control", "--release", inner, "--log-level", "warning"]

@@ -72,8 +72,8 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
     """The statement starts as ``dcc-conformance statement-skeleton`` writes it from SR 8.2 of the premises; the
     user declares what DUIS cannot tell (no joins in the SMI, the Other User); then the suite runs green."""
     from pytest_dcc.statement import load_statement
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
+    from qa.serve import ServeProcess
 
     (tmp_path / "estate.yaml").write_text(yaml.safe_dump(_estate()))
     receiver = free_port()  # DCC Boxed's "Receive Response Service address" points here

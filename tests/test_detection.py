@@ -1,5 +1,5 @@
 """Detection power through pytester: the suite's own features against endpoints built to be wrong in each way (the
-black-box mutations of ``pytest_dcc/stress/mutating.py``: a proxy in front of a correct reference DCC that rewrites
+black-box mutations of ``qa/mutants/``: a proxy in front of a correct reference DCC that rewrites
 answers, skips checks, drops effects or applies what was refused) and against endpoints that are correct but
 different, which must stay green.
 
@@ -17,14 +17,14 @@ import pytest
 import yaml
 
 from pytest_dcc._resources import features_dir
-from pytest_dcc.stress.mutating import Mutation, catalogue
+from qa.mutants import Mutation, catalogue
 from tests.reference_harness import FIXTURES
 
 MUTATIONS = catalogue()
 CONFTEST = """
 import pytest
 from pytest_dcc.reference.setup import build_reference
-from pytest_dcc.stress.mutating import attach, catalogue
+from qa.mutants import attach, catalogue
 
 MUTATION = catalogue()[{name!r}]
 

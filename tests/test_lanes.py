@@ -18,10 +18,10 @@ from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import BuildError, LaneError
 from pytest_dcc.reference.boxed import default_estate
 from pytest_dcc.statement import load_statement
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.suite.lanes import Lane, SendOrder, lane_problems, plan_lane, worker_lane
 from pytest_dcc.transport.fanout import ResponseFanout, register_worker
 from pytest_dcc.transport.receiver import ResponseReceiver, free_port
+from qa.serve import ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

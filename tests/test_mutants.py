@@ -39,7 +39,7 @@ def test_every_registry_clause_has_a_mutant_in_each_family(mutants: ModuleType) 
 def test_black_box_mutations_cover_both_sides_of_the_rules() -> None:
     """Each rule is broken on its accepting side (refused, or acknowledged without applying) and on its refusing
     side (accepted, or applied although refused)."""
-    from pytest_dcc.stress.mutating import catalogue
+    from qa.mutants import catalogue
 
     names = set(catalogue())
     pairs = {
@@ -102,7 +102,7 @@ def test_the_strangers_are_registered(mutants: ModuleType) -> None:
     """The strangers' endpoints (designed from the registry alone) are in the benchmark, wrong ones owning registry
     clauses and correct-but-different ones owning none."""
     from pytest_dcc.spec.clauses import CLAUSES
-    from pytest_dcc.stress.mutating.strangers import strangers
+    from qa.mutants.strangers import strangers
 
     table = mutants._mutants()
     names = {m.name: m.family for m in strangers()}

@@ -19,11 +19,11 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference.server import make_app
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseReceiver, ServerThread, free_port, require_client_cert_tls
+from qa.serve import ServeProcess
 from tests.reference_harness import CAD, ESME, FIXTURES, IS, Harness
 
 INVENTORY = FIXTURES / "inventory" / "premises.yaml"

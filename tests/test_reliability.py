@@ -23,8 +23,8 @@ from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
-from pytest_dcc.stress.hostile import CorpusError, CorpusUsers, load_corpus, markdown_table, response_code, run_corpus
-from pytest_dcc.stress.serve import ServeProcess, dump_database
+from qa.hostile import CorpusError, CorpusUsers, load_corpus, markdown_table, response_code, run_corpus
+from qa.serve import ServeProcess, dump_database
 from tests.reference_harness import CAD, CHF, ED, ESME, FIXTURES, GS, GSME, IS, OU, Harness
 
 CORPUS = FIXTURES / "hostile"
@@ -84,7 +84,7 @@ def test_docs_table_lists_every_corpus_case_with_its_answer() -> None:
     table = re.search(r"<!-- corpus-table:.*?-->\n(.*?)\n<!-- /corpus-table -->", text, re.S)
     assert table is not None, "docs/reliability.md lost its corpus table markers"
     assert table.group(1).strip() == markdown_table(load_corpus(CORPUS)), (
-        "docs/reliability.md is out of date: regenerate the table with pytest_dcc.stress.hostile.markdown_table"
+        "docs/reliability.md is out of date: regenerate the table with qa.hostile.markdown_table"
     )
 
 

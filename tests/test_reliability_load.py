@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dcc.stress.load import RunResult, check_consistency, read_logs, run_load
+from qa.load import RunResult, check_consistency, read_logs, run_load
 
 pytestmark = pytest.mark.slow
 

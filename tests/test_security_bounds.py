@@ -417,7 +417,7 @@ def _health_spans(http: httpx.Client, stop: Callable[[], bool], at_most: int = 1
 def test_the_corpus_floods_and_streamed_body_over_http(served: tuple[ServerThread, Harness]) -> None:
     """The corpus's structural cases (fixtures/hostile/cases.yaml) against the served reference, the oversized
     body streamed in chunks."""
-    from pytest_dcc.stress.hostile import CorpusUsers, load_corpus, run_case
+    from qa.hostile import CorpusUsers, load_corpus, run_case
     from tests.reference_harness import ED, GS, OU
 
     server, h = served

@@ -12,8 +12,8 @@ import pytest
 from pytest_dcc._resources import features_dir
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.spec.releases import RELEASES
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from qa.serve import ServeProcess
 
 JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Final
 
 from pytest_dcc.spec import NS_SR
-from pytest_dcc.stress.mutating.blocks import (
+from qa.mutants.blocks import (
     after,
     big_threshold,
     chf_moved_anyway,
@@ -46,9 +46,9 @@ from pytest_dcc.stress.mutating.blocks import (
     warned,
     wrong_cv_repaired,
 )
-from pytest_dcc.stress.mutating.endpoint import Mutation
-from pytest_dcc.stress.mutating.frames import mutations as frame_mutations
-from pytest_dcc.stress.mutating.partitions import (
+from qa.mutants.endpoint import Mutation
+from qa.mutants.frames import mutations as frame_mutations
+from qa.mutants.partitions import (
     install_offset_ignored,
     install_window,
     order_repaired,
@@ -57,8 +57,8 @@ from pytest_dcc.stress.mutating.partitions import (
     unjoin_variant_only,
     zero_threshold,
 )
-from pytest_dcc.stress.mutating.strangers import strangers
-from pytest_dcc.stress.mutating.validation import mutations as general_validation
+from qa.mutants.strangers import strangers
+from qa.mutants.validation import mutations as general_validation
 
 _SR: Final = f"{{{NS_SR}}}"
 

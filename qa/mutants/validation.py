@@ -12,8 +12,8 @@ from lxml import etree
 from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.reference.boxed import USERS
 from pytest_dcc.spec import NS_DS, NS_SR, SIGNED_PRE_COMMAND_CVS, SRVS
-from pytest_dcc.stress.mutating.blocks import recode, resign_any, right_path, service_reference_repaired
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants.blocks import recode, resign_any, right_path, service_reference_repaired
+from qa.mutants.endpoint import Call, MutatingEndpoint, Mutation, ReplyHook, RequestHook
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"

@@ -21,8 +21,8 @@ from pytest_dcc.duis.signing import TrustStore, verify
 from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR
-from pytest_dcc.stress.mutating import blocks as b
-from pytest_dcc.stress.mutating.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants import blocks as b
+from qa.mutants.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.errors import DccError
-from pytest_dcc.stress.mutating.blocks import after, delivery_for, join_pair
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, Mutation, RequestHook
+from qa.mutants.blocks import after, delivery_for, join_pair
+from qa.mutants.endpoint import Call, MutatingEndpoint, Mutation, RequestHook
 
 
 def _device_joins(proxy: MutatingEndpoint, eui: str) -> set[str]:

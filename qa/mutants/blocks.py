@@ -11,7 +11,7 @@ from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR, path_for_cv
-from pytest_dcc.stress.mutating.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"

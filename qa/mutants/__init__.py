@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_dcc.stress.mutating.catalogue import catalogue
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, Mutation
-from pytest_dcc.stress.mutating.proxy import HttpControl, HttpUpstream, attach
+from qa.mutants.catalogue import catalogue
+from qa.mutants.endpoint import Call, MutatingEndpoint, Mutation
+from qa.mutants.proxy import HttpControl, HttpUpstream, attach
 
 
 def __getattr__(name: str) -> Any:
     if name == "proxy_app":  # the web stack loads with the HTTP proxy only
-        from pytest_dcc.stress.mutating.http_proxy import proxy_app
+        from qa.mutants.http_proxy import proxy_app
 
         return proxy_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

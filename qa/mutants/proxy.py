@@ -10,7 +10,7 @@ from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
 from pytest_dcc.duis.signing import SigningIdentity
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_SR
-from pytest_dcc.stress.mutating.endpoint import MutatingEndpoint, Mutation
+from qa.mutants.endpoint import MutatingEndpoint, Mutation
 
 _SR: Final = f"{{{NS_SR}}}"
 
