@@ -1,15 +1,19 @@
-"""The mutating proxy: a correct endpoint made wrong (one behaviour of one registry rule), or correct but
-different, from outside, in process or as an HTTP proxy. :mod:`.endpoint` (the proxy and its hooks),
-:mod:`.blocks` (the building blocks of a mutation), :mod:`.catalogue` (every mutation), :mod:`.proxy` (the
-wiring), :mod:`.http_proxy` (the proxy over HTTP). benchmarks/mutants.py and tests/test_detection.py use it."""
+"""The mutants: a correct endpoint made wrong (one behaviour of one registry rule), or correct but different, in
+three families with one type (:mod:`.mutant`), one catalogue each (:mod:`.catalogue`; the white-box patches of the
+reference DCC in :mod:`.reference`) and one rule for "caught" (:mod:`.scoring`). The black-box and green families go
+through the mutating proxy, in process or over HTTP: :mod:`.endpoint` (the proxy and its hooks), :mod:`.blocks` (the
+building blocks of a mutant), :mod:`.proxy` (the wiring), :mod:`.http_proxy` (the proxy over HTTP).
+benchmarks/mutants.py and tests/test_detection.py use it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from qa.mutants.catalogue import catalogue
-from qa.mutants.endpoint import Call, MutatingEndpoint, Mutation
+from qa.mutants.catalogue import black_box, catalogue, green, reference
+from qa.mutants.endpoint import Call, MutatingEndpoint
+from qa.mutants.mutant import FAMILIES, Mutant
 from qa.mutants.proxy import HttpControl, HttpUpstream, attach
+from qa.mutants.scoring import Judgement, caught, judge, stays_green
 
 
 def __getattr__(name: str) -> Any:
@@ -20,4 +24,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["Call", "HttpControl", "HttpUpstream", "Mutation", "MutatingEndpoint", "attach", "catalogue", "proxy_app"]
+__all__ = [
+    "FAMILIES",
+    "Call",
+    "HttpControl",
+    "HttpUpstream",
+    "Judgement",
+    "MutatingEndpoint",
+    "Mutant",
+    "attach",
+    "black_box",
+    "catalogue",
+    "caught",
+    "green",
+    "judge",
+    "proxy_app",
+    "reference",
+    "stays_green",
+]
