@@ -192,8 +192,9 @@ def test_every_clause_scenario_that_judges_state_ends_with_the_frame_check() -> 
     for path in sorted(Path(features_dir(), "clauses").glob("*.feature")):
         for block in path.read_text().split("Scenario")[1:]:
             steps = [line.strip() for line in block.splitlines()[1:] if line.strip().startswith(("Then", "And"))]
-            if any(s in line for line in steps for s in state_steps) and "And nothing else observable changed" not in (
-                steps[-1:] or [""]
-            )[0]:
+            if (
+                any(s in line for line in steps for s in state_steps)
+                and "And nothing else observable changed" not in (steps[-1:] or [""])[0]
+            ):
                 missing.append(f"{path.name}: {block.splitlines()[0][:80]}")
     assert not missing, missing

@@ -78,9 +78,9 @@ def test_undeclared_srv_makes_scenarios_not_applicable_and_is_in_the_test_list(p
     assert result.ret == pytest.ExitCode.OK
     listed = json.loads((pytester.path / "reports" / "test-list.json").read_text())["scenarios"]
     ruled_out = [s for s in listed if not s["applicable"] and "does not declare SRV 8.8." in s["reason"]]
-    # The three from-2024-06 unjoin outlines (an 8.8.1 and an 8.8.2 row each) and the from-2024-06 story; the
-    # before-2024-06 ones are ruled out by release.
-    assert len(ruled_out) == 7
+    # The four from-2024-06 unjoin outlines (an 8.8.1 and an 8.8.2 row each, one of them for local delivery) and the
+    # from-2024-06 story; the before-2024-06 ones are ruled out by release.
+    assert len(ruled_out) == 9
     verdicts = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
     assert verdicts["clauses"]["MP178-UNJOIN"]["verdict"] == "NOT_APPLICABLE"
 
@@ -182,7 +182,8 @@ def test_statement_device_pool_and_users_replace_the_template_euis(pytester: pyt
         )
     )
     result = pytester.runpytest(f"--dcc-statement={path}", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=13, skipped=8)  # the Join and Unjoin outlines run both variants
+    # the Join and Unjoin outlines run both variants, remotely and for local delivery
+    result.assert_outcomes(passed=15, skipped=12)
 
 
 def test_statement_refusal_codes_and_chism_column_are_linted(pytester: pytest.Pytester) -> None:

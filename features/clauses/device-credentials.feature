@@ -9,8 +9,8 @@ Feature: SR 6.24.2 Retrieve Device Security Credentials (MP081 DUIS 3.8.77.3, 3.
 
   # Each CredentialType the XSD allows is a partition: a wrong endpoint may handle Digital Signature right and Key
   # Agreement wrong. After every request the frame check compares every device of the estate and its SMKI entries:
-  # exactly what the clause says changes, nothing else (a retrieval of an unchanged set changes nothing).
-  @clause:MP081-DUIS-3.8.77.3
+  # exactly what the clause says changes, nothing else (a retrieval of an unchanged set changes nothing: 3.8.77.4).
+  @clause:MP081-DUIS-3.8.77.3 @clause:MP081-DUIS-3.8.77.4
   Scenario Outline: A correct request is sent to the device for every credential type and meter
     Given the <device> uses the certificates the inventory records
     When the user retrieves the "<usage>" credentials of the <device>

@@ -50,8 +50,9 @@ Feature: SR 8.13 Return Local Command Response (MP081 DUIS 3.8.112.2) and Organi
     And nothing else observable changed
 
   # A Join delivered locally: the device holds the join as soon as the engineer runs it, the SMI only once the
-  # response comes back through 8.13 (the registry's own example). Both Join variants, with a pair not yet joined.
-  @clause:MP081-DUIS-3.8.112.2
+  # response comes back through 8.13 (the registry's own example; the SMI learns a join from the Join's response,
+  # DP178). Both Join variants, with a pair not yet joined.
+  @clause:MP081-DUIS-3.8.112.2 @clause:DP178-SMI-JOIN
   Scenario Outline: A locally delivered Join reaches the inventory when its response is returned through 8.13, not before
     Given the inventory records no join of the PPMID to the ESME
     When the user issues SRV "<srv>" for local delivery, joining the PPMID to the ESME
