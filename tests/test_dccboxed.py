@@ -119,6 +119,7 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
     assert any("E080801" not in s["name"] and "Unjoin" in s["name"] for s in passed)  # MP178 over DUIS alone
 
 
+@pytest.mark.slow
 def test_dcc_s_own_tool_accepts_a_response_signed_with_dcc_boxed_s_dsp_key(tmp_path: Path) -> None:
     """The reference DCC signs with DCC Boxed's DSP key exactly as DCC Boxed does: DCC's signing tool (DUIS 5.1
     build) validates its answer, XSD and signature."""

@@ -68,6 +68,7 @@ def _summary(scenarios: list[dict[str, object]]) -> str:
     return "; ".join(f"{s['verdict']} {s['name']} {s['clauses']}: {str(s['message'])[:160]}" for s in scenarios)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "black-box"))
 def test_a_wrong_endpoint_fails_the_clause_it_breaks_and_no_other(pytester: pytest.Pytester, name: str) -> None:
     mutation = MUTATIONS[name]
@@ -79,6 +80,7 @@ def test_a_wrong_endpoint_fails_the_clause_it_breaks_and_no_other(pytester: pyte
     assert judgement.ok, f"{mutation.what}: {judgement.detail} ({len(scenarios)} scenarios): {_summary(bad)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "green"))
 def test_a_correct_but_different_endpoint_stays_green(pytester: pytest.Pytester, name: str) -> None:
     scenarios = _run(pytester, MUTATIONS[name])

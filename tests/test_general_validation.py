@@ -195,6 +195,7 @@ def test_a_declared_code_for_a_general_case_must_be_generic() -> None:
     assert "published code, E13" in str(declarable(REFUSAL_CASES["wrong-web-service"], "E12", "5.4"))
 
 
+@pytest.mark.slow
 def test_a_statement_declaring_a_generic_code_holds_every_row_to_it(pytester: pytest.Pytester) -> None:
     """The statement's code for a general case holds on every SR: declared E2 for signer-not-originator, the
     reference's E1 FAILs the three rows, and says which code was declared."""

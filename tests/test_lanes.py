@@ -166,6 +166,7 @@ for _ in range(150):
 """
 
 
+@pytest.mark.slow
 def test_a_shared_users_counters_reach_the_endpoint_strictly_increasing_across_workers(tmp_path: Path) -> None:
     """Four processes send as one user; the order of arrival (the log) is the order of the counters."""
     log = tmp_path / "arrivals.log"
@@ -299,6 +300,7 @@ devices:
     result.stderr.fnmatch_lines(["*-n 9 without --dcc-statement*holds 8 lanes*"])
 
 
+@pytest.mark.slow
 def test_a_driver_that_can_only_reset_everything_makes_a_parallel_run_an_error_naming_reset_lane(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:

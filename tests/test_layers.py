@@ -27,6 +27,7 @@ def test_the_package_keeps_every_static_rule() -> None:
     assert [str(v) for v in check_tree(ROOTS)] == []
 
 
+@pytest.mark.slow
 def test_importing_each_layer_loads_only_what_its_contract_allows() -> None:
     assert [str(v) for v in loaded_violations(ROOTS)] == []
 
@@ -115,6 +116,7 @@ PLANTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(PLANTED))
 def test_a_planted_violation_is_named(case: str, copy: Path, tmp_path: Path) -> None:
     module, text, rule, detail = PLANTED[case]
@@ -122,6 +124,7 @@ def test_a_planted_violation_is_named(case: str, copy: Path, tmp_path: Path) -> 
     assert any(module in (v.module, *v.detail.split()) and detail in v.detail for v in found), [str(v) for v in found]
 
 
+@pytest.mark.slow
 def test_a_module_in_no_layer_is_named(copy: Path, tmp_path: Path) -> None:
     roots = _plant(copy, tmp_path, "pytest_dcc.errors", "")
     (roots[0] / "stray.py").write_text('"""Not in any layer."""\n', encoding="utf-8")
@@ -145,6 +148,7 @@ def test_no_product_layer_may_import_qa() -> None:
     assert {layer: names for layer, names in leaks.items() if names} == {}
 
 
+@pytest.mark.slow
 def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_path: Path) -> None:
     """Statically allowed (the package root may import its API), but at run time the gate would load the reference
     DCC and pytest: the fresh-interpreter rule catches what a package ``__init__`` drags in."""

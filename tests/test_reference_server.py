@@ -187,6 +187,7 @@ def test_https_with_mutual_tls(tmp_path: Path) -> None:
                 transport.send(request, request.to_bytes())
 
 
+@pytest.mark.slow
 def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> None:
     pki_dir = tmp_path / "pki"
     port = free_port()

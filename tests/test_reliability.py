@@ -41,6 +41,7 @@ def _report(outcomes: list) -> str:  # type: ignore[type-arg]
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("xsd", ["embedded", "official DUIS 5.4"])
 def test_hostile_corpus_in_process(xsd: str, shared: Path) -> None:
     h = Harness()
@@ -185,6 +186,7 @@ def test_the_unmutated_requests_are_accepted() -> None:
         assert exchange.code in {"I0", "I99", "W081401"}, (srv, exchange.code)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_requests())
 def test_mutated_requests_never_crash_the_pipeline_and_refusals_change_nothing(case: tuple[str, bytes]) -> None:

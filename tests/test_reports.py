@@ -434,6 +434,7 @@ def dcc_reference(dcc_test_pki):
 """
 
 
+@pytest.mark.slow
 def test_allure_results_carry_the_verdict_and_sort_fails_by_clause(pytester: pytest.Pytester) -> None:
     import re
 
@@ -493,6 +494,7 @@ def _report_categories(index: Path) -> dict[str, list[str]]:
     return {n["name"]: results(i) for i, n in nodes.items() if n["type"] == "category"}
 
 
+@pytest.mark.slow
 def test_the_html_report_sorts_results_into_the_suites_categories(tmp_path: Path) -> None:
     """Allure 3's default report reads categories from its configuration, not from categories.json: a FAIL lands
     under its clause, an ERROR under its cause, a NOT_APPLICABLE under its verdict."""

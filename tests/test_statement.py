@@ -85,6 +85,7 @@ def test_undeclared_srv_makes_scenarios_not_applicable_and_is_in_the_test_list(p
     assert verdicts["clauses"]["MP178-UNJOIN"]["verdict"] == "NOT_APPLICABLE"
 
 
+@pytest.mark.slow
 def test_expected_failures_known_failure_unexpected_pass_and_expiry(pytester: pytest.Pytester) -> None:
     _local_join_suite(pytester, BROKEN_2024)
     failures = pytester.path / "expected.yaml"
