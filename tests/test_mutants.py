@@ -29,8 +29,14 @@ def test_every_registry_clause_has_a_mutant_in_each_family() -> None:
     for family in ("reference", "black-box"):
         owned = {c for m in table.values() if m.family == family for c in m.owners}
         assert set(CLAUSES) <= owned, f"{family}: no mutant for {sorted(set(CLAUSES) - owned)}"
-    # The one release flag (MP178) is broken both ways, and nothing else depends on a release.
-    assert set(FLAG_CLAUSES) == {"unjoin_requires_smi_join"}
+    # Each release flag is broken both ways: a reference mutant claims a release on each side of its modification.
+    from pytest_dcc.spec.releases import FLAG_MODIFICATIONS, MODIFICATIONS, at_least
+
+    reference = [m for m in table.values() if m.family == "reference"]
+    for flag, mod in FLAG_MODIFICATIONS.items():
+        governed = set(FLAG_CLAUSES[flag])
+        sides = {at_least(m.claimed, MODIFICATIONS[mod].release) for m in reference if m.owners & governed}
+        assert sides == {True, False}, flag
     assert {"e080801-kept-after-2024-06", "e080801-dropped-before-2024-06"} <= set(table)
     green = {m.name: m for m in table.values() if m.family == "green"}
     assert {"green-other-codes-of-the-set", "green-other-chism-column", "green-mp081-dcc-before-2020-11"} <= set(green)

@@ -22,7 +22,7 @@ from pytest_dcc.reference.setup import build_reference
 @pytest.fixture(scope="session")
 def dcc_reference(dcc_test_pki):
     dcc = build_reference(dcc_test_pki, release="2024-06")
-    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    dcc.release = release("2024-06").but(unjoin_requires_smi_join=True)
     yield dcc
 """
 

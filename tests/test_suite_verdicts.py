@@ -58,7 +58,7 @@ from pytest_dcc.reference.setup import build_reference
 def dcc_reference(dcc_test_pki):
     # An endpoint claiming June 2024 that still checks the SMI join (MP178 not implemented).
     dcc = build_reference(dcc_test_pki, release="2024-06")
-    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    dcc.release = release("2024-06").but(unjoin_requires_smi_join=True)
     yield dcc
 """,
     )

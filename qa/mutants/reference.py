@@ -30,7 +30,7 @@ def _release(change: Callable[[Any], Any]) -> Callable[[], None]:
 
 def _flag(**flags: Any) -> Callable[[], None]:
     """Release flags set to ``flags``."""
-    return _release(lambda release: dataclasses.replace(release, **flags))
+    return _release(lambda release: release.but(**flags))
 
 
 def _no_w081401() -> None:
