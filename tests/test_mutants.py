@@ -37,7 +37,7 @@ def test_every_registry_clause_has_a_mutant_in_each_family() -> None:
         governed = set(FLAG_CLAUSES[flag])
         sides = {at_least(m.claimed, MODIFICATIONS[mod].release) for m in reference if m.owners & governed}
         assert sides == {True, False}, flag
-    assert {"e080801-kept-after-2024-06", "e080801-dropped-before-2024-06"} <= set(table)
+    assert {"mp178-not-implemented", "mp178-implemented-early"} <= set(table)
     green = {m.name: m for m in table.values() if m.family == "green"}
     assert {"green-other-codes-of-the-set", "green-other-chism-column", "green-mp081-dcc-before-2020-11"} <= set(green)
     assert all(not m.owners for m in green.values())
@@ -127,7 +127,7 @@ def test_the_benchmark_reads_a_run_through_the_one_rule(mutants: ModuleType) -> 
 
 @pytest.mark.slow
 def test_a_mutant_run_in_process_is_caught_by_its_clause(mutants: ModuleType, tmp_path: Path) -> None:
-    mutant = catalogue()["e080801-kept-after-2024-06"]
+    mutant = catalogue()["mp178-not-implemented"]
     ok, detail = mutants.judge(mutant, mutants.run_one(mutant, "in-process", tmp_path))
     assert ok, detail
     assert "MP178-UNJOIN" in detail

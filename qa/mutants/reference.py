@@ -292,10 +292,6 @@ def _ch_status_joins_and_lists() -> list[Mutant]:
         _white("e5-still-applied", "8.14.2 still refuses a Pending CHF with E5", CHF, _e5_still_applied),
         _white("no-e081401", "8.14.2 accepts a device that is not a CHF", E8, _no_e081401),
         _white("no-e081402", "8.14.2 accepts an install time in the future", CHF, _no_e081402),
-        _white("e080801-kept-after-2024-06", "8.8.2 still refused with E080801 without an SMI join",
-               frozenset({"MP178-UNJOIN"}), _flag(unjoin_requires_smi_join=True)),
-        _white("e080801-dropped-before-2024-06", "8.8.2 sent to the device without an SMI join before MP178",
-               frozenset({"DP178-E080801"}), _flag(unjoin_requires_smi_join=False), claimed="2021-06"),
         _white("6.15.1-off-the-8.13-list", "8.13 refuses 6.15.1 responses", LOCAL | ORGCERT,
                _local_list(lambda s: s - {"6.15.1"})),
         _white("6.21-off-the-8.13-list", "8.13 refuses 6.21 responses", LOCAL | ORGCERT,
@@ -341,9 +337,32 @@ def _credentials_joins_and_transport() -> list[Mutant]:
     ]  # fmt: skip
 
 
+def flag_mutants() -> list[Mutant]:
+    """Each DSP behaviour flag broken both ways, from the modifications' rows (``spec.releases``): the modification
+    not implemented (the flag keeps its old value from the release on, FAILing the clauses that bind from it) and
+    implemented early (the new value in the release before, FAILing the clauses that bind until it). A new
+    behaviour-changing modification gets its two mutants here without a line of code."""
+    from pytest_dcc.spec.clauses import CLAUSES, FLAG_CLAUSES
+    from pytest_dcc.spec.releases import FLAG_MODIFICATIONS, MODIFICATIONS, RELEASES, index
+
+    found = []
+    for flag, mod_id in FLAG_MODIFICATIONS.items():
+        mod = MODIFICATIONS[mod_id]
+        since = frozenset(c for c in FLAG_CLAUSES[flag] if CLAUSES[c].since == mod.release)
+        until = frozenset(c for c in FLAG_CLAUSES[flag] if CLAUSES[c].until == mod.release)
+        earlier = list(RELEASES)[index(mod.release) - 1]
+        found += [
+            _white(f"{mod.id.lower()}-not-implemented", f"{mod.id} not implemented: {flag} stays {mod.before}",
+                   since, _flag(**{flag: mod.before})),
+            _white(f"{mod.id.lower()}-implemented-early", f"{mod.id} applied in {earlier}: {flag} is {not mod.before}",
+                   until, _flag(**{flag: not mod.before}), claimed=earlier),
+        ]  # fmt: skip
+    return found
+
+
 def mutants() -> list[Mutant]:
     """The reference family: every white-box mutant, in the benchmark's order."""
-    return [*_ch_status_joins_and_lists(), *_credentials_joins_and_transport()]
+    return [*_ch_status_joins_and_lists(), *flag_mutants(), *_credentials_joins_and_transport()]
 
 
-__all__ = ["mutants"]
+__all__ = ["flag_mutants", "mutants"]
