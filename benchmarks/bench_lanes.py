@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import steady_env, timed
 
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import free_port
+from qa.serve import ServeProcess
 
 RATIO_GOAL = 0.35
 BOUND_GOAL = 1.5

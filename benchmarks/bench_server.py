@@ -25,8 +25,8 @@ import httpx
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.signing import sign
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import free_port
+from qa.serve import ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = "90-B3-D5-1F-30-01-00-00"

@@ -133,8 +133,8 @@ def serve_args(folder: Path, release: str, receiver: int) -> list[str]:
 def orders(folder: Path, release: str, seeds: tuple[int, ...]) -> list[dict[str, Any]]:
     """The suite at ``release`` once per seed of ``seeds`` (``--dcc-shuffle``), one run after another, against one
     ``pytest-dcc serve`` without test control that is never reset; the verdicts.json of each run."""
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
+    from qa.serve import ServeProcess
 
     prepare(folder, release, runs=len(seeds))
     receiver = free_port()

@@ -31,10 +31,10 @@ import httpx
 
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.reference.server import ResponsePoster
-from pytest_dcc.stress.hostile import CorpusUsers, flood, load_corpus, prepare, run_case, run_corpus
-from pytest_dcc.stress.load import run_load
-from pytest_dcc.stress.serve import ServeProcess, dump_database
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from qa.hostile import CorpusUsers, flood, load_corpus, prepare, run_case, run_corpus
+from qa.load import run_load
+from qa.serve import ServeProcess, dump_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "hostile"

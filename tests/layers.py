@@ -1,7 +1,8 @@
 """The layer contracts of ARCHITECTURE.md as allow-lists, and a checker that reads a package tree against them.
 
-Every module of ``pytest_dcc`` belongs to exactly one layer (the longest prefix in :data:`LAYERS`); a layer lists
-the layers it may import and the test tooling it may load. Four rules:
+Every module of ``pytest_dcc`` and of ``qa`` (the QA tooling outside the wheel) belongs to exactly one layer (the
+longest prefix in :data:`LAYERS`); a layer lists the layers it may import and the test tooling it may load. No layer
+of the product (``pytest_dcc``) may import ``qa``. Four rules:
 
 * ``allowed``: a module imports only its own layer, the layers its contract allows and no test tooling it is not
   allowed (every ``import``, at module level or inside a function);
@@ -12,8 +13,9 @@ the layers it may import and the test tooling it may load. Four rules:
 * ``loaded``: importing a layer's modules in a fresh interpreter loads nothing its contract forbids (what a lazy
   import at module level or a package ``__init__`` would drag in).
 
-``check_tree(root)`` answers the violations of the first three; ``loaded_violations(root)`` the fourth. The tests
-run both on the package as it is (no violation) and on copies with one violation planted per rule.
+``check_tree(roots)`` answers the violations of the first three; ``loaded_violations(roots)`` the fourth (``roots``:
+one package folder or several, ``pytest_dcc`` and ``qa``). The tests run both on the packages as they are (no
+violation) and on copies with one violation planted per rule.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from pathlib import Path
 
 TEST_TOOLS = frozenset({"pytest", "_pytest", "pytest_bdd", "allure", "allure_commons", "pluggy", "xdist"})
 WEB = frozenset({"httpx", "starlette", "uvicorn"})
+#: The project's own top-level packages: the product (the wheel) and the QA tooling beside it (a checkout only).
+PRODUCT = "pytest_dcc"
+QA = "qa"
+PROJECT = frozenset({PRODUCT, QA})
 
 
 @dataclass(frozen=True)
@@ -121,9 +127,6 @@ LAYERS: dict[str, Layer] = {
         tools=("pytest", "_pytest", "pytest_bdd"),
         note="step definitions",
     ),
-    "pytest_dcc.stress": _layer(
-        *NEUTRAL, "pytest_dcc.transport", "pytest_dcc.reference", tools=WEB, note="reliability tooling, beside both"
-    ),
     "pytest_dcc.skeleton": _layer(*NEUTRAL, "pytest_dcc.transport", note="a statement skeleton read over DUIS"),
     "pytest_dcc.commands": _layer(
         *_COMMANDS_MAY_IMPORT,
@@ -167,6 +170,11 @@ LAYERS["pytest_dcc.suite.test_features"] = _layer(
 LAYERS["pytest_dcc.fixtures"] = _layer(
     *_SUITE_SIDE, "pytest_dcc.reference", tools=SUITE_TOOLS, note="fixtures: may build the in-process reference"
 )
+#: The QA tooling (hostile corpus, load, consistency, serve, the mutants): outside the wheel, beside both sides. It
+#: may import the product (the neutral layers, the transport, the reference DCC); nothing in the product imports it.
+LAYERS[QA] = _layer(
+    *NEUTRAL, "pytest_dcc.transport", "pytest_dcc.reference", tools=WEB, note="QA tooling, outside the wheel"
+)
 #: What a tool brings with it: allowing pytest allows what importing pytest loads.
 TOOL_COMPANIONS = {"pytest": frozenset({"_pytest", "pluggy", "iniconfig"}), "pytest_bdd": frozenset({"_pytest"})}
 
@@ -199,14 +207,25 @@ def layer_of(module: str) -> str:
     """The layer ``module`` belongs to: the longest prefix in :data:`LAYERS` (the package root only itself)."""
     best = ""
     for prefix in LAYERS:
-        covers = module == prefix or (prefix != "pytest_dcc" and module.startswith(prefix + "."))
+        covers = module == prefix or (prefix != PRODUCT and module.startswith(prefix + "."))
         if covers and len(prefix) > len(best):
             best = prefix
     return best
 
 
-def modules(root: Path) -> dict[str, Module]:
-    """Every module under ``root`` (the ``pytest_dcc`` folder), parsed."""
+def _roots(roots: Path | Iterable[Path]) -> list[Path]:
+    return [roots] if isinstance(roots, Path) else list(roots)
+
+
+def modules(roots: Path | Iterable[Path]) -> dict[str, Module]:
+    """Every module under ``roots`` (the ``pytest_dcc`` folder, the ``qa`` folder, or both), parsed."""
+    found: dict[str, Module] = {}
+    for root in _roots(roots):
+        found.update(_modules_of(root))
+    return found
+
+
+def _modules_of(root: Path) -> dict[str, Module]:
     found: dict[str, Module] = {}
     for path in sorted(root.rglob("*.py")):
         if "_bundled" in path.parts:
@@ -252,15 +271,20 @@ def _absolute(name: str, node: ast.ImportFrom, *, is_package: bool) -> str:
 
 
 def _target(imported: str, known: dict[str, Module]) -> str:
-    """The module an import refers to (``pkg.mod.name`` -> ``pkg.mod``)."""
-    while imported and imported not in known:
-        imported = imported.rpartition(".")[0]
-    return imported
+    """The module an import refers to (``pkg.mod.name`` -> ``pkg.mod``; a project module not read: itself)."""
+    name = imported
+    while name and name not in known:
+        name = name.rpartition(".")[0]
+    return name or imported
 
 
-def check_tree(root: Path) -> list[Violation]:
-    """The violations of the ``allowed``, ``cycle`` and ``private`` rules in the package at ``root``."""
-    known = modules(root)
+def _ours(imported: str) -> bool:
+    return imported.split(".")[0] in PROJECT
+
+
+def check_tree(roots: Path | Iterable[Path]) -> list[Violation]:
+    """The violations of the ``allowed``, ``cycle`` and ``private`` rules in the packages at ``roots``."""
+    known = modules(roots)
     return list(dict.fromkeys([*_allowed(known), *_cycles(known), *_private(known)]))
 
 
@@ -273,11 +297,11 @@ def _allowed(known: dict[str, Module]) -> Iterator[Violation]:
         contract = LAYERS[own]
         for imported, line, guarded in module.imports:
             top = imported.split(".")[0]
-            if top == "pytest_dcc":
+            if top in PROJECT:
                 target = _target(imported, known)
                 there = layer_of(target)
                 lazy = guarded and there in contract.typing_only
-                if there != own and there not in contract.may_import and target != "pytest_dcc" and not lazy:
+                if there != own and there not in contract.may_import and target != PRODUCT and not lazy:
                     yield Violation("allowed", module.name, f"line {line} imports {target} (layer {there})")
                 if target == "pytest_dcc" and "pytest_dcc" not in contract.may_import and own != "pytest_dcc":
                     yield Violation("allowed", module.name, f"line {line} imports the package root")
@@ -289,8 +313,8 @@ def _cycles(known: dict[str, Module]) -> Iterator[Violation]:
     graph: dict[str, set[str]] = {name: set() for name in known}
     for module in known.values():
         for imported, _, guarded in module.imports:
-            target = _target(imported, known) if imported.startswith("pytest_dcc") else ""
-            if target and target != module.name and not guarded and not module.name.startswith(target + "."):
+            target = _target(imported, known) if _ours(imported) else ""
+            if target in graph and target != module.name and not guarded and not module.name.startswith(target + "."):
                 graph[module.name].add(target)
     seen: set[frozenset[str]] = set()
     for component in _strongly_connected(graph):
@@ -349,7 +373,7 @@ def _private(known: dict[str, Module]) -> Iterator[Violation]:
             if base != module.name and f"{base}.{name}" not in known:
                 yield Violation("private", module.name, f"line {line} imports {name} from {base}")
         for imported, line, _ in module.imports:
-            target = _target(imported, known) if imported.startswith("pytest_dcc") else ""
+            target = _target(imported, known) if _ours(imported) else ""
             parent, _, leaf = target.rpartition(".")
             if leaf.startswith("_") and not leaf.startswith("__") and not _inside(module.name, parent):
                 yield Violation("private", module.name, f"line {line} imports the private module {target}")
@@ -391,10 +415,12 @@ def _private_attributes(module: Module, defined: dict[str, set[str]]) -> Iterato
         yield Violation("private", module.name, f"line {node.lineno} reads {ast.unparse(node)} (private to {where})")
 
 
-def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[Violation]:
-    """Import each layer's modules in a fresh interpreter (``root``'s parent first on the path) and report what
-    loads that its contract forbids: another layer's modules or test tooling."""
-    known = modules(root)
+def loaded_violations(roots: Path | Iterable[Path], layers: Iterable[str] | None = None) -> list[Violation]:
+    """Import each layer's modules in a fresh interpreter (the parents of ``roots`` first on the path) and report
+    what loads that its contract forbids: another layer's modules or test tooling."""
+    folders = _roots(roots)
+    known = modules(folders)
+    path = ":".join(dict.fromkeys(str(root.parent) for root in folders))
     chosen = list(layers) if layers is not None else [name for name in LAYERS if name not in _EXEMPT_FROM_LOADING]
     violations: list[Violation] = []
     for layer in chosen:
@@ -407,8 +433,8 @@ def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[V
             capture_output=True,
             text=True,
             check=False,
-            cwd=root.parent,
-            env={"PYTHONPATH": str(root.parent), "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": ""},
+            cwd=folders[0].parent,
+            env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": ""},
         )
         if out.returncode != 0:
             violations.append(Violation("loaded", layer, f"importing it failed: {out.stderr.strip()[-500:]}"))
@@ -416,11 +442,11 @@ def loaded_violations(root: Path, layers: Iterable[str] | None = None) -> list[V
         contract = LAYERS[layer]
         for name in out.stdout.split():
             top = name.split(".")[0]
-            if top == "pytest_dcc" and name in known:
+            if top in PROJECT and name in known:
                 there = layer_of(name)
                 # a package whose module the contract allows is loaded with it (its __init__, nothing more)
                 parent_of_allowed = any(m.startswith(name + ".") for m in (*contract.may_import, layer))
-                allowed = there == layer or there in contract.may_import or there == "pytest_dcc" or parent_of_allowed
+                allowed = there in (layer, PRODUCT) or there in contract.may_import or parent_of_allowed
                 if not allowed:
                     violations.append(Violation("loaded", layer, f"importing it loads {name} (layer {there})"))
             elif top in TEST_TOOLS and top not in _tools(contract) and name == top:
@@ -438,4 +464,16 @@ _EXEMPT_FROM_LOADING = frozenset(
     }
 )
 
-__all__ = ["LAYERS", "TEST_TOOLS", "Layer", "Violation", "check_tree", "layer_of", "loaded_violations", "modules"]
+__all__ = [
+    "LAYERS",
+    "PRODUCT",
+    "PROJECT",
+    "QA",
+    "TEST_TOOLS",
+    "Layer",
+    "Violation",
+    "check_tree",
+    "layer_of",
+    "loaded_violations",
+    "modules",
+]

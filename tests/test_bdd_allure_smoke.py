@@ -56,6 +56,7 @@ def _results(folder: Path) -> dict[str, dict[str, object]]:
     return found
 
 
+@pytest.mark.slow
 def test_scenarios_steps_and_tags_reach_allure(pytester: pytest.Pytester) -> None:
     pytester.makefile(".feature", smoke=FEATURE)
     pytester.makepyfile(test_smoke=STEPS)
@@ -74,6 +75,7 @@ def test_scenarios_steps_and_tags_reach_allure(pytester: pytest.Pytester) -> Non
     assert str(good["fullName"]).endswith("smoke.feature:Arithmetic that holds")
 
 
+@pytest.mark.slow
 def test_features_outside_the_rootdir_reach_allure(
     pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -67,6 +67,7 @@ def ran(mine):
 """
 
 
+@pytest.mark.slow
 def test_cached_lookup_matches_pytest_bdd_for_every_step_of_the_suite(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

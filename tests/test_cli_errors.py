@@ -55,6 +55,7 @@ def test_a_port_in_use_is_one_line_before_anything_is_logged_as_listening(tmp_pa
     assert lines == [f"pytest-dcc: error: --port {port}: cannot listen on 127.0.0.1:{port} (Address already in use)"]
 
 
+@pytest.mark.slow
 def test_dcc_conformance_help_lists_the_suite_options(tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "dcc-conformance"
     done = subprocess.run([str(script), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)

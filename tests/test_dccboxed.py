@@ -72,8 +72,8 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
     """The statement starts as ``dcc-conformance statement-skeleton`` writes it from SR 8.2 of the premises; the
     user declares what DUIS cannot tell (no joins in the SMI, the Other User); then the suite runs green."""
     from pytest_dcc.statement import load_statement
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import free_port
+    from qa.serve import ServeProcess
 
     (tmp_path / "estate.yaml").write_text(yaml.safe_dump(_estate()))
     receiver = free_port()  # DCC Boxed's "Receive Response Service address" points here
@@ -119,6 +119,7 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
     assert any("E080801" not in s["name"] and "Unjoin" in s["name"] for s in passed)  # MP178 over DUIS alone
 
 
+@pytest.mark.slow
 def test_dcc_s_own_tool_accepts_a_response_signed_with_dcc_boxed_s_dsp_key(tmp_path: Path) -> None:
     """The reference DCC signs with DCC Boxed's DSP key exactly as DCC Boxed does: DCC's signing tool (DUIS 5.1
     build) validates its answer, XSD and signature."""

@@ -1,10 +1,11 @@
 """Detection power through pytester: the suite's own features against endpoints built to be wrong in each way (the
-black-box mutations of ``pytest_dcc/stress/mutating.py``: a proxy in front of a correct reference DCC that rewrites
-answers, skips checks, drops effects or applies what was refused) and against endpoints that are correct but
-different, which must stay green.
+black-box mutants of ``qa/mutants/``: a proxy in front of a correct reference DCC that rewrites answers, skips
+checks, drops effects or applies what was refused) and against endpoints that are correct but different, which must
+stay green.
 
-Each mutation runs the features that carry the clauses it breaks (the green ones run every clause feature); the
-whole-suite figures, in process and over a real HTTP proxy, come from ``benchmarks/mutants.py``.
+Each mutant runs the features that carry the clauses it breaks (the green ones run every clause feature) and is
+judged by the one rule, ``qa.mutants.caught`` / ``stays_green``; the whole-suite figures, in process and over a real
+HTTP proxy, come from ``benchmarks/mutants.py`` with the same rule.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import pytest
 import yaml
 
 from pytest_dcc._resources import features_dir
-from pytest_dcc.stress.mutating import Mutation, catalogue
+from qa.mutants import Mutant, catalogue, caught, stays_green
 from tests.reference_harness import FIXTURES
 
-MUTATIONS = catalogue()
+MUTATIONS = catalogue("black-box", "green")
 CONFTEST = """
 import pytest
 from pytest_dcc.reference.setup import build_reference
-from pytest_dcc.stress.mutating import attach, catalogue
+from qa.mutants import attach, catalogue
 
 MUTATION = catalogue()[{name!r}]
 
@@ -45,7 +46,7 @@ def _features_of(clauses: frozenset[str]) -> list[Path]:
     return found
 
 
-def _run(pytester: pytest.Pytester, mutation: Mutation) -> list[dict[str, object]]:
+def _run(pytester: pytest.Pytester, mutation: Mutant) -> list[dict[str, object]]:
     features = _features_of(mutation.owners)
     pytester.makepyfile(
         test_suite="from pytest_bdd import scenarios\n" + "".join(f"scenarios({str(f)!r})\n" for f in features)
@@ -67,28 +68,24 @@ def _summary(scenarios: list[dict[str, object]]) -> str:
     return "; ".join(f"{s['verdict']} {s['name']} {s['clauses']}: {str(s['message'])[:160]}" for s in scenarios)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "black-box"))
 def test_a_wrong_endpoint_fails_the_clause_it_breaks_and_no_other(pytester: pytest.Pytester, name: str) -> None:
     mutation = MUTATIONS[name]
     scenarios = _run(pytester, mutation)
-    fails = [s for s in scenarios if s["verdict"] == "FAIL"]
-    errors = [s for s in scenarios if s["verdict"] == "ERROR"]
-    if mutation.error_cause is not None:  # transport: ERROR naming the cause, never FAIL
-        assert errors and not fails, _summary(fails + errors)
-        assert all(mutation.error_cause in str(s["message"]) for s in errors), _summary(errors)
-        return
-    assert fails, f"{mutation.what}: nothing FAILed ({len(scenarios)} scenarios)"
-    stray = [s for s in fails if not mutation.owners & set(s["clauses"])]  # type: ignore[arg-type]
-    assert not stray, _summary(stray)
-    assert all("ArrangementError" in str(s["message"]) for s in errors), _summary(errors)
+    # A FAIL on a clause it owns, none elsewhere, and only the ERRORs it declares (ArrangementError; a transport
+    # mutant: ERRORs naming its cause, never FAIL).
+    judgement = caught(mutation, scenarios)
+    bad = [s for s in scenarios if s["verdict"] in ("FAIL", "ERROR")]
+    assert judgement.ok, f"{mutation.what}: {judgement.detail} ({len(scenarios)} scenarios): {_summary(bad)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(n for n, m in MUTATIONS.items() if m.family == "green"))
 def test_a_correct_but_different_endpoint_stays_green(pytester: pytest.Pytester, name: str) -> None:
     scenarios = _run(pytester, MUTATIONS[name])
-    bad = [s for s in scenarios if s["verdict"] in ("FAIL", "ERROR")]
-    assert not bad, _summary(bad)
-    assert any(s["verdict"] == "PASS" for s in scenarios)
+    judgement = stays_green(scenarios)
+    assert judgement.ok, f"{judgement.detail}: {_summary([s for s in scenarios if s['verdict'] in ('FAIL', 'ERROR')])}"
 
 
 def test_every_black_box_mutation_names_clauses_of_the_registry() -> None:

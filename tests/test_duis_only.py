@@ -21,6 +21,7 @@ def duis_only() -> ModuleType:
     return load_benchmark("duis_only")
 
 
+@pytest.mark.slow
 def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_path: Path) -> None:
     from tests.reference_harness import FIXTURES
 
@@ -47,6 +48,7 @@ def test_an_unseen_estate_is_judged_over_duis_alone(duis_only: ModuleType, tmp_p
     assert result["order_runs"] == len(duis_only.SEEDS) and result["orders"] == [], result["orders"]
 
 
+@pytest.mark.slow
 def test_three_orders_on_one_endpoint_never_reset_assess_the_same_scenarios(
     duis_only: ModuleType, tmp_path: Path
 ) -> None:

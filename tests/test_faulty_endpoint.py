@@ -201,6 +201,7 @@ def faulty(request: pytest.FixtureRequest, pki_dir: Path, stranger: TestPki) -> 
         yield server.url, receiver_port
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("faulty", sorted(FAULTS), indirect=True)
 def test_each_fault_is_an_error_with_its_cause_never_pass_or_fail(
     pytester: pytest.Pytester, pki_dir: Path, faulty: tuple[str, int], request: pytest.FixtureRequest
@@ -225,6 +226,7 @@ def test_each_fault_is_an_error_with_its_cause_never_pass_or_fail(
         assert errors and len(errors) == len(applicable), verdicts
 
 
+@pytest.mark.slow
 def test_a_refused_connection_is_one_message_every_scenario_an_error(pytester: pytest.Pytester, pki_dir: Path) -> None:
     """Unreachable at session start: said once (naming the URL and the cause), every scenario that needs the
     endpoint is an ERROR in the reports, no traceback, a screenful of output; the suite's self-checks apart."""
@@ -259,6 +261,7 @@ def test_a_refused_connection_is_one_message_every_scenario_an_error(pytester: p
     assert junit.count("SessionCheckError") >= len(errors)  # the JUnit XML records each as an error too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["none", "redelivered-async"])
 def test_the_fault_modes_leave_a_correct_endpoint_passing(
     pytester: pytest.Pytester, pki_dir: Path, stranger: TestPki, mode: str

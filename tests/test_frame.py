@@ -161,6 +161,7 @@ def _run(pytester: pytest.Pytester, mode: str, feature: str) -> list[dict[str, o
     return list(json.loads((pytester.path / "reports" / "verdicts.json").read_text())["scenarios"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", sorted(CASES))
 def test_a_reference_that_does_more_than_the_clause_fails_the_frame_check(pytester: pytest.Pytester, mode: str) -> None:
     feature, name, by_frame = CASES[mode]

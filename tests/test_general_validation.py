@@ -2,7 +2,7 @@
 and a non-device SRV: every row passes against the reference DCC, which refuses each broken request for the reason
 it is broken; a row whose SRV (or command variant) the statement does not declare is NOT_APPLICABLE; and an endpoint
 that skips one check on one kind of SRV FAILs exactly the rows of that kind (the mutations of
-``pytest_dcc/stress/mutating/validation.py``, attached in front of the reference in the pytester run)."""
+``qa/mutants/validation.py``, attached in front of the reference in the pytester run)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.spec import SERVICE_PATHS, SRVS, path_for_cv
 from pytest_dcc.spec.refusals import REFUSAL_CASES, declarable, general_case, refusal_codes, sr_codes
-from pytest_dcc.stress.mutating.validation import mutations
+from qa.mutants.validation import mutations
 from tests.reference_harness import FIXTURES, GS, IS, OU, Harness
 
 FEATURE = features_dir() / "envelope" / "general-validation.feature"
@@ -25,8 +25,8 @@ ROWS = 44  # 6 controls, 12 wrong web services, 3 x 8 checks on three SRVs, 2 in
 CONFTEST = """
 import pytest
 from pytest_dcc.reference.setup import build_reference
-from pytest_dcc.stress.mutating import attach
-from pytest_dcc.stress.mutating.validation import mutations
+from qa.mutants import attach
+from qa.mutants.validation import mutations
 
 MUTATION = {{m.name: m for m in mutations()}}[{name!r}]
 
@@ -195,6 +195,7 @@ def test_a_declared_code_for_a_general_case_must_be_generic() -> None:
     assert "published code, E13" in str(declarable(REFUSAL_CASES["wrong-web-service"], "E12", "5.4"))
 
 
+@pytest.mark.slow
 def test_a_statement_declaring_a_generic_code_holds_every_row_to_it(pytester: pytest.Pytester) -> None:
     """The statement's code for a general case holds on every SR: declared E2 for signer-not-originator, the
     reference's E1 FAILs the three rows, and says which code was declared."""

@@ -69,18 +69,21 @@ def _signed_request() -> DuisRequest:
     return request
 
 
+@pytest.mark.slow
 def test_dcc_tool_accepts_the_suite_s_signed_request() -> None:
     code, log = _validate(_signed_request().to_bytes())
     assert code == 0, log
     assert "passed xsd validation" in log and "passed signature check" in log
 
 
+@pytest.mark.slow
 def test_a_signed_value_changed_afterwards_passes_dcc_xsd_and_fails_its_signature_check() -> None:
     code, log = _validate(change_signed_value(_signed_request().to_bytes()))
     assert code == 10, log
     assert "passed xsd validation" in log and "failed signature check" in log
 
 
+@pytest.mark.slow
 def test_a_flipped_signature_bit_passes_dcc_xsd_and_fails_its_signature_check() -> None:
     request = _signed_request()
     flip_signature_bit(request.root)
@@ -105,6 +108,7 @@ def _supplier() -> SigningIdentity:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("srv", IN_SCOPE_SRVS)
 def test_dcc_tool_validates_every_in_scope_request_the_suite_signs(srv: str) -> None:
     request = _request_of(srv)
@@ -114,6 +118,7 @@ def test_dcc_tool_validates_every_in_scope_request_the_suite_signs(srv: str) -> 
     assert "passed signature check" in log
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("srv", ["8.2", "6.24.2", "12.1"])
 def test_a_request_signed_by_dcc_s_tool_is_accepted_by_the_server_on_dcc_boxed_s_keys(srv: str) -> None:
     """DCC's Sign (it holds the ZAZ1 keys itself and stamps the counter with the current millisecond) signs a request
@@ -159,6 +164,7 @@ def _responses_on_dcc_boxed_keys() -> list[tuple[str, bytes]]:
     return answers
 
 
+@pytest.mark.slow
 def test_every_response_signed_with_dcc_boxed_s_dsp_key_passes_dcc_s_tool_and_parser(tmp_path: Path) -> None:
     answers = _responses_on_dcc_boxed_keys()
     assert len(answers) > len(IN_SCOPE_SRVS)  # device responses came too

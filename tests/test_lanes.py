@@ -18,10 +18,10 @@ from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import BuildError, LaneError
 from pytest_dcc.reference.boxed import default_estate
 from pytest_dcc.statement import load_statement
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.suite.lanes import Lane, SendOrder, lane_problems, plan_lane, worker_lane
 from pytest_dcc.transport.fanout import ResponseFanout, register_worker
 from pytest_dcc.transport.receiver import ResponseReceiver, free_port
+from qa.serve import ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,6 +166,7 @@ for _ in range(150):
 """
 
 
+@pytest.mark.slow
 def test_a_shared_users_counters_reach_the_endpoint_strictly_increasing_across_workers(tmp_path: Path) -> None:
     """Four processes send as one user; the order of arrival (the log) is the order of the counters."""
     log = tmp_path / "arrivals.log"
@@ -299,6 +300,7 @@ devices:
     result.stderr.fnmatch_lines(["*-n 9 without --dcc-statement*holds 8 lanes*"])
 
 
+@pytest.mark.slow
 def test_a_driver_that_can_only_reset_everything_makes_a_parallel_run_an_error_naming_reset_lane(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:

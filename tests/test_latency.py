@@ -48,6 +48,7 @@ def _round_trip(server: ServerThread, h: Harness, receiver: ResponseReceiver) ->
         return answered - start, time.monotonic() - start
 
 
+@pytest.mark.slow
 def test_answers_and_device_responses_take_the_latency_set(
     served: tuple[ServerThread, Harness, Deliveries, ResponseReceiver],
 ) -> None:

@@ -1,5 +1,6 @@
-"""The layer contracts of ARCHITECTURE.md (tests/layers.py), enforced on the package and proven able to fail: each
-rule is broken once in a copy of the package and the checker must name the break."""
+"""The layer contracts of ARCHITECTURE.md (tests/layers.py), enforced on the package and the QA tooling beside it
+(``qa``, outside the wheel) and proven able to fail: each rule is broken once in a copy of both and the checker must
+name the break."""
 
 from __future__ import annotations
 
@@ -7,42 +8,47 @@ import shutil
 from pathlib import Path
 
 import pytest
-from layers import LAYERS, check_tree, layer_of, loaded_violations, modules
+from layers import LAYERS, PRODUCT, QA, check_tree, layer_of, loaded_violations, modules
 
 import pytest_dcc
+import qa
 
 PACKAGE = Path(pytest_dcc.__file__).parent
+QA_TOOLING = Path(qa.__file__).parent
+ROOTS = (PACKAGE, QA_TOOLING)
 
 
 def test_every_module_belongs_to_a_layer() -> None:
-    lost = [name for name in modules(PACKAGE) if layer_of(name) == ""]
+    lost = [name for name in modules(ROOTS) if layer_of(name) == ""]
     assert lost == []
 
 
 def test_the_package_keeps_every_static_rule() -> None:
-    assert [str(v) for v in check_tree(PACKAGE)] == []
+    assert [str(v) for v in check_tree(ROOTS)] == []
 
 
+@pytest.mark.slow
 def test_importing_each_layer_loads_only_what_its_contract_allows() -> None:
-    assert [str(v) for v in loaded_violations(PACKAGE)] == []
+    assert [str(v) for v in loaded_violations(ROOTS)] == []
 
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A pristine copy of the package; each planted violation works on its own copy of this."""
-    base = tmp_path_factory.mktemp("pristine") / "pytest_dcc"
-    shutil.copytree(PACKAGE, base, ignore=shutil.ignore_patterns("__pycache__", "_bundled"))
+    """A pristine copy of the package and of qa (side by side); each planted violation works on its own copy."""
+    base = tmp_path_factory.mktemp("pristine")
+    for root in ROOTS:
+        shutil.copytree(root, base / root.name, ignore=shutil.ignore_patterns("__pycache__", "_bundled"))
     return base
 
 
-def _plant(copy: Path, tmp_path: Path, module: str, text: str) -> Path:
-    root = tmp_path / "pytest_dcc"
-    shutil.copytree(copy, root)
-    path = root.joinpath(*module.split(".")[1:]).with_suffix(".py")
+def _plant(copy: Path, tmp_path: Path, module: str, text: str) -> list[Path]:
+    """A copy of both packages with ``text`` appended to ``module``; answers the roots [pytest_dcc, qa]."""
+    shutil.copytree(copy, tmp_path, dirs_exist_ok=True)
+    path = tmp_path.joinpath(*module.split(".")).with_suffix(".py")
     if not path.exists():
         path = path.with_suffix("") / "__init__.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
-    return root
+    return [tmp_path / PRODUCT, tmp_path / QA]
 
 
 PLANTED = {
@@ -89,9 +95,28 @@ PLANTED = {
         "private",
         "reads dcc._sink",
     ),
+    "the product imports the QA tooling": (
+        "pytest_dcc.reporting.gate",
+        "from qa.mutants import catalogue",
+        "allowed",
+        "imports qa.mutants",
+    ),
+    "the product imports the QA tooling inside a function": (
+        "pytest_dcc.reference.dcc",
+        "def _late():\n    import qa.serve",
+        "allowed",
+        "imports qa.serve",
+    ),
+    "the QA tooling imports the suite side": (
+        "qa.hostile",
+        "from pytest_dcc.suite import judging",
+        "allowed",
+        "imports pytest_dcc.suite.judging",
+    ),
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(PLANTED))
 def test_a_planted_violation_is_named(case: str, copy: Path, tmp_path: Path) -> None:
     module, text, rule, detail = PLANTED[case]
@@ -99,13 +124,31 @@ def test_a_planted_violation_is_named(case: str, copy: Path, tmp_path: Path) -> 
     assert any(module in (v.module, *v.detail.split()) and detail in v.detail for v in found), [str(v) for v in found]
 
 
+@pytest.mark.slow
 def test_a_module_in_no_layer_is_named(copy: Path, tmp_path: Path) -> None:
-    root = tmp_path / "pytest_dcc"
-    shutil.copytree(copy, root)
-    (root / "stray.py").write_text('"""Not in any layer."""\n', encoding="utf-8")
-    assert any(v.module == "pytest_dcc.stray" and "no layer" in v.detail for v in check_tree(root))
+    roots = _plant(copy, tmp_path, "pytest_dcc.errors", "")
+    (roots[0] / "stray.py").write_text('"""Not in any layer."""\n', encoding="utf-8")
+    assert any(v.module == "pytest_dcc.stray" and "no layer" in v.detail for v in check_tree(roots))
 
 
+def test_the_product_alone_importing_qa_is_named(copy: Path, tmp_path: Path) -> None:
+    """The product checked without qa beside it (as the wheel holds it) still names an import of qa."""
+    roots = _plant(copy, tmp_path, "pytest_dcc.duis.ids", "import qa.mutants.catalogue")
+    found = [str(v) for v in check_tree(roots[0]) if v.rule == "allowed"]
+    assert any("pytest_dcc.duis.ids" in v and "imports qa.mutants.catalogue (layer qa)" in v for v in found), found
+
+
+def test_no_product_layer_may_import_qa() -> None:
+    """The contracts themselves: no layer of the product lists qa (or anything in it)."""
+    leaks = {
+        layer: sorted(other for other in (*c.may_import, *c.typing_only) if layer_of(other) == QA)
+        for layer, c in LAYERS.items()
+        if layer.split(".")[0] == PRODUCT
+    }
+    assert {layer: names for layer, names in leaks.items() if names} == {}
+
+
+@pytest.mark.slow
 def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_path: Path) -> None:
     """Statically allowed (the package root may import its API), but at run time the gate would load the reference
     DCC and pytest: the fresh-interpreter rule catches what a package ``__init__`` drags in."""
@@ -120,11 +163,11 @@ def test_every_contract_names_only_known_layers() -> None:
 
 
 def test_every_exception_the_project_defines_is_in_the_one_tree() -> None:
-    """Every exception class under pytest_dcc derives from DccError, and is defined in pytest_dcc.errors."""
+    """Every exception class under pytest_dcc and qa derives from DccError, and is defined in pytest_dcc.errors."""
     import ast
 
     strays = []
-    for name, module in modules(PACKAGE).items():
+    for name, module in modules(ROOTS).items():
         for node in ast.walk(module.tree):
             if (
                 isinstance(node, ast.ClassDef)
@@ -140,11 +183,11 @@ def test_every_exception_the_project_defines_is_in_the_one_tree() -> None:
 
 
 def test_no_module_over_500_lines_and_no_function_over_50() -> None:
-    """Small enough to read: every module under 500 lines, every function under 50."""
+    """Small enough to read: every module under 500 lines, every function under 50 (the product and qa alike)."""
     import ast
 
     too_big = []
-    for name, module in modules(PACKAGE).items():
+    for name, module in modules(ROOTS).items():
         lines = len(module.path.read_text(encoding="utf-8").splitlines())
         if lines > 500:
             too_big.append(f"{name}: {lines} lines")

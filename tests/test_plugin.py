@@ -73,6 +73,7 @@ def test_pki_folder_option_shares_the_serve_pki(pytester: pytest.Pytester) -> No
     result.assert_outcomes(passed=1)
 
 
+@pytest.mark.slow
 def test_gherkin_tags_become_registered_markers_and_unknown_clauses_stop_the_run(pytester: pytest.Pytester) -> None:
     pytester.makefile(
         ".feature",

@@ -19,11 +19,11 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference.server import make_app
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseReceiver, ServerThread, free_port, require_client_cert_tls
+from qa.serve import ServeProcess
 from tests.reference_harness import CAD, ESME, FIXTURES, IS, Harness
 
 INVENTORY = FIXTURES / "inventory" / "premises.yaml"
@@ -187,6 +187,7 @@ def test_https_with_mutual_tls(tmp_path: Path) -> None:
                 transport.send(request, request.to_bytes())
 
 
+@pytest.mark.slow
 def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> None:
     pki_dir = tmp_path / "pki"
     port = free_port()

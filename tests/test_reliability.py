@@ -23,8 +23,8 @@ from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
-from pytest_dcc.stress.hostile import CorpusError, CorpusUsers, load_corpus, markdown_table, response_code, run_corpus
-from pytest_dcc.stress.serve import ServeProcess, dump_database
+from qa.hostile import CorpusError, CorpusUsers, load_corpus, markdown_table, response_code, run_corpus
+from qa.serve import ServeProcess, dump_database
 from tests.reference_harness import CAD, CHF, ED, ESME, FIXTURES, GS, GSME, IS, OU, Harness
 
 CORPUS = FIXTURES / "hostile"
@@ -41,6 +41,7 @@ def _report(outcomes: list) -> str:  # type: ignore[type-arg]
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("xsd", ["embedded", "official DUIS 5.4"])
 def test_hostile_corpus_in_process(xsd: str, shared: Path) -> None:
     h = Harness()
@@ -84,7 +85,7 @@ def test_docs_table_lists_every_corpus_case_with_its_answer() -> None:
     table = re.search(r"<!-- corpus-table:.*?-->\n(.*?)\n<!-- /corpus-table -->", text, re.S)
     assert table is not None, "docs/reliability.md lost its corpus table markers"
     assert table.group(1).strip() == markdown_table(load_corpus(CORPUS)), (
-        "docs/reliability.md is out of date: regenerate the table with pytest_dcc.stress.hostile.markdown_table"
+        "docs/reliability.md is out of date: regenerate the table with qa.hostile.markdown_table"
     )
 
 
@@ -185,6 +186,7 @@ def test_the_unmutated_requests_are_accepted() -> None:
         assert exchange.code in {"I0", "I99", "W081401"}, (srv, exchange.code)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_requests())
 def test_mutated_requests_never_crash_the_pipeline_and_refusals_change_nothing(case: tuple[str, bytes]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dcc.stress.load import RunResult, check_consistency, read_logs, run_load
+from qa.load import RunResult, check_consistency, read_logs, run_load
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +24,7 @@ def steady(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
     return run_load(workdir, clients=4, meters=3, operations=60), workdir
 
 
+@pytest.mark.slow
 def test_concurrent_clients_lose_and_duplicate_nothing(steady: tuple[RunResult, Path]) -> None:
     result, workdir = steady
     report = result.report
@@ -38,6 +39,7 @@ def test_concurrent_clients_lose_and_duplicate_nothing(steady: tuple[RunResult, 
     assert "Traceback" not in (workdir / "serve.log").read_text()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_load_then_restart_on_the_same_db(tmp_path: Path) -> None:
     result = run_load(tmp_path, clients=3, meters=2, operations=200, kill_after=60)
     report = result.report

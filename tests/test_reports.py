@@ -135,14 +135,27 @@ def test_release_changes_say_per_clause_behaviour_or_text_only() -> None:
 
 
 def test_every_release_flag_names_the_clauses_it_governs() -> None:
-    from dataclasses import fields
-
+    """The flags are the behaviour modifications' rows: every release holds each one, and each flag governs
+    clauses of the registry (those that bind from or until its modification's release)."""
     from pytest_dcc.spec.clauses import FLAG_CLAUSES
-    from pytest_dcc.spec.releases import Release
+    from pytest_dcc.spec.releases import MODIFICATIONS, RELEASES
 
-    flags = {f.name for f in fields(Release)} - {"name", "title", "schema_version"}
-    assert set(FLAG_CLAUSES) == flags == {"unjoin_requires_smi_join"}  # MP178 is the only DSP behaviour change
+    behaviour = {m.flag for m in MODIFICATIONS.values() if m.kind == "behaviour"}
+    assert set(FLAG_CLAUSES) == behaviour and all(set(r.flags) == behaviour for r in RELEASES.values())
+    assert all(FLAG_CLAUSES[flag] for flag in behaviour)
     assert {c for cs in FLAG_CLAUSES.values() for c in cs} <= set(CLAUSES)
+
+
+def test_a_behaviour_flag_is_its_value_before_its_modification_and_the_opposite_from_it() -> None:
+    from pytest_dcc.spec.releases import MODIFICATIONS, RELEASES, at_least
+
+    for mod in (m for m in MODIFICATIONS.values() if m.kind == "behaviour"):
+        assert mod.flag is not None
+        for name, rel in RELEASES.items():
+            assert rel.behaves(mod.flag) == (mod.before != at_least(name, mod.release)), (mod.id, name)
+    some = next(iter(RELEASES.values()))
+    with pytest.raises(ValueError, match="unknown DSP behaviour flag"):
+        some.but(no_such_flag=True)
 
 
 # -- HTML cleaning ---------------------------------------------------------------------------------------------
@@ -429,11 +442,12 @@ from pytest_dcc.reference.setup import build_reference
 def dcc_reference(dcc_test_pki):
     # An endpoint claiming June 2024 that still checks the SMI join (MP178 not implemented).
     dcc = build_reference(dcc_test_pki, release="2024-06")
-    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    dcc.release = release("2024-06").but(unjoin_requires_smi_join=True)
     yield dcc
 """
 
 
+@pytest.mark.slow
 def test_allure_results_carry_the_verdict_and_sort_fails_by_clause(pytester: pytest.Pytester) -> None:
     import re
 
@@ -493,6 +507,7 @@ def _report_categories(index: Path) -> dict[str, list[str]]:
     return {n["name"]: results(i) for i, n in nodes.items() if n["type"] == "category"}
 
 
+@pytest.mark.slow
 def test_the_html_report_sorts_results_into_the_suites_categories(tmp_path: Path) -> None:
     """Allure 3's default report reads categories from its configuration, not from categories.json: a FAIL lands
     under its clause, an ERROR under its cause, a NOT_APPLICABLE under its verdict."""

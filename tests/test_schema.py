@@ -215,6 +215,7 @@ def test_flat_wan_matrix_holds_one_region() -> None:
 _B64_ALPHABET = "AQgwBRE4+/= \n\t@-é%"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("schema", ["embedded", "5.0", "5.4"])
 def test_base64_check_is_exactly_the_xsd_grammar(schema: str) -> None:
     """libxml2's own base64 check plus the added facet accept exactly the XSD 1.1 base64Binary grammar."""

@@ -362,6 +362,7 @@ def _worst_within_limits(signed: bytes) -> bytes:
     return _into_body(within, b"<w" + _decls(MAX_NAMESPACES_PER_ELEMENT, "m") + b">" + b"<w/>" * 49_900 + b"</w>")
 
 
+@pytest.mark.slow
 def test_health_answers_while_the_worst_requests_are_refused(served: tuple[ServerThread, Harness]) -> None:
     """The worst documents within the size limit, sent back to back: the 2 MiB declaration flood, the most work
     the structural limits let through, and 24,000 attributes on one element. Meanwhile ``/health`` keeps answering:
@@ -414,10 +415,11 @@ def _health_spans(http: httpx.Client, stop: Callable[[], bool], at_most: int = 1
     return spans
 
 
+@pytest.mark.slow
 def test_the_corpus_floods_and_streamed_body_over_http(served: tuple[ServerThread, Harness]) -> None:
     """The corpus's structural cases (fixtures/hostile/cases.yaml) against the served reference, the oversized
     body streamed in chunks."""
-    from pytest_dcc.stress.hostile import CorpusUsers, load_corpus, run_case
+    from qa.hostile import CorpusUsers, load_corpus, run_case
     from tests.reference_harness import ED, GS, OU
 
     server, h = served

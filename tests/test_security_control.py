@@ -33,8 +33,8 @@ from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.errors import ConfigError, HttpStatusError
 from pytest_dcc.reference.control_http import MAX_CONTROL_BYTES
 from pytest_dcc.reference.server import Deliveries, make_app
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from qa.serve import ServeProcess
 from tests.reference_harness import ESME, IS, Harness
 
 TOKEN = secrets.token_urlsafe(32)

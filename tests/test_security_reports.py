@@ -162,6 +162,7 @@ def _assert_nothing_carries(pytester: pytest.Pytester, result: pytest.RunResult,
     return document
 
 
+@pytest.mark.slow
 def test_a_run_with_credentials_reports_none_of_them_and_still_sends_them(
     pytester: pytest.Pytester, served: tuple[ServerThread, _Recording, Path]
 ) -> None:
@@ -194,6 +195,7 @@ def test_a_run_with_credentials_reports_none_of_them_and_still_sends_them(
     assert all(h.get("x-tenant-auth") == f"Bearer {TENANT_TOKEN}" for h in duis)
 
 
+@pytest.mark.slow
 def test_an_unreachable_endpoint_with_credentials_is_reported_without_them(pytester: pytest.Pytester) -> None:
     """The session check's message (the URL httpx could not reach), in every report and the terminal."""
     endpoint = f"https://{USER}:{PASSWORD}@127.0.0.1:{free_port()}/duis"
@@ -301,6 +303,7 @@ BOMBS: dict[str, tuple[Callable[[Path], Path], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", list(BOMBS))
 def test_a_bomb_is_refused_with_small_memory_naming_the_archive_and_the_limit(shape: str, tmp_path: Path) -> None:
     make, limit = BOMBS[shape]

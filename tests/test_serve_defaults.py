@@ -21,8 +21,8 @@ from starlette.routing import Route
 
 from pytest_dcc.duis.estates import SERVED_LANES
 from pytest_dcc.reference.boxed import NETWORK_OPERATOR, OTHER_USER, SUPPLIER
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from qa.serve import ServeProcess
 from tests.conftest import port_free
 
 #: These tests bind DCC Boxed's fixed ports: under pytest-xdist they share one worker (``--dist loadgroup``).

@@ -12,8 +12,8 @@ import pytest
 from pytest_dcc._resources import features_dir
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.spec.releases import RELEASES
-from pytest_dcc.stress.serve import ServeProcess
 from pytest_dcc.transport.receiver import ServerThread, free_port
+from qa.serve import ServeProcess
 
 JOIN_FEATURE = features_dir() / "clauses" / "join-unjoin.feature"
 
@@ -58,7 +58,7 @@ from pytest_dcc.reference.setup import build_reference
 def dcc_reference(dcc_test_pki):
     # An endpoint claiming June 2024 that still checks the SMI join (MP178 not implemented).
     dcc = build_reference(dcc_test_pki, release="2024-06")
-    dcc.release = dataclasses.replace(release("2024-06"), unjoin_requires_smi_join=True)
+    dcc.release = release("2024-06").but(unjoin_requires_smi_join=True)
     yield dcc
 """,
     )
@@ -73,6 +73,7 @@ def dcc_reference(dcc_test_pki):
     assert document["clauses"]["DP178-E080801"]["verdict"] == "NOT_APPLICABLE"  # type: ignore[index]
 
 
+@pytest.mark.slow
 def test_dead_endpoint_is_error_never_fail(pytester: pytest.Pytester) -> None:
     _suite(pytester, JOIN_FEATURE)
     result = pytester.runpytest(f"--dcc-endpoint=http://127.0.0.1:{free_port()}", "-p", "no:cacheprovider")
@@ -85,6 +86,7 @@ def test_dead_endpoint_is_error_never_fail(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*error*"])
 
 
+@pytest.mark.slow
 def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """DUIS only, no statement: the suite assumes the default estate and arranges over DUIS what it can; what
     needs a capability DUIS lacks is NOT_APPLICABLE naming it, nothing is an ERROR or a FAIL. An endpoint without
@@ -116,6 +118,7 @@ def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester, 
         result.stdout.fnmatch_lines(["*NOT_APPLICABLE*"])
 
 
+@pytest.mark.slow
 def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """No test control, no vendor hook: the statement's device pool is the estate, statuses DUIS lets a User set
     are set with SR 8.4, the rest is NOT_APPLICABLE with the reason; what needs no arrangement is judged."""
@@ -354,6 +357,7 @@ def precondition():
     ("claimed", "inner", "wrong"),
     [("2021-06", "2021-06", False), ("2024-06", "2024-06", False), ("2021-06", "2024-06", True)],
 )
+@pytest.mark.slow
 def test_joins_and_e080801_are_judged_over_duis_alone(
     pytester: pytest.Pytester, tmp_path: Path, claimed: str, inner: str, wrong: bool
 ) -> None:

@@ -429,6 +429,7 @@ def test_receiver_over_mutual_tls(pki: TestPki, judge: ResponseJudge, tls_ca: tr
             http.post(receiver.response_url, content=b"<x/>")
 
 
+@pytest.mark.slow
 def test_client_signs_sends_and_waits(pki: TestPki, judge: ResponseJudge, script: Script) -> None:
     from pytest_dcc.transport.receiver import ResponseInbox
 

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from pytest_dcc.spec.releases import FLAG_MODIFICATIONS, MODIFICATIONS, at_least, canonical, index
+from pytest_dcc.spec.releases import (
+    FLAG_MODIFICATIONS,
+    MODIFICATIONS,
+    Modification,
+    at_least,
+    canonical,
+    index,
+    release,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +40,25 @@ class Clause:
         return self.id.split("-", 1)[0]
 
     def not_normative(self, claimed: str) -> str | None:
-        """Why the clause does not bind an endpoint claiming release ``claimed`` (None when it does)."""
+        """Why the clause does not bind an endpoint claiming release ``claimed`` (None when it does). Worded from the
+        modifications' rows (``spec.releases``), never from a modification named here."""
         if self.since is not None and not at_least(claimed, self.since):
-            if self.modification == "MP081":
+            text = MODIFICATIONS.get(self.modification)
+            if text is not None and text.kind == "text":
+                month = release(text.release).title.split(" SEC Release")[0]  # "November 2020"
                 return (
-                    f"{self.id} is not normative before MP081, November 2020 (the endpoint claims "
-                    f"{canonical(claimed)}); MP081 aligned the text with DCC processing that already existed"
+                    f"{self.id} is not normative before {text.id}, {month} (the endpoint claims {canonical(claimed)}); "
+                    f"{text.note}"
                 )
             return f"{self.id} binds from the {self.since} release; the endpoint claims {canonical(claimed)}"
         if self.until is not None and at_least(claimed, self.until):
-            return (
-                f"{self.id} binds until the {self.until} release, when {MODIFICATIONS['MP178'].id} removed it "
-                f"({MODIFICATIONS['MP178'].note}); the endpoint claims {canonical(claimed)}"
-            )
+            removed = _behaviour_at(self.until)
+            why = f", when {removed.id} removed it ({removed.note})" if removed is not None else ""
+            return f"{self.id} binds until the {self.until} release{why}; the endpoint claims {canonical(claimed)}"
         return None
 
     def change_between(self, a: str, b: str) -> str | None:
-        """What separates releases ``a`` and ``b`` for this clause: "behaviour changes (...)", "text only:
+        """What separates releases ``a`` and ``b`` for this clause: "behaviour changes: ...", "text only:
         normative from R (...)", "reading guidance from R (...)", or None when nothing does."""
         lo, hi = sorted((canonical(a), canonical(b)), key=index)
 
@@ -56,16 +66,24 @@ class Clause:
             return at_least(hi, release) and not at_least(lo, release)
 
         if self.until is not None and crossed(self.until):
-            return f"behaviour changes: binds until {self.until} ({MODIFICATIONS['MP178'].note})"
+            removed = _behaviour_at(self.until)
+            return f"behaviour changes: binds until {self.until}" + (f" ({removed.note})" if removed else "")
         found: list[str] = []
         if self.since is not None and crossed(self.since):
-            if self.modification != "MP081":
-                return f"behaviour changes: binds from {self.since} ({MODIFICATIONS[self.modification].note})"
-            found.append(f"normative from {self.since} ({MODIFICATIONS['MP081'].note})")
+            own = MODIFICATIONS.get(self.modification)
+            if own is None or own.kind != "text":
+                note = f" ({own.note})" if own is not None else ""
+                return f"behaviour changes: binds from {self.since}{note}"
+            found.append(f"normative from {self.since} ({own.note})")
         if self.guidance is not None and crossed(MODIFICATIONS[self.guidance].release):
             mod = MODIFICATIONS[self.guidance]
             found.append(f"reading guidance from {mod.release} ({mod.id}: {mod.note})")
         return f"text only: {'; '.join(found)}" if found else None
+
+
+def _behaviour_at(release: str) -> Modification | None:
+    """The behaviour-changing modification implemented in ``release`` (what ends a clause that binds until it)."""
+    return next((m for m in MODIFICATIONS.values() if m.kind == "behaviour" and m.release == release), None)
 
 
 _MP081: Final = MODIFICATIONS["MP081"].release

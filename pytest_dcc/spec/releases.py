@@ -11,7 +11,8 @@ behaviour flag, never a release name or date; the clauses each flag governs are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Final, Literal
 
@@ -22,13 +23,17 @@ ChangeKind = Literal["behaviour", "text", "guidance"]
 
 @dataclass(frozen=True, slots=True)
 class Modification:
-    """An SEC modification in scope: the release that implemented it and what kind of change it made."""
+    """An SEC modification in scope: the release that implemented it and what kind of change it made. A "behaviour"
+    modification names the DSP behaviour flag it changes and the flag's value before its release (the opposite
+    from it): a second behaviour-changing modification is one more row here, nothing else in this module."""
 
     id: str
     title: str
     release: str
     kind: ChangeKind
     note: str
+    flag: str | None = None
+    before: bool = True
 
 
 MODIFICATIONS: Final = MappingProxyType(
@@ -57,6 +62,8 @@ MODIFICATIONS: Final = MappingProxyType(
                 "2024-06",
                 "behaviour",
                 "the DSP no longer refuses an Unjoin (8.8.1, 8.8.2) with E080801 when the SMI holds no join",
+                flag="unjoin_requires_smi_join",  # DP178 / MP178: refused with E080801 without an SMI join
+                before=True,
             ),
         )
     }
@@ -76,19 +83,32 @@ _ROWS: Final[tuple[tuple[str, str, SchemaVersion], ...]] = (
 _NAMES: Final = tuple(row[0] for row in _ROWS)
 #: ``latest`` stands for the newest release.
 LATEST: Final = _NAMES[-1]
-#: Each DSP behaviour flag and the behaviour modification that changes it.
-FLAG_MODIFICATIONS: Final = MappingProxyType({"unjoin_requires_smi_join": "MP178"})
+#: Each DSP behaviour flag and the behaviour modification that changes it (from the modifications' rows).
+FLAG_MODIFICATIONS: Final = MappingProxyType(
+    {m.flag: m.id for m in MODIFICATIONS.values() if m.kind == "behaviour" and m.flag is not None}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Release:
-    """One SEC release in scope, and how the DSP behaves under it."""
+    """One SEC release in scope, and how the DSP behaves under it: each behaviour flag's value (``behaves``)."""
 
     name: str
     title: str
     schema_version: SchemaVersion
-    #: DP178 / MP178: SR 8.8.x refused with E080801 when the SMI holds no join (True until 2024-06).
-    unjoin_requires_smi_join: bool
+    flags: Mapping[str, bool] = field(hash=False, compare=True)
+
+    def behaves(self, flag: str) -> bool:
+        """The value of the DSP behaviour ``flag`` under this release (``ValueError`` naming the known flags)."""
+        if flag not in self.flags:
+            raise ValueError(f"unknown DSP behaviour flag {flag!r} (known: {', '.join(self.flags)})")
+        return self.flags[flag]
+
+    def but(self, **flags: bool) -> Release:
+        """This release with some behaviour flags otherwise (a wrong endpoint, a test)."""
+        for flag in flags:
+            self.behaves(flag)
+        return replace(self, flags=MappingProxyType({**self.flags, **flags}))
 
 
 def canonical(name: str) -> str:
@@ -110,19 +130,13 @@ def at_least(claimed: str, name: str) -> bool:
     return index(claimed) >= index(name)
 
 
-RELEASES: Final = MappingProxyType(
-    {
-        name: Release(
-            name,
-            title,
-            schema,
-            unjoin_requires_smi_join=not at_least(
-                name, MODIFICATIONS[FLAG_MODIFICATIONS["unjoin_requires_smi_join"]].release
-            ),
-        )
-        for name, title, schema in _ROWS
-    }
-)
+def _flags(name: str) -> Mapping[str, bool]:
+    """Each behaviour flag under release ``name``: its value before its modification's release, the opposite from."""
+    changes = (MODIFICATIONS[m] for m in FLAG_MODIFICATIONS.values())
+    return MappingProxyType({str(m.flag): m.before != at_least(name, m.release) for m in changes})
+
+
+RELEASES: Final = MappingProxyType({name: Release(name, title, schema, _flags(name)) for name, title, schema in _ROWS})
 
 
 def release(name: str) -> Release:

@@ -17,6 +17,8 @@ from pytest_dcc.reference.inventory import FAULT_REJECT_REJOIN, Device, Inventor
 from pytest_dcc.reference.services.base import Outcome, RequestContext, Result, other_device
 
 CLAUSES: Final = ("DP178-SMI-JOIN", "DP178-REJOIN", "DP178-E080801", "MP178-UNJOIN")
+#: The DSP behaviour flag of DP178 / MP178 (spec.releases): an Unjoin is refused with E080801 without an SMI join.
+UNJOIN_FLAG: Final = "unjoin_requires_smi_join"
 JOIN_SRVS: Final = frozenset({"8.7.1", "8.7.2"})
 UNJOIN_SRVS: Final = frozenset({"8.8.1", "8.8.2"})
 SRVS: Final = JOIN_SRVS | UNJOIN_SRVS
@@ -28,7 +30,7 @@ def validate(ctx: RequestContext, device: Device) -> None:
     other = other_device(ctx.body)
     if ctx.srv.srv in JOIN_SRVS and ctx.inventory.device(other) is None:
         raise Refusal("E080702", f"OtherDeviceID {other} is not in the Smart Metering Inventory")
-    flagged = ctx.srv.srv in UNJOIN_SRVS and ctx.release.unjoin_requires_smi_join
+    flagged = ctx.srv.srv in UNJOIN_SRVS and ctx.release.behaves(UNJOIN_FLAG)
     if flagged and not ctx.inventory.smi_joined(device.eui, other):
         raise Refusal("E080801", f"according to the Smart Metering Inventory {other} is not joined to {device.eui}")
 

@@ -11,8 +11,8 @@ from lxml import etree
 from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_SR
-from pytest_dcc.stress.mutating.blocks import join_pair, record_smi_join, repair_indexes, set_text, thresholds
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, RequestHook
+from qa.mutants.blocks import join_pair, record_smi_join, repair_indexes, set_text, thresholds
+from qa.mutants.endpoint import Call, MutatingEndpoint, RequestHook
 
 _SR: Final = f"{{{NS_SR}}}"
 

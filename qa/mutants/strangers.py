@@ -21,8 +21,9 @@ from pytest_dcc.duis.signing import TrustStore, verify
 from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR
-from pytest_dcc.stress.mutating import blocks as b
-from pytest_dcc.stress.mutating.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants import blocks as b
+from qa.mutants.endpoint import Call, DeliveryHook, MutatingEndpoint, ReplyHook, RequestHook
+from qa.mutants.mutant import Mutant
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
@@ -384,7 +385,7 @@ def slow_delivery(proxy: MutatingEndpoint, root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
-def strangers() -> list[Mutation]:
+def strangers() -> list[Mutant]:
     """The strangers' wrong endpoints (black-box) and correct-but-different ones (green)."""
     return [*_wrong_coverage_and_tariff(), *_wrong_credentials_and_hub(), *_wrong_local_and_joins(), *_green()]
 
@@ -396,91 +397,91 @@ LOCAL, ORGCERT, E0808 = "MP081-DUIS-3.8.112.2", "MP081-ORGCERT-TRACKING", "DP178
 JOIN, REJOIN = "DP178-SMI-JOIN", "DP178-REJOIN"
 
 
-def _wrong_coverage_and_tariff() -> list[Mutation]:
+def _wrong_coverage_and_tariff() -> list[Mutant]:
     """SR 12.1 (MP081-CHISM-E3-T3 / -SPACE) and SR 1.1.1 (MP081-DUIS-3.8.1.2)."""
     f = frozenset
     return [
-        Mutation("wan-space-sent-as-unknown", '12.1 sends "Unknown" where " " is due', _BB, f({SPACE, T3}),
-                 reply=b.wan_edit(space_as_unknown)),
-        Mutation("wan-space-date-a-day-early", '12.1 " " answers carry the date a day early', _BB, f({SPACE}),
-                 reply=b.wan_edit(space_date_a_day_early)),
-        Mutation("wan-first-region-only", "12.1 keeps only the first CSP region's row", _BB, f({T3, SPACE}),
-                 reply=b.edit_reply(b.srv_is("12.1"), first_region_only)),
-        Mutation("threshold-over-max-clamped", "1.1.1 clamps a threshold above 2^48-1 Wh and accepts it", _BB,
-                 f({THRESH}), request=honest(thresholds_edited(clamp_over_max))),
-        Mutation("threshold-fraction-rounded", "1.1.1 rounds a fractional threshold and accepts it", _BB, f({THRESH}),
-                 request=honest(thresholds_edited(round_fractions))),
-        Mutation("three-thresholds-refused", "1.1.1 refuses 3 gas thresholds (E010102)", _BB, f({THRESH}),
-                 request=b.refuse(lambda c: len(gas_thresholds(c)) == 3, "E010102")),
-        Mutation("threshold-last-dropped", "1.1.1 sends the meter all thresholds but the last", _BB, f({THRESH}),
-                 request=honest(thresholds_edited(drop_last))),
+        Mutant("wan-space-sent-as-unknown", '12.1 sends "Unknown" where " " is due', _BB, f({SPACE, T3}),
+               reply=b.wan_edit(space_as_unknown)),
+        Mutant("wan-space-date-a-day-early", '12.1 " " answers carry the date a day early', _BB, f({SPACE}),
+               reply=b.wan_edit(space_date_a_day_early)),
+        Mutant("wan-first-region-only", "12.1 keeps only the first CSP region's row", _BB, f({T3, SPACE}),
+               reply=b.edit_reply(b.srv_is("12.1"), first_region_only)),
+        Mutant("threshold-over-max-clamped", "1.1.1 clamps a threshold above 2^48-1 Wh and accepts it", _BB,
+               f({THRESH}), request=honest(thresholds_edited(clamp_over_max))),
+        Mutant("threshold-fraction-rounded", "1.1.1 rounds a fractional threshold and accepts it", _BB, f({THRESH}),
+               request=honest(thresholds_edited(round_fractions))),
+        Mutant("three-thresholds-refused", "1.1.1 refuses 3 gas thresholds (E010102)", _BB, f({THRESH}),
+               request=b.refuse(lambda c: len(gas_thresholds(c)) == 3, "E010102")),
+        Mutant("threshold-last-dropped", "1.1.1 sends the meter all thresholds but the last", _BB, f({THRESH}),
+               request=honest(thresholds_edited(drop_last))),
     ]  # fmt: skip
 
 
-def _wrong_credentials_and_hub() -> list[Mutation]:
+def _wrong_credentials_and_hub() -> list[Mutant]:
     """SR 6.24.2 (MP081-DUIS-3.8.77.3 / .4) and SR 8.14.2 (MP081-DUIS-3.8.106.3 / 3.8.114.4)."""
     f = frozenset
     return [
-        Mutation("6.24.2-key-agreement-refused", "6.24.2 refuses CredentialType Key Agreement (E062403)", _BB,
-                 f({E773, E774}), request=b.refuse(lambda c: _retrieval(c, "Key Agreement"), "E062403")),
-        Mutation("6.24.2-key-agreement-read-as-signature", "6.24.2 Key Agreement retrieves and tracks the Digital "
-                 "Signature certificate", _BB, f({E774}), request=honest(key_agreement_as_signature)),
-        Mutation("6.24.2-refused-for-gas-meter", "6.24.2 refused for a GSME (E062401)", _BB, f({E773, E774}),
-                 request=gas_meter_refused),
-        Mutation("8.14.2-gpf-taken-as-hub", "8.14.2 naming a GPF updates its CHF (no E081401)", _BB, f({E8, PEND}),
-                 request=honest(gpf_taken_as_hub)),
-        Mutation("8.14.2-naive-time-refused", "8.14.2 refuses an InstallDateTime without offset (E081402)", _BB,
-                 f({E8, PEND}), request=naive_install_time_refused),
-        Mutation("8.14.2-same-day-future-accepted", "8.14.2 accepts an install time later today", _BB, f({E8, PEND}),
-                 request=honest(same_day_future_accepted)),
-        Mutation("8.14.2-commissioned-not-warned", "8.14.2 answers I99 for a Commissioned CHF", _BB, f({E8}),
-                 request=b.status_before, reply=on_warning(commissioned_not_warned)),
-        Mutation("8.14.2-gpf-moved-without-pending-chf", "8.14.2 moves a Pending GPF whose CHF was not Pending", _BB,
-                 f({PEND}), request=b.status_before, reply=on_warning(gpf_moved_alone)),
-        Mutation("8.14.2-pending-chf-made-commissioned", "8.14.2 moves a Pending CHF to Commissioned", _BB, f({PEND}),
-                 request=b.status_before, reply=on_warning(chf_made_commissioned)),
-        Mutation("8.14.2-status-moved-late", "8.14.2 moves Pending devices 0.4 s after answering", _BB, f({PEND, E8}),
-                 request=b.status_before, reply=on_warning(moved_late)),
+        Mutant("6.24.2-key-agreement-refused", "6.24.2 refuses CredentialType Key Agreement (E062403)", _BB,
+               f({E773, E774}), request=b.refuse(lambda c: _retrieval(c, "Key Agreement"), "E062403")),
+        Mutant("6.24.2-key-agreement-read-as-signature", "6.24.2 Key Agreement retrieves and tracks the Digital "
+               "Signature certificate", _BB, f({E774}), request=honest(key_agreement_as_signature)),
+        Mutant("6.24.2-refused-for-gas-meter", "6.24.2 refused for a GSME (E062401)", _BB, f({E773, E774}),
+               request=gas_meter_refused),
+        Mutant("8.14.2-gpf-taken-as-hub", "8.14.2 naming a GPF updates its CHF (no E081401)", _BB, f({E8, PEND}),
+               request=honest(gpf_taken_as_hub)),
+        Mutant("8.14.2-naive-time-refused", "8.14.2 refuses an InstallDateTime without offset (E081402)", _BB,
+               f({E8, PEND}), request=naive_install_time_refused),
+        Mutant("8.14.2-same-day-future-accepted", "8.14.2 accepts an install time later today", _BB, f({E8, PEND}),
+               request=honest(same_day_future_accepted)),
+        Mutant("8.14.2-commissioned-not-warned", "8.14.2 answers I99 for a Commissioned CHF", _BB, f({E8}),
+               request=b.status_before, reply=on_warning(commissioned_not_warned)),
+        Mutant("8.14.2-gpf-moved-without-pending-chf", "8.14.2 moves a Pending GPF whose CHF was not Pending", _BB,
+               f({PEND}), request=b.status_before, reply=on_warning(gpf_moved_alone)),
+        Mutant("8.14.2-pending-chf-made-commissioned", "8.14.2 moves a Pending CHF to Commissioned", _BB, f({PEND}),
+               request=b.status_before, reply=on_warning(chf_made_commissioned)),
+        Mutant("8.14.2-status-moved-late", "8.14.2 moves Pending devices 0.4 s after answering", _BB, f({PEND, E8}),
+               request=b.status_before, reply=on_warning(moved_late)),
     ]  # fmt: skip
 
 
-def _wrong_local_and_joins() -> list[Mutation]:
+def _wrong_local_and_joins() -> list[Mutant]:
     """SR 8.13 (MP081-DUIS-3.8.112.2, MP081-ORGCERT-TRACKING) and SR 8.7 / 8.8 (DP178, MP178)."""
     f = frozenset
     return [
-        Mutation("8.13-han-log-responses-refused", "8.13 refuses 8.11 / 8.12.x responses (E081302)", _BB, f({LOCAL}),
-                 request=han_log_responses_refused),
-        Mutation("8.13-local-join-not-recorded", "8.13 acknowledges a Join response, the SMI stays without it", _BB,
-                 f({LOCAL, JOIN, E0808}), reply=b.after(lambda c, code: c.srv == "8.13" and code == "I99",
-                                                      local_join_dropped)),
-        Mutation("orgcert-usages-swapped", "6.15.1 / 6.21 certificates placed under each other's usage", _BB,
-                 f({ORGCERT, LOCAL}), request=honest(usages_swapped)),
-        Mutation("e080801-one-direction-only", "before MP178, a join the SMI holds as (other, target) is refused", _BB,
-                 f({E0808}), claimed="2021-06", request=one_direction_only),
-        Mutation("e080801-not-checked-for-local-delivery", "before MP178, 8.8.2 with CV 2/3 is not checked", _BB,
-                 f({E0808}), claimed="2021-06", request=honest(local_unjoin_unchecked)),
-        Mutation("unjoin-forgets-other-joins", "an Unjoin response clears every SMI join of the device", _BB,
-                 f({E0808, JOIN}), claimed="2021-06",
-                 delivery=b.delivery_for(_UNJOINS, ("I0",), forget_all_joins)),
-        Mutation("join-not-recorded-for-8.7.1", "the DSP ignores the critical Join's (8.7.1) response", _BB,
-                 f({JOIN, REJOIN, E0808}), delivery=b.delivery_for(("8.7.1",), ("I0",), b.forget_smi_join)),
-        Mutation("rejoin-accepted-not-recorded", "the response to a re-sent Join is ignored (deduplicated by pair)",
-                 _BB, f({REJOIN, JOIN, E0808}), request=note_join_retry,
-                 delivery=retry_response_ignored),
+        Mutant("8.13-han-log-responses-refused", "8.13 refuses 8.11 / 8.12.x responses (E081302)", _BB, f({LOCAL}),
+               request=han_log_responses_refused),
+        Mutant("8.13-local-join-not-recorded", "8.13 acknowledges a Join response, the SMI stays without it", _BB,
+               f({LOCAL, JOIN, E0808}), reply=b.after(lambda c, code: c.srv == "8.13" and code == "I99",
+                                                    local_join_dropped)),
+        Mutant("orgcert-usages-swapped", "6.15.1 / 6.21 certificates placed under each other's usage", _BB,
+               f({ORGCERT, LOCAL}), request=honest(usages_swapped)),
+        Mutant("e080801-one-direction-only", "before MP178, a join the SMI holds as (other, target) is refused", _BB,
+               f({E0808}), claimed="2021-06", request=one_direction_only),
+        Mutant("e080801-not-checked-for-local-delivery", "before MP178, 8.8.2 with CV 2/3 is not checked", _BB,
+               f({E0808}), claimed="2021-06", request=honest(local_unjoin_unchecked)),
+        Mutant("unjoin-forgets-other-joins", "an Unjoin response clears every SMI join of the device", _BB,
+               f({E0808, JOIN}), claimed="2021-06",
+               delivery=b.delivery_for(_UNJOINS, ("I0",), forget_all_joins)),
+        Mutant("join-not-recorded-for-8.7.1", "the DSP ignores the critical Join's (8.7.1) response", _BB,
+               f({JOIN, REJOIN, E0808}), delivery=b.delivery_for(("8.7.1",), ("I0",), b.forget_smi_join)),
+        Mutant("rejoin-accepted-not-recorded", "the response to a re-sent Join is ignored (deduplicated by pair)",
+               _BB, f({REJOIN, JOIN, E0808}), request=note_join_retry,
+               delivery=retry_response_ignored),
     ]  # fmt: skip
 
 
-def _green() -> list[Mutation]:
+def _green() -> list[Mutant]:
     prefix, offset = every_answer(reprefixed), every_answer(offset_time)
     return [
-        Mutation("green-dui-prefix-indented", "answers use the prefix dui: for the DUIS namespace, indented", "green",
-                 reply=prefix[0], delivery=prefix[1]),
-        Mutation("green-response-time-at-plus-one", "ResponseDateTime at +01:00 instead of Z", "green",
-                 reply=offset[0], delivery=offset[1]),
-        Mutation("green-optional-wan-fields", "12.1 rows carry the optional auxiliary equipment and information",
-                 "green", reply=b.edit_reply(b.srv_is("12.1"), optional_wan_fields)),
-        Mutation("green-slow-endpoint", "answers 0.2 s and device responses 0.5 s slower", "green",
-                 request=slow, delivery=slow_delivery),
+        Mutant("green-dui-prefix-indented", "answers use the prefix dui: for the DUIS namespace, indented", "green",
+               reply=prefix[0], delivery=prefix[1]),
+        Mutant("green-response-time-at-plus-one", "ResponseDateTime at +01:00 instead of Z", "green",
+               reply=offset[0], delivery=offset[1]),
+        Mutant("green-optional-wan-fields", "12.1 rows carry the optional auxiliary equipment and information",
+               "green", reply=b.edit_reply(b.srv_is("12.1"), optional_wan_fields)),
+        Mutant("green-slow-endpoint", "answers 0.2 s and device responses 0.5 s slower", "green",
+               request=slow, delivery=slow_delivery),
     ]  # fmt: skip
 
 

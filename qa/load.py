@@ -47,10 +47,10 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.errors import EndpointTimeoutError, EndpointUnreachableError, HttpStatusError, TransportError
 from pytest_dcc.reference.inventory import Inventory
 from pytest_dcc.spec import NS_SR
-from pytest_dcc.stress.consistency import LoadReport, check_consistency, read_logs
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport
 from pytest_dcc.transport.judge import ResponseJudge
+from qa.consistency import LoadReport, check_consistency, read_logs
 
 _SR = f"{{{NS_SR}}}"
 
@@ -198,11 +198,11 @@ def _operation(plan: ClientPlan, rng: random.Random, client: _LoggingClient, htt
 
 
 def start_clients(plans: Iterable[ClientPlan]) -> list[subprocess.Popen[bytes]]:
-    """Start one process per plan (``python -m pytest_dcc.stress.load PLAN-JSON``); stderr goes beside its log."""
+    """Start one process per plan (``python -m qa.load PLAN-JSON``); stderr goes beside its log."""
     processes = []
     for plan in plans:
         with open(plan.log_path + ".stderr", "ab") as err:
-            command = [sys.executable, "-m", "pytest_dcc.stress.load", json.dumps(asdict(plan))]
+            command = [sys.executable, "-m", "qa.load", json.dumps(asdict(plan))]
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err))
     return processes
 
@@ -269,8 +269,8 @@ def run_load(
     ``receiver`` the server posts device responses to a receiver here, and the check accounts for each.
     """
     from pytest_dcc.duis.pki import load_or_create_pki
-    from pytest_dcc.stress.serve import ServeProcess
     from pytest_dcc.transport.receiver import ResponseReceiver
+    from qa.serve import ServeProcess
 
     estate_data, estate = _write_estate(workdir, clients, meters)
     db = workdir / "smi.sqlite"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.errors import DccError
-from pytest_dcc.stress.mutating.blocks import after, delivery_for, join_pair
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, Mutation, RequestHook
+from qa.mutants.blocks import after, delivery_for, join_pair
+from qa.mutants.endpoint import Call, MutatingEndpoint, RequestHook
+from qa.mutants.mutant import Mutant
 
 
 def _device_joins(proxy: MutatingEndpoint, eui: str) -> set[str]:
@@ -63,19 +64,19 @@ def is_accepted_8_13(call: Call, code: str | None) -> bool:
     return call.srv == "8.13" and code in ("I0", "I99")
 
 
-def mutations() -> list[Mutation]:
+def mutations() -> list[Mutant]:
     """The frame check's and item 3's wrong endpoints (black box), each owned by the clauses whose scenarios see it."""
     bb, joins = "black-box", ("8.7.1", "8.7.2")
     join, rejoin = frozenset({"DP178-SMI-JOIN"}), frozenset({"DP178-REJOIN"})
     return [
-        Mutation("unjoin-acknowledged-never-sent", "8.8.x answered I99 and never sent to the device (MP178)", bb,
-                 frozenset({"MP178-UNJOIN"}), request=acknowledged_never_sent(("8.8.1", "8.8.2"), held=True)),
-        Mutation("join-acknowledged-never-sent", "8.7.x answered I99 and never sent to the device", bb,
-                 join | rejoin, request=acknowledged_never_sent(joins, held=False)),
-        Mutation("join-recorded-with-the-hub-too", "a join response also records a join with the device's CHF", bb,
-                 join | rejoin, delivery=delivery_for(joins, ("I0",), hub_joined_too)),
-        Mutation("local-join-replaces-the-joins", "an 8.13 returning a local Join forgets the device's other joins",
-                 bb, frozenset({"MP081-DUIS-3.8.112.2"}), reply=after(is_accepted_8_13, local_join_replaces_joins)),
+        Mutant("unjoin-acknowledged-never-sent", "8.8.x answered I99 and never sent to the device (MP178)", bb,
+               frozenset({"MP178-UNJOIN"}), request=acknowledged_never_sent(("8.8.1", "8.8.2"), held=True)),
+        Mutant("join-acknowledged-never-sent", "8.7.x answered I99 and never sent to the device", bb,
+               join | rejoin, request=acknowledged_never_sent(joins, held=False)),
+        Mutant("join-recorded-with-the-hub-too", "a join response also records a join with the device's CHF", bb,
+               join | rejoin, delivery=delivery_for(joins, ("I0",), hub_joined_too)),
+        Mutant("local-join-replaces-the-joins", "an 8.13 returning a local Join forgets the device's other joins",
+               bb, frozenset({"MP081-DUIS-3.8.112.2"}), reply=after(is_accepted_8_13, local_join_replaces_joins)),
     ]  # fmt: skip
 
 

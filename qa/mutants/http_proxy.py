@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from pytest_dcc.reference.control_http import refusal
 from pytest_dcc.spec import PROBE_HEADER, SERVICE_PATHS
-from pytest_dcc.stress.mutating.endpoint import MutatingEndpoint
+from qa.mutants.endpoint import MutatingEndpoint
 
 _HOP_HEADERS: Final = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 #: What a passed-through request keeps: its body's type, and what the upstream's test control judges it by.

@@ -10,7 +10,8 @@ from pytest_dcc.duis.endpoint import HttpReply, ResponseSink
 from pytest_dcc.duis.signing import SigningIdentity
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_SR
-from pytest_dcc.stress.mutating.endpoint import MutatingEndpoint, Mutation
+from qa.mutants.endpoint import MutatingEndpoint
+from qa.mutants.mutant import Mutant
 
 _SR: Final = f"{{{NS_SR}}}"
 
@@ -21,7 +22,7 @@ class _Inner:
     set_response_sink: Callable[[ResponseSink | None], None]
 
 
-def attach(dcc: Any, mutation: Mutation, pki: Any) -> MutatingEndpoint:
+def attach(dcc: Any, mutation: Mutant, pki: Any) -> MutatingEndpoint:
     """Put ``mutation`` in front of the in-process reference DCC ``dcc`` (its ``handle`` and response sink), with
     the DCC's own key and the PKI's user keys; its test control is the DCC's own methods."""
     from pytest_dcc.spec import DCC_EUI

@@ -1,4 +1,4 @@
-"""The consistency check of a served inventory after concurrent load (see :mod:`pytest_dcc.stress.load`):
+"""The consistency check of a served inventory after concurrent load (see :mod:`qa.load`):
 what the journal, the store and the clients' logs must agree on."""
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 at a time, to measure what the suite detects without touching the endpoint's code.
 
 :class:`MutatingEndpoint` sits between the suite and any :class:`~pytest_dcc.duis.endpoint.DuisEndpoint` (the
-reference DCC in process, or :class:`HttpUpstream` for an endpoint over HTTP). A :class:`Mutation` may
+reference DCC in process, or :class:`HttpUpstream` for an endpoint over HTTP). A black-box or green
+:class:`~qa.mutants.mutant.Mutant` may
 
 * answer a request itself without forwarding it (skip the endpoint: acknowledge without applying, refuse what it
   would accept),
@@ -12,9 +13,9 @@ reference DCC in process, or :class:`HttpUpstream` for an endpoint over HTTP). A
   effect), and
 * rewrite, drop or act on an asynchronous device response on its way to the user.
 
-:func:`catalogue` derives the mutations from both sides of each rule of the clause registry, plus the "must stay
-green" family: endpoints that are correct but differ from the reference (other unpublished codes of the same set,
-the other CHISM table 3 column, HTTP 4xx for malformed requests, an MP081 DCC before November 2020).
+:mod:`qa.mutants.catalogue` derives the black-box mutants from both sides of each rule of the clause registry, plus
+the "must stay green" family: endpoints that are correct but differ from the reference (other unpublished codes of
+the same set, the other CHISM table 3 column, HTTP 4xx for malformed requests, an MP081 DCC before November 2020).
 
 This module imports duis, spec and transport only; it never imports pytest or the suite side.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from lxml import etree
@@ -34,6 +35,7 @@ from pytest_dcc.duis.signing import SigningIdentity, sign
 from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR
+from qa.mutants.mutant import Mutant
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
@@ -105,32 +107,9 @@ ReplyHook = Callable[["MutatingEndpoint", Call, HttpReply], HttpReply]
 DeliveryHook = Callable[["MutatingEndpoint", etree._Element], "etree._Element | bytes | None"]
 
 
-@dataclass(frozen=True)
-class Mutation:
-    """One way to make a correct endpoint behave otherwise, seen from outside.
-
-    ``owners`` are the clauses whose scenarios must FAIL against it (empty for the "must stay green" family);
-    ``claimed`` the release the suite claims; ``inner`` the release the correct endpoint behind the proxy runs
-    (default: ``claimed``); ``statement`` extra implementation-statement entries the run declares.
-    """
-
-    name: str
-    what: str
-    family: str  # "black-box" or "green"
-    owners: frozenset[str] = frozenset()
-    claimed: str = "latest"
-    inner: str | None = None
-    request: RequestHook | None = None
-    reply: ReplyHook | None = None
-    delivery: DeliveryHook | None = None
-    statement: Mapping[str, Any] = field(default_factory=dict)
-    error_cause: str | None = None  # the suite must answer ERROR naming this (not FAIL)
-    #: deliver each asynchronous response again, identically, at once and (signed again) this many seconds later
-    redeliver_after_s: float | None = None
-
-
 class MutatingEndpoint:
-    """A :class:`DuisEndpoint` that applies ``mutation`` to what passes between the suite and ``inner``.
+    """A :class:`DuisEndpoint` that applies ``mutation`` (a black-box or green :class:`Mutant`) to what passes
+    between the suite and ``inner``.
 
     :param dcc: the endpoint's own response-signing identity (answers are re-signed with it).
     :param users: the users' signing identities by EUI (a forwarded, changed request is re-signed with its
@@ -141,7 +120,7 @@ class MutatingEndpoint:
     def __init__(
         self,
         inner: DuisEndpoint,
-        mutation: Mutation,
+        mutation: Mutant,
         *,
         dcc: SigningIdentity,
         users: Callable[[str], SigningIdentity | None],
@@ -283,4 +262,4 @@ class MutatingEndpoint:
         return self.calls.get(rid.strip()) if rid else None
 
 
-__all__ = ["Call", "Control", "DeliveryHook", "MutatingEndpoint", "Mutation", "ReplyHook", "RequestHook"]
+__all__ = ["Call", "Control", "DeliveryHook", "MutatingEndpoint", "ReplyHook", "RequestHook"]

@@ -11,7 +11,8 @@ from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import DccError
 from pytest_dcc.spec import NS_DS, NS_SR, path_for_cv
-from pytest_dcc.stress.mutating.endpoint import Call, DeliveryHook, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants.endpoint import Call, DeliveryHook, MutatingEndpoint, ReplyHook, RequestHook
+from qa.mutants.mutant import Mutant
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
@@ -230,7 +231,7 @@ def status_before(proxy: MutatingEndpoint, call: Call) -> Call | None:
     return None
 
 
-def pending_hub_left(gpf_only: bool) -> Mutation:
+def pending_hub_left(gpf_only: bool) -> Mutant:
     def effect(proxy: MutatingEndpoint, call: Call) -> None:
         before = proxy.memo.get(f"status {call.request_id}")
         if before is None:
@@ -243,7 +244,7 @@ def pending_hub_left(gpf_only: bool) -> Mutation:
 
     name = "8.14.2-gpf-left-pending" if gpf_only else "8.14.2-pending-chf-left-pending"
     what = "a Pending GPF is not moved with its CHF" if gpf_only else "a Pending CHF is not moved on"
-    return Mutation(
+    return Mutant(
         name,
         what,
         "black-box",

@@ -12,8 +12,9 @@ from lxml import etree
 from pytest_dcc.duis.endpoint import HttpReply
 from pytest_dcc.reference.boxed import USERS
 from pytest_dcc.spec import NS_DS, NS_SR, SIGNED_PRE_COMMAND_CVS, SRVS
-from pytest_dcc.stress.mutating.blocks import recode, resign_any, right_path, service_reference_repaired
-from pytest_dcc.stress.mutating.endpoint import Call, MutatingEndpoint, Mutation, ReplyHook, RequestHook
+from qa.mutants.blocks import recode, resign_any, right_path, service_reference_repaired
+from qa.mutants.endpoint import Call, MutatingEndpoint, ReplyHook, RequestHook
+from qa.mutants.mutant import Mutant
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
@@ -129,27 +130,27 @@ def renamed_delivery(proxy: MutatingEndpoint, response: etree._Element) -> etree
     return response
 
 
-def mutations() -> list[Mutation]:
+def mutations() -> list[Mutant]:
     """The general validation skipped on one kind of Service Request (caught by the rows of that kind)."""
     bb = "black-box"
     lower_request, lower_reply = lower_counter_processed(non_critical)
     return [
-        Mutation("signatures-not-checked-on-non-critical", "non-critical requests are accepted whatever their "
-                 "signature (critical ones are checked)", bb, E773, request=only(non_critical, resign_any)),
-        Mutation("signer-not-checked-on-non-critical", "a non-critical request signed by another registered user "
-                 "than its originator is accepted", bb, E773, request=only(non_critical, signer_of_another_user)),
-        Mutation("lower-counter-accepted-on-non-critical", "a fresh non-critical request whose counter is below the "
-                 "last accepted is processed (only a RequestID seen before is refused)", bb, E773,
-                 request=lower_request, reply=lower_reply, delivery=renamed_delivery),
-        Mutation("web-service-not-checked-on-non-device", "a non-device request is processed at any web service",
-                 bb, E773, request=only(non_device, right_path)),
-        Mutation("web-service-not-checked-for-signed-pre-commands", "a signed pre-command (CV 5, 6) is processed at "
-                 "any web service", bb, E773, request=only(signed_pre_command, right_path)),
-        Mutation("service-reference-not-checked-on-non-device", "a non-device request's ServiceReference is not "
-                 "cross-checked with its variant", bb, E773, request=only(non_device, service_reference_repaired)),
-        Mutation("role-not-checked-on-non-critical", "a non-critical request from a role the eligibility table does "
-                 "not allow is acknowledged (I99) instead of refused", bb, E773,
-                 reply=recode(lambda c: non_critical(c) and not non_device(c), {"E2": "I99"})),
+        Mutant("signatures-not-checked-on-non-critical", "non-critical requests are accepted whatever their "
+               "signature (critical ones are checked)", bb, E773, request=only(non_critical, resign_any)),
+        Mutant("signer-not-checked-on-non-critical", "a non-critical request signed by another registered user "
+               "than its originator is accepted", bb, E773, request=only(non_critical, signer_of_another_user)),
+        Mutant("lower-counter-accepted-on-non-critical", "a fresh non-critical request whose counter is below the "
+               "last accepted is processed (only a RequestID seen before is refused)", bb, E773,
+               request=lower_request, reply=lower_reply, delivery=renamed_delivery),
+        Mutant("web-service-not-checked-on-non-device", "a non-device request is processed at any web service",
+               bb, E773, request=only(non_device, right_path)),
+        Mutant("web-service-not-checked-for-signed-pre-commands", "a signed pre-command (CV 5, 6) is processed at "
+               "any web service", bb, E773, request=only(signed_pre_command, right_path)),
+        Mutant("service-reference-not-checked-on-non-device", "a non-device request's ServiceReference is not "
+               "cross-checked with its variant", bb, E773, request=only(non_device, service_reference_repaired)),
+        Mutant("role-not-checked-on-non-critical", "a non-critical request from a role the eligibility table does "
+               "not allow is acknowledged (I99) instead of refused", bb, E773,
+               reply=recode(lambda c: non_critical(c) and not non_device(c), {"E2": "I99"})),
     ]  # fmt: skip
 
 
