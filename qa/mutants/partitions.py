@@ -47,7 +47,7 @@ def south_cellular_as_mesh(row: etree._Element) -> bool:
     return set_text(row, "WANTechnology", {"Cellular": "Cellular+Mesh"})
 
 
-def _install_time(call: Call) -> tuple[etree._Element, datetime] | None:
+def install_time(call: Call) -> tuple[etree._Element, datetime] | None:
     """The InstallDateTime element of an SR 8.14.2 and the instant it names."""
     if call.srv != "8.14.2" or call.root is None:
         return None
@@ -63,7 +63,7 @@ def _install_time(call: Call) -> tuple[etree._Element, datetime] | None:
 
 def install_offset_ignored(proxy: MutatingEndpoint, call: Call) -> Call | None:
     """The endpoint reads an InstallDateTime's clock as UTC, ignoring the offset it is written with."""
-    found = _install_time(call)
+    found = install_time(call)
     if found is None or found[1].utcoffset() == timedelta(0):
         return None
     node, moment = found
@@ -76,7 +76,7 @@ def install_window(ahead: timedelta, behind: timedelta) -> RequestHook:
     in the past are refused E081402."""
 
     def hook(proxy: MutatingEndpoint, call: Call) -> Call | HttpReply | None:
-        found = _install_time(call)
+        found = install_time(call)
         if found is None:
             return None
         node, moment = found
@@ -114,6 +114,7 @@ def unjoin_variant_only(srv: str, *, check: bool) -> RequestHook:
 
 
 __all__ = [
+    "install_time",
     "install_offset_ignored",
     "install_window",
     "order_repaired",

@@ -24,6 +24,7 @@ from pytest_dcc.spec import NS_DS, NS_SR
 from qa.mutants import blocks as b
 from qa.mutants.endpoint import Call, DeliveryHook, MutatingEndpoint, ReplyHook, RequestHook
 from qa.mutants.mutant import Mutant
+from qa.mutants.partitions import install_time
 
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
@@ -174,14 +175,10 @@ def naive_install_time_refused(proxy: MutatingEndpoint, call: Call) -> HttpReply
 
 def same_day_future_accepted(proxy: MutatingEndpoint, call: Call) -> Call | None:
     """E081402 compares calendar dates: an install time later today (UTC) passes as now."""
-    node = None if call.root is None or call.srv != "8.14.2" else call.root.find(f".//{_SR}InstallDateTime")
-    if node is None or not node.text:
+    found = install_time(call)
+    if found is None:
         return None
-    try:
-        moment = datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    node, moment = found
     now = datetime.now(UTC)
     if not (now < moment and moment.astimezone(UTC).date() == now.date()):
         return None
