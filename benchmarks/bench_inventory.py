@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import TestPki
+from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.reference.setup import build_reference
 
-USER = "90-B3-D5-1F-30-01-00-00"
+USER = BOXED_SUPPLIER
 WHEN = datetime(2030, 1, 1, tzinfo=UTC)
 
 

@@ -24,12 +24,13 @@ import httpx
 
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import load_or_create_pki
+from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.transport.receiver import free_port
 from qa.serve import ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
-USER = "90-B3-D5-1F-30-01-00-00"
+USER = BOXED_SUPPLIER
 CHF = "00-DB-12-34-56-78-90-A2"
 #: Every timed answer must be the DSPInventory success, not a refusal (which costs the DCC less).
 SUCCESS = b"<sr:ResponseCode>I0</sr:ResponseCode>"

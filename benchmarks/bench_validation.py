@@ -22,7 +22,7 @@ from lxml import etree
 
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.pki import TestPki
-from pytest_dcc.duis.samples import IN_SCOPE_SRVS, sample_values
+from pytest_dcc.duis.samples import BOXED_SUPPLIER, IN_SCOPE_SRVS, sample_values
 from pytest_dcc.duis.schema import _compile, load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.duis.xmlsafe import parse
@@ -34,7 +34,7 @@ DEFAULT_XSD = Path(__file__).resolve().parents[2] / "shared" / "duis-xsd" / "5.4
 
 def _documents() -> list[etree._Element]:
     """One signed request per in-scope SRV, as they go on the wire."""
-    user = "90-B3-D5-1F-30-01-00-00"
+    user = BOXED_SUPPLIER
     identity = TestPki.generate([user]).identity(user)
     builder = RequestBuilder(user)
     docs = []

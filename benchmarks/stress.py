@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from pytest_dcc.duis.pki import load_or_create_pki
+from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.reference.server import ResponsePoster
 from pytest_dcc.transport.receiver import ServerThread, free_port
 from qa.hostile import CorpusUsers, flood, load_corpus, prepare, run_case, run_corpus
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "fixtures" / "hostile"
 PREMISES = ROOT / "fixtures" / "inventory" / "premises.yaml"
 USERS = {
-    "IS": "90-B3-D5-1F-30-01-00-00",
+    "IS": BOXED_SUPPLIER,
     "GS": "90-B3-D5-1F-30-03-00-00",
     "OU": "90-B3-D5-1F-30-04-00-00",
     "ED": "90-B3-D5-1F-30-05-00-00",

@@ -12,6 +12,7 @@ import pytest
 
 from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
+from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
@@ -20,7 +21,7 @@ from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_e
 from pytest_dcc.transport.judge import SignaturePolicy
 
 #: The test supplier of DCC Boxed: the default BusinessOriginatorID.
-DEFAULT_USER: Final = "90-B3-D5-1F-30-01-00-00"
+DEFAULT_USER: Final = BOXED_SUPPLIER
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -17,6 +17,12 @@ GSME: Final = "00-DB-12-34-56-78-90-A1"
 CHF: Final = "00-DB-12-34-56-78-90-A2"
 GPF: Final = "00-DB-12-34-56-78-90-A3"
 CAD: Final = "00-DB-12-34-56-78-90-9A"
+#: DCC Boxed's test users (its public signing tool's keys; the DUIS templates address them too): the supplier (Import
+#: and Gas Supplier), the network operator, the Other User. Defined here only; the settings' default user, the
+#: reference's default estate and the suite's assumed roles read them from here.
+BOXED_SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
+BOXED_NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
+BOXED_OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
 _CERT: Final = bytes.fromhex("3082010a0282010100") + bytes(range(64))
 _WHEN: Final = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -59,7 +65,7 @@ def sample_values(srv: str) -> dict[str, Any]:
         "8.12.2": {"target": GPF, "old_gpf_id": "00-DB-12-34-56-78-90-B3"},
         "8.13": {
             "device_gbcs_response": bytes.fromhex("df0902000000000003e8"),
-            "original_request_id": RequestID(Eui("90-B3-D5-1F-30-01-00-00"), Eui(ESME), 1000),
+            "original_request_id": RequestID(Eui(BOXED_SUPPLIER), Eui(ESME), 1000),
         },
         "8.14.1": {"details": InstallDetails(device_id=CHF, mpxn="1234567890123", install_type="New CHF Install")},
         "8.14.2": {"details": InstallDetails(device_id=CHF, mpxn="1234567890123")},

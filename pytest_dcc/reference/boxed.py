@@ -18,10 +18,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from pytest_dcc.duis.estates import COVERAGE, SERVED_LANES, device_entries, lane_devices, premises
+from pytest_dcc.duis.samples import BOXED_NETWORK_OPERATOR, BOXED_OTHER_USER, BOXED_SUPPLIER
 
-SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
-NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
-OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
+SUPPLIER: Final = BOXED_SUPPLIER
+NETWORK_OPERATOR: Final = BOXED_NETWORK_OPERATOR
+OTHER_USER: Final = BOXED_OTHER_USER
 #: DCC Boxed's test users and their roles (the supplier holds two).
 USERS: Final = ((SUPPLIER, "IS,GS"), (NETWORK_OPERATOR, "ED"), (OTHER_USER, "OU"))
 

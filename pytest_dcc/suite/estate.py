@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pytest_dcc.duis.estates import ADDRESS, COVERAGE, DEVICES, POSTCODE, PPMID, UPRN, device_entries
+from pytest_dcc.duis.samples import BOXED_OTHER_USER
 
 GAS_SUPPLIER: Final = "90-B3-D5-1F-30-03-00-00"
 OTHER_USER: Final = "90-B3-D5-1F-30-04-00-00"
 #: The roles the suite assumes of an endpoint it can neither seed nor read a statement of: DCC Boxed's (its test
 #: supplier, the run's user by default, is Import and Gas Supplier; its Other User has DCC Boxed's own key).
-BOXED_OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
 
 
 def standard_estate(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Final
 
+from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.spec import NS_SR
 from qa.mutants.blocks import (
     after,
@@ -76,7 +77,7 @@ E0808: Final = frozenset({"DP178-E080801"})
 MP178: Final = frozenset({"MP178-UNJOIN"})
 JOIN: Final = frozenset({"DP178-SMI-JOIN"})
 ORGCERT: Final = frozenset({"MP081-ORGCERT-TRACKING"})
-_SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"  # DCC Boxed's test supplier
+_SUPPLIER: Final = BOXED_SUPPLIER  # DCC Boxed's test supplier
 _OTHER: Final = "90-B3-D5-1F-30-04-00-00"  # the estate's Other User
 
 
