@@ -4,25 +4,37 @@
 
     DccError
     ├── ConfigError                    a bad setting or key material (becomes a pytest UsageError)
+    │   ├── DocumentLimitError         a YAML file a user gave over a limit (size, alias expansion, depth)
     │   ├── ArchiveLimitError          an archive refused before it was read (counts, sizes, member names)
-    │   └── DocumentLimitError         a YAML file a user gave over a limit (size, alias expansion, depth)
+    │   ├── LaneError                  -n N against an endpoint: no lane for every worker
+    │   ├── InventoryError (ValueError) inventory data that cannot be stored (names the entry and field)
+    │   └── CorpusError                a hostile-input corpus file that cannot be used
     ├── BuildError (ValueError)        the message builder refused a value (bad EUI-64, fractional Wh, ...)
     ├── MessageError                   a DUIS document that cannot be accepted
     │   ├── XmlSecurityError           DOCTYPE, entity, oversize, non-UTF-8 or unparsable XML
+    │   ├── BodyTooLargeError          an HTTP body over its limit, refused while streaming (HTTP 413)
     │   ├── SchemaViolation            fails XSD validation (or strict base64)
-    │   └── SemanticViolation          breaks a DUIS rule the XSD does not check
+    │   └── GbcsError (ValueError)     not a GBCS General Signing message this project can read
     ├── SignatureError                 a signature could not be made or does not verify
+    ├── TransportError                 the endpoint under test could not be judged: always an ERROR verdict
+    │   ├── EndpointUnreachableError   connection refused, DNS, TLS handshake
+    │   ├── SessionCheckError          a check at session start failed: every scenario ERROR, said once
+    │   ├── EndpointTimeoutError       no answer within the timeout
+    │   ├── HttpStatusError            an HTTP status that carries no DUIS response
+    │   ├── ResponseFormatError        not XML, wrong content type, not an sr:Response, hostile XML
+    │   ├── ResponseSchemaError        a response that fails the schema
+    │   ├── ResponseSignatureError     unsigned where a signature is required, bad or unknown signer
+    │   ├── CorrelationError           a response for another request
+    │   │   └── DuplicateResponseError a second, different response under one response's identity
+    │   └── ResponseTimeoutError       an asynchronous response that did not arrive in time
     ├── ArrangementError               a driver could not arrange state the scenario needs (harness: ERROR)
-    └── TransportError                 the endpoint under test could not be judged: always an ERROR verdict
-        ├── EndpointUnreachableError   connection refused, DNS, TLS handshake
-        ├── EndpointTimeoutError       no answer within the timeout
-        ├── HttpStatusError            an HTTP status that carries no DUIS response
-        ├── ResponseFormatError        not XML, wrong content type, not an sr:Response, hostile XML
-        ├── ResponseSchemaError        a response that fails the schema
-        ├── ResponseSignatureError     unsigned where a signature is required, bad or unknown signer
-        ├── CorrelationError           a response for another request
-        │   └── DuplicateResponseError the same asynchronous response delivered more than once
-        └── ResponseTimeoutError       an asynchronous response that did not arrive in time
+    ├── NotApplicableError             the scenario cannot be judged on this target: NOT_APPLICABLE
+    ├── EndpointAssertion (AssertionError) the endpoint's answer or state breaks the clause: the one FAIL
+    ├── HarnessError                   the suite could not carry on (a precondition of its own): ERROR
+    ├── NotFoundError (KeyError)       what a test-control call names is not there: HTTP 404
+    ├── Refusal                        the reference DCC refuses a request with a DUIS code (rolled back)
+    ├── DriverContractError            a driver answered outside its contract: ERROR
+    └── HtmlReportError                the HTML report could not be made; the run goes on without it
 """
 
 from __future__ import annotations
@@ -99,10 +111,6 @@ class _IssuesError(MessageError):
 
 class SchemaViolation(_IssuesError):
     """The document is not valid against the DUIS schema in use; ``issues`` name each offending element."""
-
-
-class SemanticViolation(_IssuesError):
-    """The document breaks a DUIS rule that the XSD cannot express (SR/SRV/body/CV, threshold indexes, ...)."""
 
 
 class SignatureError(DccError):
@@ -203,7 +211,6 @@ __all__ = [
     "ResponseSignatureError",
     "ResponseTimeoutError",
     "SchemaViolation",
-    "SemanticViolation",
     "SessionCheckError",
     "SignatureError",
     "TransportError",

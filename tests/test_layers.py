@@ -182,6 +182,35 @@ def test_every_exception_the_project_defines_is_in_the_one_tree() -> None:
     assert all(issubclass(c, errors.DccError) for c in classes if c.__module__ == errors.__name__)
 
 
+def test_the_tree_drawn_in_errors_is_the_class_tree() -> None:
+    """The tree in pytest_dcc.errors' docstring names every public exception class, under its own parent, and
+    nothing else."""
+    import re
+
+    from pytest_dcc import errors
+
+    drawn: dict[str, str] = {}
+    parents: list[str] = []
+    for line in (errors.__doc__ or "").splitlines():
+        found = re.match(r"^    ([│ ]*)(?:[├└]── )?(\w+)", line)
+        if found is None or not found.group(2)[0].isupper():
+            continue
+        depth = len(found.group(1)) // 4 + (1 if "──" in line else 0)
+        parents[depth:] = [found.group(2)]
+        if depth:
+            drawn[found.group(2)] = parents[depth - 1]
+    public = {
+        n: c for n, c in vars(errors).items() if isinstance(c, type) and issubclass(c, errors.DccError) and n[0] != "_"
+    }
+
+    def parent(cls: type) -> str:
+        base = next(b for b in cls.__mro__[1:] if issubclass(b, errors.DccError) or b is errors.DccError)
+        return base.__name__ if not base.__name__.startswith("_") else parent(base)
+
+    actual = {n: parent(c) for n, c in public.items() if c is not errors.DccError}
+    assert drawn == actual
+
+
 def test_no_module_over_500_lines_and_no_function_over_50() -> None:
     """Small enough to read: every module under 500 lines, every function under 50 (the product and qa alike)."""
     import ast

@@ -132,11 +132,6 @@ def update_billing_calendar_gas(*, billing_period_start: datetime, periodicity: 
     ]
 
 
-def update_billing_calendar_electricity_daily(*, billing_time: str = "00:00:00") -> Children:
-    """SRV 6.8 for an electricity meter, billing daily at ``billing_time``."""
-    return [el("ElectricityBillingCalendar", None, el("BillingTime", billing_time), el("Daily"))]
-
-
 def _certs(digital_signing: bytes | None, key_agreement: bytes | None, key_agreement_top_up: bytes | None) -> Children:
     """The replacement certificates given, in schema order."""
     names = ("DigitalSigningCertificate", "KeyAgreementCertificate", "KeyAgreementTopUpCertificate")

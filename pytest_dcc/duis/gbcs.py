@@ -16,7 +16,6 @@ result byte and the command's data), not a GBCS use case encoding.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
@@ -193,15 +192,6 @@ def alert_problems(data: bytes, eui: str) -> list[str]:
     ]
 
 
-def dlms_date_time(moment: datetime) -> bytes:
-    """A 12-byte DLMS date-time (UTC, deviation 0)."""
-    return (
-        moment.year.to_bytes(2, "big")
-        + bytes([moment.month, moment.day, moment.isoweekday(), moment.hour, moment.minute, moment.second, 0])
-        + b"\x00\x00\x00"
-    )
-
-
 __all__ = [
     "CRA_ALERT",
     "CRA_COMMAND",
@@ -211,7 +201,6 @@ __all__ = [
     "SRVS_BY_MESSAGE_CODE",
     "GbcsError",
     "GbcsMessage",
-    "dlms_date_time",
     "parse_general_signing",
     "sign_pre_command",
 ]

@@ -22,7 +22,7 @@ from lxml import etree
 
 from pytest_dcc.duis.ids import RequestID
 from pytest_dcc.duis.xmlsafe import line_of
-from pytest_dcc.errors import BuildError, Issue, SemanticViolation
+from pytest_dcc.errors import BuildError, Issue
 from pytest_dcc.spec import DCC_EUI, NS_SR, SIGNED_PRE_COMMAND_CVS, SRVS, path_for_cv
 
 _SR: Final = f"{{{NS_SR}}}"
@@ -152,12 +152,4 @@ def request_issues(root: etree._Element, *, path: str | None = None) -> list[Iss
     return _envelope_issues(root, path) + threshold_index_issues(root) + base64_issues(root)
 
 
-def check_request(root: etree._Element, *, path: str | None = None) -> None:
-    """Raise :class:`SemanticViolation` listing every broken rule, or return ``None``."""
-    __tracebackhide__ = True
-    found = request_issues(root, path=path)
-    if found:
-        raise SemanticViolation("request breaks DUIS rules the XSD does not check", found)
-
-
-__all__ = ["base64_issues", "check_request", "request_issues", "threshold_index_issues"]
+__all__ = ["base64_issues", "request_issues", "threshold_index_issues"]

@@ -51,11 +51,6 @@ def variant(value: str, column: Column | None = None) -> WanVariant | None:
     return None
 
 
-def column_of(value: str) -> tuple[Column, ...]:
-    """The columns in which ``value`` appears (both for the names the columns share)."""
-    return tuple(c for c in COLUMNS if any(row.name(c) == value for row in TABLE_3))
-
-
 __all__ = [
     "COLUMNS",
     "SOUTH_AND_CENTRAL",
@@ -64,6 +59,5 @@ __all__ = [
     "TABLE_3_REGIONS",
     "Column",
     "WanVariant",
-    "column_of",
     "variant",
 ]
