@@ -112,3 +112,23 @@ def test_check_driver_command_and_mypy_strict_on_the_example(back_office: str, t
         check=False,
     )
     assert typed.returncode == 0, typed.stdout + typed.stderr
+
+
+def test_the_capability_table_is_the_one_source_of_names_methods_and_the_docs_table() -> None:
+    """docs/drivers.md's table, NoDriver's refusals and the Driver protocol's methods all follow CAPABILITY_TABLE."""
+    from pytest_dcc.drivers import CAPABILITY_TABLE, METHOD_CAPABILITIES, Driver, NoDriver
+    from pytest_dcc.errors import NotApplicableError
+
+    rows = re.findall(r"^\| `([\w-]+)` \| `(\w+)\(", DOC.read_text(encoding="utf-8"), re.M)
+    assert rows == [(c.name, c.method) for c in CAPABILITY_TABLE]
+    assert dict(METHOD_CAPABILITIES) == {c.method: c.name for c in CAPABILITY_TABLE}
+    protocol = {n for n in vars(Driver) if not n.startswith("_") and callable(getattr(Driver, n))}
+    assert protocol == {c.method for c in CAPABILITY_TABLE}
+    arguments = {"reset": (), "reset_lane": ({},), "seed": ({},), "set_fault": ("E", "f"), "set_status": ("E", "s"),
+                 "set_join": ("E", "O"), "arrange_estate": ({},), "execute_locally": ("r",)}  # fmt: skip
+    for capability in CAPABILITY_TABLE:
+        method = getattr(NoDriver(), capability.method)
+        args = arguments.get(capability.method, ("E",))
+        kwargs = {"smi": True, "device": True} if capability.method == "set_join" else {}
+        with pytest.raises(NotApplicableError, match=f"'{capability.name}'"):
+            method(*args, **kwargs)

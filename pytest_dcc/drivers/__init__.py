@@ -10,26 +10,42 @@ lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which mak
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final, Protocol, runtime_checkable
 
 from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
 from pytest_dcc.errors import DriverContractError, NotApplicableError
 
-#: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
-CAPABILITIES = (
-    "reset",  # forget all state between scenarios
-    "reset-lane",  # forget one parallel lane's devices and coverage, leaving the rest (pytest -n N with an endpoint)
-    "seed",  # load an inventory document (devices, users, coverage)
-    "device-view",  # read the SMI's and the device's view of a device
-    "faults",  # lose-next-response, reject-rejoin
-    "renew-certificates",  # give a device new security certificates
-    "execute-locally",  # run a locally delivered command on its device (hand-held terminal)
-    "local-alert",  # collect a Device Alert from a device (hand-held terminal), to return it through SR 8.13
-    "smki",  # search the SMKI repository
-    "set-status",  # set a device's status in the inventory (a driver may refuse some statuses)
-    "joins",  # record or forget a join in the SMI and/or on the device, independently
-    "estate",  # without reset/seed: use the statement's device pool as the estate, adding what is missing
+
+@dataclass(frozen=True, slots=True)
+class Capability:
+    """One thing a driver may offer beyond DUIS: the name a driver lists in :attr:`Driver.capabilities`, the
+    :class:`Driver` method that provides it, and what the suite uses it for."""
+
+    name: str
+    method: str
+    what: str
+
+
+#: The capabilities, in one place: the names, the method mapping, the contract check and the docs table
+#: (docs/drivers.md, tested against it) all come from here.
+CAPABILITY_TABLE: Final = (
+    Capability("reset", "reset", "forget all state between scenarios"),
+    Capability("reset-lane", "reset_lane", "forget one parallel lane's devices and coverage, leaving the rest"),
+    Capability("seed", "seed", "load an inventory document (devices, users, coverage)"),
+    Capability("device-view", "device_view", "read the SMI's and the device's view of a device"),
+    Capability("smki", "smki", "search the SMKI repository"),
+    Capability("faults", "set_fault", "lose-next-response, reject-rejoin"),
+    Capability("renew-certificates", "renew_certificates", "give a device new security certificates"),
+    Capability("execute-locally", "execute_locally", "run a locally delivered command on its device"),
+    Capability("local-alert", "collect_alert", "collect a Device Alert from a device (hand-held terminal)"),
+    Capability("set-status", "set_status", "set a device's status in the inventory (a driver may refuse some)"),
+    Capability("joins", "set_join", "record or forget a join in the SMI and/or on the device, independently"),
+    Capability("estate", "arrange_estate", "without reset/seed: use the statement's device pool as the estate"),
 )
+#: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
+CAPABILITIES: Final = tuple(c.name for c in CAPABILITY_TABLE)
 #: What a driver with full test control of a reference DCC offers (it seeds the estate instead of "estate").
 FULL_CONTROL = frozenset(CAPABILITIES) - {"estate"}
 
@@ -147,20 +163,7 @@ class NoDriver:
 
 
 #: The capability each driver method stands for (what a scenario used, for the clause matrix).
-METHOD_CAPABILITIES: Final = {
-    "reset": "reset",
-    "reset_lane": "reset-lane",
-    "seed": "seed",
-    "device_view": "device-view",
-    "set_fault": "faults",
-    "renew_certificates": "renew-certificates",
-    "execute_locally": "execute-locally",
-    "collect_alert": "local-alert",
-    "smki": "smki",
-    "set_status": "set-status",
-    "set_join": "joins",
-    "arrange_estate": "estate",
-}
+METHOD_CAPABILITIES: Final = MappingProxyType({c.method: c.name for c in CAPABILITY_TABLE})
 
 
 class RecordingDriver:
@@ -199,6 +202,8 @@ def unrecorded(driver: Driver) -> Driver:
 
 __all__ = [
     "CAPABILITIES",
+    "CAPABILITY_TABLE",
+    "Capability",
     "FULL_CONTROL",
     "METHOD_CAPABILITIES",
     "DeviceRecord",
