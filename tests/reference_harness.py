@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from pytest_dcc.drivers.duis import DuisDriver
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.pki import TestPki
@@ -95,3 +96,23 @@ class Harness:
 
     def device_responses(self, exchange: Exchange, timeout_s: float = 0.5) -> list[Judged]:
         return self.inbox.wait_for(exchange.request.request_id, timeout_s)
+
+
+def duis_driver(harness: Harness, user: str = IS) -> DuisDriver:
+    """The DUIS driver arranging over ``harness`` as ``user`` (in process)."""
+
+    def send(srv: str, **values: Any) -> Exchange:
+        return harness.request(srv, user=user, **values)
+
+    return DuisDriver(send)
+
+
+def status_of(harness: Harness, eui: str) -> str | None:
+    """The inventory status of ``eui`` (None: not in the inventory)."""
+    device = harness.dcc.inventory.device(eui)
+    return None if device is None else device.status
+
+
+def srvs_sent(driver: DuisDriver) -> list[str]:
+    """The SRVs ``driver`` sent, in order."""
+    return [e.request.srv for e in driver.exchanges]

@@ -3,35 +3,18 @@ and reads back; what DUIS cannot do is NOT_APPLICABLE with the reason; a pool th
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from pytest_dcc.drivers import FULL_CONTROL, require
-from pytest_dcc.drivers.duis import DuisDriver
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.errors import ArrangementError, NotApplicableError
-from pytest_dcc.transport import Exchange
-from tests.reference_harness import CHF, ESME, GPF, GS, GSME, IS, Harness
+from tests.reference_harness import CHF, ESME, GPF, GS, GSME, Harness, duis_driver, srvs_sent, status_of
 
 NEW_CHF = "00-DB-12-34-56-78-91-B0"
 NEW_GPF = "00-DB-12-34-56-78-91-B1"
 
 
-def _driver(harness: Harness, user: str = IS) -> DuisDriver:
-    def send(srv: str, **values: Any) -> Exchange:
-        return harness.request(srv, user=user, **values)
-
-    return DuisDriver(send)
-
-
-def _status(harness: Harness, eui: str) -> str | None:
-    device = harness.dcc.inventory.device(eui)
-    return None if device is None else device.status
-
-
-def _srvs(driver: DuisDriver) -> list[str]:
-    return [e.request.srv for e in driver.exchanges]
+_driver, _status, _srvs = duis_driver, status_of, srvs_sent
 
 
 def test_the_declared_pool_is_used_as_it_is_when_every_device_exists() -> None:

@@ -19,29 +19,15 @@ from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import NotApplicableError
 from pytest_dcc.steps.common import device_status
 from pytest_dcc.suite.context import Scenario, Target
-from pytest_dcc.transport import Exchange
 from tests.conftest import load_benchmark
-from tests.reference_harness import CHF, ESME, GPF, GS, GSME, IS, OU, Harness
+from tests.reference_harness import CHF, ESME, GPF, GS, GSME, IS, OU, Harness, duis_driver, srvs_sent, status_of
 
 SPARES = [("00-DB-12-34-56-78-91-C0", "CHF"), ("00-DB-12-34-56-78-91-C1", "GPF")]
 SPARES2 = [("00-DB-12-34-56-78-91-C2", "CHF"), ("00-DB-12-34-56-78-91-C3", "GPF")]
 SPARE_CHF, SPARE_GPF = SPARES[0][0], SPARES[1][0]
 
 
-def _driver(harness: Harness) -> DuisDriver:
-    def send(srv: str, **values: Any) -> Exchange:
-        return harness.request(srv, user=IS, **values)
-
-    return DuisDriver(send)
-
-
-def _status(harness: Harness, eui: str) -> str | None:
-    device = harness.dcc.inventory.device(eui)
-    return None if device is None else device.status
-
-
-def _srvs(driver: DuisDriver) -> list[str]:
-    return [e.request.srv for e in driver.exchanges]
+_driver, _status, _srvs = duis_driver, status_of, srvs_sent
 
 
 def _scenario(harness: Harness, spares: list[tuple[str, str]]) -> tuple[Scenario, DuisDriver]:
