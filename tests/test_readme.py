@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,22 @@ _MARK = re.compile(r"<!-- readme-test: ([a-z-]+)")
 _SKIP = {".venv", "node_modules", "reports", "dist", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 
 
+#: The documents whose marked blocks are executed: the README (its quick start) and the docs it links to.
+DOCUMENTS = (README, *sorted((ROOT / "docs").glob("*.md")))
+
+
 def blocks() -> dict[str, str]:
-    """NAME -> the commands of the indented block after its marker."""
+    """NAME -> the commands of the indented block after its marker, in the README or a document of docs/."""
     found: dict[str, str] = {}
-    lines = README.read_text(encoding="utf-8").splitlines()
+    for document in DOCUMENTS:
+        for name, body in _marked(document.read_text(encoding="utf-8")):
+            assert name not in found, f"readme-test block {name!r} is marked twice (again in {document.name})"
+            found[name] = body
+    return found
+
+
+def _marked(text: str) -> Iterator[tuple[str, str]]:
+    lines = text.splitlines()
     for at, line in enumerate(lines):
         mark = _MARK.match(line.strip())
         if mark is None:
@@ -46,8 +59,7 @@ def blocks() -> dict[str, str]:
                 body.append(following[4:])
             elif following.strip() or body:
                 break
-        found[mark.group(1)] = "\n".join(body)
-    return found
+        yield mark.group(1), "\n".join(body)
 
 
 def test_the_readme_marks_the_sections_it_promises_and_ci_runs_the_test_command() -> None:
@@ -60,6 +72,27 @@ def test_the_readme_marks_the_sections_it_promises_and_ci_runs_the_test_command(
     commands = [line.strip() for line in quick.splitlines() if line.startswith("    ") and "venv" in line]
     assert len(commands) == 2 and commands[0] == found["quick-start"]  # exactly two commands
     assert commands[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")  # CI runs the test command verbatim
+
+    assert "quick-start" in dict(_marked(text))  # the quick start is the README's own, not a linked document's
+
+
+#: A screen: the two commands must be on the first one, before anything else a newcomer has to read.
+FIRST_SCREEN_LINES = 40
+_LINK = re.compile(r"\]\(([^)#]+)\)")
+
+
+def test_the_readme_starts_short_with_both_commands_then_links_every_topic() -> None:
+    text = README.read_text(encoding="utf-8")
+    first_screen = "\n".join(text.splitlines()[:FIRST_SCREEN_LINES])
+    commands = [line for line in first_screen.splitlines() if line.startswith("    ") and "venv" in line]
+    assert len(commands) == 2, f"the two quick-start commands are not both within the first {FIRST_SCREEN_LINES} lines"
+    targets = _LINK.findall(text)
+    missing = [target for target in targets if not (ROOT / target).exists()]
+    assert not missing, f"the README links to what does not exist: {missing}"
+    pictures = [target for target in targets if target.endswith(".png")]
+    assert len(pictures) >= 2 and all((ROOT / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pictures)
+    unlinked = [d.name for d in sorted((ROOT / "docs").glob("*.md")) if f"docs/{d.name}" not in targets]
+    assert not unlinked, f"documents the README does not link to: {unlinked}"
 
 
 def _run(name: str, script: str, cwd: Path, env: dict[str, str]) -> str:
