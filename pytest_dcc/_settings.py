@@ -1,68 +1,23 @@
-"""Plugin settings: parsed once from options and ini into a frozen dataclass; bad values are UsageErrors."""
+"""Plugin settings: parsed once from options and ini (:data:`pytest_dcc.settings.OPTIONS`) into the frozen
+:class:`~pytest_dcc.settings.DccSettings`; bad values are UsageErrors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Final, TypeVar, cast
 
 import pytest
 
 from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.errors import BuildError, ConfigError
-from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
-from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
-from pytest_dcc.spec.releases import RELEASES, release
+from pytest_dcc.reporting.redaction import redact_header, redact_url
+from pytest_dcc.settings import INI_KEYS, MODES, OPTION, DccSettings
+from pytest_dcc.spec import SchemaVersion
+from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
 from pytest_dcc.transport.judge import SignaturePolicy
-
-#: The test supplier of DCC Boxed: the default BusinessOriginatorID.
-DEFAULT_USER: Final = BOXED_SUPPLIER
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class DccSettings:
-    """Everything the options and ini say, checked."""
-
-    endpoint: str | None
-    xsd: Path | None
-    schema_version: SchemaVersion
-    user_id: str
-    signing_key: Path | None
-    signing_cert: Path | None
-    trust_certs: tuple[Path, ...]
-    ca_bundle: Path | None
-    client_cert: Path | None
-    client_key: Path | None
-    timeout_s: float
-    headers: tuple[tuple[str, str], ...]
-    signature_policy: SignaturePolicy
-    state_dir: Path
-    receiver_host: str
-    receiver_port: int
-    release: str
-    pki_dir: Path | None
-    statement: Statement | None = None
-    expected_failures: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
-    mode: str = "development"
-    shuffle_seed: int | None = None  # --dcc-shuffle: run the scenarios in an order drawn from this seed
-
-    @property
-    def redactor(self) -> Redactor:
-        """What hides this run's credentials (endpoint userinfo, header values) in everything reported."""
-        return Redactor.of(self.endpoint, self.headers)
-
-    def __repr__(self) -> str:
-        """The settings as a traceback or a report may show them: credentials hidden."""
-        shown = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in {"endpoint", "headers"}}
-        hidden = {"endpoint": redact_url(self.endpoint) if self.endpoint else None}
-        headers = tuple(redact_header(name) for name, _ in self.headers)
-        fields = ", ".join(f"{k}={v!r}" for k, v in {**hidden, "headers": headers, **shown}.items())
-        return f"DccSettings({fields})"
 
 
 def _value(config: pytest.Config, name: str) -> str | None:
@@ -73,19 +28,9 @@ def _value(config: pytest.Config, name: str) -> str | None:
     return str(ini) if ini not in (None, "", []) else None
 
 
-#: The settings an ini file may give too (``dcc_xsd = ...``), with their help: plugin.py registers these.
-INI_KEYS: Final = MappingProxyType(
-    {
-        "dcc_xsd": "official DUIS XSD (file or folder)",
-        "dcc_endpoint": "base URL of the DUIS endpoint under test",
-        "dcc_schema_version": "DUIS schema version of the requests",
-        "dcc_user_id": "the user's EUI-64",
-        "dcc_timeout": "seconds to wait for an answer",
-        "dcc_state_dir": "where originator counters persist",
-        "dcc_release": "SEC release the endpoint claims",
-        "dcc_pki": "test PKI folder",
-    }
-)
+def _given(config: pytest.Config, name: str) -> str:
+    """The option's value (option, else ini), else its default (:data:`pytest_dcc.settings.OPTIONS`)."""
+    return _value(config, name) or OPTION[name].default
 
 
 T = TypeVar("T")
@@ -119,17 +64,17 @@ def _usage(option: str, why: str, given: object) -> pytest.UsageError:
 def load_settings(config: pytest.Config) -> DccSettings:
     """Read and check every ``--dcc-*`` option; raises :class:`pytest.UsageError` naming option and value."""
     endpoint = _endpoint(config)
-    version = _value(config, "dcc_schema_version") or "5.4"
-    if version not in SCHEMA_VERSIONS:
-        raise _usage("dcc-schema-version", f"must be one of {', '.join(SCHEMA_VERSIONS)}", version)
+    version = _given(config, "dcc_schema_version")
+    if version not in (versions := OPTION["dcc_schema_version"].choices):
+        raise _usage("dcc-schema-version", f"must be one of {', '.join(versions)}", version)
     user = _user(config)
     timeout = _timeout(config)
     key, cert, client_cert, client_key = _key_files(config)
     statement = _loaded(config, "dcc_statement", load_statement)
     expected = _loaded(config, "dcc_expected_failures", load_expected_failures) or ExpectedFailures(None)
-    mode = config.getoption("dcc_mode") or "development"
-    if mode not in {"development", "certification"}:
-        raise _usage("dcc-mode", "must be development or certification", mode)
+    mode = _given(config, "dcc_mode")
+    if mode not in MODES:
+        raise _usage("dcc-mode", f"must be {' or '.join(MODES)}", mode)
     claimed = _release(config, statement)
     if statement is not None and _value(config, "dcc_user_id") is None and "IS" in statement.users:
         user = statement.users["IS"]
@@ -139,7 +84,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
     return DccSettings(
         endpoint=endpoint.rstrip("/") if endpoint else None,
         xsd=_file(config, "dcc_xsd", directory_ok=True),
-        schema_version=cast("SchemaVersion", version),  # checked against SCHEMA_VERSIONS above
+        schema_version=cast("SchemaVersion", version),  # checked against the choices above
         user_id=user,
         signing_key=key,
         signing_cert=cert,
@@ -151,7 +96,7 @@ def load_settings(config: pytest.Config) -> DccSettings:
         headers=tuple(_headers(config)),
         signature_policy=_policy(config),
         state_dir=state_dir,
-        receiver_host=config.getoption("dcc_receiver_host") or "127.0.0.1",
+        receiver_host=_given(config, "dcc_receiver_host"),
         receiver_port=_port(config),
         release=claimed,
         pki_dir=_pki_dir(config, endpoint, state_dir),
@@ -180,7 +125,7 @@ def _endpoint(config: pytest.Config) -> str | None:
 
 
 def _user(config: pytest.Config) -> str:
-    user = _value(config, "dcc_user_id") or DEFAULT_USER
+    user = _given(config, "dcc_user_id")
     try:
         return normalise_eui(user)
     except BuildError:
@@ -188,7 +133,7 @@ def _user(config: pytest.Config) -> str:
 
 
 def _timeout(config: pytest.Config) -> float:
-    timeout_text = _value(config, "dcc_timeout") or "10"
+    timeout_text = _given(config, "dcc_timeout")
     try:
         timeout = float(timeout_text)
     except ValueError:
@@ -211,11 +156,13 @@ def _key_files(config: pytest.Config) -> tuple[Path | None, Path | None, Path | 
 
 def _release(config: pytest.Config, statement: Statement | None) -> str:
     """The release claimed, one name throughout ("latest" resolved), agreeing with the statement."""
-    release_name = _value(config, "dcc_release") or (statement.release if statement else "latest")
+    release_name = _value(config, "dcc_release") or (statement.release if statement else OPTION["dcc_release"].default)
     try:
         claimed = release(release_name).name
     except ValueError:
-        raise _usage("dcc-release", f"must be one of {', '.join([*RELEASES, 'latest'])}", release_name) from None
+        raise _usage(
+            "dcc-release", f"must be one of {', '.join(OPTION['dcc_release'].choices)}", release_name
+        ) from None
     if statement is not None and claimed != statement.release:
         raise _usage("dcc-release", f"contradicts the statement, which claims {statement.release}", release_name)
     return claimed
@@ -287,11 +234,11 @@ def _headers(config: pytest.Config) -> list[tuple[str, str]]:
 
 
 def _policy(config: pytest.Config) -> SignaturePolicy:
-    text = config.getoption("dcc_signature_policy") or SignaturePolicy.ALLOW_UNSIGNED_ERRORS.value
+    text = _given(config, "dcc_signature_policy")
     try:
         return SignaturePolicy(text)
     except ValueError:
-        allowed = ", ".join(p.value for p in SignaturePolicy)
+        allowed = ", ".join(OPTION["dcc_signature_policy"].choices)
         raise _usage("dcc-signature-policy", f"must be one of {allowed}", text) from None
 
 
@@ -306,4 +253,4 @@ def _port(config: pytest.Config) -> int:
 
 SETTINGS_KEY: Final = pytest.StashKey[DccSettings]()
 
-__all__ = ["DEFAULT_USER", "INI_KEYS", "SETTINGS_KEY", "DccSettings", "load_settings"]
+__all__ = ["SETTINGS_KEY", "load_settings"]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import ssl
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
 
-from pytest_dcc._settings import SETTINGS_KEY, DccSettings
+from pytest_dcc._settings import SETTINGS_KEY
 from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
@@ -23,6 +22,7 @@ from pytest_dcc.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import dsp_eui_of
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
@@ -104,7 +104,7 @@ def dcc_counters(dcc_settings: DccSettings, pytestconfig: pytest.Config) -> Coun
 def _lane_slot(settings: DccSettings, config: pytest.Config) -> tuple[int, int]:
     """(index, count) of this worker's lane: parallel workers against one ``--dcc-endpoint`` only (in process each
     worker has its own reference DCC, the whole of it)."""
-    if settings.endpoint is None:
+    if settings.in_process:
         return 0, 1
     return worker_lane(getattr(config, "workerinput", None))
 
@@ -157,15 +157,14 @@ def dcc_inbox(
 ) -> Iterator[ResponseInbox]:
     """Where asynchronous responses arrive: fed directly by the in-process reference DCC, or a real HTTP receiver
     (``--dcc-receiver-host``/``--dcc-receiver-port``) for an endpoint under test."""
-    if dcc_settings.endpoint is None:
+    endpoint = dcc_settings.http()
+    if endpoint is None:
         inbox = ResponseInbox(dcc_judge)
         reference: ReferenceDcc = request.getfixturevalue("dcc_reference")
         reference.set_response_sink(_swallow(inbox))
         yield inbox
         reference.set_response_sink(None)
         return
-    import httpx  # the HTTP stack, for an endpoint only
-
     from pytest_dcc.parallel import fanout_of
     from pytest_dcc.suite.delivery import check_delivery
     from pytest_dcc.transport.fanout import register_worker
@@ -190,9 +189,9 @@ def dcc_inbox(
             devices = [*lane.estate(seeding={"reset", "seed"} <= driver.capabilities).values()]
             devices += [eui for eui, _ in lane.spares or ()]
             register_worker(fanout[0], worker, receiver.response_url, devices, lane.users.values())
-        with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
+        with endpoint.client() as client:
             relay = fanout[1] if fanout is not None else None
-            restore = check_delivery(receiver, dcc_settings.endpoint, driver, client, relayed_by=relay)
+            restore = check_delivery(receiver, endpoint.url, driver, client, relayed_by=relay)
         try:
             yield receiver.inbox
         finally:
@@ -216,23 +215,13 @@ def dcc_transport(
     dcc_settings: DccSettings, dcc_judge: ResponseJudge, request: pytest.FixtureRequest
 ) -> Iterator[Transport]:
     """The transport to the endpoint under test: ``--dcc-endpoint`` over HTTP(S), else the in-process reference."""
-    if dcc_settings.endpoint is None:
+    endpoint = dcc_settings.http()
+    if endpoint is None:
         reference: ReferenceDcc = request.getfixturevalue("dcc_reference")
         with InProcessTransport(reference, dcc_judge) as in_process:
             yield in_process
         return
-    from pytest_dcc.transport.http import HttpTransport, client_ssl_context  # the HTTP stack, for an endpoint only
-
-    context = None
-    if dcc_settings.endpoint.startswith("https://"):
-        context = client_ssl_context(dcc_settings.ca_bundle, dcc_settings.client_cert, dcc_settings.client_key)
-    transport = HttpTransport(
-        dcc_settings.endpoint,
-        dcc_judge,
-        timeout_s=dcc_settings.timeout_s,
-        ssl_context=context,
-        headers=dict(dcc_settings.headers),
-    )
+    transport = endpoint.transport(dcc_judge)
     try:
         transport.probe()  # unreachable: one SessionCheckError, cached, for every scenario; nothing waits on it
         yield transport
@@ -255,7 +244,8 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     hook's driver, else the reference server's test-control API when it offers one, else arrangement over DUIS
     (SR 8.2, 8.4, 12.2) as the run's user. A vendor who wants no arrangement traffic returns ``NoDriver()`` from
     the hook."""
-    if dcc_settings.endpoint is None:
+    endpoint = dcc_settings.http()
+    if endpoint is None:
         yield InProcessDriver(request.getfixturevalue("dcc_reference"))
         return
     request.getfixturevalue("dcc_transport")  # the endpoint answers at all (else every scenario ERRORs at once)
@@ -263,12 +253,10 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     if chosen is not None:
         yield chosen
         return
-    import httpx
-
     from pytest_dcc.drivers.http import TestControlDriver
 
-    with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
-        control = TestControlDriver.probe(dcc_settings.endpoint, client, [dcc_settings.state_dir])
+    with endpoint.client() as client:
+        control = TestControlDriver.probe(endpoint.url, client, [dcc_settings.state_dir])
         if control is not None:
             yield control
             return
@@ -283,15 +271,6 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
         ),
         prenotify=dcc_settings.statement is not None,  # a guessed pool is looked up, never added to
     )
-
-
-def _verify(settings: DccSettings) -> ssl.SSLContext | bool:
-    """How a side channel to the endpoint (health, test control) checks its TLS certificate: as the transport."""
-    if settings.endpoint is None or not settings.endpoint.startswith("https://"):
-        return True
-    from pytest_dcc.transport.http import client_ssl_context
-
-    return client_ssl_context(settings.ca_bundle, settings.client_cert, settings.client_key)
 
 
 def _sender(
@@ -317,7 +296,7 @@ def _estate(
     devices = dict(DEVICES)
     declared: frozenset[str] = frozenset()
     coverage: tuple[Mapping[str, Any], ...] = ()
-    if statement is None and settings.endpoint is not None and "seed" not in driver.capabilities:
+    if statement is None and not settings.in_process and "seed" not in driver.capabilities:
         # No statement and no way to seed: assume the estate `pytest-dcc serve` holds by default, DCC Boxed's (its
         # supplier is Import and Gas Supplier, its Other User, the templates' devices and premises). A device it
         # lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dcc._settings import DccSettings
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.suite.lanes import lane_problems
 
 #: The keys of ``workerinput`` a worker reads (the folder workers register in, the fan-out's address).
@@ -29,7 +29,7 @@ FANOUT_URL = "dcc_fanout_url"
 def lanes_wanted(config: pytest.Config, settings: DccSettings) -> int:
     """How many lanes this controller's run needs: its worker count against an endpoint, else 0."""
     workers = getattr(config.option, "numprocesses", None)
-    if settings.endpoint is None or hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
+    if settings.in_process or hasattr(config, "workerinput") or not isinstance(workers, int) or workers < 2:
         return 0
     return workers
 
@@ -67,16 +67,12 @@ class ParallelLanes:
 
         from pytest_dcc.drivers.http import TestControlDriver
         from pytest_dcc.errors import DccError
-        from pytest_dcc.transport.http import client_ssl_context
 
-        settings = self.settings
-        assert settings.endpoint is not None
-        verify: Any = True
-        if settings.endpoint.startswith("https://"):
-            verify = client_ssl_context(settings.ca_bundle, settings.client_cert, settings.client_key)
-        client = httpx.Client(timeout=settings.timeout_s, verify=verify)
+        endpoint = self.settings.http()
+        assert endpoint is not None  # lanes are planned against an endpoint only (lanes_wanted)
+        client = endpoint.client()
         try:
-            control = TestControlDriver.probe(settings.endpoint, client, [settings.state_dir])
+            control = TestControlDriver.probe(endpoint.url, client, [self.settings.state_dir])
             if control is None:
                 client.close()
                 return

@@ -9,13 +9,13 @@ from typing import Any, Final
 import pytest
 
 from pytest_dcc import __version__, _allure_compat, _bdd_lookup
-from pytest_dcc._settings import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
+from pytest_dcc._settings import SETTINGS_KEY, load_settings
 from pytest_dcc.certification import TestListWriter, not_applicable_reason
 from pytest_dcc.parallel import start_lanes
 from pytest_dcc.recorder import VerdictRecorder
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
-from pytest_dcc.spec import SCHEMA_VERSIONS
+from pytest_dcc.settings import INI_KEYS, OPTION, OPTIONS, DccSettings
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag
 
@@ -45,49 +45,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """All options in one ``dcc`` group; the main ones also as ini keys."""
     group = parser.getgroup("dcc", "DUIS conformance (pytest-dcc)")
-    group.addoption("--dcc-endpoint", help="base URL of the DUIS endpoint under test; default: in-process reference")
-    group.addoption(
-        "--dcc-xsd", help="official DUIS XSD (file or folder) to validate against instead of the embedded one"
-    )
-    group.addoption("--dcc-schema-version", help=f"DUIS schema version of the requests: {', '.join(SCHEMA_VERSIONS)}")
-    group.addoption("--dcc-user-id", help="the user's EUI-64 (BusinessOriginatorID)")
-    group.addoption("--dcc-signing-key", help="private key signing requests (PKCS#8 DER or PEM)")
-    group.addoption("--dcc-signing-cert", help="certificate of the signing key")
-    group.addoption(
-        "--dcc-trust-cert",
-        action="append",
-        default=[],
-        help="a response-signing certificate of the DSP, trusted to sign answers (repeat)",
-    )
-    group.addoption("--dcc-ca-bundle", help="CA bundle for the endpoint's TLS certificate")
-    group.addoption("--dcc-client-cert", help="client certificate for mutual TLS (PEM, may include the key)")
-    group.addoption("--dcc-client-key", help="client key for mutual TLS")
-    group.addoption("--dcc-timeout", help="seconds to wait for an answer (default 10)")
-    group.addoption("--dcc-header", action="append", default=[], help="extra HTTP header 'Name: value' (repeat)")
-    group.addoption(
-        "--dcc-signature-policy",
-        help="require | allow-unsigned-errors (default): whether E-code acknowledgements may come unsigned on the "
-        "synchronous exchange (everything else must be signed by the DSP)",
-    )
-    group.addoption("--dcc-state-dir", help="where originator counters persist (default ~/.cache/pytest-dcc)")
-    group.addoption("--dcc-statement", help="implementation statement (YAML): release, users, SRVs and CVs, devices")
-    group.addoption("--dcc-expected-failures", help="expected failures (YAML: id, reason, ticket, expires)")
-    group.addoption(
-        "--dcc-clause-link-pattern",
-        help="URL of a clause in the allure report; placeholders {id} and {modification} "
-        "(default: the modification on the SECAS site)",
-    )
-    group.addoption("--dcc-mode", help="development (default) or certification (no deselection, no expected failures)")
-    group.addoption("--dcc-report-dir", help="where verdicts.json is written (default reports/)")
-    group.addoption("--dcc-release", help="SEC release the endpoint claims (default latest); sets the expectations")
-    group.addoption("--dcc-pki", help="test PKI folder shared with 'pytest-dcc serve --pki' (created when absent)")
-    group.addoption("--dcc-receiver-host", help="address the asynchronous response receiver listens on (127.0.0.1)")
-    group.addoption("--dcc-receiver-port", help="port of the asynchronous response receiver (default: a free one)")
-    group.addoption(
-        "--dcc-shuffle",
-        metavar="SEED",
-        help="run the scenarios in an order drawn from SEED (a verdict must not depend on the order)",
-    )
+    for option in OPTIONS:
+        default = f" (default: {option.default})" if option.default else ""
+        text = f"{option.help}{default}" + (" (repeat)" if option.repeat else "")
+        if option.repeat:
+            group.addoption(option.flag, metavar=option.value, action="append", default=[], help=text)
+        else:
+            group.addoption(option.flag, metavar=option.value, help=text)
     for key, text in INI_KEYS.items():
         parser.addini(key, text, default="")
 
@@ -105,7 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
     config.stash[SETTINGS_KEY] = settings = load_settings(config)
-    report_dir = Path(config.getoption("dcc_report_dir") or "reports")
+    report_dir = Path(config.getoption("dcc_report_dir") or OPTION["dcc_report_dir"].default)
     if settings.mode == "certification":
         _check_certification(config, settings)
     pattern = config.getoption("dcc_clause_link_pattern") or allure_reports.DEFAULT_LINK_PATTERN
@@ -236,7 +200,7 @@ def _check_certification(config: pytest.Config, settings: DccSettings) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     """Say what is being tested, and how."""
     settings = config.stash[SETTINGS_KEY]
-    target = settings.redactor.url(settings.endpoint) or "in-process reference DCC"  # never its credentials
+    target = settings.target  # never its credentials
     schema = str(settings.xsd) if settings.xsd else "embedded schema"
     return (
         f"pytest-dcc {__version__}: endpoint {target}; SEC release {settings.release}; "

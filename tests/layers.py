@@ -58,6 +58,7 @@ _COMMANDS_MAY_IMPORT = (
     "pytest_dcc._resources",
     *NEUTRAL,
     "pytest_dcc.statement",
+    "pytest_dcc.settings",
     "pytest_dcc.reference",
     "pytest_dcc.transport",
     "pytest_dcc.drivers",
@@ -69,7 +70,7 @@ LAYERS: dict[str, Layer] = {
     "pytest_dcc": _layer(
         note="the package root: its version and the public API, each name imported on first use",
         typing_only=(
-            "pytest_dcc._settings",
+            "pytest_dcc.settings",
             "pytest_dcc.drivers",
             "pytest_dcc.errors",
             "pytest_dcc.hooks",
@@ -82,6 +83,13 @@ LAYERS: dict[str, Layer] = {
     "pytest_dcc.spec": _layer("pytest_dcc.errors", note="normative facts"),
     "pytest_dcc.duis": _layer("pytest_dcc.errors", "pytest_dcc.spec", note="the neutral message library"),
     "pytest_dcc.statement": _layer(*NEUTRAL, note="the implementation statement, a document both sides read"),
+    "pytest_dcc.settings": _layer(
+        *NEUTRAL,
+        "pytest_dcc.statement",
+        "pytest_dcc.transport",
+        tools=("httpx",),
+        note="the options described once and the settings they give (pure: no pytest); the transport chooser",
+    ),
     "pytest_dcc.reference": _layer(*NEUTRAL, tools=WEB, note="the reference DCC: never the suite side"),
     "pytest_dcc.transport": _layer(*NEUTRAL, tools=WEB, note="the suite's eyes and wire"),
     "pytest_dcc.drivers": _layer(*NEUTRAL, "pytest_dcc.transport", tools=WEB, note="arranging state"),
@@ -95,6 +103,7 @@ LAYERS: dict[str, Layer] = {
         "pytest_dcc.spec",
         "pytest_dcc.reporting.redaction",
         note="pure reporting",
+        typing_only=("pytest_dcc.settings",),  # the settings' type, never the module at run time
     ),
     "pytest_dcc.reporting.redaction": _layer(
         note="how a credential is shown (pure, standard library only): every side may import it"
@@ -153,6 +162,7 @@ _SUITE_SIDE = (
     "pytest_dcc._resources",
     *NEUTRAL,
     "pytest_dcc.statement",
+    "pytest_dcc.settings",
     "pytest_dcc.transport",
     "pytest_dcc.drivers",
     "pytest_dcc.suite",

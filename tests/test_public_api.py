@@ -44,11 +44,11 @@ def test_the_public_names_are_the_locked_list() -> None:
 
 
 def test_every_public_name_resolves_to_its_defining_module() -> None:
-    from pytest_dcc import _settings, drivers, errors, hooks, statement
+    from pytest_dcc import drivers, errors, hooks, settings, statement
     from pytest_dcc.drivers import records
     from pytest_dcc.reporting import verdicts
 
-    homes = [_settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]
+    homes = [settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]
     for name in LOCKED:
         value = getattr(pytest_dcc, name)
         assert any(getattr(home, name, None) is value for home in homes[:-1]) or name == "__version__", name

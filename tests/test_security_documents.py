@@ -28,7 +28,9 @@ from pytest_dcc.commands.conformance import conformance
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reporting import bundle
 from pytest_dcc.reporting.verdicts import document, run_metadata
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.statement import KNOWN_KEYS, Statement, load_expected_failures, load_statement
+from pytest_dcc.transport.judge import SignaturePolicy
 from tests.reference_harness import FIXTURES
 
 STATEMENT = FIXTURES / "statements" / "reference-latest.yaml"
@@ -41,15 +43,22 @@ def _report_dir(root: Path, mode: str = "certification") -> Path:
     """A report folder as a run writes it: verdicts.json from the project's own run metadata and document."""
     reports = root / "reports"
     reports.mkdir()
-    settings = SimpleNamespace(
+    settings = DccSettings(
         endpoint="https://dcc.example/api",
         headers=(),
-        statement=SimpleNamespace(path=STATEMENT),
+        statement=SimpleNamespace(path=STATEMENT),  # type: ignore[arg-type]  # the statement's path is all it reads
         mode=mode,
         release="2025-11",
         schema_version="5.4",
         xsd=None,
         user_id="90-B3-D5-1F-30-01-00-00",
+        **dict.fromkeys(("signing_key", "signing_cert", "ca_bundle", "client_cert", "client_key", "pki_dir")),
+        trust_certs=(),
+        timeout_s=10.0,
+        signature_policy=SignaturePolicy.REQUIRE,
+        state_dir=root / "state",
+        receiver_host="127.0.0.1",
+        receiver_port=0,
     )
     (reports / "verdicts.json").write_text(json.dumps(document([], run_metadata(settings))))
     (reports / "test-list.json").write_text(json.dumps({"mode": mode, "tests": []}))

@@ -58,10 +58,11 @@ def _run_suite(args: list[str]) -> int:
 
     from pytest_dcc.errors import HtmlReportError
     from pytest_dcc.reporting.html import generate
+    from pytest_dcc.settings import OPTION
 
     html = "--no-html" not in args
     args = [a for a in args if a != "--no-html"]
-    report_dir = Path(_option_value(args, "--dcc-report-dir") or "reports")
+    report_dir = Path(_option_value(args, "--dcc-report-dir") or OPTION["dcc_report_dir"].default)
     defaults = []
     results = _option_value(args, "--alluredir")
     if results is None:

@@ -15,12 +15,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pytest_dcc import __version__
 from pytest_dcc.errors import EndpointAssertion, NotApplicableError
 from pytest_dcc.reporting.integrity import sha256_file, suite_digest
-from pytest_dcc.reporting.redaction import Redactor
+
+if TYPE_CHECKING:
+    from pytest_dcc.settings import DccSettings
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
@@ -112,11 +114,11 @@ def said(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
 
 
-def run_metadata(settings: Any) -> dict[str, Any]:
+def run_metadata(settings: DccSettings) -> dict[str, Any]:
     """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
     line; the endpoint's credentials and the extra headers' values hidden (:mod:`pytest_dcc.reporting.redaction`),
     so that nothing made from this document (the clause matrix, allure's environment, a bundle) can show them."""
-    redactor = Redactor.of(settings.endpoint, getattr(settings, "headers", ()))
+    redactor = settings.redactor
     statement = settings.statement
     digest = suite_digest()
     return {
@@ -127,7 +129,7 @@ def run_metadata(settings: Any) -> dict[str, Any]:
         "statement": str(statement.path) if statement is not None else None,
         "statement_sha256": sha256_file(statement.path) if statement is not None else None,
         "release": settings.release,
-        "endpoint": redactor.url(settings.endpoint) or "in-process reference DCC",
+        "endpoint": settings.target,
         "schema_version": settings.schema_version,
         "schema": str(settings.xsd) if settings.xsd else "embedded",
         "user_id": settings.user_id,
