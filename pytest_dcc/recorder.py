@@ -25,14 +25,18 @@ from pytest_dcc.reporting.verdicts import (
     NA_PREFIX,
     NOT_APPLICABLE,
     PASS,
+    SESSION_CHECK,
     SEVERITY,
     UNEXPECTED_PASS,
     ScenarioRecord,
     ScenarioVerdict,
+    carried,
     classify,
     document,
+    read_verdict,
     said,
     tally,
+    verdict_property,
 )
 from pytest_dcc.statement import ExpectedFailures
 
@@ -79,58 +83,51 @@ class VerdictRecorder:
             message = " | ".join([*([message] if message else []), *(f"reported: {r}" for r in record.reports)])
         message = redactor.text(message)  # an exception's message can carry the endpoint's URL, credentials and all
         needs = getattr(exc, "capability", None) if verdict == NOT_APPLICABLE else None
-        allure_id = ""
-        if self.allure_results is not None:
-            from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict, result_id
-
-            add_verdict(verdict)
-            allure_id = result_id(item) or ""
-            if verdict == FAIL:  # categories.json sorts FAILs by clause on this line of the trace
-                report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
-        # Everything the verdict needs travels on the report, so that under pytest-xdist the controller, which
-        # sees reports but not items, records it the same way (pytest_runtest_logreport below).
-        properties = [
-            ("dcc_verdict", verdict),
-            ("dcc_name", bdd.scenario_name(item)),
-            ("dcc_example", bdd.example(item)),
-            ("dcc_location", bdd.location(item)),
-            ("dcc_clauses", ",".join(clauses)),
-            ("dcc_message", message.splitlines()[0][:1500] if message else ""),
-            ("dcc_driver", record.driver),
-            ("dcc_used", ",".join(sorted(record.used))),
-            ("dcc_needs", needs or ""),
-            ("dcc_self_check", "1" if item.get_closest_marker("wire") is not None else ""),
-            ("dcc_allure_id", allure_id),
-            ("dcc_session_check", message if isinstance(exc, SessionCheckError) else ""),
-        ]
-        report.user_properties.extend(properties)
+        allure_id = self._allure(item, report, verdict, clauses)
+        # The verdict travels on the report as one property, so that under pytest-xdist the controller, which sees
+        # reports but not items, records it the same way (pytest_runtest_logreport below).
+        found_verdict = ScenarioVerdict(
+            id=item.nodeid,
+            name=bdd.scenario_name(item),
+            location=bdd.location(item),
+            clauses=clauses,
+            verdict=verdict,
+            message=message.splitlines()[0][:1500] if message else "",
+            example=bdd.example(item),
+            driver=record.driver,
+            capabilities=sorted(record.used),
+            needs=needs or "",
+            self_check=item.get_closest_marker("wire") is not None,
+            allure_id=allure_id,
+        )
+        carrier = verdict_property(found_verdict, message if isinstance(exc, SessionCheckError) else "")
+        report.user_properties.append(carrier)
         # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.
-        item.user_properties.extend([*(("clause", c) for c in clauses), *properties])
+        item.user_properties.extend([*(("clause", c) for c in clauses), carrier])
+
+    def _allure(self, item: pytest.Item, report: pytest.TestReport, verdict: str, clauses: list[str]) -> str:
+        """Give allure the verdict (FAILs sorted by clause): the scenario's allure result ID ("" without allure)."""
+        if self.allure_results is None:
+            return ""
+        from pytest_dcc.reporting.allure import CLAUSE_TRACE_MARK, add_verdict, result_id
+
+        add_verdict(verdict)
+        allure_id = result_id(item) or ""
+        if verdict == FAIL:  # categories.json sorts FAILs by clause on this line of the trace
+            report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
+        return allure_id
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        verdict = props.get("dcc_verdict")
-        if verdict is None:
+        fields = carried(report.user_properties)
+        if fields is None:
             return
         previous = self.scenarios.get(report.nodeid)
-        if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(str(verdict)):
+        found = read_verdict(fields, report.nodeid, report.duration)
+        if previous is not None and SEVERITY.index(previous.verdict) <= SEVERITY.index(found.verdict):
             return  # keep the worse verdict (a teardown error after a pass, for example)
-        clauses = str(props.get("dcc_clauses", ""))
-        self.scenarios[report.nodeid] = ScenarioVerdict(
-            id=report.nodeid,
-            name=str(props.get("dcc_name", report.nodeid)),
-            location=str(props.get("dcc_location", "")),
-            clauses=clauses.split(",") if clauses else [],
-            verdict=str(verdict),
-            message=str(props.get("dcc_message", "")),
-            duration_s=round(report.duration, 4),
-            example=str(props.get("dcc_example", "")),
-            driver=str(props.get("dcc_driver", "")),
-            capabilities=[c for c in str(props.get("dcc_used", "")).split(",") if c],
-            needs=str(props.get("dcc_needs", "")),
-            self_check=bool(props.get("dcc_self_check")),
-            allure_id=str(props.get("dcc_allure_id", "")) or (previous.allure_id if previous else ""),
-        )
+        if not found.allure_id and previous is not None:
+            found.allure_id = previous.allure_id
+        self.scenarios[report.nodeid] = found
 
     def _expectation(
         self, item: pytest.Item, report: pytest.TestReport, verdict: str, message: str, clauses: list[str]
@@ -152,7 +149,7 @@ class VerdictRecorder:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_report_teststatus(self, report: pytest.TestReport) -> tuple[str, str, str] | None:
-        verdict = dict(getattr(report, "user_properties", ())).get("dcc_verdict")
+        verdict = (carried(getattr(report, "user_properties", ())) or {}).get("verdict")
         if verdict == ERROR and report.failed:
             return "error", "E", ERROR
         if verdict == NOT_APPLICABLE and report.skipped:
@@ -169,13 +166,13 @@ class VerdictRecorder:
         stays in the last line), and keep the suite's self-checks apart from the verdicts on the endpoint."""
         stats = terminalreporter.stats
         errors = list(stats.get("error", []))
-        unjudged = [r for r in errors if dict(getattr(r, "user_properties", ())).get("dcc_session_check")]
+        unjudged = [r for r in errors if _session_check(r)]
         if unjudged:
             stats["error"] = [r for r in errors if r not in unjudged]
             terminalreporter.section("pytest-dcc: the endpoint was not judged", sep="=", red=True, bold=True)
             causes: dict[str, int] = {}
             for report in unjudged:
-                cause = str(dict(report.user_properties)["dcc_session_check"])
+                cause = _session_check(report)
                 causes[cause] = causes.get(cause, 0) + 1
             for cause, count in causes.items():
                 terminalreporter.write_line(f"{cause}")
@@ -236,6 +233,11 @@ def _raw_verdict(item: pytest.Item, report: pytest.TestReport, exc: BaseExceptio
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"{NA_PREFIX}{exc}")
     return verdict, message
+
+
+def _session_check(report: pytest.TestReport) -> str:
+    """The failed session check a report's verdict stands for ("" for any other)."""
+    return str((carried(getattr(report, "user_properties", ())) or {}).get(SESSION_CHECK, ""))
 
 
 def _redactor(config: pytest.Config) -> Redactor:

@@ -67,6 +67,38 @@ class ScenarioVerdict:
     allure_id: str = ""  # the scenario's test result in the Allure report (``index.html#/<id>``)
 
 
+#: The report property that carries a scenario's verdict: one JSON-serialisable mapping (the fields of
+#: :class:`ScenarioVerdict` but the ID and the duration, which the report has, and the failed session check), so it
+#: crosses pytest-xdist, which serialises a report's user properties, as it is.
+VERDICT_PROPERTY: Final = "dcc_verdict"
+#: The field naming a failed session check, said once at the end of the run (not part of the verdict).
+SESSION_CHECK: Final = "session_check"
+
+
+def verdict_property(verdict: ScenarioVerdict, session_check: str = "") -> tuple[str, dict[str, Any]]:
+    """``verdict`` as the report property that carries it; ``session_check`` the cause of a failed session check."""
+    fields = asdict(verdict)
+    del fields["id"], fields["duration_s"]
+    return VERDICT_PROPERTY, {**fields, SESSION_CHECK: session_check}
+
+
+def carried(properties: Iterable[tuple[str, object]]) -> Mapping[str, Any] | None:
+    """The verdict a report carries (the last verdict property of its user properties), else ``None``."""
+    found: Mapping[str, Any] | None = None
+    for key, value in properties:
+        if key == VERDICT_PROPERTY and isinstance(value, Mapping):
+            found = value
+    return found
+
+
+def read_verdict(fields: Mapping[str, Any], nodeid: str, duration_s: float) -> ScenarioVerdict:
+    """The verdict a report carries (:func:`carried`) as the model has it, with the report's ID and duration."""
+    known = {name for name in ScenarioVerdict.__dataclass_fields__ if name not in ("id", "duration_s")}
+    values: dict[str, Any] = {name: value for name, value in fields.items() if name in known}
+    values.update({name: list(value) for name, value in values.items() if isinstance(value, list)})  # its own lists
+    return ScenarioVerdict(id=nodeid, duration_s=round(duration_s, 4), **values)
+
+
 def classify(exc: BaseException | None, *, clause_scenario: bool = True) -> str:
     """The verdict an exception raised while running a scenario stands for. In a scenario that judges a clause
     only an EndpointAssertion is a FAIL; a user's own Gherkin scenario (no ``@clause:`` tag), whose steps know
@@ -147,11 +179,16 @@ __all__ = [
     "PASS",
     "SEVERITY",
     "UNEXPECTED_PASS",
+    "SESSION_CHECK",
+    "VERDICT_PROPERTY",
     "ScenarioRecord",
     "ScenarioVerdict",
+    "carried",
     "classify",
     "document",
     "run_metadata",
     "said",
+    "read_verdict",
     "tally",
+    "verdict_property",
 ]
