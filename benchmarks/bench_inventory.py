@@ -18,8 +18,8 @@ import time
 from datetime import UTC, datetime
 
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.duis.pki import TestPki
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.reference.setup import build_reference
 

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _timing import steady_env, timed  # noqa: E402
 
-from pytest_dcc.duis.samples import BOXED_SUPPLIER  # noqa: E402
+from pytest_dcc.duis.estates import BOXED_SUPPLIER  # noqa: E402
 
 GOAL = 1.5
 USER = BOXED_SUPPLIER
@@ -78,7 +78,7 @@ BARE_MODULE = """
 import os, pickle
 import pytest
 from lxml import etree
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.duis.pki import read_pki
 from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign

@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.duis.pki import load_or_create_pki
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.transport.receiver import free_port
 from qa.serve import ServeProcess

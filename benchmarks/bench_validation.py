@@ -21,8 +21,9 @@ from pathlib import Path
 from lxml import etree
 
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.duis.pki import TestPki
-from pytest_dcc.duis.samples import BOXED_SUPPLIER, IN_SCOPE_SRVS, sample_values
+from pytest_dcc.duis.samples import IN_SCOPE_SRVS, sample_values
 from pytest_dcc.duis.schema import _compile, load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.duis.xmlsafe import parse

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import httpx
 
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.duis.pki import load_or_create_pki
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.reference.server import ResponsePoster
 from pytest_dcc.transport.receiver import ServerThread, free_port
 from qa.hostile import CorpusUsers, flood, load_corpus, prepare, run_case, run_corpus

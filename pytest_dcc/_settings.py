@@ -13,7 +13,7 @@ from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reporting.redaction import redact_header, redact_url
-from pytest_dcc.settings import INI_KEYS, MODES, OPTION, DccSettings
+from pytest_dcc.settings import DEFAULT_USER, INI_KEYS, MODES, OPTION, DccSettings
 from pytest_dcc.spec import SchemaVersion
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
@@ -129,7 +129,7 @@ def _user(config: pytest.Config) -> str:
     try:
         return normalise_eui(user)
     except BuildError:
-        raise _usage("dcc-user-id", "must be an EUI-64 such as 90-B3-D5-1F-30-01-00-00", user) from None
+        raise _usage("dcc-user-id", f"must be an EUI-64 such as {DEFAULT_USER}", user) from None
 
 
 def _timeout(config: pytest.Config) -> float:

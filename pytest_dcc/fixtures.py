@@ -13,6 +13,7 @@ from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
+from pytest_dcc.duis.estates import DEVICES
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
@@ -26,7 +27,7 @@ from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import dsp_eui_of
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
-from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
+from pytest_dcc.suite.estate import ROLES, boxed_estate, standard_roles
 from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.inprocess import InProcessTransport
@@ -292,17 +293,14 @@ def _estate(
 ) -> tuple[dict[str, str], dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...]]:
     """The users by role, the devices by name, the names the endpoint is known to hold, the coverage addresses."""
     statement = settings.statement
-    roles = {"IS": settings.user_id, "GS": GAS_SUPPLIER, "OU": OTHER_USER}
+    roles = standard_roles(settings.user_id)
     devices = dict(DEVICES)
     declared: frozenset[str] = frozenset()
     coverage: tuple[Mapping[str, Any], ...] = ()
     if statement is None and not settings.in_process and "seed" not in driver.capabilities:
-        # No statement and no way to seed: assume the estate `pytest-dcc serve` holds by default, DCC Boxed's (its
-        # supplier is Import and Gas Supplier, its Other User, the templates' devices and premises). A device it
-        # lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.
-        roles.update({"GS": settings.user_id, "OU": BOXED_OTHER_USER})
-        declared = frozenset(DEVICES)
-        coverage = ({"uprn": UPRN},)
+        # No statement and no way to seed: assume DCC Boxed's estate, the one `pytest-dcc serve` holds by default. A
+        # device it lacks makes a scenario NOT_APPLICABLE, naming --dcc-statement; nothing is added to it.
+        roles, declared, coverage = boxed_estate(settings.user_id)
     if statement is not None:
         roles.update({role: eui for role, eui in statement.users.items() if role in ("GS", "OU")})
         pool: dict[str, str] = {}
@@ -319,7 +317,7 @@ def _identities(
     """Each user's signing identity (a role without one in a shipped PKI is dropped from ``roles``), the shared
     PKI folder written with them."""
     identities = {settings.user_id: identity}
-    for role in ("IS", "GS", "OU"):  # one EUI may hold several roles: its identity is the one it already has
+    for role in ROLES:  # one EUI may hold several roles: its identity is the one it already has
         if role not in roles or roles[role] in identities:
             continue
         try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
+from pytest_dcc.duis.estates import BOXED_SUPPLIER
 from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES

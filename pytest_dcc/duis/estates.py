@@ -1,24 +1,46 @@
-"""One dual-fuel premises as inventory entries, on the DUIS templates' EUI convention: the devices (ESME, GSME,
-CHF, GPF, PPMID, CAD), the premises and what each CSP region answers SR 12.1 about it.
+"""The estate in one module: one dual-fuel premises on the DUIS templates' EUI convention (the devices: ESME, GSME,
+CHF, GPF, PPMID, CAD; the premises and what each CSP region answers SR 12.1 about it), its users (DCC Boxed's test
+users, and the Gas Supplier and Other User of the suite's standard estate), its lanes, and its inventory entries.
 
 Shared data, not behaviour: the suite arranges its standard estate from it (:mod:`pytest_dcc.suite.estate`), and
 ``pytest-dcc serve`` seeds its DCC Boxed default estate from it (:mod:`pytest_dcc.reference.boxed`), so a run
-without a statement finds the devices it expects.
+without a statement finds the devices it expects; the DUIS samples (:mod:`pytest_dcc.duis.samples`) address them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Final
 
 from pytest_dcc.duis.ids import Eui
-from pytest_dcc.duis.samples import CAD, CHF, ESME, GPF, GSME
 from pytest_dcc.errors import BuildError
 
+#: The devices of the DUIS templates (``00-DB-12-34-56-78-90-A0`` the ESME, ``...A1`` the GSME, and so on).
+ESME: Final = "00-DB-12-34-56-78-90-A0"
+GSME: Final = "00-DB-12-34-56-78-90-A1"
+CHF: Final = "00-DB-12-34-56-78-90-A2"
+GPF: Final = "00-DB-12-34-56-78-90-A3"
 PPMID: Final = "00-DB-12-34-56-78-90-A4"
+CAD: Final = "00-DB-12-34-56-78-90-9A"
+#: The premises of the SR 12.1 template.
 UPRN: Final = 100023336956
 POSTCODE: Final = "M22 0RR"
 ADDRESS: Final = "Threapwood Road"
+
+#: DCC Boxed's test users (its public signing tool's keys; the DUIS templates address them too): the supplier (Import
+#: and Gas Supplier), the network operator, the Other User. Defined here only; the settings' default user, the
+#: reference's default estate and the suite's assumed roles read them from here.
+BOXED_SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
+BOXED_NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
+BOXED_OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
+#: DCC Boxed's test users by role: its supplier sends both the electricity and the gas templates (one EUI, two roles).
+BOXED_ROLES: Final = MappingProxyType(
+    {"IS": BOXED_SUPPLIER, "GS": BOXED_SUPPLIER, "ED": BOXED_NETWORK_OPERATOR, "OU": BOXED_OTHER_USER}
+)
+#: The suite's standard estate's own users beside the run's (Import Supplier): a Gas Supplier and an Other User.
+GAS_SUPPLIER: Final = "90-B3-D5-1F-30-03-00-00"
+OTHER_USER: Final = "90-B3-D5-1F-30-04-00-00"
 
 #: Names scenarios use for the estate's devices.
 DEVICES: Final = {"ESME": ESME, "GSME": GSME, "CHF": CHF, "GPF": GPF, "PPMID": PPMID, "CAD": CAD}
@@ -90,6 +112,13 @@ def _serial(base: int, eui: str, name: str) -> str:
     return str(base + offset * 10_000)
 
 
+def inventory(
+    users: Iterable[Mapping[str, Any]], devices: Iterable[Mapping[str, Any]], coverage: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """An inventory document (``docs/inventory-format.md``) of these users, devices and coverage answers."""
+    return {"version": 1, "users": list(users), "devices": list(devices), "coverage": list(coverage)}
+
+
 def device_entries(
     supplier: str,
     devices: Mapping[str, str] | None = None,
@@ -126,8 +155,19 @@ def device_entries(
 
 __all__ = [
     "ADDRESS",
+    "BOXED_NETWORK_OPERATOR",
+    "BOXED_OTHER_USER",
+    "BOXED_ROLES",
+    "BOXED_SUPPLIER",
+    "CAD",
+    "CHF",
     "COVERAGE",
     "DEVICES",
+    "ESME",
+    "GAS_SUPPLIER",
+    "GPF",
+    "GSME",
+    "OTHER_USER",
     "MAX_LANES",
     "POSTCODE",
     "PPMID",
@@ -136,6 +176,7 @@ __all__ = [
     "LANE_UPRN_BASE",
     "LANE_UPRN_STRIDE",
     "device_entries",
+    "inventory",
     "lane_devices",
     "lane_uprn",
     "lane_uprns",

@@ -1,4 +1,5 @@
-"""Representative, schema-valid body values for each in-scope SRV, addressed to the DUIS template devices.
+"""Representative, schema-valid body values for each in-scope SRV, addressed to the DUIS template devices
+(:mod:`pytest_dcc.duis.estates`).
 
 Used by the smoke features, the schema tests and benchmarks; a scenario that cares about a value sets it itself.
 """
@@ -9,20 +10,10 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from pytest_dcc.duis.bodies import gas_thresholds
+from pytest_dcc.duis.estates import ADDRESS, BOXED_SUPPLIER, CAD, CHF, ESME, GPF, GSME, POSTCODE
 from pytest_dcc.duis.ids import Eui, RequestID
 from pytest_dcc.duis.nondevice_bodies import InstallDetails
 
-ESME: Final = "00-DB-12-34-56-78-90-A0"
-GSME: Final = "00-DB-12-34-56-78-90-A1"
-CHF: Final = "00-DB-12-34-56-78-90-A2"
-GPF: Final = "00-DB-12-34-56-78-90-A3"
-CAD: Final = "00-DB-12-34-56-78-90-9A"
-#: DCC Boxed's test users (its public signing tool's keys; the DUIS templates address them too): the supplier (Import
-#: and Gas Supplier), the network operator, the Other User. Defined here only; the settings' default user, the
-#: reference's default estate and the suite's assumed roles read them from here.
-BOXED_SUPPLIER: Final = "90-B3-D5-1F-30-01-00-00"
-BOXED_NETWORK_OPERATOR: Final = "90-B3-D5-1F-30-02-00-00"
-BOXED_OTHER_USER: Final = "00-DB-12-34-56-78-00-04"
 _CERT: Final = bytes.fromhex("3082010a0282010100") + bytes(range(64))
 _WHEN: Final = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 
@@ -72,7 +63,7 @@ def sample_values(srv: str) -> dict[str, Any]:
         "8.14.3": {"device_id": CHF, "other_device_id": ESME},
         "8.14.4": {"device_id": CHF},
         "11.3": {"target": ESME, "firmware_hash": bytes(range(32))},
-        "12.1": {"postcode": "M22 0RR", "address_identifier": "Threapwood Road"},
+        "12.1": {"postcode": POSTCODE, "address_identifier": ADDRESS},
         "12.2": {"device_id": GPF, "device_type": "GPF"},
     }
     return dict(samples[srv])
@@ -84,4 +75,4 @@ IN_SCOPE_SRVS: Final = (
     "8.8.2", "8.11", "8.12.1", "8.12.2", "8.13", "8.14.1", "8.14.2", "8.14.3", "8.14.4", "11.3", "12.1", "12.2",
 )  # fmt: skip
 
-__all__ = ["CAD", "CHF", "ESME", "GPF", "GSME", "IN_SCOPE_SRVS", "sample_values"]
+__all__ = ["IN_SCOPE_SRVS", "sample_values"]

@@ -9,10 +9,10 @@ from typing import Final
 from pytest_bdd import given, parsers, then, when
 
 from pytest_dcc.drivers import require, unrecorded
+from pytest_dcc.duis.estates import device_entries
 from pytest_dcc.errors import ArrangementError, HarnessError, NotApplicableError
 from pytest_dcc.steps import common
 from pytest_dcc.suite.context import Scenario
-from pytest_dcc.suite.estate import device_entries
 from pytest_dcc.suite.frame import membership
 from pytest_dcc.suite.judging import expect
 

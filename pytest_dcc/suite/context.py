@@ -9,6 +9,7 @@ from typing import Any, Final, Protocol
 
 from pytest_dcc.drivers import DeviceView, Driver, unrecorded
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
+from pytest_dcc.duis.estates import DEVICES
 from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
@@ -26,7 +27,7 @@ from pytest_dcc.errors import (
 )
 from pytest_dcc.spec import DCC_EUI, NS_SR, SRVS, SchemaVersion
 from pytest_dcc.spec.refusals import HTTP_REFUSALS
-from pytest_dcc.suite.estate import DEVICES, remap
+from pytest_dcc.suite.estate import remap
 from pytest_dcc.suite.frame import Frame
 from pytest_dcc.suite.lanes import Lane, SendOrder
 from pytest_dcc.transport import Exchange, Transport

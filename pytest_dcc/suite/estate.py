@@ -1,8 +1,8 @@
 """The standard estate every clause scenario starts from: one dual-fuel premises, its users and coverage.
 
-Device EUIs follow the DUIS template convention (the same ones :mod:`pytest_dcc.duis.samples` addresses). The run's
-user is the Import Supplier and the supplier registered for every meter; a Gas Supplier and an Other User exist
-for role checks. Certificates of the users come from the run's PKI, so the document seeds a server too.
+The devices, premises and users are :mod:`pytest_dcc.duis.estates`'s (the DUIS templates' EUIs). The run's user is
+the Import Supplier and the supplier registered for every meter; a Gas Supplier and an Other User exist for role
+checks. Certificates of the users come from the run's PKI, so the document seeds a server too.
 """
 
 from __future__ import annotations
@@ -10,13 +10,35 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from pytest_dcc.duis.estates import ADDRESS, COVERAGE, DEVICES, POSTCODE, PPMID, UPRN, device_entries
-from pytest_dcc.duis.samples import BOXED_OTHER_USER
+from pytest_dcc.duis.estates import (
+    BOXED_ROLES,
+    BOXED_SUPPLIER,
+    COVERAGE,
+    DEVICES,
+    GAS_SUPPLIER,
+    OTHER_USER,
+    UPRN,
+    device_entries,
+    inventory,
+)
 
-GAS_SUPPLIER: Final = "90-B3-D5-1F-30-03-00-00"
-OTHER_USER: Final = "90-B3-D5-1F-30-04-00-00"
-#: The roles the suite assumes of an endpoint it can neither seed nor read a statement of: DCC Boxed's (its test
-#: supplier, the run's user by default, is Import and Gas Supplier; its Other User has DCC Boxed's own key).
+#: The roles the scenarios act as: Import Supplier (the run's user), Gas Supplier, Other User.
+ROLES: Final = ("IS", "GS", "OU")
+
+
+def standard_roles(user: str) -> dict[str, str]:
+    """The standard estate's users by role: ``user`` (the run's) is the Import Supplier, and the estate's own Gas
+    Supplier and Other User (:mod:`pytest_dcc.duis.estates`)."""
+    return dict(zip(ROLES, (user, GAS_SUPPLIER, OTHER_USER), strict=True))
+
+
+def boxed_estate(user: str) -> tuple[dict[str, str], frozenset[str], tuple[Mapping[str, Any], ...]]:
+    """What the suite assumes of an endpoint it can neither seed nor read a statement of: the estate ``pytest-dcc
+    serve`` holds by default, DCC Boxed's. Its users by role (``BOXED_ROLES``, the run's ``user`` in its test
+    supplier's place), the names of the devices it holds (every device of the estate) and the coverage address it
+    answers for (the premises')."""
+    roles = {role: user if eui == BOXED_SUPPLIER else eui for role, eui in BOXED_ROLES.items() if role in ROLES}
+    return roles, frozenset(DEVICES), ({"uprn": UPRN},)
 
 
 def standard_estate(
@@ -36,8 +58,7 @@ def standard_estate(
         if der is not None:
             entry["certificate"] = der.hex()
     entries = device_entries(roles["IS"], devices, roles.get("GS"), place)
-    coverage = [{**row, "uprn": uprn(int(str(row["uprn"])))} for row in COVERAGE]
-    return {"version": 1, "users": users, "devices": list(entries.values()), "coverage": coverage}
+    return inventory(users, entries.values(), ({**row, "uprn": uprn(int(str(row["uprn"])))} for row in COVERAGE))
 
 
 def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, Any]:
@@ -46,17 +67,4 @@ def remap(values: Mapping[str, Any], devices: Mapping[str, str]) -> dict[str, An
     return {k: by_template.get(v, v) if isinstance(v, str) else v for k, v in values.items()}
 
 
-__all__ = [
-    "ADDRESS",
-    "COVERAGE",
-    "DEVICES",
-    "POSTCODE",
-    "BOXED_OTHER_USER",
-    "GAS_SUPPLIER",
-    "OTHER_USER",
-    "PPMID",
-    "UPRN",
-    "device_entries",
-    "remap",
-    "standard_estate",
-]
+__all__ = ["ROLES", "boxed_estate", "remap", "standard_estate", "standard_roles"]

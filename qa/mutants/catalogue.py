@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Final
 
-from pytest_dcc.duis.samples import BOXED_SUPPLIER
+from pytest_dcc.duis.estates import BOXED_SUPPLIER, OTHER_USER
 from pytest_dcc.spec import NS_SR
 from qa.mutants.blocks import (
     after,
@@ -78,7 +78,6 @@ MP178: Final = frozenset({"MP178-UNJOIN"})
 JOIN: Final = frozenset({"DP178-SMI-JOIN"})
 ORGCERT: Final = frozenset({"MP081-ORGCERT-TRACKING"})
 _SUPPLIER: Final = BOXED_SUPPLIER  # DCC Boxed's test supplier
-_OTHER: Final = "90-B3-D5-1F-30-04-00-00"  # the estate's Other User
 
 
 REJOIN: Final = frozenset({"DP178-REJOIN"})
@@ -247,7 +246,7 @@ def _transport() -> list[Mutant]:
                reply=signed_by(_SUPPLIER)[0], delivery=signed_by(_SUPPLIER)[1],
                error_cause="ResponseSignatureError"),
         Mutant("answers-signed-by-another-user", "answers and deliveries signed with another user's key", bb,
-               reply=signed_by(_OTHER)[0], delivery=signed_by(_OTHER)[1], error_cause="ResponseSignatureError"),
+               reply=signed_by(OTHER_USER)[0], delivery=signed_by(OTHER_USER)[1], error_cause="ResponseSignatureError"),
     ]  # fmt: skip
 
 
@@ -270,7 +269,7 @@ def _green() -> list[Mutant]:
                                             "local-response-off-the-list": "E081301"}}),
         Mutant("green-multi-role-user", "one EUI is both the Import and the Gas Supplier (as DCC Boxed's is)",
                "green", statement={"users": [{"role": "IS", "eui": _SUPPLIER}, {"role": "GS", "eui": _SUPPLIER},
-                                             {"role": "OU", "eui": "90-B3-D5-1F-30-04-00-00"}]}),
+                                             {"role": "OU", "eui": OTHER_USER}]}),
         Mutant("green-at-least-once-delivery", "each device response delivered again identically, at once and "
                "signed again 1 s later", "green", redeliver_after_s=1.0),
         Mutant("green-mp081-dcc-before-2020-11", "a June 2020 DCC that already processes as MP081 describes",

@@ -10,6 +10,7 @@ from typing import Final
 from lxml import etree
 
 from pytest_dcc.duis.endpoint import HttpReply
+from pytest_dcc.duis.estates import GAS_SUPPLIER, OTHER_USER
 from pytest_dcc.reference.boxed import USERS
 from pytest_dcc.spec import NS_DS, NS_SR, SIGNED_PRE_COMMAND_CVS, SRVS
 from qa.mutants.blocks import recode, resign_any, right_path, service_reference_repaired
@@ -19,7 +20,7 @@ from qa.mutants.mutant import Mutant
 _SR: Final = f"{{{NS_SR}}}"
 _DS: Final = f"{{{NS_DS}}}"
 #: The users a mutated endpoint knows besides DCC Boxed's: the suite's standard estate's Gas Supplier and Other User.
-KNOWN_USERS: Final = (*(eui for eui, _ in USERS), "90-B3-D5-1F-30-03-00-00", "90-B3-D5-1F-30-04-00-00")
+KNOWN_USERS: Final = (*(eui for eui, _ in USERS), GAS_SUPPLIER, OTHER_USER)
 E773: Final = frozenset({"MP081-DUIS-3.8.77.3"})
 
 
