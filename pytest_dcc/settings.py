@@ -109,8 +109,8 @@ OPTIONS: Final = (
     Option("dcc-release", "R", "SEC release the endpoint claims; sets the expectations, and is the release the "
            "in-process reference DCC runs", "latest", ini=True, choices=(*RELEASES, "latest")),
     Option("dcc-pki", "DIR", "test PKI folder shared with 'pytest-dcc serve --pki DIR' (created when absent), or a "
-           "folder of keys as DCC Boxed ships them (read in place, never written)", "<state dir>/pki against an "
-           "endpoint without keys, else one generated per run", ini=True),
+           "folder of keys as DCC Boxed ships them (read in place, never written)",
+           "pki/ in the state folder against an endpoint without keys, else one generated per run", ini=True),
     Option("dcc-receiver-host", "H", "address the asynchronous response receiver listens on", "127.0.0.1"),
     Option("dcc-receiver-port", "P", "port of the asynchronous response receiver (0: a free one)", "0"),
     Option("dcc-shuffle", "SEED", "run the scenarios in an order drawn from SEED (a verdict must not depend on the "
