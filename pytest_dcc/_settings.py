@@ -13,7 +13,7 @@ from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.errors import BuildError, ConfigError
 from pytest_dcc.reporting.redaction import redact_header, redact_url
-from pytest_dcc.settings import DEFAULT_USER, INI_KEYS, MODES, OPTION, DccSettings
+from pytest_dcc.settings import DEFAULT_USER, INI_KEYS, OPTION, DccSettings
 from pytest_dcc.spec import SchemaVersion
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
@@ -31,6 +31,15 @@ def _value(config: pytest.Config, name: str) -> str | None:
 def _given(config: pytest.Config, name: str) -> str:
     """The option's value (option, else ini), else its default (:data:`pytest_dcc.settings.OPTIONS`)."""
     return _value(config, name) or OPTION[name].default
+
+
+def _choice(config: pytest.Config, name: str) -> str:
+    """The option's value, else its default; one of its choices, or a UsageError naming them."""
+    text = _given(config, name)
+    choices = OPTION[name].choices
+    if text not in choices:
+        raise _usage(OPTION[name].name, f"must be one of {', '.join(choices)}", text)
+    return text
 
 
 T = TypeVar("T")
@@ -64,17 +73,13 @@ def _usage(option: str, why: str, given: object) -> pytest.UsageError:
 def load_settings(config: pytest.Config) -> DccSettings:
     """Read and check every ``--dcc-*`` option; raises :class:`pytest.UsageError` naming option and value."""
     endpoint = _endpoint(config)
-    version = _given(config, "dcc_schema_version")
-    if version not in (versions := OPTION["dcc_schema_version"].choices):
-        raise _usage("dcc-schema-version", f"must be one of {', '.join(versions)}", version)
+    version = _choice(config, "dcc_schema_version")
     user = _user(config)
     timeout = _timeout(config)
     key, cert, client_cert, client_key = _key_files(config)
     statement = _loaded(config, "dcc_statement", load_statement)
     expected = _loaded(config, "dcc_expected_failures", load_expected_failures) or ExpectedFailures(None)
-    mode = _given(config, "dcc_mode")
-    if mode not in MODES:
-        raise _usage("dcc-mode", f"must be {' or '.join(MODES)}", mode)
+    mode = _choice(config, "dcc_mode")
     claimed = _release(config, statement)
     if statement is not None and _value(config, "dcc_user_id") is None and "IS" in statement.users:
         user = statement.users["IS"]
@@ -234,12 +239,7 @@ def _headers(config: pytest.Config) -> list[tuple[str, str]]:
 
 
 def _policy(config: pytest.Config) -> SignaturePolicy:
-    text = _given(config, "dcc_signature_policy")
-    try:
-        return SignaturePolicy(text)
-    except ValueError:
-        allowed = ", ".join(OPTION["dcc_signature_policy"].choices)
-        raise _usage("dcc-signature-policy", f"must be one of {allowed}", text) from None
+    return SignaturePolicy(_choice(config, "dcc_signature_policy"))
 
 
 def _port(config: pytest.Config) -> int:
