@@ -16,6 +16,7 @@ import sys
 import tarfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -255,6 +256,8 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     assert list(results.glob("*-globals.json")), "the clause matrix is not attached to the report"
     junit = (reports / "junit.xml").read_text()
     assert '<property name="clause" value="MP081-DUIS-3.8.106.3" />' in junit
+    carried = [p.get("value") for p in ElementTree.fromstring(junit).iter("property") if p.get("name") == "dcc_verdict"]
+    assert carried and {json.loads(value or "")["verdict"] for value in carried} == {"PASS", "NOT_APPLICABLE"}
     assert (reports / "clause-matrix.md").is_file() and (reports / "clause-matrix.html").is_file()
     assert json.loads((reports / "test-list.json").read_text())["mode"] == "certification"
     # Evidence on the step that produced it, and never a key.

@@ -10,6 +10,7 @@ pytest, so the matrix, the gate and the bundles read it without the test machine
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -75,19 +76,22 @@ VERDICT_PROPERTY: Final = "dcc_verdict"
 SESSION_CHECK: Final = "session_check"
 
 
-def verdict_property(verdict: ScenarioVerdict, session_check: str = "") -> tuple[str, dict[str, Any]]:
-    """``verdict`` as the report property that carries it; ``session_check`` the cause of a failed session check."""
+def verdict_property(verdict: ScenarioVerdict, session_check: str = "") -> tuple[str, str]:
+    """``verdict`` as the report property that carries it; ``session_check`` the cause of a failed session check.
+    The value is one JSON object: it crosses pytest-xdist as it is, and JUnit XML (which writes a property's value
+    as text) shows it as JSON a consumer can read."""
     fields = asdict(verdict)
     del fields["id"], fields["duration_s"]
-    return VERDICT_PROPERTY, {**fields, SESSION_CHECK: session_check}
+    return VERDICT_PROPERTY, json.dumps({**fields, SESSION_CHECK: session_check}, sort_keys=True)
 
 
 def carried(properties: Iterable[tuple[str, object]]) -> Mapping[str, Any] | None:
     """The verdict a report carries (the last verdict property of its user properties), else ``None``."""
     found: Mapping[str, Any] | None = None
     for key, value in properties:
-        if key == VERDICT_PROPERTY and isinstance(value, Mapping):
-            found = value
+        if key == VERDICT_PROPERTY and isinstance(value, str):
+            fields = json.loads(value)
+            found = fields if isinstance(fields, dict) else found
     return found
 
 
