@@ -24,8 +24,8 @@ _API = {
     "SmiRecord": "pytest_dcc.drivers.records",
     "SmkiEntry": "pytest_dcc.drivers.records",
     # the hook a vendor plugin implements, and what it is given
-    "pytest_dcc_driver": "pytest_dcc.hooks",
-    "DccSettings": "pytest_dcc._settings",
+    "pytest_dcc_driver": "pytest_dcc.plugin.hookspecs",
+    "DccSettings": "pytest_dcc.plugin.options",
     # the implementation statement
     "Statement": "pytest_dcc.statement",
     "load_statement": "pytest_dcc.statement",
@@ -46,7 +46,6 @@ _API = {
 }
 
 if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imported on first use
-    from pytest_dcc._settings import DccSettings
     from pytest_dcc.drivers import CAPABILITIES, Driver, NoDriver, require
     from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
     from pytest_dcc.errors import (
@@ -58,7 +57,8 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imp
         NotApplicableError,
         TransportError,
     )
-    from pytest_dcc.hooks import pytest_dcc_driver
+    from pytest_dcc.plugin.hookspecs import pytest_dcc_driver
+    from pytest_dcc.plugin.options import DccSettings
     from pytest_dcc.reporting.verdicts import ERROR, FAIL, NOT_APPLICABLE, PASS, ScenarioVerdict
     from pytest_dcc.statement import Statement, load_statement
 

@@ -69,10 +69,9 @@ LAYERS: dict[str, Layer] = {
     "pytest_dcc": _layer(
         note="the package root: its version and the public API, each name imported on first use",
         typing_only=(
-            "pytest_dcc._settings",
             "pytest_dcc.drivers",
             "pytest_dcc.errors",
-            "pytest_dcc.hooks",
+            "pytest_dcc.plugin",
             "pytest_dcc.reporting",
             "pytest_dcc.statement",
         ),
@@ -137,17 +136,7 @@ LAYERS: dict[str, Layer] = {
 }
 #: The pytest wiring: the plugin and what it registers. They may import every layer of the suite side; only the
 #: fixtures (the default endpoint is the in-process reference) build the reference DCC.
-_WIRING = (
-    "plugin",
-    "parallel",
-    "recorder",
-    "certification",
-    "hooks",
-    "bdd",
-    "_bdd_lookup",
-    "_allure_compat",
-    "_settings",
-)
+_WIRING = ("plugin",)
 _SUITE_SIDE = (
     "pytest_dcc",
     "pytest_dcc._resources",
@@ -167,7 +156,7 @@ for _name in _WIRING:
 LAYERS["pytest_dcc.suite.test_features"] = _layer(
     "pytest_dcc._resources", tools=("pytest_bdd",), note="the test module pytest collects: binds features/"
 )
-LAYERS["pytest_dcc.fixtures"] = _layer(
+LAYERS["pytest_dcc.plugin.fixtures"] = _layer(
     *_SUITE_SIDE, "pytest_dcc.reference", tools=SUITE_TOOLS, note="fixtures: may build the in-process reference"
 )
 #: The QA tooling (hostile corpus, load, consistency, serve, the mutants): outside the wheel, beside both sides. It
@@ -460,7 +449,7 @@ _EXEMPT_FROM_LOADING = frozenset(
         "pytest_dcc.cli",
         "pytest_dcc.commands",
         "pytest_dcc.suite.test_features",
-        *(f"pytest_dcc.{n}" for n in (*_WIRING, "fixtures")),
+        *(f"pytest_dcc.{n}" for n in _WIRING),
     }
 )
 

@@ -152,7 +152,7 @@ def test_no_product_layer_may_import_qa() -> None:
 def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_path: Path) -> None:
     """Statically allowed (the package root may import its API), but at run time the gate would load the reference
     DCC and pytest: the fresh-interpreter rule catches what a package ``__init__`` drags in."""
-    root = _plant(copy, tmp_path, "pytest_dcc", "from pytest_dcc import recorder as _recorder  # noqa")
+    root = _plant(copy, tmp_path, "pytest_dcc", "from pytest_dcc.plugin import recorder as _recorder  # noqa")
     found = loaded_violations(root, ["pytest_dcc.reporting"])
     assert any(v.rule == "loaded" and "pytest" in v.detail for v in found), [str(v) for v in found]
 

@@ -44,8 +44,10 @@ def test_the_public_names_are_the_locked_list() -> None:
 
 
 def test_every_public_name_resolves_to_its_defining_module() -> None:
-    from pytest_dcc import _settings, drivers, errors, hooks, statement
+    from pytest_dcc import drivers, errors, statement
     from pytest_dcc.drivers import records
+    from pytest_dcc.plugin import hookspecs as hooks
+    from pytest_dcc.plugin import options as _settings
     from pytest_dcc.reporting import verdicts
 
     homes = [_settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]

@@ -8,11 +8,12 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__, _allure_compat, _bdd_lookup
-from pytest_dcc._settings import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
-from pytest_dcc.certification import TestListWriter, not_applicable_reason
-from pytest_dcc.parallel import start_lanes
-from pytest_dcc.recorder import VerdictRecorder
+from pytest_dcc import __version__
+from pytest_dcc.plugin import allure_compat, step_lookup
+from pytest_dcc.plugin.certification import TestListWriter, not_applicable_reason
+from pytest_dcc.plugin.options import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
+from pytest_dcc.plugin.recorder import VerdictRecorder
+from pytest_dcc.plugin.xdist_lanes import start_lanes
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
 from pytest_dcc.spec import SCHEMA_VERSIONS
@@ -22,7 +23,7 @@ from pytest_dcc.suite.applicability import check_release_tag
 LINK_PATTERN_KEY: Final = pytest.StashKey[str]()
 
 pytest_plugins = [
-    "pytest_dcc.fixtures",
+    "pytest_dcc.plugin.fixtures",
     "pytest_dcc.steps.wire",
     "pytest_dcc.steps.common",
     "pytest_dcc.steps.coverage",
@@ -36,10 +37,10 @@ pytest_plugins = [
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Register pytest-dcc's hooks (:mod:`pytest_dcc.hooks`)."""
-    from pytest_dcc import hooks
+    """Register pytest-dcc's hooks (:mod:`pytest_dcc.plugin.hookspecs`)."""
+    from pytest_dcc.plugin import hookspecs
 
-    pluginmanager.add_hookspecs(hooks)
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,13 +95,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Give pytest-bdd its own step lookup back (pytester sessions run in the same process)."""
-    _bdd_lookup.uninstall()
+    step_lookup.uninstall()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
-    _allure_compat.install()
-    _bdd_lookup.install()
+    allure_compat.install()
+    step_lookup.install()
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
@@ -121,7 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
-    start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.parallel)
+    start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.plugin.xdist_lanes)
 
 
 #: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_dcc._settings import DccSettings
     from pytest_dcc.drivers import Driver
+    from pytest_dcc.plugin.options import DccSettings
 
 
 @pytest.hookspec(firstresult=True)

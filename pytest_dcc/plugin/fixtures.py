@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from pytest_dcc._settings import SETTINGS_KEY, DccSettings
 from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
 from pytest_dcc.drivers.inprocess import InProcessDriver
@@ -19,7 +18,8 @@ from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
-from pytest_dcc.recorder import RECORD_KEY
+from pytest_dcc.plugin.options import SETTINGS_KEY, DccSettings
+from pytest_dcc.plugin.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
@@ -166,7 +166,7 @@ def dcc_inbox(
         return
     import httpx  # the HTTP stack, for an endpoint only
 
-    from pytest_dcc.parallel import fanout_of
+    from pytest_dcc.plugin.xdist_lanes import fanout_of
     from pytest_dcc.suite.delivery import check_delivery
     from pytest_dcc.transport.fanout import register_worker
     from pytest_dcc.transport.receiver import ResponseReceiver
