@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from pytest_dcc._version import __version__
 
 #: public name -> the module that defines it
 _API = {
@@ -25,7 +25,7 @@ _API = {
     "SmkiEntry": "pytest_dcc.drivers.records",
     # the hook a vendor plugin implements, and what it is given
     "pytest_dcc_driver": "pytest_dcc.plugin.hookspecs",
-    "DccSettings": "pytest_dcc.plugin.options",
+    "DccSettings": "pytest_dcc.settings",
     # the implementation statement
     "Statement": "pytest_dcc.statement",
     "load_statement": "pytest_dcc.statement",
@@ -58,8 +58,8 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imp
         TransportError,
     )
     from pytest_dcc.plugin.hookspecs import pytest_dcc_driver
-    from pytest_dcc.plugin.options import DccSettings
     from pytest_dcc.reporting.verdicts import ERROR, FAIL, NOT_APPLICABLE, PASS, ScenarioVerdict
+    from pytest_dcc.settings import DccSettings
     from pytest_dcc.statement import Statement, load_statement
 
 

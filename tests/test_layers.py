@@ -107,6 +107,25 @@ PLANTED = {
         "allowed",
         "imports qa.serve",
     ),
+    "reporting imports the package root": (
+        "pytest_dcc.reporting.matrix",
+        "from pytest_dcc import __version__",
+        "allowed",
+        "imports the package root",
+    ),
+    "the settings import pytest": ("pytest_dcc.settings", "import pytest", "allowed", "imports pytest"),
+    "a wiring module other than the fixtures builds the reference": (
+        "pytest_dcc.plugin.recorder",
+        "from pytest_dcc.reference.setup import build_reference",
+        "allowed",
+        "imports pytest_dcc.reference.setup",
+    ),
+    "the pytest-bdd introspection imports the suite": (
+        "pytest_dcc.plugin.bdd_items",
+        "from pytest_dcc.suite import judging",
+        "allowed",
+        "imports pytest_dcc.suite.judging",
+    ),
     "the QA tooling imports the suite side": (
         "qa.hostile",
         "from pytest_dcc.suite import judging",

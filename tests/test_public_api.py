@@ -44,13 +44,12 @@ def test_the_public_names_are_the_locked_list() -> None:
 
 
 def test_every_public_name_resolves_to_its_defining_module() -> None:
-    from pytest_dcc import drivers, errors, statement
+    from pytest_dcc import drivers, errors, settings, statement
     from pytest_dcc.drivers import records
     from pytest_dcc.plugin import hookspecs as hooks
-    from pytest_dcc.plugin import options as _settings
     from pytest_dcc.reporting import verdicts
 
-    homes = [_settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]
+    homes = [settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]
     for name in LOCKED:
         value = getattr(pytest_dcc, name)
         assert any(getattr(home, name, None) is value for home in homes[:-1]) or name == "__version__", name

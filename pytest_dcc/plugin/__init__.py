@@ -8,14 +8,15 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.plugin import allure_compat, step_lookup
 from pytest_dcc.plugin.certification import TestListWriter, not_applicable_reason
-from pytest_dcc.plugin.options import INI_KEYS, SETTINGS_KEY, DccSettings, load_settings
+from pytest_dcc.plugin.options import INI_KEYS, SETTINGS_KEY, load_settings
 from pytest_dcc.plugin.recorder import VerdictRecorder
 from pytest_dcc.plugin.xdist_lanes import start_lanes
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec import SCHEMA_VERSIONS
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite.applicability import check_release_tag

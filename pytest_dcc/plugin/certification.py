@@ -13,7 +13,7 @@ import pytest
 
 from pytest_dcc._resources import features_dir
 from pytest_dcc.plugin import bdd_items as bdd
-from pytest_dcc.plugin.options import DccSettings
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.suite.applicability import not_applicable
 
 

@@ -18,11 +18,12 @@ from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
-from pytest_dcc.plugin.options import SETTINGS_KEY, DccSettings
+from pytest_dcc.plugin.options import SETTINGS_KEY
 from pytest_dcc.plugin.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import dsp_eui_of
 from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed

@@ -8,7 +8,7 @@ import pytest
 
 if TYPE_CHECKING:
     from pytest_dcc.drivers import Driver
-    from pytest_dcc.plugin.options import DccSettings
+    from pytest_dcc.settings import DccSettings
 
 
 @pytest.hookspec(firstresult=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final, TypeVar, cast
@@ -14,7 +13,8 @@ from pytest_dcc._resources import default_state_dir
 from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.duis.samples import BOXED_SUPPLIER
 from pytest_dcc.errors import BuildError, ConfigError
-from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
+from pytest_dcc.reporting.redaction import redact_header, redact_url
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES, release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
@@ -22,47 +22,6 @@ from pytest_dcc.transport.judge import SignaturePolicy
 
 #: The test supplier of DCC Boxed: the default BusinessOriginatorID.
 DEFAULT_USER: Final = BOXED_SUPPLIER
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class DccSettings:
-    """Everything the options and ini say, checked."""
-
-    endpoint: str | None
-    xsd: Path | None
-    schema_version: SchemaVersion
-    user_id: str
-    signing_key: Path | None
-    signing_cert: Path | None
-    trust_certs: tuple[Path, ...]
-    ca_bundle: Path | None
-    client_cert: Path | None
-    client_key: Path | None
-    timeout_s: float
-    headers: tuple[tuple[str, str], ...]
-    signature_policy: SignaturePolicy
-    state_dir: Path
-    receiver_host: str
-    receiver_port: int
-    release: str
-    pki_dir: Path | None
-    statement: Statement | None = None
-    expected_failures: ExpectedFailures = field(default_factory=lambda: ExpectedFailures(None))
-    mode: str = "development"
-    shuffle_seed: int | None = None  # --dcc-shuffle: run the scenarios in an order drawn from this seed
-
-    @property
-    def redactor(self) -> Redactor:
-        """What hides this run's credentials (endpoint userinfo, header values) in everything reported."""
-        return Redactor.of(self.endpoint, self.headers)
-
-    def __repr__(self) -> str:
-        """The settings as a traceback or a report may show them: credentials hidden."""
-        shown = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in {"endpoint", "headers"}}
-        hidden = {"endpoint": redact_url(self.endpoint) if self.endpoint else None}
-        headers = tuple(redact_header(name) for name, _ in self.headers)
-        fields = ", ".join(f"{k}={v!r}" for k, v in {**hidden, "headers": headers, **shown}.items())
-        return f"DccSettings({fields})"
 
 
 def _value(config: pytest.Config, name: str) -> str | None:

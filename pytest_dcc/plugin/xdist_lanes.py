@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pytest_dcc.plugin.options import DccSettings
+from pytest_dcc.settings import DccSettings
 from pytest_dcc.suite.lanes import lane_problems
 
 #: The keys of ``workerinput`` a worker reads (the folder workers register in, the fan-out's address).

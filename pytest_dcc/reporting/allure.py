@@ -24,7 +24,7 @@ import allure_commons
 import pytest
 from allure_commons.types import AttachmentType
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import TransportError
 from pytest_dcc.reporting.categories import categories

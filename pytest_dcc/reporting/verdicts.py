@@ -15,12 +15,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.errors import EndpointAssertion, NotApplicableError
 from pytest_dcc.reporting.integrity import sha256_file, suite_digest
 from pytest_dcc.reporting.redaction import Redactor
+
+if TYPE_CHECKING:
+    from pytest_dcc.settings import DccSettings
 
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
@@ -112,7 +115,7 @@ def said(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{counts[v]} {v}" for v in SEVERITY if v in counts)
 
 
-def run_metadata(settings: Any) -> dict[str, Any]:
+def run_metadata(settings: DccSettings) -> dict[str, Any]:
     """What the run was: suite version and hashes, mode, release claimed, endpoint, schema, statement, command
     line; the endpoint's credentials and the extra headers' values hidden (:mod:`pytest_dcc.reporting.redaction`),
     so that nothing made from this document (the clause matrix, allure's environment, a bundle) can show them."""
