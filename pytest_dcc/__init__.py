@@ -16,6 +16,9 @@ from pytest_dcc._version import __version__
 _API = {
     # the driver contract (docs/drivers.md)
     "CAPABILITIES": "pytest_dcc.drivers",
+    "Capability": "pytest_dcc.drivers",
+    "InventoryDocument": "pytest_dcc.drivers",
+    "LaneScope": "pytest_dcc.drivers",
     "Driver": "pytest_dcc.drivers",
     "NoDriver": "pytest_dcc.drivers",
     "require": "pytest_dcc.drivers",
@@ -46,7 +49,7 @@ _API = {
 }
 
 if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imported on first use
-    from pytest_dcc.drivers import CAPABILITIES, Driver, NoDriver, require
+    from pytest_dcc.drivers import CAPABILITIES, Capability, Driver, InventoryDocument, LaneScope, NoDriver, require
     from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
     from pytest_dcc.errors import (
         ArrangementError,
@@ -83,6 +86,7 @@ __all__ = [
     "NOT_APPLICABLE",
     "PASS",
     "ArrangementError",
+    "Capability",
     "DccError",
     "DccSettings",
     "DeviceRecord",
@@ -91,6 +95,8 @@ __all__ = [
     "DriverContractError",
     "EndpointAssertion",
     "HarnessError",
+    "InventoryDocument",
+    "LaneScope",
     "NoDriver",
     "NotApplicableError",
     "ScenarioVerdict",
