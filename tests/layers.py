@@ -52,7 +52,16 @@ def _layer(*names: str, tools: Iterable[str] = (), note: str = "", typing_only: 
     return Layer(frozenset(names), frozenset(tools), note, frozenset(typing_only))
 
 
-NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis", "pytest_dcc.reporting.redaction")
+NEUTRAL = (
+    "pytest_dcc.errors",
+    "pytest_dcc.spec",
+    "pytest_dcc.duis",
+    "pytest_dcc.duis.endpoint",
+    "pytest_dcc.reporting.redaction",
+)
+#: The driver seam (the contract) and the bundled drivers the suite side chooses between.
+_DRIVER_CONTRACT = "pytest_dcc.drivers"
+_TEST_CONTROL_DRIVER = "pytest_dcc.drivers.http"
 SUITE_TOOLS = (*TEST_TOOLS, *WEB)
 #: What the commands (outside both sides) may import: everything but the pytest wiring.
 _COMMANDS_MAY_IMPORT = (
@@ -63,6 +72,7 @@ _COMMANDS_MAY_IMPORT = (
     "pytest_dcc.reference",
     "pytest_dcc.transport",
     "pytest_dcc.drivers",
+    "pytest_dcc.drivers.check",
     "pytest_dcc.reporting",
     "pytest_dcc.skeleton",
 )
@@ -85,13 +95,25 @@ LAYERS: dict[str, Layer] = {
     "pytest_dcc._resources": _layer("pytest_dcc.errors", note="data files of the distribution"),
     "pytest_dcc.spec": _layer("pytest_dcc.errors", note="normative facts"),
     "pytest_dcc.duis": _layer("pytest_dcc.errors", "pytest_dcc.spec", note="the neutral message library"),
+    "pytest_dcc.duis.endpoint": _layer(
+        "pytest_dcc.errors", note="the endpoint seam: the in-process contract (HTTP-shaped), pure and typed"
+    ),
     "pytest_dcc.statement": _layer(*NEUTRAL, note="the implementation statement, a document both sides read"),
     "pytest_dcc.settings": _layer(
         *NEUTRAL, "pytest_dcc.statement", "pytest_dcc.transport", note="the settings of a run, checked (pure)"
     ),
     "pytest_dcc.reference": _layer(*NEUTRAL, tools=WEB, note="the reference DCC: never the suite side"),
     "pytest_dcc.transport": _layer(*NEUTRAL, tools=WEB, note="the suite's eyes and wire"),
-    "pytest_dcc.drivers": _layer(*NEUTRAL, "pytest_dcc.transport", tools=WEB, note="arranging state"),
+    _DRIVER_CONTRACT: _layer(
+        "pytest_dcc.errors",
+        note="the driver seam: Capability, the Driver protocol, the records, NoDriver (never the transport or the "
+        "reference)",
+    ),
+    "pytest_dcc.drivers.duis": _layer(
+        *NEUTRAL, _DRIVER_CONTRACT, "pytest_dcc.transport", tools=WEB, note="arrangement over DUIS itself"
+    ),
+    _TEST_CONTROL_DRIVER: _layer(*NEUTRAL, _DRIVER_CONTRACT, tools=WEB, note="test control over HTTP"),
+    "pytest_dcc.drivers.check": _layer(*NEUTRAL, _DRIVER_CONTRACT, note="a vendor's driver checked offline"),
     "pytest_dcc.drivers.inprocess": _layer(
         *NEUTRAL, "pytest_dcc.drivers", "pytest_dcc.reference", note="test control of the in-process reference"
     ),
@@ -120,7 +142,8 @@ LAYERS: dict[str, Layer] = {
         "pytest_dcc._resources",
         "pytest_dcc.statement",
         "pytest_dcc.transport",
-        "pytest_dcc.drivers",
+        _DRIVER_CONTRACT,
+        _TEST_CONTROL_DRIVER,
         "pytest_dcc.reporting",
         tools=("pytest", "_pytest", *WEB),
         note="the suite's judgements and scenario state",
@@ -182,6 +205,8 @@ LAYERS.update(
             "pytest_dcc.statement",
             "pytest_dcc.transport",
             "pytest_dcc.drivers",
+            "pytest_dcc.drivers.duis",
+            _TEST_CONTROL_DRIVER,
             "pytest_dcc.drivers.inprocess",
             "pytest_dcc.reference",
             "pytest_dcc.suite",
@@ -215,7 +240,8 @@ LAYERS.update(
             "pytest_dcc.settings",
             "pytest_dcc.suite",
             "pytest_dcc.transport",
-            "pytest_dcc.drivers",
+            _DRIVER_CONTRACT,
+            _TEST_CONTROL_DRIVER,
             tools=(*_PYTEST, "xdist", *WEB),
             note="pytest -n N against an endpoint: the controller's lanes and fan-out",
         ),

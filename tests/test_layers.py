@@ -126,6 +126,18 @@ PLANTED = {
         "allowed",
         "imports pytest_dcc.suite.judging",
     ),
+    "the driver contract imports the transport": (
+        "pytest_dcc.drivers.records",
+        "from pytest_dcc.transport import http",
+        "allowed",
+        "imports pytest_dcc.transport.http",
+    ),
+    "the endpoint contract imports the message library": (
+        "pytest_dcc.duis.endpoint",
+        "from pytest_dcc.duis import ids",
+        "allowed",
+        "imports pytest_dcc.duis.ids",
+    ),
     "the QA tooling imports the suite side": (
         "qa.hostile",
         "from pytest_dcc.suite import judging",
