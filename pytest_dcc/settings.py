@@ -9,7 +9,7 @@ from pathlib import Path
 from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SchemaVersion
 from pytest_dcc.statement import ExpectedFailures, Statement
-from pytest_dcc.transport.judge import SignaturePolicy
+from pytest_dcc.transport.admission import SignaturePolicy
 
 
 @dataclass(frozen=True, slots=True, repr=False)

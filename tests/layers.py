@@ -61,7 +61,7 @@ NEUTRAL = (
 )
 #: The driver seam (the contract) and the bundled drivers the suite side chooses between.
 _DRIVER_CONTRACT = "pytest_dcc.drivers"
-_TEST_CONTROL_DRIVER = "pytest_dcc.drivers.http"
+_TEST_CONTROL_DRIVER = "pytest_dcc.drivers.control_over_http"
 SUITE_TOOLS = (*TEST_TOOLS, *WEB)
 #: What the commands (outside both sides) may import: everything but the pytest wiring.
 _COMMANDS_MAY_IMPORT = (
@@ -114,7 +114,7 @@ LAYERS: dict[str, Layer] = {
     ),
     _TEST_CONTROL_DRIVER: _layer(*NEUTRAL, _DRIVER_CONTRACT, tools=WEB, note="test control over HTTP"),
     "pytest_dcc.drivers.check": _layer(*NEUTRAL, _DRIVER_CONTRACT, note="a vendor's driver checked offline"),
-    "pytest_dcc.drivers.inprocess": _layer(
+    "pytest_dcc.drivers.reference_control": _layer(
         *NEUTRAL, "pytest_dcc.drivers", "pytest_dcc.reference", note="test control of the in-process reference"
     ),
     "pytest_dcc.reporting": _layer(
@@ -207,7 +207,7 @@ LAYERS.update(
             "pytest_dcc.drivers",
             "pytest_dcc.drivers.duis",
             _TEST_CONTROL_DRIVER,
-            "pytest_dcc.drivers.inprocess",
+            "pytest_dcc.drivers.reference_control",
             "pytest_dcc.reference",
             "pytest_dcc.suite",
             "pytest_dcc.reporting",

@@ -7,7 +7,7 @@ import pytest
 
 from pytest_dcc.drivers import CAPABILITIES, FULL_CONTROL, Capability, RecordingDriver, SmkiEntry, require
 from pytest_dcc.drivers.check import check_driver
-from pytest_dcc.drivers.inprocess import InProcessDriver
+from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from tests.reference_harness import CHF, ESME, GPF, GS, GSME, Harness, duis_driver, srvs_sent, status_of
 

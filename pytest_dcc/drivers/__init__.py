@@ -1,7 +1,7 @@
 """Drivers: everything a scenario needs beyond DUIS (arranging state, the hand-held terminal, device faults).
 
-:class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.inprocess.InProcessDriver` (the
-reference DCC in process), :class:`~pytest_dcc.drivers.http.TestControlDriver` (``pytest-dcc serve
+:class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.reference_control.InProcessDriver` (the
+reference DCC in process), :class:`~pytest_dcc.drivers.control_over_http.TestControlDriver` (``pytest-dcc serve
 --test-control``), :class:`~pytest_dcc.drivers.duis.DuisDriver` (arrangement over SR 8.2, 8.4 and 12.2 for an
 endpoint with nothing else), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver
 lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.

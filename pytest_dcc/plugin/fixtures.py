@@ -11,7 +11,7 @@ import pytest
 
 from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
-from pytest_dcc.drivers.inprocess import InProcessDriver
+from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
@@ -30,8 +30,8 @@ from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import BOXED_OTHER_USER, DEVICES, GAS_SUPPLIER, OTHER_USER, UPRN
 from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
 from pytest_dcc.transport import Exchange, Transport
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.inprocess import InProcessTransport
-from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
 
 
@@ -266,7 +266,7 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
         return
     import httpx
 
-    from pytest_dcc.drivers.http import TestControlDriver
+    from pytest_dcc.drivers.control_over_http import TestControlDriver
 
     with httpx.Client(timeout=dcc_settings.timeout_s, verify=_verify(dcc_settings)) as client:
         control = TestControlDriver.probe(dcc_settings.endpoint, client, [dcc_settings.state_dir])

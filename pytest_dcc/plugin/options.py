@@ -18,7 +18,7 @@ from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES, release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
-from pytest_dcc.transport.judge import SignaturePolicy
+from pytest_dcc.transport.admission import SignaturePolicy
 
 #: The test supplier of DCC Boxed: the default BusinessOriginatorID.
 DEFAULT_USER: Final = BOXED_SUPPLIER

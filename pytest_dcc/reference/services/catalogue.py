@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from pytest_dcc.reference.services import ch_status, coverage, inventory, local_command
+from pytest_dcc.reference.services import ch_status, coverage, local_command
+from pytest_dcc.reference.services import inventory_srs as inventory
 from pytest_dcc.reference.services.base import NonDeviceService
 
 SERVICES: Final[Mapping[str, NonDeviceService]] = MappingProxyType(
