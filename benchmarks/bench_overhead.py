@@ -84,7 +84,7 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.duis.xmlsafe import parse
 from pytest_dcc.reference.setup import build_reference
-from pytest_dcc.transport.judge import ResponseJudge
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
 from pytest_dcc.errors import TransportError
 

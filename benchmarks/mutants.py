@@ -49,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 
 def _proxied(mutant: Mutant) -> None:
     """In process: the mutating proxy in front of every reference DCC the suite builds (its inner release too)."""
-    from pytest_dcc import fixtures
+    from pytest_dcc.plugin import fixtures
     from qa.mutants import attach
 
     original = fixtures.build_reference

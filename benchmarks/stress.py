@@ -152,7 +152,7 @@ def _health_times(client: httpx.Client, url: str, stop: Callable[[], bool], at_m
 def receiver_memory(workdir: Path) -> None:
     """Twelve 40 MiB junk deliveries streamed to the suite's receiver, and ten 2 MiB namespace floods: what it keeps."""
     from pytest_dcc.duis.schema import load_schema
-    from pytest_dcc.transport.judge import ResponseJudge
+    from pytest_dcc.transport.admission import ResponseJudge
     from pytest_dcc.transport.receiver import REJECTED_KEEP_BYTES, ResponseReceiver
 
     pki = load_or_create_pki(workdir / "pki", USERS.values())

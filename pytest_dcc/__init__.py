@@ -10,12 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from pytest_dcc._version import __version__
 
 #: public name -> the module that defines it
 _API = {
     # the driver contract (docs/drivers.md)
     "CAPABILITIES": "pytest_dcc.drivers",
+    "Capability": "pytest_dcc.drivers",
+    "InventoryDocument": "pytest_dcc.drivers",
+    "LaneScope": "pytest_dcc.drivers",
     "Driver": "pytest_dcc.drivers",
     "NoDriver": "pytest_dcc.drivers",
     "require": "pytest_dcc.drivers",
@@ -24,7 +27,7 @@ _API = {
     "SmiRecord": "pytest_dcc.drivers.records",
     "SmkiEntry": "pytest_dcc.drivers.records",
     # the hook a vendor plugin implements, and what it is given
-    "pytest_dcc_driver": "pytest_dcc.hooks",
+    "pytest_dcc_driver": "pytest_dcc.plugin.hookspecs",
     "DccSettings": "pytest_dcc.settings",
     # the implementation statement
     "Statement": "pytest_dcc.statement",
@@ -46,7 +49,7 @@ _API = {
 }
 
 if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imported on first use
-    from pytest_dcc.drivers import CAPABILITIES, Driver, NoDriver, require
+    from pytest_dcc.drivers import CAPABILITIES, Capability, Driver, InventoryDocument, LaneScope, NoDriver, require
     from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
     from pytest_dcc.errors import (
         ArrangementError,
@@ -57,7 +60,7 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time each name is imp
         NotApplicableError,
         TransportError,
     )
-    from pytest_dcc.hooks import pytest_dcc_driver
+    from pytest_dcc.plugin.hookspecs import pytest_dcc_driver
     from pytest_dcc.reporting.verdicts import ERROR, FAIL, NOT_APPLICABLE, PASS, ScenarioVerdict
     from pytest_dcc.settings import DccSettings
     from pytest_dcc.statement import Statement, load_statement
@@ -83,6 +86,7 @@ __all__ = [
     "NOT_APPLICABLE",
     "PASS",
     "ArrangementError",
+    "Capability",
     "DccError",
     "DccSettings",
     "DeviceRecord",
@@ -91,6 +95,8 @@ __all__ = [
     "DriverContractError",
     "EndpointAssertion",
     "HarnessError",
+    "InventoryDocument",
+    "LaneScope",
     "NoDriver",
     "NotApplicableError",
     "ScenarioVerdict",

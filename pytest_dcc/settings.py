@@ -1,6 +1,6 @@
 """The run's settings, pure (no pytest): every ``--dcc-*`` option described once (:data:`OPTIONS`, from which the
 ``dcc`` options group, the ini keys and ``docs/options.md`` derive), the checked :class:`DccSettings` they give,
-and the one transport choice (:meth:`DccSettings.http`). ``pytest_dcc._settings`` reads them from pytest."""
+and the one transport choice (:meth:`DccSettings.http`). ``pytest_dcc.plugin.options`` reads them from pytest."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pytest_dcc.reporting.redaction import Redactor, redact_header, redact_url
 from pytest_dcc.spec import SCHEMA_VERSIONS, SchemaVersion
 from pytest_dcc.spec.releases import RELEASES
 from pytest_dcc.statement import ExpectedFailures, Statement
-from pytest_dcc.transport.judge import SignaturePolicy
+from pytest_dcc.transport.admission import SignaturePolicy
 
 if TYPE_CHECKING:
     import httpx

@@ -25,7 +25,7 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.spec import SRVS
-from pytest_dcc.transport.judge import ResponseJudge
+from pytest_dcc.transport.admission import ResponseJudge
 
 HEADER = """# Implementation statement skeleton written by dcc-conformance statement-skeleton from SR 8.2 of {query}
 # at {endpoint}. Check every entry; then declare what DUIS cannot tell:

@@ -47,9 +47,9 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.errors import EndpointTimeoutError, EndpointUnreachableError, HttpStatusError, TransportError
 from pytest_dcc.reference.inventory import Inventory
 from pytest_dcc.spec import NS_SR
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport
-from pytest_dcc.transport.judge import ResponseJudge
 from qa.consistency import LoadReport, check_consistency, read_logs
 
 _SR = f"{{{NS_SR}}}"

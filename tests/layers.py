@@ -27,7 +27,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TEST_TOOLS = frozenset({"pytest", "_pytest", "pytest_bdd", "allure", "allure_commons", "pluggy", "xdist"})
+TEST_TOOLS = frozenset(
+    {"pytest", "_pytest", "pytest_bdd", "allure", "allure_commons", "allure_pytest_bdd", "pluggy", "xdist"}
+)
 WEB = frozenset({"httpx", "starlette", "uvicorn"})
 #: The project's own top-level packages: the product (the wheel) and the QA tooling beside it (a checkout only).
 PRODUCT = "pytest_dcc"
@@ -50,7 +52,16 @@ def _layer(*names: str, tools: Iterable[str] = (), note: str = "", typing_only: 
     return Layer(frozenset(names), frozenset(tools), note, frozenset(typing_only))
 
 
-NEUTRAL = ("pytest_dcc.errors", "pytest_dcc.spec", "pytest_dcc.duis", "pytest_dcc.reporting.redaction")
+NEUTRAL = (
+    "pytest_dcc.errors",
+    "pytest_dcc.spec",
+    "pytest_dcc.duis",
+    "pytest_dcc.duis.endpoint",
+    "pytest_dcc.reporting.redaction",
+)
+#: The driver seam (the contract) and the bundled drivers the suite side chooses between.
+_DRIVER_CONTRACT = "pytest_dcc.drivers"
+_TEST_CONTROL_DRIVER = "pytest_dcc.drivers.control_over_http"
 SUITE_TOOLS = (*TEST_TOOLS, *WEB)
 #: What the commands (outside both sides) may import: everything but the pytest wiring.
 _COMMANDS_MAY_IMPORT = (
@@ -62,26 +73,32 @@ _COMMANDS_MAY_IMPORT = (
     "pytest_dcc.reference",
     "pytest_dcc.transport",
     "pytest_dcc.drivers",
+    "pytest_dcc.drivers.check",
     "pytest_dcc.reporting",
     "pytest_dcc.skeleton",
 )
 #: layer (module prefix) -> its contract. The longest matching prefix wins.
 LAYERS: dict[str, Layer] = {
     "pytest_dcc": _layer(
+        "pytest_dcc._version",
         note="the package root: its version and the public API, each name imported on first use",
         typing_only=(
-            "pytest_dcc.settings",
             "pytest_dcc.drivers",
             "pytest_dcc.errors",
-            "pytest_dcc.hooks",
+            "pytest_dcc.plugin.hookspecs",
             "pytest_dcc.reporting",
+            "pytest_dcc.settings",
             "pytest_dcc.statement",
         ),
     ),
+    "pytest_dcc._version": _layer(note="__version__, which every layer may name (no layer imports the root for it)"),
     "pytest_dcc.errors": _layer(note="the exception tree, imported by every side"),
     "pytest_dcc._resources": _layer("pytest_dcc.errors", note="data files of the distribution"),
     "pytest_dcc.spec": _layer("pytest_dcc.errors", note="normative facts"),
     "pytest_dcc.duis": _layer("pytest_dcc.errors", "pytest_dcc.spec", note="the neutral message library"),
+    "pytest_dcc.duis.endpoint": _layer(
+        "pytest_dcc.errors", note="the endpoint seam: the in-process contract (HTTP-shaped), pure and typed"
+    ),
     "pytest_dcc.statement": _layer(*NEUTRAL, note="the implementation statement, a document both sides read"),
     "pytest_dcc.settings": _layer(
         *NEUTRAL,
@@ -92,24 +109,33 @@ LAYERS: dict[str, Layer] = {
     ),
     "pytest_dcc.reference": _layer(*NEUTRAL, tools=WEB, note="the reference DCC: never the suite side"),
     "pytest_dcc.transport": _layer(*NEUTRAL, tools=WEB, note="the suite's eyes and wire"),
-    "pytest_dcc.drivers": _layer(*NEUTRAL, "pytest_dcc.transport", tools=WEB, note="arranging state"),
-    "pytest_dcc.drivers.inprocess": _layer(
+    _DRIVER_CONTRACT: _layer(
+        "pytest_dcc.errors",
+        note="the driver seam: Capability, the Driver protocol, the records, NoDriver (never the transport or the "
+        "reference)",
+    ),
+    "pytest_dcc.drivers.duis": _layer(
+        *NEUTRAL, _DRIVER_CONTRACT, "pytest_dcc.transport", tools=WEB, note="arrangement over DUIS itself"
+    ),
+    _TEST_CONTROL_DRIVER: _layer(*NEUTRAL, _DRIVER_CONTRACT, tools=WEB, note="test control over HTTP"),
+    "pytest_dcc.drivers.check": _layer(*NEUTRAL, _DRIVER_CONTRACT, note="a vendor's driver checked offline"),
+    "pytest_dcc.drivers.reference_control": _layer(
         *NEUTRAL, "pytest_dcc.drivers", "pytest_dcc.reference", note="test control of the in-process reference"
     ),
     "pytest_dcc.reporting": _layer(
-        "pytest_dcc",
+        "pytest_dcc._version",
         "pytest_dcc._resources",
         "pytest_dcc.errors",
         "pytest_dcc.spec",
         "pytest_dcc.reporting.redaction",
         note="pure reporting",
-        typing_only=("pytest_dcc.settings",),  # the settings' type, never the module at run time
+        typing_only=("pytest_dcc.settings",),
     ),
     "pytest_dcc.reporting.redaction": _layer(
         note="how a credential is shown (pure, standard library only): every side may import it"
     ),
     "pytest_dcc.reporting.allure": _layer(
-        "pytest_dcc",
+        "pytest_dcc._version",
         *NEUTRAL,
         "pytest_dcc.reporting",
         "pytest_dcc.transport",
@@ -121,7 +147,8 @@ LAYERS: dict[str, Layer] = {
         "pytest_dcc._resources",
         "pytest_dcc.statement",
         "pytest_dcc.transport",
-        "pytest_dcc.drivers",
+        _DRIVER_CONTRACT,
+        _TEST_CONTROL_DRIVER,
         "pytest_dcc.reporting",
         tools=("pytest", "_pytest", *WEB),
         note="the suite's judgements and scenario state",
@@ -144,41 +171,92 @@ LAYERS: dict[str, Layer] = {
     ),
     "pytest_dcc.cli": _layer(*_COMMANDS_MAY_IMPORT, "pytest_dcc.commands", tools=(*WEB, "pytest"), note="entry points"),
 }
-#: The pytest wiring: the plugin and what it registers. They may import every layer of the suite side; only the
-#: fixtures (the default endpoint is the in-process reference) build the reference DCC.
-_WIRING = (
-    "plugin",
-    "parallel",
-    "recorder",
-    "certification",
-    "hooks",
-    "bdd",
-    "_bdd_lookup",
-    "_allure_compat",
-    "_settings",
-)
-_SUITE_SIDE = (
-    "pytest_dcc",
-    "pytest_dcc._resources",
-    *NEUTRAL,
-    "pytest_dcc.statement",
-    "pytest_dcc.settings",
-    "pytest_dcc.transport",
-    "pytest_dcc.drivers",
-    "pytest_dcc.suite",
-    "pytest_dcc.steps",
-    "pytest_dcc.reporting",
-    "pytest_dcc.reporting.allure",
-    "pytest_dcc.drivers.inprocess",
-    *(f"pytest_dcc.{name}" for name in _WIRING),
-)
-for _name in _WIRING:
-    LAYERS[f"pytest_dcc.{_name}"] = _layer(*_SUITE_SIDE, tools=SUITE_TOOLS, note="pytest wiring")
-LAYERS["pytest_dcc.suite.test_features"] = _layer(
-    "pytest_dcc._resources", tools=("pytest_bdd",), note="the test module pytest collects: binds features/"
-)
-LAYERS["pytest_dcc.fixtures"] = _layer(
-    *_SUITE_SIDE, "pytest_dcc.reference", tools=SUITE_TOOLS, note="fixtures: may build the in-process reference"
+#: The pytest wiring, the package ``pytest_dcc.plugin``: each module its own contract. The entry point (the package
+#: itself) registers the others and asks the suite side; only the fixtures build the in-process reference DCC.
+_PLUGIN = "pytest_dcc.plugin"
+_PYTEST = ("pytest", "_pytest")
+LAYERS.update(
+    {
+        _PLUGIN: _layer(
+            "pytest_dcc._version",
+            *NEUTRAL,
+            "pytest_dcc.settings",
+            "pytest_dcc.suite",
+            "pytest_dcc.reporting",
+            "pytest_dcc.reporting.allure",
+            *(f"{_PLUGIN}.{m}" for m in ("options", "certification", "recorder", "xdist_lanes", "hookspecs")),
+            *(f"{_PLUGIN}.{m}" for m in ("allure_compat", "step_lookup")),
+            tools=_PYTEST,
+            note="the pytest11 entry point: options, configure, tags as markers, the report header",
+        ),
+        f"{_PLUGIN}.hookspecs": _layer(
+            tools=_PYTEST,
+            typing_only=("pytest_dcc.settings", "pytest_dcc.drivers"),
+            note="the hooks a vendor implements (pytest_dcc_driver)",
+        ),
+        f"{_PLUGIN}.options": _layer(
+            *NEUTRAL,
+            "pytest_dcc._resources",
+            "pytest_dcc.settings",
+            "pytest_dcc.statement",
+            "pytest_dcc.transport",
+            tools=_PYTEST,
+            note="the --dcc-* options and ini keys read into DccSettings",
+        ),
+        f"{_PLUGIN}.fixtures": _layer(
+            *NEUTRAL,
+            "pytest_dcc._resources",
+            "pytest_dcc.settings",
+            "pytest_dcc.statement",
+            "pytest_dcc.transport",
+            "pytest_dcc.drivers",
+            "pytest_dcc.drivers.duis",
+            _TEST_CONTROL_DRIVER,
+            "pytest_dcc.drivers.reference_control",
+            "pytest_dcc.reference",
+            "pytest_dcc.suite",
+            "pytest_dcc.reporting",
+            "pytest_dcc.reporting.allure",
+            *(f"{_PLUGIN}.{m}" for m in ("options", "recorder", "xdist_lanes")),
+            tools=SUITE_TOOLS,
+            note="the fixtures: the only wiring that may build the in-process reference",
+        ),
+        f"{_PLUGIN}.recorder": _layer(
+            *NEUTRAL,
+            "pytest_dcc.statement",
+            "pytest_dcc.reporting",
+            "pytest_dcc.reporting.allure",
+            f"{_PLUGIN}.bdd_items",
+            f"{_PLUGIN}.options",
+            tools=_PYTEST,
+            note="records a verdict per scenario, writes verdicts.json and the matrix",
+        ),
+        f"{_PLUGIN}.certification": _layer(
+            "pytest_dcc._resources",
+            "pytest_dcc.errors",
+            "pytest_dcc.settings",
+            "pytest_dcc.suite",
+            f"{_PLUGIN}.bdd_items",
+            tools=(*_PYTEST, "pytest_bdd"),
+            note="the computed test list and the certification run's completeness",
+        ),
+        f"{_PLUGIN}.xdist_lanes": _layer(
+            *NEUTRAL,
+            "pytest_dcc.settings",
+            "pytest_dcc.suite",
+            "pytest_dcc.transport",
+            _DRIVER_CONTRACT,
+            _TEST_CONTROL_DRIVER,
+            tools=(*_PYTEST, "xdist", *WEB),
+            note="pytest -n N against an endpoint: the controller's lanes and fan-out",
+        ),
+        f"{_PLUGIN}.bdd_items": _layer(tools=(*_PYTEST, "pytest_bdd"), note="what pytest-bdd knows of a test"),
+        f"{_PLUGIN}.step_lookup": _layer(tools=(*_PYTEST, "pytest_bdd"), note="pytest-bdd's step lookup, cached"),
+        f"{_PLUGIN}.allure_compat": _layer(tools=("allure_pytest_bdd",), note="allure-pytest-bdd's title path"),
+        "pytest_dcc.suite.test_features": _layer(
+            "pytest_dcc._resources", tools=("pytest_bdd",), note="the test module pytest collects: binds features/"
+        ),
+    }
 )
 #: The QA tooling (hostile corpus, load, consistency, serve, the mutants): outside the wheel, beside both sides. It
 #: may import the product (the neutral layers, the transport, the reference DCC); nothing in the product imports it.
@@ -456,7 +534,9 @@ def loaded_violations(roots: Path | Iterable[Path], layers: Iterable[str] | None
                 there = layer_of(name)
                 # a package whose module the contract allows is loaded with it (its __init__, nothing more)
                 parent_of_allowed = any(m.startswith(name + ".") for m in (*contract.may_import, layer))
-                allowed = there in (layer, PRODUCT) or there in contract.may_import or parent_of_allowed
+                # importing any module loads the package root and what the root itself imports (its version)
+                with_root = there in (layer, PRODUCT) or there in LAYERS[PRODUCT].may_import
+                allowed = with_root or there in contract.may_import or parent_of_allowed
                 if not allowed:
                     violations.append(Violation("loaded", layer, f"importing it loads {name} (layer {there})"))
             elif top in TEST_TOOLS and top not in _tools(contract) and name == top:
@@ -470,7 +550,7 @@ _EXEMPT_FROM_LOADING = frozenset(
         "pytest_dcc.cli",
         "pytest_dcc.commands",
         "pytest_dcc.suite.test_features",
-        *(f"pytest_dcc.{n}" for n in (*_WIRING, "fixtures")),
+        *(name for name in LAYERS if name == _PLUGIN or name.startswith(_PLUGIN + ".")),
     }
 )
 

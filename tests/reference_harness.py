@@ -16,8 +16,8 @@ from pytest_dcc.duis.signing import sign
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.transport import Exchange
+from pytest_dcc.transport.admission import Judged, ResponseJudge
 from pytest_dcc.transport.inprocess import InProcessTransport
-from pytest_dcc.transport.judge import Judged, ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -18,7 +18,7 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import DuplicateResponseError
 from pytest_dcc.spec import DCC_EUI, NS_SR
-from pytest_dcc.transport.judge import ResponseJudge
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
 
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"

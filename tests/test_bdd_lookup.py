@@ -1,4 +1,4 @@
-"""The cached step-definition lookup (pytest_dcc/_bdd_lookup.py) gives pytest-bdd's own answer for every step."""
+"""The cached step-definition lookup (pytest_dcc/plugin/step_lookup.py) gives pytest-bdd's own answer for every step."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dcc import _bdd_lookup
+from pytest_dcc.plugin import step_lookup as _bdd_lookup
 
 bdd_scenario = importlib.import_module("pytest_bdd.scenario")
 
@@ -88,7 +88,7 @@ def test_cached_lookup_matches_pytest_bdd_for_every_step_of_the_suite(
 
 def test_the_lookup_is_pytest_bdds_own_outside_a_session(pytester: pytest.Pytester) -> None:
 
-    from pytest_dcc import _bdd_lookup
+    from pytest_dcc.plugin import step_lookup as _bdd_lookup
 
     pytester.makepyfile("def test_nothing():\n    pass\n")
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)

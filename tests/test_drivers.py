@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dcc.drivers import FULL_CONTROL, require
-from pytest_dcc.drivers.inprocess import InProcessDriver
+from pytest_dcc.drivers import CAPABILITIES, FULL_CONTROL, Capability, RecordingDriver, SmkiEntry, require
+from pytest_dcc.drivers.check import check_driver
+from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from tests.reference_harness import CHF, ESME, GPF, GS, GSME, Harness, duis_driver, srvs_sent, status_of
 
@@ -105,3 +106,32 @@ def test_full_control_drivers_set_any_inventory_status() -> None:
     assert _status(harness, CHF) == "Pending"
     with pytest.raises(NotApplicableError, match="'estate'"):
         driver.arrange_estate({})
+
+
+class _SmkiOnly:
+    """A vendor's driver that does not derive from NoDriver: it lists one capability and has that method alone."""
+
+    name = "smki only"
+    capabilities = frozenset({"smki"})
+
+    def smki(self, subject: str) -> list[SmkiEntry]:
+        return [SmkiEntry("1001", "Digital Signing", "In Use")]
+
+
+def test_a_driver_need_not_derive_from_nodriver() -> None:
+    """What such a driver lacks is refused as NoDriver refuses it (NOT_APPLICABLE naming the capability), and the
+    contract check finds nothing missing: a capability it does not list needs no method."""
+    used: set[str] = set()
+    driver = RecordingDriver(_SmkiOnly(), used)  # type: ignore[arg-type]
+    assert driver.smki(ESME) == [SmkiEntry("1001", "Digital Signing", "In Use")] and used == {Capability.SMKI}
+    with pytest.raises(NotApplicableError, match="'device-view'"):
+        driver.device_view(ESME)
+    with pytest.raises(NotApplicableError, match="'reset-lane'"):
+        driver.reset_lane({"devices": [ESME], "uprns": [1, 2]})
+    assert [f.what for f in check_driver(_SmkiOnly(), [ESME]) if not f.ok] == []
+
+
+def test_capabilities_are_the_enumeration_spelled_as_the_docs_spell_them() -> None:
+    assert [str(c) for c in CAPABILITIES] == [c.value for c in Capability]
+    assert Capability("reset-lane") is Capability.RESET_LANE and Capability.RESET_LANE.method == "reset_lane"
+    assert "seed" in FULL_CONTROL and "estate" not in FULL_CONTROL

@@ -166,7 +166,7 @@ def _run(pytester: pytest.Pytester, endpoint: str, pki_dir: Path, receiver_port:
 
 
 def _expected_scenarios() -> int:
-    from pytest_dcc.certification import bundled_scenarios
+    from pytest_dcc.plugin.certification import bundled_scenarios
 
     counts = bundled_scenarios()
     return sum(n for (path, _), n in counts.items() if any(str(f).endswith(path) for f in FEATURES))

@@ -199,7 +199,7 @@ def test_users_a_lane_has_to_itself_take_no_lock(tmp_path: Path) -> None:
 
 
 def test_the_fanout_relays_each_delivery_to_every_registered_worker(tmp_path: Path) -> None:
-    from pytest_dcc.transport.judge import ResponseJudge
+    from pytest_dcc.transport.admission import ResponseJudge
 
     judge = ResponseJudge.__new__(ResponseJudge)  # probes are never judged
     folder = tmp_path / "workers"

@@ -107,6 +107,37 @@ PLANTED = {
         "allowed",
         "imports qa.serve",
     ),
+    "reporting imports the package root": (
+        "pytest_dcc.reporting.matrix",
+        "from pytest_dcc import __version__",
+        "allowed",
+        "imports the package root",
+    ),
+    "the settings import pytest": ("pytest_dcc.settings", "import pytest", "allowed", "imports pytest"),
+    "a wiring module other than the fixtures builds the reference": (
+        "pytest_dcc.plugin.recorder",
+        "from pytest_dcc.reference.setup import build_reference",
+        "allowed",
+        "imports pytest_dcc.reference.setup",
+    ),
+    "the pytest-bdd introspection imports the suite": (
+        "pytest_dcc.plugin.bdd_items",
+        "from pytest_dcc.suite import judging",
+        "allowed",
+        "imports pytest_dcc.suite.judging",
+    ),
+    "the driver contract imports the transport": (
+        "pytest_dcc.drivers.records",
+        "from pytest_dcc.transport import http",
+        "allowed",
+        "imports pytest_dcc.transport.http",
+    ),
+    "the endpoint contract imports the message library": (
+        "pytest_dcc.duis.endpoint",
+        "from pytest_dcc.duis import ids",
+        "allowed",
+        "imports pytest_dcc.duis.ids",
+    ),
     "the QA tooling imports the suite side": (
         "qa.hostile",
         "from pytest_dcc.suite import judging",
@@ -152,7 +183,7 @@ def test_no_product_layer_may_import_qa() -> None:
 def test_an_eager_import_that_loads_a_forbidden_layer_is_named(copy: Path, tmp_path: Path) -> None:
     """Statically allowed (the package root may import its API), but at run time the gate would load the reference
     DCC and pytest: the fresh-interpreter rule catches what a package ``__init__`` drags in."""
-    root = _plant(copy, tmp_path, "pytest_dcc", "from pytest_dcc import recorder as _recorder  # noqa")
+    root = _plant(copy, tmp_path, "pytest_dcc", "from pytest_dcc.plugin import recorder as _recorder  # noqa")
     found = loaded_violations(root, ["pytest_dcc.reporting"])
     assert any(v.rule == "loaded" and "pytest" in v.detail for v in found), [str(v) for v in found]
 

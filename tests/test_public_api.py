@@ -17,6 +17,7 @@ LOCKED = [
     "NOT_APPLICABLE",
     "PASS",
     "ArrangementError",
+    "Capability",
     "DccError",
     "DccSettings",
     "DeviceRecord",
@@ -25,6 +26,8 @@ LOCKED = [
     "DriverContractError",
     "EndpointAssertion",
     "HarnessError",
+    "InventoryDocument",
+    "LaneScope",
     "NoDriver",
     "NotApplicableError",
     "ScenarioVerdict",
@@ -44,8 +47,9 @@ def test_the_public_names_are_the_locked_list() -> None:
 
 
 def test_every_public_name_resolves_to_its_defining_module() -> None:
-    from pytest_dcc import drivers, errors, hooks, settings, statement
+    from pytest_dcc import drivers, errors, settings, statement
     from pytest_dcc.drivers import records
+    from pytest_dcc.plugin import hookspecs as hooks
     from pytest_dcc.reporting import verdicts
 
     homes = [settings, drivers, errors, hooks, statement, records, verdicts, pytest_dcc]

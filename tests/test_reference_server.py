@@ -19,9 +19,9 @@ from pytest_dcc.duis.schema import load_schema
 from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reference.server import make_app
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
-from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseReceiver, ServerThread, free_port, require_client_cert_tls
 from qa.serve import ServeProcess
 from tests.reference_harness import CAD, ESME, FIXTURES, IS, Harness
@@ -130,7 +130,7 @@ def test_a_device_alert_collected_through_test_control_passes_the_contract_and_8
 ) -> None:
     from pytest_dcc.drivers import NoDriver
     from pytest_dcc.drivers.check import check_driver
-    from pytest_dcc.drivers.http import TestControlDriver
+    from pytest_dcc.drivers.control_over_http import TestControlDriver
     from pytest_dcc.duis.gbcs import GbcsMessage, parse_general_signing
 
     server, h = in_thread_server

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from pytest_dcc.drivers.http import TestControlDriver
+from pytest_dcc.drivers.control_over_http import TestControlDriver
 from pytest_dcc.duis.control_token import read_token, token_file, token_matches, write_token
 from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.errors import ConfigError, HttpStatusError

@@ -30,7 +30,7 @@ from pytest_dcc.reporting import bundle
 from pytest_dcc.reporting.verdicts import document, run_metadata
 from pytest_dcc.settings import DccSettings
 from pytest_dcc.statement import KNOWN_KEYS, Statement, load_expected_failures, load_statement
-from pytest_dcc.transport.judge import SignaturePolicy
+from pytest_dcc.transport.admission import SignaturePolicy
 from tests.reference_harness import FIXTURES
 
 STATEMENT = FIXTURES / "statements" / "reference-latest.yaml"

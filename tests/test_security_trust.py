@@ -39,9 +39,9 @@ from pytest_dcc.errors import (
     TransportError,
 )
 from pytest_dcc.spec import DCC_EUI, NS_SR
+from pytest_dcc.transport.admission import ResponseJudge, SignaturePolicy
 from pytest_dcc.transport.http import HttpTransport
 from pytest_dcc.transport.inprocess import InProcessTransport
-from pytest_dcc.transport.judge import ResponseJudge, SignaturePolicy
 from pytest_dcc.transport.receiver import ResponseInbox, ResponseReceiver, ServerThread
 
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"

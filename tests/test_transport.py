@@ -42,10 +42,10 @@ from pytest_dcc.errors import (
     TransportError,
 )
 from pytest_dcc.spec import DCC_EUI
+from pytest_dcc.transport.admission import ResponseJudge, SignaturePolicy
 from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.http import HttpTransport, client_ssl_context
 from pytest_dcc.transport.inprocess import InProcessTransport
-from pytest_dcc.transport.judge import ResponseJudge, SignaturePolicy
 from pytest_dcc.transport.receiver import ResponseReceiver, ServerThread, free_port, require_client_cert_tls
 
 pytestmark = pytest.mark.wire

@@ -62,6 +62,6 @@ def test_the_built_wheel_holds_no_qa_tooling(tmp_path: Path) -> None:
     tops = {name.split("/")[0] for name in names}
     assert "pytest_dcc" in tops
     assert all(t == "pytest_dcc" or (t.startswith("pytest_dcc-") and t.endswith(".dist-info")) for t in tops), tops
-    assert "pytest_dcc/plugin.py" in names
+    assert "pytest_dcc/plugin/__init__.py" in names
     assert any(name.startswith("pytest_dcc/_bundled/features/") for name in names)
     assert [n for n in names if QA_NAMES & {*n.split("/")[:-1], Path(n).stem}] == []

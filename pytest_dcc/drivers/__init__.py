@@ -1,7 +1,7 @@
 """Drivers: everything a scenario needs beyond DUIS (arranging state, the hand-held terminal, device faults).
 
-:class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.inprocess.InProcessDriver` (the
-reference DCC in process), :class:`~pytest_dcc.drivers.http.TestControlDriver` (``pytest-dcc serve
+:class:`Driver` is the contract. Implementations: :class:`~pytest_dcc.drivers.reference_control.InProcessDriver` (the
+reference DCC in process), :class:`~pytest_dcc.drivers.control_over_http.TestControlDriver` (``pytest-dcc serve
 --test-control``), :class:`~pytest_dcc.drivers.duis.DuisDriver` (arrangement over SR 8.2, 8.4 and 12.2 for an
 endpoint with nothing else), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver
 lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
@@ -11,43 +11,72 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, TypeAlias, TypedDict, runtime_checkable
 
 from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
 from pytest_dcc.errors import DriverContractError, NotApplicableError
 
 
+class Capability(StrEnum):
+    """One thing a driver may offer beyond DUIS: its value is the name a driver lists in :attr:`Driver.capabilities`
+    (a ``str``, so the spellings of the docs and of a statement are the members themselves), ``method`` the
+    :class:`Driver` method that provides it, ``use`` what the suite uses it for. The one source of the names, the
+    method mapping, :class:`NoDriver`'s refusals, the contract check and the docs table (tested against it)."""
+
+    method: str
+    use: str
+
+    def __new__(cls, value: str, method: str, use: str) -> Capability:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.method = method
+        member.use = use
+        return member
+
+    RESET = "reset", "reset", "forget all state between scenarios"
+    RESET_LANE = "reset-lane", "reset_lane", "forget one parallel lane's devices and coverage, leaving the rest"
+    SEED = "seed", "seed", "load an inventory document (devices, users, coverage)"
+    DEVICE_VIEW = "device-view", "device_view", "read the SMI's and the device's view of a device"
+    SMKI = "smki", "smki", "search the SMKI repository"
+    FAULTS = "faults", "set_fault", "lose-next-response, reject-rejoin"
+    RENEW_CERTIFICATES = "renew-certificates", "renew_certificates", "give a device new security certificates"
+    EXECUTE_LOCALLY = "execute-locally", "execute_locally", "run a locally delivered command on its device"
+    LOCAL_ALERT = "local-alert", "collect_alert", "collect a Device Alert from a device (hand-held terminal)"
+    SET_STATUS = "set-status", "set_status", "set a device's status in the inventory (a driver may refuse some)"
+    JOINS = "joins", "set_join", "record or forget a join in the SMI and/or on the device, independently"
+    ESTATE = "estate", "arrange_estate", "without reset/seed: use the statement's device pool as the estate"
+
+
 @dataclass(frozen=True, slots=True)
-class Capability:
-    """One thing a driver may offer beyond DUIS: the name a driver lists in :attr:`Driver.capabilities`, the
-    :class:`Driver` method that provides it, and what the suite uses it for."""
+class CapabilityRow:
+    """A row of the docs table (docs/drivers.md): the name a driver lists, its method, what the suite uses it for."""
 
     name: str
     method: str
     what: str
 
 
-#: The capabilities, in one place: the names, the method mapping, the contract check and the docs table
-#: (docs/drivers.md, tested against it) all come from here.
-CAPABILITY_TABLE: Final = (
-    Capability("reset", "reset", "forget all state between scenarios"),
-    Capability("reset-lane", "reset_lane", "forget one parallel lane's devices and coverage, leaving the rest"),
-    Capability("seed", "seed", "load an inventory document (devices, users, coverage)"),
-    Capability("device-view", "device_view", "read the SMI's and the device's view of a device"),
-    Capability("smki", "smki", "search the SMKI repository"),
-    Capability("faults", "set_fault", "lose-next-response, reject-rejoin"),
-    Capability("renew-certificates", "renew_certificates", "give a device new security certificates"),
-    Capability("execute-locally", "execute_locally", "run a locally delivered command on its device"),
-    Capability("local-alert", "collect_alert", "collect a Device Alert from a device (hand-held terminal)"),
-    Capability("set-status", "set_status", "set a device's status in the inventory (a driver may refuse some)"),
-    Capability("joins", "set_join", "record or forget a join in the SMI and/or on the device, independently"),
-    Capability("estate", "arrange_estate", "without reset/seed: use the statement's device pool as the estate"),
-)
-#: Capability names, as a driver lists them in :attr:`Driver.capabilities`.
-CAPABILITIES: Final = tuple(c.name for c in CAPABILITY_TABLE)
+#: The docs table, derived from :class:`Capability` (docs/drivers.md is tested against it).
+CAPABILITY_TABLE: Final = tuple(CapabilityRow(c.value, c.method, c.use) for c in Capability)
+#: The capabilities, as a driver lists them in :attr:`Driver.capabilities`.
+CAPABILITIES: Final = tuple(Capability)
 #: What a driver with full test control of a reference DCC offers (it seeds the estate instead of "estate").
-FULL_CONTROL = frozenset(CAPABILITIES) - {"estate"}
+FULL_CONTROL: Final = frozenset(Capability) - {Capability.ESTATE}
+
+
+class LaneScope(TypedDict):
+    """What a lane reset forgets (capability "reset-lane"): the lane's devices (EUI-64s) and the coverage of its
+    UPRN range (``[low, high]``, both included)."""
+
+    devices: list[str]
+    uprns: list[int]
+
+
+#: An inventory document (capability "seed"), as docs/inventory-format.md describes it: ``version``, ``users``,
+#: ``devices``, ``coverage``; the reference DCC checks it entry by entry as it loads it.
+InventoryDocument: TypeAlias = Mapping[str, Any]
 
 
 @runtime_checkable
@@ -55,16 +84,19 @@ class Driver(Protocol):
     """What the suite can ask of a target besides DUIS."""
 
     name: str
-    capabilities: frozenset[str]
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What it offers: :class:`Capability` members (a name spelled as a string is the same member)."""
 
     def reset(self) -> None:
         """Forget all state."""
 
-    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+    def reset_lane(self, scope: LaneScope) -> None:
         """Capability "reset-lane": forget ``scope``'s devices (``"devices"``: EUIs) and the coverage of its UPRN
         range (``"uprns"``: [low, high]), nothing else: other workers' lanes go on meanwhile."""
 
-    def seed(self, document: Mapping[str, Any]) -> None:
+    def seed(self, document: InventoryDocument) -> None:
         """Load an inventory document (docs/inventory-format.md)."""
 
     def device_view(self, eui: str) -> DeviceView:
@@ -109,16 +141,17 @@ def require(driver: Driver, capability: str, why: str) -> None:
 
 
 class NoDriver:
-    """The driver of a target that offers nothing beyond DUIS: every capability is missing. Other drivers derive
-    from it so a capability they do not implement is missing in the same way."""
+    """The driver of a target that offers nothing beyond DUIS: every capability is missing. A convenience, not the
+    contract (:class:`Driver` is): a driver may derive from it so a capability it does not implement is missing in
+    the same way; one that does not is refused the same way for a method it lacks (:class:`RecordingDriver`)."""
 
     name = "none"
-    capabilities: frozenset[str] = frozenset()
+    capabilities: frozenset[str] = frozenset()  # Capability members (or their names)
     #: Whether what the driver does goes over DUIS itself (a run with such a driver judges over DUIS alone); a
     #: vendor's driver or test control works beside DUIS.
     over_duis: bool = False
 
-    def _missing(self, capability: str) -> NotApplicableError:
+    def _missing(self, capability: Capability) -> NotApplicableError:
         return NotApplicableError(
             f"the target offers no '{capability}' (give a --dcc-endpoint served with --test-control, "
             "or implement the pytest_dcc_driver hook)",
@@ -126,44 +159,44 @@ class NoDriver:
         )
 
     def reset(self) -> None:
-        raise self._missing("reset")
+        raise self._missing(Capability.RESET)
 
-    def reset_lane(self, scope: Mapping[str, Any]) -> None:
-        raise self._missing("reset-lane")
+    def reset_lane(self, scope: LaneScope) -> None:
+        raise self._missing(Capability.RESET_LANE)
 
-    def seed(self, document: Mapping[str, Any]) -> None:
-        raise self._missing("seed")
+    def seed(self, document: InventoryDocument) -> None:
+        raise self._missing(Capability.SEED)
 
     def device_view(self, eui: str) -> DeviceView:
-        raise self._missing("device-view")
+        raise self._missing(Capability.DEVICE_VIEW)
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
-        raise self._missing("faults")
+        raise self._missing(Capability.FAULTS)
 
     def renew_certificates(self, eui: str) -> dict[str, str]:
-        raise self._missing("renew-certificates")
+        raise self._missing(Capability.RENEW_CERTIFICATES)
 
     def execute_locally(self, request_id: str) -> bytes:
-        raise self._missing("execute-locally")
+        raise self._missing(Capability.EXECUTE_LOCALLY)
 
     def collect_alert(self, eui: str) -> bytes:
-        raise self._missing("local-alert")
+        raise self._missing(Capability.LOCAL_ALERT)
 
     def smki(self, subject: str) -> list[SmkiEntry]:
-        raise self._missing("smki")
+        raise self._missing(Capability.SMKI)
 
     def arrange_estate(self, devices: Mapping[str, str]) -> None:
-        raise self._missing("estate")
+        raise self._missing(Capability.ESTATE)
 
     def set_status(self, eui: str, status: str) -> None:
-        raise self._missing("set-status")
+        raise self._missing(Capability.SET_STATUS)
 
     def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
-        raise self._missing("joins")
+        raise self._missing(Capability.JOINS)
 
 
 #: The capability each driver method stands for (what a scenario used, for the clause matrix).
-METHOD_CAPABILITIES: Final = MappingProxyType({c.method: c.name for c in CAPABILITY_TABLE})
+METHOD_CAPABILITIES: Final = MappingProxyType({c.method: c for c in Capability})
 
 
 class RecordingDriver:
@@ -178,10 +211,12 @@ class RecordingDriver:
         self.over_duis = bool(getattr(driver, "over_duis", False))
 
     def __getattr__(self, attribute: str) -> Any:
-        value = getattr(self.inner, attribute)
         capability = METHOD_CAPABILITIES.get(attribute)
-        if capability is None or not callable(value):
-            return value
+        if capability is None:
+            return getattr(self.inner, attribute)
+        value = getattr(self.inner, attribute, None)
+        if not callable(value):  # a driver need not derive from NoDriver: a method it lacks is refused as NoDriver's
+            return getattr(NoDriver(), attribute)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             if not self.over_duis:  # a lane's reset is the reset of what the scenario owns: reported alike whatever -n
@@ -204,7 +239,10 @@ __all__ = [
     "CAPABILITIES",
     "CAPABILITY_TABLE",
     "Capability",
+    "CapabilityRow",
     "FULL_CONTROL",
+    "InventoryDocument",
+    "LaneScope",
     "METHOD_CAPABILITIES",
     "DeviceRecord",
     "DeviceView",

@@ -24,14 +24,14 @@ import allure_commons
 import pytest
 from allure_commons.types import AttachmentType
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.duis.build import DuisRequest
 from pytest_dcc.errors import TransportError
 from pytest_dcc.reporting.categories import categories
 from pytest_dcc.reporting.redaction import Redactor, redact_url
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.transport import Exchange
-from pytest_dcc.transport.judge import Judged
+from pytest_dcc.transport.admission import Judged
 
 #: Allure severity of a scenario, from its ``@level:`` tag.
 SEVERITY_BY_LEVEL: Final = {"story": "blocker", "clause": "critical", "envelope": "normal", "wire": "minor"}

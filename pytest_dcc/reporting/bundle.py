@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.reporting.archive import (
     MAX_DOCUMENT_BYTES,

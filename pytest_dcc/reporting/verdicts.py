@@ -18,9 +18,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from pytest_dcc import __version__
+from pytest_dcc._version import __version__
 from pytest_dcc.errors import EndpointAssertion, NotApplicableError
 from pytest_dcc.reporting.integrity import sha256_file, suite_digest
+
+if TYPE_CHECKING:
+    from pytest_dcc.settings import DccSettings
 
 if TYPE_CHECKING:
     from pytest_dcc.settings import DccSettings

@@ -3,7 +3,7 @@
 In order: a clause of the scenario that is not normative at the claimed release (the clause registry,
 :meth:`Clause.not_normative`), an ``@release:`` tag (``from-R``: the scenario applies from release R;
 ``before-R``: until R, exclusive; a tag only narrows a scenario further), an SRV the implementation statement does
-not declare. The wiring (certification.py, plugin.py) reads the tags of a test and asks here.
+not declare. The wiring (:mod:`pytest_dcc.plugin`) reads the tags of a test and asks here.
 """
 
 from __future__ import annotations

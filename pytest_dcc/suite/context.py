@@ -31,7 +31,7 @@ from pytest_dcc.suite.estate import remap
 from pytest_dcc.suite.frame import Frame
 from pytest_dcc.suite.lanes import Lane, SendOrder
 from pytest_dcc.transport import Exchange, Transport
-from pytest_dcc.transport.judge import Judged, correlate
+from pytest_dcc.transport.admission import Judged, correlate
 from pytest_dcc.transport.receiver import ResponseInbox
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import httpx
 
 from pytest_dcc.drivers import Driver
-from pytest_dcc.drivers.http import TestControlDriver
+from pytest_dcc.drivers.control_over_http import TestControlDriver
 from pytest_dcc.errors import HttpStatusError, SessionCheckError, TransportError
 from pytest_dcc.spec import PROBE_HEADER
 from pytest_dcc.transport.receiver import ResponseReceiver

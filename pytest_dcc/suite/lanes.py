@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from pytest_dcc.drivers import LaneScope
 from pytest_dcc.duis.estates import (
     DEVICES,
     MAX_LANES,
@@ -80,7 +81,7 @@ class Lane:
         lane's derived EUI); otherwise the ones its pool gives."""
         return {**(lane_devices(self.index) if seeding else {}), **(self.devices or {})}
 
-    def scope(self, devices: Sequence[str]) -> dict[str, Any]:
+    def scope(self, devices: Sequence[str]) -> LaneScope:
         """What a lane reset forgets: the lane's ``devices`` and the coverage of its UPRN range."""
         return {"devices": sorted({str(Eui(d)) for d in devices}), "uprns": list(lane_uprns(self.index))}
 

@@ -2,7 +2,8 @@
 
 ``InProcessTransport`` calls a :class:`~pytest_dcc.duis.endpoint.DuisEndpoint` (the reference DCC) directly;
 ``HttpTransport`` speaks HTTP(S) with httpx to any endpoint. Both hand the answer to the same
-:class:`~pytest_dcc.transport.judge.ResponseJudge`, so an endpoint is judged the same way whichever way it is reached.
+:class:`~pytest_dcc.transport.admission.ResponseJudge`, so an endpoint is judged the same way whichever way it is
+reached.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from pytest_dcc.duis.build import DuisRequest
-from pytest_dcc.transport.judge import Judged, ResponseJudge, SignaturePolicy
+from pytest_dcc.transport.admission import Judged, ResponseJudge, SignaturePolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Any
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.signing import SigningIdentity, sign
 from pytest_dcc.transport import Exchange, Transport
-from pytest_dcc.transport.judge import Judged
+from pytest_dcc.transport.admission import Judged
 from pytest_dcc.transport.receiver import ResponseInbox
 
 

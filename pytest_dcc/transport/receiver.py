@@ -33,7 +33,7 @@ from pytest_dcc.errors import (
     TransportError,
 )
 from pytest_dcc.spec import NS_DS, PROBE_HEADER
-from pytest_dcc.transport.judge import Judged, ResponseJudge
+from pytest_dcc.transport.admission import Judged, ResponseJudge
 
 if TYPE_CHECKING:  # the HTTP stack is imported when a server is made: an in-process run never needs it
     from starlette.applications import Starlette

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from pytest_dcc.reference.services import ch_status, coverage, inventory, local_command
+from pytest_dcc.reference.services import ch_status, coverage, inventory_srs, local_command
 from pytest_dcc.reference.services.base import NonDeviceService
 
 SERVICES: Final[Mapping[str, NonDeviceService]] = MappingProxyType(
-    {srv: service for service in (inventory, local_command, ch_status, coverage) for srv in service.SRVS}
+    {srv: service for service in (inventory_srs, local_command, ch_status, coverage) for srv in service.SRVS}
 )
 
 __all__ = ["SERVICES"]

@@ -1,6 +1,6 @@
 """The pytest plugin that records a verdict for every Gherkin scenario and writes ``verdicts.json`` and the clause
 matrix at the end (the model is :mod:`pytest_dcc.reporting.verdicts`; what pytest-bdd knows of a test,
-:mod:`pytest_dcc.bdd`)."""
+:mod:`pytest_dcc.plugin.bdd_items`)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import bdd
-from pytest_dcc._settings import SETTINGS_KEY
 from pytest_dcc.errors import SessionCheckError
+from pytest_dcc.plugin import bdd_items as bdd
+from pytest_dcc.plugin.options import SETTINGS_KEY
 from pytest_dcc.reporting import matrix
 from pytest_dcc.reporting.redaction import Redactor
 from pytest_dcc.reporting.verdicts import (

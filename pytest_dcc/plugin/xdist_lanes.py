@@ -65,7 +65,7 @@ class ParallelLanes:
         """With the reference's test control, deliver to the fan-out from now on (the previous address kept)."""
         import httpx
 
-        from pytest_dcc.drivers.http import TestControlDriver
+        from pytest_dcc.drivers.control_over_http import TestControlDriver
         from pytest_dcc.errors import DccError
 
         endpoint = self.settings.http()

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from pytest_dcc._settings import SETTINGS_KEY
 from pytest_dcc.drivers import Driver
 from pytest_dcc.drivers.duis import DuisDriver, Sender
-from pytest_dcc.drivers.inprocess import InProcessDriver
+from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.estates import DEVICES
 from pytest_dcc.duis.ids import CounterStore
@@ -19,7 +18,8 @@ from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
 from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
-from pytest_dcc.recorder import RECORD_KEY
+from pytest_dcc.plugin.options import SETTINGS_KEY
+from pytest_dcc.plugin.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.reporting.verdicts import ScenarioRecord
@@ -30,8 +30,8 @@ from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
 from pytest_dcc.suite.estate import ROLES, boxed_estate, standard_roles
 from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
 from pytest_dcc.transport import Exchange, Transport
+from pytest_dcc.transport.admission import ResponseJudge
 from pytest_dcc.transport.inprocess import InProcessTransport
-from pytest_dcc.transport.judge import ResponseJudge
 from pytest_dcc.transport.receiver import ResponseInbox
 
 
@@ -166,7 +166,7 @@ def dcc_inbox(
         yield inbox
         reference.set_response_sink(None)
         return
-    from pytest_dcc.parallel import fanout_of
+    from pytest_dcc.plugin.xdist_lanes import fanout_of
     from pytest_dcc.suite.delivery import check_delivery
     from pytest_dcc.transport.fanout import register_worker
     from pytest_dcc.transport.receiver import ResponseReceiver
@@ -254,7 +254,7 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
     if chosen is not None:
         yield chosen
         return
-    from pytest_dcc.drivers.http import TestControlDriver
+    from pytest_dcc.drivers.control_over_http import TestControlDriver
 
     with endpoint.client() as client:
         control = TestControlDriver.probe(endpoint.url, client, [dcc_settings.state_dir])

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from pytest_dcc import bdd
 from pytest_dcc._resources import features_dir
+from pytest_dcc.plugin import bdd_items as bdd
 from pytest_dcc.settings import DccSettings
 from pytest_dcc.suite.applicability import not_applicable
+from pytest_dcc.suite.certification_rules import incompleteness, run_refusal
 
 
 def scenario_srvs(item: pytest.Item) -> list[str]:
@@ -104,17 +105,25 @@ class TestListWriter:
             self._check_complete(session)
 
     def _check_complete(self, session: pytest.Session) -> None:
-        expected = bundled_scenarios()
         collected: Counter[tuple[str, str]] = Counter(k for k in map(_collected_key, session.items) if k)
-        missing = expected - collected
-        extra = collected - expected
-        if missing or extra:
-            detail = [f"missing {f}: {n} (x{c})" for (f, n), c in sorted(missing.items())[:10]]
-            detail += [f"not in the bundled suite {f}: {n} (x{c})" for (f, n), c in sorted(extra.items())[:10]]
-            raise pytest.UsageError(
-                "--dcc-mode certification: the collected scenarios differ from the computed list:\n  "
-                + "\n  ".join(detail)
-            )
+        problem = incompleteness(bundled_scenarios(), collected)
+        if problem:
+            raise pytest.UsageError(problem)
 
 
-__all__ = ["TestListWriter", "bundled_scenarios", "not_applicable_reason", "scenario_srvs"]
+def check_certification_run(config: pytest.Config, settings: DccSettings) -> None:
+    """Certification runs the whole computed list (:func:`pytest_dcc.suite.certification_rules.run_refusal`)."""
+    used = {
+        "-k": config.getoption("keyword", ""),
+        "-m": config.getoption("markexpr", ""),
+        "--deselect": config.getoption("deselect", None),
+        "--last-failed": config.getoption("lf", False),
+        "--maxfail/-x": config.getoption("maxfail", 0),
+        "--dcc-expected-failures": settings.expected_failures.path,
+    }
+    refusal = run_refusal(used, settings.statement)
+    if refusal:
+        raise pytest.UsageError(refusal)
+
+
+__all__ = ["TestListWriter", "bundled_scenarios", "check_certification_run", "not_applicable_reason", "scenario_srvs"]

@@ -4,13 +4,13 @@ server's token (``Authorization: Bearer``, read from the state folder: :mod:`pyt
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from pytest_dcc.drivers import FULL_CONTROL, NoDriver
+from pytest_dcc.drivers import FULL_CONTROL, InventoryDocument, LaneScope, NoDriver
 from pytest_dcc.drivers.records import DeviceView, SmkiEntry
 from pytest_dcc.duis.control_token import authorization, read_token, token_file
 from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
@@ -74,7 +74,7 @@ class TestControlDriver(NoDriver):
     def reset(self) -> None:
         self._call("POST", "/reset")
 
-    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+    def reset_lane(self, scope: LaneScope) -> None:
         self._call("POST", "/reset", dict(scope))
 
     def register_receiver(self, url: str | None) -> str | None:
@@ -87,7 +87,7 @@ class TestControlDriver(NoDriver):
         ``error``."""
         return dict(self._call("POST", "/delivery-check", {"token": token}))
 
-    def seed(self, document: Mapping[str, Any]) -> None:
+    def seed(self, document: InventoryDocument) -> None:
         self._call("POST", "/inventory", dict(document))
 
     def device_view(self, eui: str) -> DeviceView:

@@ -17,7 +17,7 @@ from pytest_dcc.settings import DEFAULT_USER, INI_KEYS, OPTION, DccSettings
 from pytest_dcc.spec import SchemaVersion
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import ExpectedFailures, Statement, dsp_eui_of, load_expected_failures, load_statement
-from pytest_dcc.transport.judge import SignaturePolicy
+from pytest_dcc.transport.admission import SignaturePolicy
 
 
 def _value(config: pytest.Config, name: str) -> str | None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from pytest_dcc.drivers import FULL_CONTROL, NoDriver
+from pytest_dcc.drivers import FULL_CONTROL, InventoryDocument, LaneScope, NoDriver
 from pytest_dcc.drivers.records import DeviceView, SmkiEntry
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.reference.dcc import ReferenceDcc
@@ -23,10 +20,10 @@ class InProcessDriver(NoDriver):
     def reset(self) -> None:
         self.dcc.reset()
 
-    def reset_lane(self, scope: Mapping[str, Any]) -> None:
+    def reset_lane(self, scope: LaneScope) -> None:
         self.dcc.reset_lane(scope)
 
-    def seed(self, document: Mapping[str, Any]) -> None:
+    def seed(self, document: InventoryDocument) -> None:
         self.dcc.seed(document)
 
     def device_view(self, eui: str) -> DeviceView:

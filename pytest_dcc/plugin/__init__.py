@@ -8,21 +8,23 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc import __version__, _allure_compat, _bdd_lookup
-from pytest_dcc._settings import SETTINGS_KEY, load_settings
-from pytest_dcc.certification import TestListWriter, not_applicable_reason
-from pytest_dcc.parallel import start_lanes
-from pytest_dcc.recorder import VerdictRecorder
+from pytest_dcc._version import __version__
+from pytest_dcc.plugin import allure_compat, step_lookup
+from pytest_dcc.plugin.certification import TestListWriter, check_certification_run, not_applicable_reason
+from pytest_dcc.plugin.options import SETTINGS_KEY, load_settings
+from pytest_dcc.plugin.recorder import VerdictRecorder
+from pytest_dcc.plugin.xdist_lanes import start_lanes
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
-from pytest_dcc.settings import INI_KEYS, OPTION, OPTIONS, DccSettings
+from pytest_dcc.settings import INI_KEYS, OPTION, OPTIONS
 from pytest_dcc.spec.clauses import CLAUSES
+from pytest_dcc.suite import lifecycle
 from pytest_dcc.suite.applicability import check_release_tag
 
 LINK_PATTERN_KEY: Final = pytest.StashKey[str]()
 
 pytest_plugins = [
-    "pytest_dcc.fixtures",
+    "pytest_dcc.plugin.fixtures",
     "pytest_dcc.steps.wire",
     "pytest_dcc.steps.common",
     "pytest_dcc.steps.coverage",
@@ -36,10 +38,10 @@ pytest_plugins = [
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    """Register pytest-dcc's hooks (:mod:`pytest_dcc.hooks`)."""
-    from pytest_dcc import hooks
+    """Register pytest-dcc's hooks (:mod:`pytest_dcc.plugin.hookspecs`)."""
+    from pytest_dcc.plugin import hookspecs
 
-    pluginmanager.add_hookspecs(hooks)
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,20 +60,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Give pytest-bdd its own step lookup back (pytester sessions run in the same process)."""
-    _bdd_lookup.uninstall()
+    step_lookup.uninstall()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Check every setting once and keep them in the stash."""
-    _allure_compat.install()
-    _bdd_lookup.install()
+    allure_compat.install()
+    step_lookup.install()
     config.addinivalue_line("markers", "wire: the suite's self-check of what it puts on the wire")
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
     config.stash[SETTINGS_KEY] = settings = load_settings(config)
     report_dir = Path(config.getoption("dcc_report_dir") or OPTION["dcc_report_dir"].default)
     if settings.mode == "certification":
-        _check_certification(config, settings)
+        check_certification_run(config, settings)
     pattern = config.getoption("dcc_clause_link_pattern") or allure_reports.DEFAULT_LINK_PATTERN
     try:
         config.stash[LINK_PATTERN_KEY] = allure_reports.check_link_pattern(pattern)
@@ -85,7 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
-    start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.parallel)
+    start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.plugin.xdist_lanes)
 
 
 #: Gherkin tag prefixes that become markers with a value: ``@clause:MP081-DUIS-3.8.1.2`` -> ``dcc_clause(...)``.
@@ -141,60 +143,18 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
 def pytest_bdd_before_step(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any
 ) -> None:
-    """The scenario learns its own Given steps (to decide the statuses they ask for together), and which requests are
-    under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
-    from pytest_dcc.suite.context import Scenario
-
-    try:
-        evidence = request.getfixturevalue("dcc_scenario")
-    except pytest.FixtureLookupError:
-        return
-    if not isinstance(evidence, Scenario):
-        return
-    if not evidence.steps:
-        evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
-    if step.type == "when":
-        evidence.act()
-    elif step.type == "then":
-        evidence.judge()
+    """Each step of a suite scenario starts in :func:`pytest_dcc.suite.lifecycle.step_starting`."""
+    evidence = lifecycle.scenario_of(request)
+    if evidence is not None:
+        lifecycle.step_starting(evidence, scenario, step)
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
-    """A scenario that otherwise finished is an ERROR if a second, different response to one of its requests came
-    under the identity of one it received; an identical re-delivery (at-least-once delivery) is reported only.
-    Skipped while an exception is on its way out: that one is the verdict."""
-    import sys
-
-    from pytest_dcc.suite.context import Scenario
-
-    if sys.exc_info()[1] is not None:
-        return
-    try:
-        evidence = request.getfixturevalue("dcc_scenario")
-    except pytest.FixtureLookupError:
-        return
-    if isinstance(evidence, Scenario) and evidence.exchanges:
-        inbox = evidence.target.inbox  # waits only while deliveries are still coming in
-        inbox.check_no_duplicates([e.request.request_id for e in evidence.exchanges])
-        for exchange in evidence.exchanges:  # late identical re-deliveries: reported, no error
-            evidence.report_redeliveries(exchange.request.request_id)
-
-
-def _check_certification(config: pytest.Config, settings: DccSettings) -> None:
-    """Certification runs the whole computed list: no deselection, no expected failures, no early stop."""
-    forbidden = {
-        "-k": config.getoption("keyword", ""),
-        "-m": config.getoption("markexpr", ""),
-        "--deselect": config.getoption("deselect", None),
-        "--last-failed": config.getoption("lf", False),
-        "--maxfail/-x": config.getoption("maxfail", 0),
-        "--dcc-expected-failures": settings.expected_failures.path,
-    }
-    used = [name for name, value in forbidden.items() if value]
-    if used:
-        raise pytest.UsageError(f"--dcc-mode certification forbids {', '.join(used)}")
-    if settings.statement is None:
-        raise pytest.UsageError("--dcc-mode certification needs --dcc-statement")
+    """A suite scenario ends in :func:`pytest_dcc.suite.lifecycle.scenario_finished` (a second, different answer
+    to one of its requests is an ERROR)."""
+    evidence = lifecycle.scenario_of(request)
+    if evidence is not None:
+        lifecycle.scenario_finished(evidence)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
