@@ -78,6 +78,20 @@ def test_the_documented_driver_passes_the_contract_check(back_office: str, examp
     driver.client.close()
 
 
+def test_the_documented_hook_is_typed_as_the_hook_specification(example: ModuleType) -> None:
+    """The example's ``pytest_dcc_driver`` names the types of pytest-dcc's hook specification (checked by mypy
+    --strict below), so a vendor copying it gets the contract's types: the public DccSettings and Driver."""
+    import inspect
+
+    from pytest_dcc.plugin import hookspecs
+
+    documented, specified = inspect.signature(example.pytest_dcc_driver), inspect.signature(hookspecs.pytest_dcc_driver)
+    assert [(p.name, p.annotation) for p in documented.parameters.values()] == [
+        (p.name, p.annotation) for p in specified.parameters.values()
+    ]
+    assert documented.return_annotation == specified.return_annotation == "Driver | None"
+
+
 def test_a_driver_answering_dictionaries_fails_the_check(back_office: str, example: ModuleType) -> None:
     class Untyped(example.AcmeHeadEndDriver):  # type: ignore[name-defined,misc]
         def device_view(self, eui: str) -> object:

@@ -1,4 +1,12 @@
-"""pytest11 entry point of pytest-dcc: options, settings, report header. Wiring only."""
+"""pytest11 entry point of pytest-dcc: options, settings, report header. Wiring only.
+
+The package is the whole pytest wiring, a module per job: ``hookspecs`` (the hook a vendor implements), ``options``
+(the ``--dcc-*`` options and ini keys read into :class:`pytest_dcc.settings.DccSettings`), ``fixtures`` (the only
+wiring that builds the in-process reference), ``recorder`` (verdicts.json), ``certification`` (the computed test
+list), ``xdist_lanes`` (``-n N`` against an endpoint), ``bdd_items`` (what pytest-bdd knows of a test),
+``step_lookup`` and ``allure_compat`` (two narrow adaptations of the BDD stack). What is judged is the suite's
+(:mod:`pytest_dcc.suite`), each module's imports are held to its own contract (tests/layers.py).
+"""
 
 from __future__ import annotations
 
