@@ -144,6 +144,7 @@ def pytest_bdd_before_step(
     """The scenario learns its own Given steps (to decide the statuses they ask for together), and which requests are
     under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
     from pytest_dcc.suite.context import Scenario
+    from pytest_dcc.suite.frame import judges_frame
 
     try:
         evidence = request.getfixturevalue("dcc_scenario")
@@ -153,6 +154,7 @@ def pytest_bdd_before_step(
         return
     if not evidence.steps:
         evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
+        evidence.judged_frame = any(judges_frame(s.name) for s in scenario.steps if s.type == "then")
     if step.type == "when":
         evidence.act()
     elif step.type == "then":

@@ -17,6 +17,9 @@ What DUIS lets a User arrange, this driver arranges, and nothing more:
 * everything else (seeding coverage, joins, faults, the hand-held terminal, the SMKI repository, the device's own
   view) is missing, and the scenarios that need it are NOT_APPLICABLE.
 
+Each device is read once while nothing that may change it was sent (the client's generation): a status set reads
+the device, sends SR 8.4 and reads it back, and a later step finds that read; the pool is looked up once per run.
+
 An endpoint that refuses an arrangement request is within its rights (the arrangement is not the clause under
 test), so a refusal also makes the scenario NOT_APPLICABLE, naming the code. A statement whose device pool does
 not match the endpoint (a declared ESME that the inventory lists as a GSME) is a harness error.
@@ -24,7 +27,7 @@ not match the endpoint (a declared ESME that the inventory lists as a GSME) is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,9 +36,7 @@ from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.duis.responses import InventoryDevice
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from pytest_dcc.transport import Exchange
-
-#: ``send(srv, **values)``: build, sign and send a non-device request as the run's user; the judged exchange.
-Sender = Callable[..., Exchange]
+from pytest_dcc.transport.client import DuisClient, Purpose
 
 #: The statuses SR 8.4 lets a User set (DUIS XSD UpdateDeviceStatusExceptCH / UpdateDeviceStatusCH).
 SETTABLE_EXCEPT_CH: Final = frozenset({"Pending", "InstalledNotCommissioned"})
@@ -79,13 +80,15 @@ class DuisDriver(NoDriver):
     capabilities: frozenset[str] = frozenset({"estate", "set-status"})
     over_duis = True
 
-    def __init__(self, send: Sender, *, prenotify: bool = True) -> None:
-        self._send = send
+    def __init__(self, client: DuisClient, user: str, *, prenotify: bool = True) -> None:
+        self.client = client  # the run's DUIS client
+        self.user = normalise_eui(user)  # who arranges: the run's user
         #: Whether a pool device missing from the inventory is pre-notified (a declared pool) or the scenario is
         #: NOT_APPLICABLE (the pool assumed without a statement: the suite adds nothing to an estate it guessed).
         self.prenotify = prenotify
         self.exchanges: list[Exchange] = []  # every arrangement request, for the report
-        self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed
+        self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed (once per run)
+        self._reads: dict[str, tuple[int, InventoryDevice | None]] = {}  # EUI -> (generation, what SR 8.2 read)
 
     def _missing(self, capability: str) -> NotApplicableError:
         return NotApplicableError(
@@ -95,7 +98,7 @@ class DuisDriver(NoDriver):
         )
 
     def _call(self, srv: str, **values: Any) -> Exchange:
-        exchange = self._send(srv, **values)
+        exchange = self.client.request(srv, user=self.user, purpose=Purpose.ARRANGEMENT, **values)
         self.exchanges.append(exchange)
         return exchange
 
@@ -104,12 +107,17 @@ class DuisDriver(NoDriver):
     def read(self, eui: str) -> InventoryDevice | None:
         """The SMI entry of ``eui`` over SR 8.2, or ``None`` when the endpoint does not know the device."""
         eui = normalise_eui(eui)
+        known = self._reads.get(eui)
+        if known is not None and known[0] == self.client.generation:  # nothing sent since that may change it
+            return known[1]
         answer = self._call("8.2", device_id=eui)
         if answer.code in _NOT_FOUND:
-            return None
-        if answer.code not in _ACCEPTED:
+            found: list[InventoryDevice] = []
+        elif answer.code not in _ACCEPTED:
             raise NotApplicableError(f"the endpoint refused SR 8.2 Read Inventory of {eui} with {answer.code}")
-        found = [d for d in answer.judged.response.inventory if normalise_eui(d.device_id) == eui]
+        else:
+            found = [d for d in answer.judged.response.inventory if normalise_eui(d.device_id) == eui]
+        self._reads[eui] = (self.client.generation, found[0] if found else None)
         return found[0] if found else None
 
     # -- the estate ------------------------------------------------------------------------------------------------
@@ -121,6 +129,8 @@ class DuisDriver(NoDriver):
         gpf = devices.get("GPF")
         for kind, eui in order:
             eui = normalise_eui(eui)
+            if self._types.get(eui) == kind:  # looked up by an earlier scenario of the run
+                continue
             entry = self.read(eui)
             if entry is None and not self.prenotify:
                 raise NotApplicableError(
@@ -237,4 +247,4 @@ def _reaches(statuses: Mapping[str, str | None], wanted: Mapping[str, str]) -> b
     return all(statuses.get(name) == status or settable(name, status) for name, status in wanted.items())
 
 
-__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "Sender", "SpareHub", "hub_pairs", "settable"]
+__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "SpareHub", "hub_pairs", "settable"]

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.duis.build import DuisRequest
-from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
@@ -57,8 +56,9 @@ def _fresh(dcc_scenario: Scenario, srv: str, user: str, cv: int | None = None) -
 
 
 def _signed(dcc_scenario: Scenario, request: DuisRequest, user: str) -> bytes:
-    sign(request.root, dcc_scenario.target.identities[user])
-    return request.to_bytes()
+    """``request`` signed as ``user`` (its originator, or another user whose key signs it) by the run's client."""
+    dcc_scenario.target.identities[user]  # a user the target holds a key for (KeyError otherwise, as ever)
+    return dcc_scenario.target.client.serialise(request, signer=user)
 
 
 @contextmanager
@@ -82,8 +82,7 @@ def _with_cv(dcc_scenario: Scenario, srv: str, cv: int, user: str) -> DuisReques
             f"SRV {srv} with CV 4 was answered {answer.code} without a pre-command to sign, so no CV {cv} request can "
             "be made"
         )
-    signed = sign_pre_command(payload, dcc_scenario.target.identities[user].key)
-    return dcc_scenario.target.builder(user).signed_pre_command(first, signed, cv=cv)
+    return dcc_scenario.target.client.pre_command(first, payload, cv=cv)
 
 
 # -- the accepting side -------------------------------------------------------------------------------------------

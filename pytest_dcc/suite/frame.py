@@ -9,6 +9,7 @@ the origin and now that no allowed change covers; a refusal is its empty case (n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -17,6 +18,20 @@ from typing import Any, Final
 MISSING: Final = "<missing>"
 
 Path = tuple[str, ...]
+
+#: The Then steps that judge the frame (through ``judging.check_refused`` or ``judging.check_frame``; a test holds
+#: every step that does to this list). Over DUIS alone a scenario with none of them reads no state around its
+#: requests: no Then step would judge what the reads showed.
+FRAME_STEPS: Final = (
+    re.compile(r'^the request is refused as "'),
+    re.compile(r'^the general validation refuses it as "'),
+    re.compile(r"^nothing else observable changed$"),
+)
+
+
+def judges_frame(step: str) -> bool:
+    """Whether the Then step ``step`` (its text) judges the frame."""
+    return any(pattern.match(step) for pattern in FRAME_STEPS)
 
 
 @dataclass(frozen=True)
@@ -152,12 +167,14 @@ def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what
 
 
 __all__ = [
+    "FRAME_STEPS",
     "MISSING",
     "Change",
     "Difference",
     "Frame",
     "at",
     "differences",
+    "judges_frame",
     "membership",
     "smki_update",
     "unexplained",
