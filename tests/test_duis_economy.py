@@ -1,0 +1,62 @@
+"""No request nobody judges (issue 27 item 3): the Then steps that judge the frame are the ones the scenario asks
+about (``frame.FRAME_STEPS``), and the run-wide DUIS client counts what it sends by purpose."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.suite.frame import judges_frame
+from pytest_dcc.transport.client import DuisClient, Purpose
+from tests.reference_harness import ESME, IS, Harness
+
+STEPS = Path(__file__).resolve().parent.parent / "pytest_dcc" / "steps"
+JUDGING = {"check_refused", "check_frame", "check_unchanged", "check_state"}
+
+
+def _then_texts(function: ast.FunctionDef) -> list[str]:
+    """The texts of ``function``'s ``@then`` decorators (the format of a ``parsers.parse``)."""
+    texts = []
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "then":
+            argument = decorator.args[0]
+            if isinstance(argument, ast.Call):  # parsers.parse("...")
+                argument = argument.args[0]
+            assert isinstance(argument, ast.Constant)
+            texts.append(str(argument.value))
+    return texts
+
+
+def test_every_then_step_that_judges_the_frame_is_known_to_judge_it() -> None:
+    """A Then step that calls the frame check must be one FRAME_STEPS names, else over DUIS alone nothing would be
+    read before the request it judges; and no other Then step is taken for one."""
+    found = 0
+    for module in sorted(STEPS.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            calls = {getattr(c.func, "id", "") for c in ast.walk(node) if isinstance(c, ast.Call)}
+            for text in _then_texts(node):
+                example = text.replace("{case}", "x").replace("{device}", "CHF").replace("{status}", "Pending")
+                assert judges_frame(example) == bool(calls & JUDGING), f"{module.name}: {text}"
+                found += bool(calls & JUDGING)
+    assert found >= 3
+
+
+def test_the_client_counts_each_request_by_scenario_srv_and_purpose() -> None:
+    harness = Harness()
+    client = DuisClient(harness.transport, {IS: harness.pki.identity(IS)}, schema_version=harness.version)
+    client.begin("one")
+    start = client.generation
+    assert client.request("8.2", user=IS, purpose=Purpose.ARRANGEMENT, **sample_values("8.2")).code == "I0"
+    assert client.generation == start  # a read changes nothing
+    client.request("8.2", user=IS, **sample_values("8.2"))  # a read under test may change anything
+    assert client.generation == start + 1
+    client.begin("two")
+    client.request("8.7.2", user=IS, cv=1, target=ESME, other_device_id=sample_values("8.7.2")["other_device_id"])
+    assert client.tally() == [
+        {"scenario": "one", "srv": "8.2", "purpose": "arrangement", "count": 1},
+        {"scenario": "one", "srv": "8.2", "purpose": "under test", "count": 1},
+        {"scenario": "two", "srv": "8.7.2", "purpose": "under test", "count": 1},
+    ]
