@@ -143,8 +143,9 @@ def pytest_bdd_before_step(
 ) -> None:
     """The scenario learns its own Given steps (to decide the statuses they ask for together), and which requests are
     under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
+    from pytest_dcc.drivers import unrecorded
     from pytest_dcc.suite.context import Scenario
-    from pytest_dcc.suite.frame import judges_frame
+    from pytest_dcc.suite.frame import frame_judged
 
     try:
         evidence = request.getfixturevalue("dcc_scenario")
@@ -154,7 +155,8 @@ def pytest_bdd_before_step(
         return
     if not evidence.steps:
         evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
-        evidence.judged_frame = any(judges_frame(s.name) for s in scenario.steps if s.type == "then")
+        then = [s.name for s in scenario.steps if s.type == "then"]
+        evidence.judged_frame = frame_judged(then, unrecorded(evidence.target.driver).capabilities)
     if step.type == "when":
         evidence.act()
     elif step.type == "then":

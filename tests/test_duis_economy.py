@@ -60,3 +60,39 @@ def test_the_client_counts_each_request_by_scenario_srv_and_purpose() -> None:
         {"scenario": "one", "srv": "8.2", "purpose": "under test", "count": 1},
         {"scenario": "two", "srv": "8.7.2", "purpose": "under test", "count": 1},
     ]
+
+
+def _reads_through(module: ast.Module) -> dict[str, set[str]]:
+    """Per function of ``module``: the capabilities it reads through (``view``: device-view, ``smki``: smki),
+    directly or through another function of the module."""
+    functions = {n.name: n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)}
+    direct = {"view": "device-view", "smki": "smki"}
+
+    def called(node: ast.FunctionDef) -> set[str]:
+        return {getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(node) if isinstance(c, ast.Call)}
+
+    def through(name: str, seen: frozenset[str]) -> set[str]:
+        found = {direct[c] for c in called(functions[name]) if c in direct}
+        for callee in called(functions[name]) & set(functions) - seen - set(direct):
+            found |= through(callee, seen | {name})
+        return found
+
+    return {name: through(name, frozenset({name})) for name in functions}
+
+
+def test_every_then_step_that_reads_through_a_capability_is_known_to() -> None:
+    """A Then step that needs a capability must be one frame.CAPABILITY_STEPS names (else, over DUIS alone, the
+    state would be read for a frame check the step's NOT_APPLICABLE never lets run), with the same capabilities."""
+    from pytest_dcc.suite.frame import needs
+
+    found = 0
+    for module in sorted(STEPS.glob("*.py")):
+        tree = ast.parse(module.read_text())
+        reads = _reads_through(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                for text in _then_texts(node):
+                    example = text.replace("{", "<").replace("}", ">")
+                    assert needs(example) == reads[node.name], f"{module.name}: {text}"
+                    found += bool(reads[node.name])
+    assert found >= 10

@@ -89,6 +89,9 @@ class DuisDriver(NoDriver):
         self.exchanges: list[Exchange] = []  # every arrangement request, for the report
         self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed (once per run)
         self._reads: dict[str, tuple[int, InventoryDevice | None]] = {}  # EUI -> (generation, what SR 8.2 read)
+        #: Spare hub (CHF, GPF) -> (requests that named either, what SR 8.2 read of both): the statement's spares
+        #: are the suite's own, so what was read of one holds, from scenario to scenario, until a request names it.
+        self._spares: dict[tuple[str, str], tuple[int, tuple[InventoryDevice | None, ...]]] = {}
 
     def _missing(self, capability: str) -> NotApplicableError:
         return NotApplicableError(
@@ -212,7 +215,7 @@ class DuisDriver(NoDriver):
         SMI), pre-notified with SR 12.2. None when none fits, and then nothing but SR 8.2 was sent."""
         fresh: tuple[str, str] | None = None
         for chf, gpf in hub_pairs(spares):
-            found = self.read(chf), self.read(gpf)
+            found = self._read_spare(chf, gpf)
             if found == (None, None):
                 fresh = fresh or (chf, gpf)
                 continue
@@ -232,14 +235,27 @@ class DuisDriver(NoDriver):
             )
         return SpareHub(*fresh, fresh=True, statuses=dict(_FRESH))
 
+    def _read_spare(self, chf: str, gpf: str) -> tuple[InventoryDevice | None, ...]:
+        """What SR 8.2 reads of a spare hub (its CHF and GPF): read again only once a request named either."""
+        known = self._spares.get((chf, gpf))
+        if known is not None and known[0] == _named(self.client, chf, gpf):
+            return known[1]
+        found = self.read(chf), self.read(gpf)
+        self._spares[(chf, gpf)] = (_named(self.client, chf, gpf), found)
+        return found
+
     def return_hub(self, hub: SpareHub) -> bool:
         """Delete ``hub`` again (SR 8.4 DeleteDevice, the GPF first) when both are still Pending, so a fresh spare
         stays fresh for the next scenario or run. False when it has moved on: it stays in the SMI, to be drawn on
         again where 8.4 can bring it to what a scenario needs."""
-        entries = [self.read(hub.gpf), self.read(hub.chf)]
+        entries = list(reversed(self._read_spare(hub.chf, hub.gpf)))
         if any(entry is None or entry.status != "Pending" for entry in entries):
             return False
         return all(self._call("8.4", device_id=eui, delete=True).code in _ACCEPTED for eui in (hub.gpf, hub.chf))
+
+
+def _named(client: DuisClient, *euis: str) -> int:
+    return sum(client.naming[eui.upper()] for eui in euis)
 
 
 def _reaches(statuses: Mapping[str, str | None], wanted: Mapping[str, str]) -> bool:

@@ -190,8 +190,9 @@ class Scenario:
     frame: Frame = field(default_factory=Frame)  # the state before the requests under test, the changes allowed
     steps: tuple[str, ...] = ()  # the texts of the scenario's Given steps (examples filled in), to decide together
     phase: str = "given"  # the kind of step running: "given", "when" (requests under test) or "then"
-    #: Whether a Then step judges the frame (a refusal, "nothing else observable changed"): over DUIS alone the
-    #: state is read around the requests under test only then. The plugin sets it from the scenario's Then steps.
+    #: Whether a Then step judges the frame (a refusal, "nothing else observable changed") and is reached (no Then
+    #: step before it needs a capability the driver lacks): over DUIS alone the state is read around the requests
+    #: under test only then. The plugin sets it from the scenario's Then steps (``frame.frame_judged``).
     judged_frame: bool = True
     #: EUI -> (the client's generation, the observer, what SR 8.2 showed): read once while nothing was sent since.
     seen: dict[str, tuple[int, str, Any]] = field(default_factory=dict)

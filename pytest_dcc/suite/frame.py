@@ -34,6 +34,51 @@ def judges_frame(step: str) -> bool:
     return any(pattern.match(step) for pattern in FRAME_STEPS)
 
 
+def _step(text: str) -> re.Pattern[str]:
+    """A step's parse format (``{name}`` for a value) as a pattern of its texts."""
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "(.+?)", re.escape(text)) + "$")
+
+
+#: The Then steps that read through a driver capability (``steps.common.view``: "device-view", ``smki``: "smki";
+#: a test holds every step that does to this list). Without it such a step is NOT_APPLICABLE when reached, and no
+#: later Then step runs: a frame check after it judges nothing.
+CAPABILITY_STEPS: Final = tuple(
+    (_step(text), frozenset(needs))
+    for text, needs in (
+        ('the inventory records the {device}\'s new "{usage}" certificate', {"device-view"}),
+        ('the inventory records the "{usage}" certificate the {device} uses, if any', {"device-view"}),
+        ('the inventory still records the {device}\'s "{usage}" certificate as before', {"device-view"}),
+        ('the SMKI repository holds the {device}\'s new "{usage}" certificate as In Use', {"smki"}),
+        ('the SMKI repository holds the {device}\'s replaced "{usage}" certificate no longer In Use', {"smki"}),
+        ("the inventory and the SMKI repository hold the {device}'s certificates as before", {"smki", "device-view"}),
+        ("the inventory records the {other} joined to the {device}", {"device-view"}),
+        ("the inventory records no join of the {other} to the {device}", {"device-view"}),
+        ("the {device} itself holds the join with the {other}", {"device-view"}),
+        ("the {device} itself no longer holds the join with the {other}", {"device-view"}),
+        ("the organisation certificates tracked for the {device} include the one sent", {"device-view"}),
+        ("the organisation certificates tracked for the {device} lack the one sent", {"device-view"}),
+        ("the {device} itself holds the organisation certificate sent", {"device-view"}),
+        ("the GSME holds gas block thresholds of {values} Wh", {"device-view"}),
+    )
+)
+
+
+def needs(step: str) -> frozenset[str]:
+    """The driver capabilities the Then step ``step`` (its text) reads through."""
+    return frozenset().union(*(wanted for pattern, wanted in CAPABILITY_STEPS if pattern.match(step)))
+
+
+def frame_judged(then_steps: Iterable[str], capabilities: frozenset[str]) -> bool:
+    """Whether a Then step of ``then_steps`` (in order) judges the frame and is reached with a driver of
+    ``capabilities``: no Then step before it needs a capability the driver lacks (that one is NOT_APPLICABLE)."""
+    for step in then_steps:
+        if not needs(step) <= capabilities:
+            return False
+        if judges_frame(step):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Change:
     """A change the clause makes: the values at ``path`` may go from ``before`` to ``after`` when ``fits(before,
@@ -167,6 +212,7 @@ def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what
 
 
 __all__ = [
+    "CAPABILITY_STEPS",
     "FRAME_STEPS",
     "MISSING",
     "Change",
@@ -174,8 +220,10 @@ __all__ = [
     "Frame",
     "at",
     "differences",
+    "frame_judged",
     "judges_frame",
     "membership",
+    "needs",
     "smki_update",
     "unexplained",
     "value_becomes",

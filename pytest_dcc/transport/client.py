@@ -117,6 +117,7 @@ class DuisClient:
         self.scenario = "(no scenario)"
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self.generation = 0  # moves on whenever the endpoint's state may have changed
+        self.naming: Counter[str] = Counter()  # EUI -> how many requests sent named it
 
     @classmethod
     def of_user(
@@ -191,6 +192,7 @@ class DuisClient:
         self.counts[(self.scenario, request.srv, str(purpose))] += 1
         if request.srv not in READS or purpose is Purpose.UNDER_TEST:  # a request under test may change anything
             self.generation += 1
+        self.naming.update(named_euis(request))
         try:
             if path is None:
                 exchange = self.transport.send(request, body)
@@ -237,4 +239,16 @@ class DuisClient:
         path.write_text(json.dumps({"requests": self.tally()}, indent=1), encoding="utf-8")
 
 
-__all__ = ["READS", "DuisClient", "Evidence", "NoEvidence", "Order", "Purpose", "Unordered"]
+def named_euis(request: DuisRequest) -> set[str]:
+    """The EUI-64s ``request`` names anywhere (its target, DeviceID, OtherDeviceID, an associated GPF, the target of
+    an OriginalRequestID), as written (upper case, hyphens)."""
+    found: set[str] = set()
+    for text in request.root.itertext():
+        for part in str(text).split(":"):
+            part = part.strip()
+            if len(part) == 23 and part.count("-") == 7:
+                found.add(part.upper())
+    return found
+
+
+__all__ = ["READS", "DuisClient", "Evidence", "NoEvidence", "Order", "Purpose", "Unordered", "named_euis"]
