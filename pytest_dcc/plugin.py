@@ -145,7 +145,7 @@ def pytest_bdd_before_step(
     under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
     from pytest_dcc.drivers import unrecorded
     from pytest_dcc.suite.context import Scenario
-    from pytest_dcc.suite.frame import frame_judged
+    from pytest_dcc.suite.frame import WHOLE_FRAME, judges_frame, reached
 
     try:
         evidence = request.getfixturevalue("dcc_scenario")
@@ -155,8 +155,11 @@ def pytest_bdd_before_step(
         return
     if not evidence.steps:
         evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
-        then = [s.name for s in scenario.steps if s.type == "then"]
-        evidence.judged_frame = frame_judged(then, unrecorded(evidence.target.driver).capabilities)
+        then = reached(
+            [s.name for s in scenario.steps if s.type == "then"], unrecorded(evidence.target.driver).capabilities
+        )
+        evidence.judged_frame = any(judges_frame(text) for text in then)
+        evidence.whole_frame = any(WHOLE_FRAME.match(text) for text in then)
     if step.type == "when":
         evidence.act()
     elif step.type == "then":

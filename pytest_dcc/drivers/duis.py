@@ -17,8 +17,9 @@ What DUIS lets a User arrange, this driver arranges, and nothing more:
 * everything else (seeding coverage, joins, faults, the hand-held terminal, the SMKI repository, the device's own
   view) is missing, and the scenarios that need it are NOT_APPLICABLE.
 
-Each device is read once while nothing that may change it was sent (the client's generation): a status set reads
-the device, sends SR 8.4 and reads it back, and a later step finds that read; the pool is looked up once per run.
+Each device is read once while nothing that may change it was sent (``DuisClient.recall``): a status set reads the
+device, sends SR 8.4 and reads it back, and a later step (or the restore after the scenario) finds that read; the
+pool is looked up once per run.
 
 An endpoint that refuses an arrangement request is within its rights (the arrangement is not the clause under
 test), so a refusal also makes the scenario NOT_APPLICABLE, naming the code. A statement whose device pool does
@@ -88,7 +89,6 @@ class DuisDriver(NoDriver):
         self.prenotify = prenotify
         self.exchanges: list[Exchange] = []  # every arrangement request, for the report
         self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed (once per run)
-        self._reads: dict[str, tuple[int, InventoryDevice | None]] = {}  # EUI -> (generation, what SR 8.2 read)
         #: Spare hub (CHF, GPF) -> (requests that named either, what SR 8.2 read of both): the statement's spares
         #: are the suite's own, so what was read of one holds, from scenario to scenario, until a request names it.
         self._spares: dict[tuple[str, str], tuple[int, tuple[InventoryDevice | None, ...]]] = {}
@@ -110,17 +110,13 @@ class DuisDriver(NoDriver):
     def read(self, eui: str) -> InventoryDevice | None:
         """The SMI entry of ``eui`` over SR 8.2, or ``None`` when the endpoint does not know the device."""
         eui = normalise_eui(eui)
-        known = self._reads.get(eui)
-        if known is not None and known[0] == self.client.generation:  # nothing sent since that may change it
-            return known[1]
-        answer = self._call("8.2", device_id=eui)
+        answer = self.client.recall(self.user, eui) or self._call("8.2", device_id=eui)
         if answer.code in _NOT_FOUND:
             found: list[InventoryDevice] = []
         elif answer.code not in _ACCEPTED:
             raise NotApplicableError(f"the endpoint refused SR 8.2 Read Inventory of {eui} with {answer.code}")
         else:
             found = [d for d in answer.judged.response.inventory if normalise_eui(d.device_id) == eui]
-        self._reads[eui] = (self.client.generation, found[0] if found else None)
         return found[0] if found else None
 
     # -- the estate ------------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ import pytest
 from pytest_bdd import given, parsers, then
 
 from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require, unrecorded
-from pytest_dcc.drivers.duis import DuisDriver
 from pytest_dcc.duis.responses import InventoryDevice
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from pytest_dcc.reporting.verdicts import ScenarioRecord
@@ -112,7 +111,7 @@ def _restorable(dcc_scenario: Scenario, wanted: dict[str, str]) -> tuple[str | N
     changes: dict[str, tuple[str, str]] = {}
     for name, status in wanted.items():
         eui = target.device(name)
-        code, entry = _arranged_entry(dcc_scenario, eui)
+        code, entry = _inventory_entry(dcc_scenario, eui)
         if entry is None or entry.status is None:
             return f"the {name} {eui} has no status SR 8.2 reads ({code}): it could not be put back", {}
         if entry.status == status:
@@ -167,17 +166,6 @@ def _spare_hub(dcc_scenario: Scenario, wanted: dict[str, str]) -> bool:
     return True
 
 
-def _arranged_entry(dcc_scenario: Scenario, eui: str) -> tuple[str, InventoryDevice | None]:
-    """What a Given step reads of ``eui`` to arrange the scenario: through the DUIS driver, which reads each device
-    once while nothing that may change it was sent (its status setting reads the same), else as
-    :func:`_inventory_entry`."""
-    driver = unrecorded(dcc_scenario.target.driver)
-    if not isinstance(driver, DuisDriver):
-        return _inventory_entry(dcc_scenario, eui)
-    entry = driver.read(eui)  # a refusal of the read is NOT_APPLICABLE, naming the code
-    return ("I0" if entry is not None else "not listed"), entry
-
-
 def _inventory_entry(dcc_scenario: Scenario, eui: str) -> tuple[str, InventoryDevice | None]:
     """SR 8.2 Read Inventory of ``eui``: the answer's code and the device's entry (None when not listed). The read
     is an observation or an arrangement, not the request the scenario judges, so it leaves ``last`` alone."""
@@ -192,7 +180,7 @@ def _inventory_entry(dcc_scenario: Scenario, eui: str) -> tuple[str, InventoryDe
 @given(parsers.parse("the {device} is in the inventory"))
 def in_inventory(dcc_scenario: Scenario, device: str) -> None:
     eui = dcc_scenario.target.device(device)
-    code, entry = _arranged_entry(dcc_scenario, eui)
+    code, entry = _inventory_entry(dcc_scenario, eui)
     if entry is None:
         raise ArrangementError(f"the {device} {eui} of the estate is not in the endpoint's inventory (8.2: {code})")
 

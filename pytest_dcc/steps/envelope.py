@@ -75,7 +75,10 @@ def _with_cv(dcc_scenario: Scenario, srv: str, cv: int, user: str) -> DuisReques
     if cv not in SIGNED_PRE_COMMAND_CVS:
         return _fresh(dcc_scenario, srv, user, cv)
     first = _fresh(dcc_scenario, srv, user, 4)
-    answer = dcc_scenario.send_bytes(first, _signed(dcc_scenario, first, user), user=user)
+    # The row judges the CV request that follows, on the state before it: the CV 4 request's is read only for the
+    # frame check of the whole scenario.
+    observe = dcc_scenario.needs_origin()
+    answer = dcc_scenario.send_bytes(first, _signed(dcc_scenario, first, user), user=user, observe=observe)
     payload = answer.judged.response.gbcs_payload if answer.exchange is not None and answer.code == "I0" else None
     if payload is None:  # the CV 4 row judges that answer; this row's request cannot be arranged without it
         raise ArrangementError(
@@ -226,7 +229,8 @@ def replay(dcc_scenario: Scenario, srv: str) -> None:
     with _as_sender(dcc_scenario, srv) as user:
         request = _fresh(dcc_scenario, srv, user)
         body = _signed(dcc_scenario, request, user)
-        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(request, body, user=user)
+        observe = dcc_scenario.needs_origin()  # the replay is judged, on the state before it
+        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(request, body, user=user, observe=observe)
         dcc_scenario.send_bytes(request, body, user=user)
 
 
@@ -240,8 +244,9 @@ def lower_counter(dcc_scenario: Scenario, srv: str) -> None:
         if not earlier.request_id.counter < later.request_id.counter:
             raise HarnessError(f"the counters built ({earlier.request_id}, {later.request_id}) do not increase")
         early_body = _signed(dcc_scenario, earlier, user)
-        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(later, _signed(dcc_scenario, later, user), user=user)
-        dcc_scenario.send_bytes(earlier, early_body, user=user)
+        later_body, observe = _signed(dcc_scenario, later, user), dcc_scenario.needs_origin()
+        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(later, later_body, user=user, observe=observe)
+        dcc_scenario.send_bytes(earlier, early_body, user=user)  # judged, on the state before it
 
 
 # -- role ---------------------------------------------------------------------------------------------------------

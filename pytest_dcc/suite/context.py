@@ -194,8 +194,7 @@ class Scenario:
     #: step before it needs a capability the driver lacks): over DUIS alone the state is read around the requests
     #: under test only then. The plugin sets it from the scenario's Then steps (``frame.frame_judged``).
     judged_frame: bool = True
-    #: EUI -> (the client's generation, the observer, what SR 8.2 showed): read once while nothing was sent since.
-    seen: dict[str, tuple[int, str, Any]] = field(default_factory=dict)
+    whole_frame: bool = True  # a Then step reached judges the frame of the whole scenario ("nothing else ...")
 
     def __repr__(self) -> str:
         return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
@@ -210,7 +209,12 @@ class Scenario:
         """Run ``action`` after the scenario, whatever its verdict, where the endpoint is not reset between
         scenarios (a real endpoint): a scenario restores what it changed where DUIS allows."""
         if not self.seeded:
-            self.undo.append(action)
+            self.undo.append(lambda: self._restoring(action))
+
+    def _restoring(self, action: Any) -> None:
+        """Run ``action`` after the scenario: what it sends is arrangement (putting the estate back)."""
+        self.phase = "given"
+        action()
 
     def report(self, text: str) -> None:
         """Report ``text`` with the verdict (and in the allure step running now) without judging anything."""
@@ -298,12 +302,10 @@ class Scenario:
         client = self.target.client
         purpose = Purpose.JUDGED_READ if self.judged_frame else Purpose.OTHER_READ
         for eui in euis:
-            seen = self.seen.get(eui)
-            if seen is not None and seen[:2] == (client.generation, observer):
-                state[eui] = seen[2]
-                continue
             try:
-                exchange = client.request("8.2", user=observer, purpose=purpose, device_id=eui)
+                exchange = client.recall(observer, eui) or client.request(
+                    "8.2", user=observer, purpose=purpose, device_id=eui
+                )
             except (DccError, NotApplicableError):
                 continue
             if exchange.code != "I0":
@@ -314,7 +316,6 @@ class Scenario:
                 # SR 8.2 (commissioning date, firmware and CPL statuses change for reasons of their own).
                 records = [{"type": d.device_type, "status": d.status} for d in found]
                 state[eui] = {"8.2": records[0] if len(records) == 1 else records} if found else "absent"
-            self.seen[eui] = (client.generation, observer, state[eui])
         return state
 
     # -- sending ----------------------------------------------------------------------------------------------
@@ -323,6 +324,12 @@ class Scenario:
         """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`)."""
         user = self.target.user(role)
         return self.send_bytes(request, self.target.client.serialise(request), path, user=user, observe=observe)
+
+    def needs_origin(self) -> bool:
+        """Whether the state before a request under test that a later one of the same step follows is needed: for
+        the frame check of the whole scenario (a refusal is judged on the last answer, from the state before it),
+        or where the driver observes the state anyway (no DUIS request)."""
+        return self.whole_frame or "device-view" in unrecorded(self.target.driver).capabilities
 
     def _observe_before(self, request: DuisRequest) -> None:
         """The state of the devices ``request`` names, kept as the state before it (and the frame's origin where

@@ -19,13 +19,16 @@ MISSING: Final = "<missing>"
 
 Path = tuple[str, ...]
 
+#: The Then step that judges the frame of the whole scenario (``judging.check_frame``), from its first When step.
+WHOLE_FRAME: Final = re.compile(r"^nothing else observable changed$")
+
 #: The Then steps that judge the frame (through ``judging.check_refused`` or ``judging.check_frame``; a test holds
 #: every step that does to this list). Over DUIS alone a scenario with none of them reads no state around its
 #: requests: no Then step would judge what the reads showed.
 FRAME_STEPS: Final = (
     re.compile(r'^the request is refused as "'),
     re.compile(r'^the general validation refuses it as "'),
-    re.compile(r"^nothing else observable changed$"),
+    WHOLE_FRAME,
 )
 
 
@@ -68,15 +71,15 @@ def needs(step: str) -> frozenset[str]:
     return frozenset().union(*(wanted for pattern, wanted in CAPABILITY_STEPS if pattern.match(step)))
 
 
-def frame_judged(then_steps: Iterable[str], capabilities: frozenset[str]) -> bool:
-    """Whether a Then step of ``then_steps`` (in order) judges the frame and is reached with a driver of
-    ``capabilities``: no Then step before it needs a capability the driver lacks (that one is NOT_APPLICABLE)."""
+def reached(then_steps: Iterable[str], capabilities: frozenset[str]) -> list[str]:
+    """The Then steps of ``then_steps`` (in order) a driver of ``capabilities`` lets run: those before the first
+    that needs a capability the driver lacks (that one is NOT_APPLICABLE, and no step after it runs)."""
+    found: list[str] = []
     for step in then_steps:
         if not needs(step) <= capabilities:
-            return False
-        if judges_frame(step):
-            return True
-    return False
+            break
+        found.append(step)
+    return found
 
 
 @dataclass(frozen=True)
@@ -214,13 +217,14 @@ def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what
 __all__ = [
     "CAPABILITY_STEPS",
     "FRAME_STEPS",
+    "WHOLE_FRAME",
     "MISSING",
     "Change",
     "Difference",
     "Frame",
     "at",
     "differences",
-    "frame_judged",
+    "reached",
     "judges_frame",
     "membership",
     "needs",

@@ -23,7 +23,7 @@ from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore, normalise_eui
 from pytest_dcc.duis.signing import SigningIdentity, sign
 from pytest_dcc.errors import HarnessError, TransportError
-from pytest_dcc.spec import SchemaVersion
+from pytest_dcc.spec import NS_SR, SchemaVersion
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.judge import Judged
 from pytest_dcc.transport.receiver import ResponseInbox
@@ -118,6 +118,7 @@ class DuisClient:
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self.generation = 0  # moves on whenever the endpoint's state may have changed
         self.naming: Counter[str] = Counter()  # EUI -> how many requests sent named it
+        self.reads: dict[tuple[str, str], tuple[int, Exchange]] = {}  # (user, EUI) -> the last SR 8.2 of it
 
     @classmethod
     def of_user(
@@ -202,7 +203,19 @@ class DuisClient:
             self.evidence.failure(request, body, exc)
             raise
         self.evidence.exchange(exchange)
+        device = request.root.findtext(f".//{{{NS_SR}}}DeviceID") if request.srv in READS else None
+        if device and purpose is not Purpose.UNDER_TEST:  # what the read showed holds until the state may change
+            self.reads[(str(request.request_id.originator), normalise_eui(device.strip()))] = (
+                self.generation,
+                exchange,
+            )
         return exchange
+
+    def recall(self, user: str, eui: str) -> Exchange | None:
+        """The answer to the last SR 8.2 Read Inventory of ``eui`` sent as ``user``, while nothing that may change
+        what it showed was sent since (None otherwise): read each device once where several steps need it."""
+        known = self.reads.get((normalise_eui(user), normalise_eui(eui)))
+        return known[1] if known is not None and known[0] == self.generation else None
 
     def request(
         self, srv: str, *, user: str | None = None, purpose: Purpose = Purpose.UNDER_TEST, **values: Any
