@@ -5,7 +5,11 @@ A scenario's *origin* is the state observed as its first When step starts (with 
 device of the estate, and its SMKI entries), completed by the state observed before each request a When step sends
 (the devices it names, first seen). Each Then step that judges a change also *allows* it (:class:`Change`): a path
 into the observed state and what the clause lets happen there. :func:`unexplained` is then every difference between
-the origin and now that no allowed change covers; a refusal is its empty case (nothing may change)."""
+the origin and now that no allowed change covers; a refusal is its empty case (nothing may change).
+
+Over DUIS alone (SR 8.2 as another user) the state is read only where a Then step will judge it: around the
+requests of a When step, in a scenario one of whose Then steps judges the frame (:data:`FRAME_STEPS`) and is reached
+(no Then step before it needs a capability the driver lacks, :data:`CAPABILITY_STEPS`); never around arrangement."""
 
 from __future__ import annotations
 
