@@ -7,8 +7,13 @@ listing that estate (users, device pool, coverage addresses, the SMI joins, spar
 it was assessed in each release run (the clause matrix's words), the clauses assessed over DUIS alone, and the FAIL
 and ERROR counts. The endpoint is never reset: at 2021-06 the suite runs three times in a row on the same server, in
 three shuffled orders (``--dcc-shuffle``), and the benchmark prints whether each run assessed the same scenarios
-(every scenario PASS or NOT_APPLICABLE alike in all three). Exit 1 below the target (9 of the 13 clauses, no FAIL,
-no ERROR, the same scenarios assessed in every order).
+(every scenario PASS or NOT_APPLICABLE alike in all three). Then the DUIS requests each run sent (counted on the
+wire by ``_wire_count``, and by the suite's DUIS client by purpose): per scenario, in total, by SRV, and the share
+that were observation reads (issue 27). Exit 1 below the target (9 of the 13 clauses, no FAIL, no ERROR, the same
+scenarios assessed in every order) or when the requests miss theirs: every request arrangement, the request under
+test or a read a Then step judges (none "other read", the client's count equal to the wire's), and at most
+``PER_JUDGED`` (4) per judged scenario over all the runs. ``DUIS_ONLY_PORTS=P`` serves on port P and receives on
+P + 1 (free ports by default).
 
     .venv/bin/python benchmarks/duis_only.py
 """
