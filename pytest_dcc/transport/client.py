@@ -104,7 +104,7 @@ class DuisClient:
         evidence: Evidence | None = None,
         order: Order | None = None,
         inbox: ResponseInbox | None = None,
-        builders: Mapping[str, RequestBuilder] = {},
+        builders: Mapping[str, RequestBuilder] | None = None,
     ) -> None:
         self.transport = transport
         self.identities = {normalise_eui(user): identity for user, identity in identities.items()}
@@ -113,7 +113,7 @@ class DuisClient:
         self.evidence: Evidence = evidence if evidence is not None else NoEvidence()
         self.order: Order = order if order is not None else Unordered()
         self.inbox = inbox
-        self.builders: dict[str, RequestBuilder] = {normalise_eui(u): b for u, b in builders.items()}
+        self.builders: dict[str, RequestBuilder] = {normalise_eui(u): b for u, b in (builders or {}).items()}
         self.scenario = "(no scenario)"
         self.counts: Counter[tuple[str, str, str]] = Counter()
         self.generation = 0  # moves on whenever the endpoint's state may have changed
