@@ -7,8 +7,13 @@ listing that estate (users, device pool, coverage addresses, the SMI joins, spar
 it was assessed in each release run (the clause matrix's words), the clauses assessed over DUIS alone, and the FAIL
 and ERROR counts. The endpoint is never reset: at 2021-06 the suite runs three times in a row on the same server, in
 three shuffled orders (``--dcc-shuffle``), and the benchmark prints whether each run assessed the same scenarios
-(every scenario PASS or NOT_APPLICABLE alike in all three). Exit 1 below the target (9 of the 13 clauses, no FAIL,
-no ERROR, the same scenarios assessed in every order).
+(every scenario PASS or NOT_APPLICABLE alike in all three). Then the DUIS requests each run sent (counted on the
+wire by ``_wire_count``, and by the suite's DUIS client by purpose): per scenario, in total, by SRV, and the share
+that were observation reads (issue 27). Exit 1 below the target (9 of the 13 clauses, no FAIL, no ERROR, the same
+scenarios assessed in every order) or when the requests miss theirs: every request arrangement, the request under
+test or a read a Then step judges (none "other read", the client's count equal to the wire's), and at most
+``PER_JUDGED`` (4) per judged scenario over all the runs. ``DUIS_ONLY_PORTS=P`` serves on port P and receives on
+P + 1 (free ports by default).
 
     .venv/bin/python benchmarks/duis_only.py
 """
@@ -120,9 +125,18 @@ def suite(folder: Path, url: str, receiver: int, report_dir: Path, *extra: str) 
     command += [f"--dcc-pki={folder / 'pki'}", f"--dcc-statement={folder / 'statement.yaml'}"]
     command += [f"--dcc-receiver-port={receiver}", f"--dcc-report-dir={report_dir}", "-q", *extra]
     command += ["-p", "no:cacheprovider", "-p", "no:randomly", f"--dcc-state-dir={folder / 'state'}"]
+    command += ["-p", "_wire_count"]  # every DUIS request on the wire, counted beside the suite's own count
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    subprocess.run(command, cwd=folder, env=env, capture_output=True, check=False, timeout=600)
-    return dict(json.loads((report_dir / "verdicts.json").read_text()))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH", "")]))
+    env["DCC_WIRE_COUNT"] = str(report_dir / "wire.jsonl")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(command, cwd=folder, env=env, capture_output=True, check=False, timeout=1200)
+    document = dict(json.loads((report_dir / "verdicts.json").read_text()))
+    wire = report_dir / "wire.jsonl"
+    document["wire"] = [json.loads(line) for line in wire.read_text().splitlines()] if wire.exists() else []
+    counted = report_dir / "duis-requests.json"  # the suite's own count, by purpose (absent before issue 27)
+    document["counted"] = json.loads(counted.read_text()) if counted.exists() else None
+    return document
 
 
 def serve_args(folder: Path, release: str, receiver: int) -> list[str]:
@@ -137,8 +151,9 @@ def orders(folder: Path, release: str, seeds: tuple[int, ...]) -> list[dict[str,
     from qa.serve import ServeProcess
 
     prepare(folder, release, runs=len(seeds))
-    receiver = free_port()
-    with ServeProcess(serve_args(folder, release, receiver), folder / "serve.log") as server:
+    base = int(os.environ.get("DUIS_ONLY_PORTS", "0"))  # the server's and the receiver's ports (default: free ones)
+    receiver = base + 1 if base else free_port()
+    with ServeProcess(serve_args(folder, release, receiver), folder / "serve.log", port=base or None) as server:
         return [
             suite(folder, server.url, receiver, folder / f"reports-{seed}", f"--dcc-shuffle={seed}") for seed in seeds
         ]
@@ -195,9 +210,75 @@ def summary(documents: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: At most this many DUIS requests per judged scenario, on average over the runs (issue 27 item 3).
+PER_JUDGED = 4
+#: What the suite sends a request for (its DUIS client's count): all but OTHER may be sent.
+PURPOSES = ("arrangement", "under test", "judged read", "other read")
+
+
+def traffic(document: dict[str, Any]) -> dict[str, Any]:
+    """The DUIS requests one run put on the wire (by scenario, by SRV), the scenarios it judged, and the suite's
+    own count by purpose where it keeps one."""
+    from collections import Counter
+
+    verdicts = {s["id"]: s["verdict"] for s in document["scenarios"]}
+    wire = document.get("wire", [])
+    counted = document.get("counted") or {}
+    purposes: Counter[str] = Counter()
+    for row in counted.get("requests", []):
+        purposes[row["purpose"]] += row["count"]
+    return {
+        "total": len(wire),
+        "judged": sum(v != "NOT_APPLICABLE" for v in verdicts.values()),
+        "by_srv": Counter(row["srv"] for row in wire),
+        "by_scenario": Counter(row["scenario"] for row in wire),
+        "verdicts": verdicts,
+        "purposes": purposes if counted else None,
+    }
+
+
+def print_traffic(documents: dict[str, list[dict[str, Any]]]) -> bool:
+    """Print the requests of every run (per scenario for the first run at ORDER_RELEASE); whether the goal is met:
+    every request arrangement, the request under test or a read a Then judges, and at most PER_JUDGED requests per
+    judged scenario over all runs."""
+    runs = [(f"{release}#{n + 1}", traffic(doc)) for release, docs in documents.items() for n, doc in enumerate(docs)]
+    if not runs:
+        return False
+    first = runs[0][1]
+    print("DUIS requests per scenario (first run at " + runs[0][0] + "):")
+    for scenario, count in sorted(first["by_scenario"].items(), key=lambda item: -item[1]):
+        print(f"  {count:4d}  {first['verdicts'].get(scenario, '?'):14} {scenario.split('::')[-1][:90]}")
+    for label, t in runs:
+        srvs = ", ".join(f"{srv} {n}" for srv, n in sorted(t["by_srv"].items(), key=lambda item: -item[1]))
+        reads = t["by_srv"].get("8.2", 0)
+        print(
+            f"{label}: {t['total']} DUIS requests for {t['judged']} judged scenarios "
+            f"({t['total'] / max(t['judged'], 1):.1f} each); SR 8.2 {reads} ({reads / max(t['total'], 1):.0%}); "
+            f"by SRV: {srvs}"
+        )
+        purposes = t["purposes"]
+        if purposes is not None:
+            shown = ", ".join(f"{p} {purposes.get(p, 0)}" for p in PURPOSES)
+            observed = purposes.get("judged read", 0) + purposes.get("other read", 0)
+            agree = "" if sum(purposes.values()) == t["total"] else f" (the suite counted {sum(purposes.values())})"
+            print(f"   by purpose: {shown}; observation reads {observed / max(t['total'], 1):.0%}{agree}")
+    total, judged = sum(t["total"] for _, t in runs), sum(t["judged"] for _, t in runs)
+    counted = all(t["purposes"] is not None for _, t in runs)
+    unjudged = sum(t["purposes"].get("other read", 0) for _, t in runs if t["purposes"] is not None)
+    agree = counted and all(sum(t["purposes"].values()) == t["total"] for _, t in runs)
+    met = counted and agree and unjudged == 0 and total <= PER_JUDGED * judged
+    print(
+        f"all runs: {total} DUIS requests for {judged} judged scenarios ({total / max(judged, 1):.1f} each); goal: "
+        f"every request arrangement, under test or a read a Then judges (the suite's count of each request agreeing "
+        f"with the wire's), at most {PER_JUDGED} per judged scenario: {'met' if met else 'NOT met'}"
+    )
+    return met
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dcc-duis-only-") as scratch:
-        result = summary(run(Path(scratch)))
+        documents = run(Path(scratch))
+    result = summary(documents)
     for clause, cells in result["how"].items():
         print(f"{clause:24} " + " | ".join(f"{release}: {text}" for release, text in cells.items()))
     over = result["over_duis"]
@@ -219,7 +300,8 @@ def main() -> int:
         f"target: at least {TARGET} clauses, no FAIL, no ERROR, the same scenarios in every order: "
         f"{'met' if met else 'NOT met'}"
     )
-    return 0 if met else 1
+    economical = print_traffic(documents)
+    return 0 if met and economical else 1
 
 
 if __name__ == "__main__":

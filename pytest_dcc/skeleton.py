@@ -22,10 +22,10 @@ from pytest_dcc.duis.ids import CounterStore, normalise_eui
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import IN_SCOPE_SRVS
 from pytest_dcc.duis.schema import load_schema
-from pytest_dcc.duis.signing import sign
 from pytest_dcc.errors import ConfigError
 from pytest_dcc.spec import SRVS
 from pytest_dcc.transport.admission import ResponseJudge
+from pytest_dcc.transport.client import DuisClient, Purpose
 
 HEADER = """# Implementation statement skeleton written by dcc-conformance statement-skeleton from SR 8.2 of {query}
 # at {endpoint}. Check every entry; then declare what DUIS cannot tell:
@@ -52,11 +52,10 @@ def skeleton(
     pki = load_or_create_pki(pki_dir, [user])
     judge = ResponseJudge(load_schema(None), pki.dsp_trust())
     builder = RequestBuilder(normalise_eui(user), CounterStore(pki_dir / ".counters"))
-    request = builder.request("8.2", **dict(query))
-    sign(request.root, pki.identity(user))
     with HttpTransport(endpoint, judge, timeout_s=timeout_s) as transport:
         transport.probe()  # a server started a moment ago gets a few seconds to bind its port
-        answer = transport.send(request, request.to_bytes())
+        client = DuisClient.of_user(builder, transport, pki.identity(user))
+        answer = client.request("8.2", purpose=Purpose.JUDGED_READ, **dict(query))
     if answer.code != "I0":
         raise ConfigError(f"SR 8.2 for {dict(query)} was answered {answer.code}: no inventory to describe")
     devices = [{"eui": d.device_id, "type": d.device_type} for d in answer.judged.response.inventory]

@@ -125,7 +125,9 @@ def run_client(plan: ClientPlan) -> None:
         HttpTransport(plan.url, judge, timeout_s=plan.timeout_s) as transport,
         httpx.Client(timeout=plan.timeout_s, headers=_control_headers(plan)) as http,
     ):
-        client = _LoggingClient(DuisClient(RequestBuilder(user, CounterStore()), transport, pki.identity(user)), log)
+        client = _LoggingClient(
+            DuisClient.of_user(RequestBuilder(user, CounterStore()), transport, pki.identity(user)), log
+        )
         for _ in range(plan.operations):
             if client.failures >= plan.give_up_after:
                 break

@@ -17,6 +17,7 @@ from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
 from pytest_dcc.transport import Exchange
 from pytest_dcc.transport.admission import Judged, ResponseJudge
+from pytest_dcc.transport.client import DuisClient
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.receiver import ResponseInbox
 
@@ -99,12 +100,12 @@ class Harness:
 
 
 def duis_driver(harness: Harness, user: str = IS) -> DuisDriver:
-    """The DUIS driver arranging over ``harness`` as ``user`` (in process)."""
-
-    def send(srv: str, **values: Any) -> Exchange:
-        return harness.request(srv, user=user, **values)
-
-    return DuisDriver(send)
+    """The DUIS driver arranging over ``harness`` as ``user`` (in process), through a client that shares the
+    harness's builders (one counter per user)."""
+    harness.builder(user)
+    identities = {eui: harness.pki.identity(eui) for eui in (IS, GS, OU)}
+    client = DuisClient(harness.transport, identities, builders=harness.builders, schema_version=harness.version)
+    return DuisDriver(client, user)
 
 
 def status_of(harness: Harness, eui: str) -> str | None:

@@ -39,7 +39,7 @@ def served() -> Iterator[tuple[ServerThread, Harness, Deliveries, ResponseReceiv
 def _round_trip(server: ServerThread, h: Harness, receiver: ResponseReceiver) -> tuple[float, float]:
     """Seconds from sending an 8.7.2 until its synchronous answer, and until its device response."""
     with HttpTransport(server.url, h.judge) as transport:
-        client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), receiver.inbox)
+        client = DuisClient.of_user(h.builder(IS), transport, h.pki.identity(IS), receiver.inbox)
         start = time.monotonic()
         join = client.request("8.7.2", target=ESME, other_device_id=CAD)
         answered = time.monotonic()
@@ -78,7 +78,7 @@ def test_latency_is_set_through_test_control_and_shown_by_health(
         assert deliveries.latency == Latency(0.3, 1.5)
         with HttpTransport(server.url, h.judge) as transport:
             start = time.monotonic()
-            client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), receiver.inbox)
+            client = DuisClient.of_user(h.builder(IS), transport, h.pki.identity(IS), receiver.inbox)
             assert client.request("8.2", **sample_values("8.2")).code == "I0"
             assert time.monotonic() - start >= 0.3
 

@@ -79,7 +79,7 @@ def in_thread_server(tmp_path: Path) -> Iterator[tuple[ServerThread, Harness]]:
 def test_http_service_health_smki_and_test_control(in_thread_server: tuple[ServerThread, Harness]) -> None:
     server, h = in_thread_server
     with HttpTransport(server.url, h.judge) as transport:
-        client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
+        client = DuisClient.of_user(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
         assert client.request("8.2", **sample_values("8.2")).code == "I0"
         join = client.request("8.7.2", target=ESME, other_device_id=CAD)
         assert join.code == "I99"
@@ -113,7 +113,7 @@ def test_http_service_health_smki_and_test_control(in_thread_server: tuple[Serve
 def test_local_command_executed_through_test_control(in_thread_server: tuple[ServerThread, Harness]) -> None:
     server, h = in_thread_server
     with HttpTransport(server.url, h.judge) as transport:
-        client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
+        client = DuisClient.of_user(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
         local = client.request("8.7.2", cv=2, target=ESME, other_device_id=CAD)
         assert local.judged.response.payload_kind == "LocalCommand"
         with httpx.Client(base_url=server.url) as http:
@@ -140,7 +140,7 @@ def test_a_device_alert_collected_through_test_control_passes_the_contract_and_8
         assert len(findings) == 2 and all(f.ok for f in findings), [f.line() for f in findings]
         with pytest.raises(LookupError):
             driver.collect_alert("00-DB-12-34-56-78-90-FF")
-        client = DuisClient(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
+        client = DuisClient.of_user(h.builder(IS), transport, h.pki.identity(IS), h.inbox)
         alert = driver.collect_alert(ESME)
         assert client.request("8.13", original_request_id=None, device_gbcs_response=alert).code == "I99"
 
@@ -200,7 +200,9 @@ def test_cli_server_end_to_end_with_response_url_and_sigterm(tmp_path: Path) -> 
         args += ["--response-url", receiver.response_url, "--log-level", "warning"]
         server = ServeProcess(args, tmp_path / "serve.log", port=port)
         with server, HttpTransport(server.url, judge) as transport:
-            client = DuisClient(RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox)
+            client = DuisClient.of_user(
+                RequestBuilder(IS, schema_version="5.1"), transport, pki.identity(IS), receiver.inbox
+            )
             unjoin = client.request("8.8.2", target=ESME, other_device_id=CAD)
             assert unjoin.code == "E080801"  # 2021-06: the SMI join is checked
             join = client.request("8.7.2", target=ESME, other_device_id=CAD)

@@ -434,7 +434,7 @@ def test_client_signs_sends_and_waits(pki: TestPki, judge: ResponseJudge, script
     from pytest_dcc.transport.receiver import ResponseInbox
 
     inbox = ResponseInbox(judge)
-    client = DuisClient(
+    client = DuisClient.of_user(
         RequestBuilder(SUPPLIER), InProcessTransport(_Endpoint(script), judge), pki.identity(SUPPLIER), inbox
     )
     exchange = client.request("8.2", **sample_values("8.2"))

@@ -17,6 +17,10 @@ What DUIS lets a User arrange, this driver arranges, and nothing more:
 * everything else (seeding coverage, joins, faults, the hand-held terminal, the SMKI repository, the device's own
   view) is missing, and the scenarios that need it are NOT_APPLICABLE.
 
+Each device is read once while nothing that may change it was sent (``DuisClient.recall``): a status set reads the
+device, sends SR 8.4 and reads it back, and a later step (or the restore after the scenario) finds that read; the
+pool is looked up once per run.
+
 An endpoint that refuses an arrangement request is within its rights (the arrangement is not the clause under
 test), so a refusal also makes the scenario NOT_APPLICABLE, naming the code. A statement whose device pool does
 not match the endpoint (a declared ESME that the inventory lists as a GSME) is a harness error.
@@ -24,7 +28,7 @@ not match the endpoint (a declared ESME that the inventory lists as a GSME) is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -33,9 +37,7 @@ from pytest_dcc.duis.ids import normalise_eui
 from pytest_dcc.duis.responses import InventoryDevice
 from pytest_dcc.errors import ArrangementError, NotApplicableError
 from pytest_dcc.transport import Exchange
-
-#: ``send(srv, **values)``: build, sign and send a non-device request as the run's user; the judged exchange.
-Sender = Callable[..., Exchange]
+from pytest_dcc.transport.client import DuisClient, Purpose
 
 #: The statuses SR 8.4 lets a User set (DUIS XSD UpdateDeviceStatusExceptCH / UpdateDeviceStatusCH).
 SETTABLE_EXCEPT_CH: Final = frozenset({"Pending", "InstalledNotCommissioned"})
@@ -79,13 +81,17 @@ class DuisDriver(NoDriver):
     capabilities: frozenset[str] = frozenset({"estate", "set-status"})
     over_duis = True
 
-    def __init__(self, send: Sender, *, prenotify: bool = True) -> None:
-        self._send = send
+    def __init__(self, client: DuisClient, user: str, *, prenotify: bool = True) -> None:
+        self.client = client  # the run's DUIS client
+        self.user = normalise_eui(user)  # who arranges: the run's user
         #: Whether a pool device missing from the inventory is pre-notified (a declared pool) or the scenario is
         #: NOT_APPLICABLE (the pool assumed without a statement: the suite adds nothing to an estate it guessed).
         self.prenotify = prenotify
         self.exchanges: list[Exchange] = []  # every arrangement request, for the report
-        self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed
+        self._types: dict[str, str] = {}  # EUI -> device type, as declared and confirmed (once per run)
+        #: Spare hub (CHF, GPF) -> (requests that named either, what SR 8.2 read of both): the statement's spares
+        #: are the suite's own, so what was read of one holds, from scenario to scenario, until a request names it.
+        self._spares: dict[tuple[str, str], tuple[int, tuple[InventoryDevice | None, ...]]] = {}
 
     def _missing(self, capability: str) -> NotApplicableError:
         return NotApplicableError(
@@ -95,7 +101,7 @@ class DuisDriver(NoDriver):
         )
 
     def _call(self, srv: str, **values: Any) -> Exchange:
-        exchange = self._send(srv, **values)
+        exchange = self.client.request(srv, user=self.user, purpose=Purpose.ARRANGEMENT, **values)
         self.exchanges.append(exchange)
         return exchange
 
@@ -104,12 +110,13 @@ class DuisDriver(NoDriver):
     def read(self, eui: str) -> InventoryDevice | None:
         """The SMI entry of ``eui`` over SR 8.2, or ``None`` when the endpoint does not know the device."""
         eui = normalise_eui(eui)
-        answer = self._call("8.2", device_id=eui)
+        answer = self.client.recall(self.user, eui) or self._call("8.2", device_id=eui)
         if answer.code in _NOT_FOUND:
-            return None
-        if answer.code not in _ACCEPTED:
+            found: list[InventoryDevice] = []
+        elif answer.code not in _ACCEPTED:
             raise NotApplicableError(f"the endpoint refused SR 8.2 Read Inventory of {eui} with {answer.code}")
-        found = [d for d in answer.judged.response.inventory if normalise_eui(d.device_id) == eui]
+        else:
+            found = [d for d in answer.judged.response.inventory if normalise_eui(d.device_id) == eui]
         return found[0] if found else None
 
     # -- the estate ------------------------------------------------------------------------------------------------
@@ -121,6 +128,8 @@ class DuisDriver(NoDriver):
         gpf = devices.get("GPF")
         for kind, eui in order:
             eui = normalise_eui(eui)
+            if self._types.get(eui) == kind:  # looked up by an earlier scenario of the run
+                continue
             entry = self.read(eui)
             if entry is None and not self.prenotify:
                 raise NotApplicableError(
@@ -202,7 +211,7 @@ class DuisDriver(NoDriver):
         SMI), pre-notified with SR 12.2. None when none fits, and then nothing but SR 8.2 was sent."""
         fresh: tuple[str, str] | None = None
         for chf, gpf in hub_pairs(spares):
-            found = self.read(chf), self.read(gpf)
+            found = self._read_spare(chf, gpf)
             if found == (None, None):
                 fresh = fresh or (chf, gpf)
                 continue
@@ -222,14 +231,27 @@ class DuisDriver(NoDriver):
             )
         return SpareHub(*fresh, fresh=True, statuses=dict(_FRESH))
 
+    def _read_spare(self, chf: str, gpf: str) -> tuple[InventoryDevice | None, ...]:
+        """What SR 8.2 reads of a spare hub (its CHF and GPF): read again only once a request named either."""
+        known = self._spares.get((chf, gpf))
+        if known is not None and known[0] == _named(self.client, chf, gpf):
+            return known[1]
+        found = self.read(chf), self.read(gpf)
+        self._spares[(chf, gpf)] = (_named(self.client, chf, gpf), found)
+        return found
+
     def return_hub(self, hub: SpareHub) -> bool:
         """Delete ``hub`` again (SR 8.4 DeleteDevice, the GPF first) when both are still Pending, so a fresh spare
         stays fresh for the next scenario or run. False when it has moved on: it stays in the SMI, to be drawn on
         again where 8.4 can bring it to what a scenario needs."""
-        entries = [self.read(hub.gpf), self.read(hub.chf)]
+        entries = list(reversed(self._read_spare(hub.chf, hub.gpf)))
         if any(entry is None or entry.status != "Pending" for entry in entries):
             return False
         return all(self._call("8.4", device_id=eui, delete=True).code in _ACCEPTED for eui in (hub.gpf, hub.chf))
+
+
+def _named(client: DuisClient, *euis: str) -> int:
+    return sum(client.naming[eui.upper()] for eui in euis)
 
 
 def _reaches(statuses: Mapping[str, str | None], wanted: Mapping[str, str]) -> bool:
@@ -237,4 +259,4 @@ def _reaches(statuses: Mapping[str, str | None], wanted: Mapping[str, str]) -> b
     return all(statuses.get(name) == status or settable(name, status) for name, status in wanted.items())
 
 
-__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "Sender", "SpareHub", "hub_pairs", "settable"]
+__all__ = ["SETTABLE_CH", "SETTABLE_EXCEPT_CH", "DuisDriver", "SpareHub", "hub_pairs", "settable"]

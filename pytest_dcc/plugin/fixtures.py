@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_dcc.drivers import Driver
-from pytest_dcc.drivers.duis import DuisDriver, Sender
+from pytest_dcc.drivers.duis import DuisDriver
 from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.estates import DEVICES
-from pytest_dcc.duis.ids import CounterStore
+from pytest_dcc.duis.ids import CounterStore, normalise_eui
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
-from pytest_dcc.duis.signing import SigningIdentity, TrustStore, sign
+from pytest_dcc.duis.signing import SigningIdentity, TrustStore
 from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
 from pytest_dcc.plugin.options import SETTINGS_KEY
 from pytest_dcc.plugin.recorder import RECORD_KEY
@@ -26,11 +27,12 @@ from pytest_dcc.reporting.verdicts import ScenarioRecord
 from pytest_dcc.settings import DccSettings
 from pytest_dcc.spec.releases import release
 from pytest_dcc.statement import dsp_eui_of
-from pytest_dcc.suite.context import Evidence, NoEvidence, Target, send_observed
+from pytest_dcc.suite.context import Target
 from pytest_dcc.suite.estate import ROLES, boxed_estate, standard_roles
 from pytest_dcc.suite.lanes import Lane, LaneError, SendOrder, plan_lane, worker_lane
-from pytest_dcc.transport import Exchange, Transport
+from pytest_dcc.transport import Transport
 from pytest_dcc.transport.admission import ResponseJudge
+from pytest_dcc.transport.client import DuisClient, Evidence, NoEvidence
 from pytest_dcc.transport.inprocess import InProcessTransport
 from pytest_dcc.transport.receiver import ResponseInbox
 
@@ -261,31 +263,41 @@ def dcc_driver(dcc_settings: DccSettings, request: pytest.FixtureRequest) -> Ite
         if control is not None:
             yield control
             return
-    _, lanes = _lane_slot(dcc_settings, request.config)
     yield DuisDriver(
-        _sender(
-            request.getfixturevalue("dcc_transport"),
-            request.getfixturevalue("dcc_builder"),
-            request.getfixturevalue("dcc_identity"),
-            request.getfixturevalue("dcc_evidence"),
-            SendOrder(dcc_settings.state_dir / "lanes", frozenset({dcc_settings.user_id} if lanes > 1 else ())),
-        ),
+        request.getfixturevalue("dcc_client"),
+        dcc_settings.user_id,
         prenotify=dcc_settings.statement is not None,  # a guessed pool is looked up, never added to
     )
 
 
-def _sender(
-    transport: Transport, builder: RequestBuilder, identity: SigningIdentity, evidence: Evidence, order: SendOrder
-) -> Sender:
-    """Build, sign and send a non-device request as the run's user (one lane at a time: the lanes share it)."""
-
-    def send(srv: str, **values: Any) -> Exchange:
-        with order.hold([builder.originator]):
-            duis = builder.request(srv, **values)
-            sign(duis.root, identity)
-            return send_observed(transport, evidence, duis, duis.to_bytes())
-
-    return send
+@pytest.fixture(scope="session")
+def dcc_client(
+    dcc_settings: DccSettings,
+    dcc_transport: Transport,
+    dcc_counters: CounterStore,
+    dcc_identity: SigningIdentity,
+    dcc_evidence: Evidence,
+    request: pytest.FixtureRequest,
+) -> Iterator[DuisClient]:
+    """The run's one DUIS client: builds, signs and sends every request (the scenarios', their observation reads,
+    the DUIS driver's arrangement) as a user the lanes share one lane at a time, hands each exchange to the
+    evidence, and counts them. Against an endpoint the count is written to ``duis-requests.json`` (one per worker)
+    in the report folder: per scenario, by SRV and purpose."""
+    _, lanes = _lane_slot(dcc_settings, request.config)
+    order = SendOrder(dcc_settings.state_dir / "lanes", frozenset({dcc_settings.user_id} if lanes > 1 else ()))
+    client = DuisClient(
+        dcc_transport,
+        {dcc_settings.user_id: dcc_identity},
+        counters=dcc_counters,
+        schema_version=dcc_settings.schema_version,
+        evidence=dcc_evidence,
+        order=order,
+    )
+    yield client
+    if not dcc_settings.in_process and client.counts:
+        worker = getattr(request.config, "workerinput", {}).get("workerid")
+        folder = Path(request.config.getoption("dcc_report_dir") or "reports")
+        client.write_tally(folder / (f"duis-requests-{worker}.json" if worker else "duis-requests.json"))
 
 
 def _estate(
@@ -341,6 +353,7 @@ def dcc_target(
     dcc_test_pki: TestPki,
     dcc_evidence: Evidence,
     dcc_lane: Lane,
+    dcc_client: DuisClient,
 ) -> Target:
     """Everything the clause steps need about the endpoint under test (this worker's lane of it)."""
     statement = dcc_settings.statement
@@ -357,6 +370,7 @@ def dcc_target(
         roles, own = run_roles, set()  # (a PKI as DCC Boxed ships it): the lanes share the run's users
         identities = _identities(dcc_settings, dcc_identity, dcc_test_pki, roles)
     shared = frozenset(eui for role, eui in roles.items() if role not in own) if dcc_lane.parallel else frozenset()
+    _serve(dcc_client, dcc_settings, identities, shared)
     return Target(
         transport=dcc_transport,
         inbox=dcc_inbox,
@@ -377,8 +391,18 @@ def dcc_target(
         coverage_addresses=coverage,
         spares=spares,
         lane=dcc_lane,
-        order=SendOrder(dcc_settings.state_dir / "lanes", shared),
+        client=dcc_client,
     )
+
+
+def _serve(
+    client: DuisClient, settings: DccSettings, identities: Mapping[str, SigningIdentity], shared: frozenset[str]
+) -> None:
+    """Let the run's client sign as each user of the target, and send as each of ``shared`` (and the users it held
+    already) one lane at a time."""
+    client.identities.update({normalise_eui(u): i for u, i in identities.items()})
+    held = client.order.shared if isinstance(client.order, SendOrder) else frozenset()
+    client.order = SendOrder(settings.state_dir / "lanes", shared | held)
 
 
 def _in_lane(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final
 
+import pytest
 from pytest_bdd import given, parsers, then
 
 from pytest_dcc.drivers import DeviceView, RecordingDriver, SmkiEntry, require, unrecorded
@@ -28,9 +29,11 @@ CLAUSES: Final[tuple[str, ...]] = ()
 
 
 @given("the standard estate", target_fixture="dcc_scenario")
-def standard(dcc_target: Target, dcc_record: ScenarioRecord) -> Scenario:
+def standard(dcc_target: Target, dcc_record: ScenarioRecord, request: pytest.FixtureRequest) -> Scenario:
     """Seed the standard estate where the driver can; otherwise use the statement's device pool as it is. The
-    scenario sees the driver through a recorder of the capabilities it uses."""
+    scenario sees the driver through a recorder of the capabilities it uses; the run's DUIS client counts what is
+    sent from now on under this scenario."""
+    dcc_target.client.begin(request.node.nodeid)
     driver = RecordingDriver(dcc_target.driver, dcc_record.used)
     dcc_record.driver = driver.name
     dcc_target = replace(dcc_target, driver=driver)

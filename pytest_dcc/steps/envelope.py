@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pytest_bdd import parsers, then, when
 
 from pytest_dcc.duis.build import DuisRequest
-from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.pki import TestPki
 from pytest_dcc.duis.samples import sample_values
 from pytest_dcc.duis.signing import sign
@@ -57,8 +56,9 @@ def _fresh(dcc_scenario: Scenario, srv: str, user: str, cv: int | None = None) -
 
 
 def _signed(dcc_scenario: Scenario, request: DuisRequest, user: str) -> bytes:
-    sign(request.root, dcc_scenario.target.identities[user])
-    return request.to_bytes()
+    """``request`` signed as ``user`` (its originator, or another user whose key signs it) by the run's client."""
+    dcc_scenario.target.identities[user]  # a user the target holds a key for (KeyError otherwise, as ever)
+    return dcc_scenario.target.client.serialise(request, signer=user)
 
 
 @contextmanager
@@ -75,15 +75,17 @@ def _with_cv(dcc_scenario: Scenario, srv: str, cv: int, user: str) -> DuisReques
     if cv not in SIGNED_PRE_COMMAND_CVS:
         return _fresh(dcc_scenario, srv, user, cv)
     first = _fresh(dcc_scenario, srv, user, 4)
-    answer = dcc_scenario.send_bytes(first, _signed(dcc_scenario, first, user), user=user)
+    # The row judges the CV request that follows, on the state before it: the CV 4 request's is read only for the
+    # frame check of the whole scenario.
+    observe = dcc_scenario.needs_origin()
+    answer = dcc_scenario.send_bytes(first, _signed(dcc_scenario, first, user), user=user, observe=observe)
     payload = answer.judged.response.gbcs_payload if answer.exchange is not None and answer.code == "I0" else None
     if payload is None:  # the CV 4 row judges that answer; this row's request cannot be arranged without it
         raise ArrangementError(
             f"SRV {srv} with CV 4 was answered {answer.code} without a pre-command to sign, so no CV {cv} request can "
             "be made"
         )
-    signed = sign_pre_command(payload, dcc_scenario.target.identities[user].key)
-    return dcc_scenario.target.builder(user).signed_pre_command(first, signed, cv=cv)
+    return dcc_scenario.target.client.pre_command(first, payload, cv=cv)
 
 
 # -- the accepting side -------------------------------------------------------------------------------------------
@@ -227,7 +229,8 @@ def replay(dcc_scenario: Scenario, srv: str) -> None:
     with _as_sender(dcc_scenario, srv) as user:
         request = _fresh(dcc_scenario, srv, user)
         body = _signed(dcc_scenario, request, user)
-        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(request, body, user=user)
+        observe = dcc_scenario.needs_origin()  # the replay is judged, on the state before it
+        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(request, body, user=user, observe=observe)
         dcc_scenario.send_bytes(request, body, user=user)
 
 
@@ -241,8 +244,9 @@ def lower_counter(dcc_scenario: Scenario, srv: str) -> None:
         if not earlier.request_id.counter < later.request_id.counter:
             raise HarnessError(f"the counters built ({earlier.request_id}, {later.request_id}) do not increase")
         early_body = _signed(dcc_scenario, earlier, user)
-        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(later, _signed(dcc_scenario, later, user), user=user)
-        dcc_scenario.send_bytes(earlier, early_body, user=user)
+        later_body, observe = _signed(dcc_scenario, later, user), dcc_scenario.needs_origin()
+        dcc_scenario.notes["first"] = dcc_scenario.send_bytes(later, later_body, user=user, observe=observe)
+        dcc_scenario.send_bytes(earlier, early_body, user=user)  # judged, on the state before it
 
 
 # -- role ---------------------------------------------------------------------------------------------------------

@@ -5,15 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from pytest_dcc.drivers import DeviceView, Driver, unrecorded
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.estates import DEVICES
-from pytest_dcc.duis.gbcs import sign_pre_command
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
-from pytest_dcc.duis.signing import SigningIdentity, sign
+from pytest_dcc.duis.signing import SigningIdentity
 from pytest_dcc.errors import (
     ArrangementError,
     DccError,
@@ -23,64 +22,16 @@ from pytest_dcc.errors import (
     HttpStatusError,
     NotApplicableError,
     ResponseTimeoutError,
-    TransportError,
 )
 from pytest_dcc.spec import DCC_EUI, NS_SR, SRVS, SchemaVersion
 from pytest_dcc.spec.refusals import HTTP_REFUSALS
 from pytest_dcc.suite.estate import remap
 from pytest_dcc.suite.frame import Frame
-from pytest_dcc.suite.lanes import Lane, SendOrder
+from pytest_dcc.suite.lanes import Lane
 from pytest_dcc.transport import Exchange, Transport
 from pytest_dcc.transport.admission import Judged, correlate
+from pytest_dcc.transport.client import DuisClient, Evidence, NoEvidence, Purpose
 from pytest_dcc.transport.receiver import ResponseInbox
-
-
-class Evidence(Protocol):
-    """Where the evidence of each exchange goes as it happens (the allure report attaches it to the running step)."""
-
-    def exchange(self, exchange: Exchange) -> None: ...
-
-    def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None: ...
-
-    def device_response(self, judged: Judged) -> None: ...
-
-    def note(self, text: str) -> None:
-        """A finding the scenario reports without judging it (a reading, what could not be observed)."""
-
-    def state_change(self, title: str, lines: list[str]) -> None:
-        """What the frame check found: every difference of the observable state, expected or not."""
-
-
-class NoEvidence:
-    """Evidence kept only in the scenario (no report is being written)."""
-
-    def exchange(self, exchange: Exchange) -> None:
-        return None
-
-    def failure(self, request: DuisRequest, body: bytes, error: TransportError) -> None:
-        return None
-
-    def device_response(self, judged: Judged) -> None:
-        return None
-
-    def note(self, text: str) -> None:
-        return None
-
-    def state_change(self, title: str, lines: list[str]) -> None:
-        return None
-
-
-def send_observed(
-    transport: Transport, evidence: Evidence, request: DuisRequest, body: bytes, path: str | None = None
-) -> Exchange:
-    """Send through ``transport`` and hand what happened to ``evidence``, an answer or the error."""
-    try:
-        exchange = transport.send(request, body) if path is None else transport.send_to(request, body, path)
-    except TransportError as exc:
-        evidence.failure(request, body, exc)
-        raise
-    evidence.exchange(exchange)
-    return exchange
 
 
 @dataclass
@@ -98,7 +49,6 @@ class Target:
     timeout_s: float
     devices: Mapping[str, str] = field(default_factory=lambda: dict(DEVICES))  # estate name -> EUI
     declared_devices: frozenset[str] = frozenset()  # the names the statement's device pool declares
-    builders: dict[str, RequestBuilder] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=NoEvidence)
     chism_column: str | None = None  # the CHISM table 3 column the statement declares the endpoint answers in
     refusal_codes: Mapping[str, str] = field(default_factory=dict)  # refusal case -> code the statement declares
@@ -107,7 +57,19 @@ class Target:
     coverage_addresses: tuple[Mapping[str, Any], ...] = ()  # SR 12.1 queries the statement declares
     spares: list[tuple[str, str]] = field(default_factory=list)  # (EUI, type) the statement declares spare (hubs)
     lane: Lane = field(default_factory=Lane)  # this worker's share of the endpoint (the whole of it without -n)
-    order: SendOrder = field(default_factory=lambda: SendOrder(None))  # one sender at a time of a shared user
+    #: The run-wide DUIS client (build, sign, send order, evidence, the count); one of its own when not given.
+    client: DuisClient = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.client is None:
+            self.client = DuisClient(
+                self.transport,
+                self.identities,
+                counters=self.counters,
+                schema_version=self.schema_version,
+                evidence=self.evidence,
+                inbox=self.inbox,
+            )
 
     def __repr__(self) -> str:  # allure records step arguments by repr: keep it short and free of state
         return f"Target(release={self.release}, schema={self.schema_version}, driver={self.driver.name})"
@@ -122,12 +84,10 @@ class Target:
         """Build and send as ``user`` (and observe as its observer) while no other lane does: a shared user's
         counters then reach the endpoint strictly increasing. Nothing is held for users the lane has to itself."""
         observer = self.observer(user)
-        return self.order.hold([user] if observer is None else [user, observer])
+        return self.client.hold([user] if observer is None else [user, observer])
 
     def builder(self, user: str) -> RequestBuilder:
-        if user not in self.builders:
-            self.builders[user] = RequestBuilder(user, self.counters, self.schema_version)
-        return self.builders[user]
+        return self.client.builder_for(user)
 
     def device(self, name: str) -> str:
         try:
@@ -229,6 +189,12 @@ class Scenario:
     undo: list[Any] = field(default_factory=list)  # run after the scenario when the estate is not reseeded
     frame: Frame = field(default_factory=Frame)  # the state before the requests under test, the changes allowed
     steps: tuple[str, ...] = ()  # the texts of the scenario's Given steps (examples filled in), to decide together
+    phase: str = "given"  # the kind of step running: "given", "when" (requests under test) or "then"
+    #: Whether a Then step judges the frame (a refusal, "nothing else observable changed") and is reached (no Then
+    #: step before it needs a capability the driver lacks): over DUIS alone the state is read around the requests
+    #: under test only then. The plugin sets it from the scenario's Then steps (``frame.frame_judged``).
+    judged_frame: bool = True
+    whole_frame: bool = True  # a Then step reached judges the frame of the whole scenario ("nothing else ...")
 
     def __repr__(self) -> str:
         return f"Scenario(answers={len(self.answers)}, device_responses={len(self.device_responses)})"
@@ -243,7 +209,12 @@ class Scenario:
         """Run ``action`` after the scenario, whatever its verdict, where the endpoint is not reset between
         scenarios (a real endpoint): a scenario restores what it changed where DUIS allows."""
         if not self.seeded:
-            self.undo.append(action)
+            self.undo.append(lambda: self._restoring(action))
+
+    def _restoring(self, action: Any) -> None:
+        """Run ``action`` after the scenario: what it sends is arrangement (putting the estate back)."""
+        self.phase = "given"
+        action()
 
     def report(self, text: str) -> None:
         """Report ``text`` with the verdict (and in the allure step running now) without judging anything."""
@@ -257,13 +228,19 @@ class Scenario:
         frame's origin as first seen. The first time, with a "device-view" driver, the origin is every device of the
         estate as the driver sees it."""
         first = self.frame.origin is None
-        self.frame.acting = True
+        self.frame.acting, self.phase = True, "when"
         if first and "device-view" in unrecorded(self.target.driver).capabilities:
             self.frame.include(self.observe(list(self.target.devices.values())))
 
     def judge(self) -> None:
         """A Then step starts: what it reads is no request under test (until a later When step)."""
-        self.frame.acting = False
+        self.frame.acting, self.phase = False, "then"
+
+    @property
+    def purpose(self) -> Purpose:
+        """What a request the running step sends is for: a Given's arranges, a When's is under test, a Then's
+        reads what it judges."""
+        return {"given": Purpose.ARRANGEMENT, "when": Purpose.UNDER_TEST}.get(self.phase, Purpose.JUDGED_READ)
 
     def named_devices(self, request: DuisRequest) -> list[str]:
         """The devices a request names: its target, DeviceID and OtherDeviceID; for SR 8.13 the target of the
@@ -316,46 +293,65 @@ class Scenario:
     def _observe_over_duis(self, euis: list[str], sender: str | None) -> dict[str, Any]:
         """The SMI's record of each device as SR 8.2 Read Inventory shows it (no driver needed), read as another
         user than the scenario's (its own counters: the request being observed is already built, with a lower
-        counter than a read built now). The reads are evidence, not answers of the scenario; an unreadable one
-        leaves the device out."""
+        counter than a read built now), once while nothing that may change it was sent. The reads are evidence, not
+        answers of the scenario; an unreadable one leaves the device out."""
         state: dict[str, Any] = {}
         observer = self.target.observer(sender)
         if observer is None:
             return state
+        client = self.target.client
+        purpose = Purpose.JUDGED_READ if self.judged_frame else Purpose.OTHER_READ
         for eui in euis:
             try:
-                with self.target.hold(observer):
-                    request = self.target.builder(observer).request("8.2", device_id=eui)
-                    sign(request.root, self.target.identities[observer])
-                    exchange = send_observed(self.target.transport, self.target.evidence, request, request.to_bytes())
+                exchange = client.recall(observer, eui) or client.request(
+                    "8.2", user=observer, purpose=purpose, device_id=eui
+                )
             except (DccError, NotApplicableError):
                 continue
             if exchange.code != "I0":
                 state[eui] = f"8.2 answered {exchange.code}"
-                continue
-            found = [d for d in exchange.judged.response.inventory if d.device_id == eui]
-            # What the clauses name of a device's record (its type and status), not every optional field of SR 8.2
-            # (commissioning date, firmware and CPL statuses change for reasons of their own).
-            records = [{"type": d.device_type, "status": d.status} for d in found]
-            state[eui] = {"8.2": records[0] if len(records) == 1 else records} if found else "absent"
+            else:
+                found = [d for d in exchange.judged.response.inventory if d.device_id == eui]
+                # What the clauses name of a device's record (its type and status), not every optional field of
+                # SR 8.2 (commissioning date, firmware and CPL statuses change for reasons of their own).
+                records = [{"type": d.device_type, "status": d.status} for d in found]
+                state[eui] = {"8.2": records[0] if len(records) == 1 else records} if found else "absent"
         return state
 
     # -- sending ----------------------------------------------------------------------------------------------
 
-    def send(self, request: DuisRequest, *, role: str, path: str | None = None) -> Answer:
+    def send(self, request: DuisRequest, *, role: str, path: str | None = None, observe: bool = True) -> Answer:
+        """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`)."""
         user = self.target.user(role)
-        identity = self.target.identities[user]
-        sign(request.root, identity)
-        return self.send_bytes(request, request.to_bytes(), path, user=user)
+        return self.send_bytes(request, self.target.client.serialise(request), path, user=user, observe=observe)
 
-    def send_bytes(self, request: DuisRequest, body: bytes, path: str | None = None, *, user: str = "") -> Answer:
-        """Send ``body`` as it is. An HTTP status that refuses a malformed request (400, 404, 405, 413, 415, 422)
-        is the endpoint's answer, recorded as such; any other transport trouble raises (ERROR)."""
+    def needs_origin(self) -> bool:
+        """Whether the state before a request under test that a later one of the same step follows is needed: for
+        the frame check of the whole scenario (a refusal is judged on the last answer, from the state before it),
+        or where the driver observes the state anyway (no DUIS request)."""
+        return self.whole_frame or "device-view" in unrecorded(self.target.driver).capabilities
+
+    def _observe_before(self, request: DuisRequest) -> None:
+        """The state of the devices ``request`` names, kept as the state before it (and the frame's origin where
+        first seen): through a "device-view" driver before every request; over DUIS alone only before a request
+        under test of a scenario whose Then steps judge the frame (no read nobody judges)."""
+        over_duis = "device-view" not in unrecorded(self.target.driver).capabilities
+        if over_duis and not (self.frame.acting and self.judged_frame):
+            return
         before = self.observe(self.named_devices(request), sender=request.request_id.originator)
         self.before[str(request.request_id)] = before
         self.frame.include(before)
+
+    def send_bytes(
+        self, request: DuisRequest, body: bytes, path: str | None = None, *, user: str = "", observe: bool = True
+    ) -> Answer:
+        """Send ``body`` as it is. An HTTP status that refuses a malformed request (400, 404, 405, 413, 415, 422)
+        is the endpoint's answer, recorded as such; any other transport trouble raises (ERROR). ``observe``: the
+        state before it is observed (False for a signed pre-command, whose carrier was observed)."""
+        if observe:
+            self._observe_before(request)
         try:
-            exchange = send_observed(self.target.transport, self.target.evidence, request, body, path)
+            exchange = self.target.client.send(request, body, path=path, purpose=self.purpose)
         except HttpStatusError as exc:
             if exc.status not in HTTP_REFUSALS:
                 raise
@@ -414,9 +410,10 @@ class Scenario:
             first = self.request(srv, role=role, cv=4, **values)
             if first.exchange is None or first.code != "I0" or first.judged.response.gbcs_payload is None:
                 return first
-            signed = sign_pre_command(first.judged.response.gbcs_payload, self.target.identities[user].key)
-            follow = self.target.builder(user).signed_pre_command(first.request, signed, cv=6 if local else 5)
-            answer = replace(self.send(follow, role=role), carrier=first)
+            payload = first.judged.response.gbcs_payload
+            follow = self.target.client.pre_command(first.request, payload, cv=6 if local else 5)
+            # Judged with its carrier (a refusal is the CV 4 request's): the state before it is the carrier's.
+            answer = replace(self.send(follow, role=role, observe=False), carrier=first)
             self.answers[-1] = answer
             return answer
 
@@ -468,6 +465,8 @@ class Scenario:
             found = self.target.inbox.wait_for(answer.request.request_id, self.target.timeout_s)
         except ResponseTimeoutError as exc:
             found = self._late_or_never(answer, exc)
+        finally:
+            self.target.client.changed()  # the device's response changes what the endpoint holds
         correlate(answer.request, found[0])  # the same SRV as the request, as the synchronous answer
         self.target.evidence.device_response(found[0])
         self.report_redeliveries(answer.request.request_id)
@@ -475,4 +474,4 @@ class Scenario:
         return found[0]
 
 
-__all__ = ["Answer", "Evidence", "NoEvidence", "Scenario", "Target", "send_observed"]
+__all__ = ["Answer", "Evidence", "NoEvidence", "Scenario", "Target"]

@@ -5,10 +5,15 @@ A scenario's *origin* is the state observed as its first When step starts (with 
 device of the estate, and its SMKI entries), completed by the state observed before each request a When step sends
 (the devices it names, first seen). Each Then step that judges a change also *allows* it (:class:`Change`): a path
 into the observed state and what the clause lets happen there. :func:`unexplained` is then every difference between
-the origin and now that no allowed change covers; a refusal is its empty case (nothing may change)."""
+the origin and now that no allowed change covers; a refusal is its empty case (nothing may change).
+
+Over DUIS alone (SR 8.2 as another user) the state is read only where a Then step will judge it: around the
+requests of a When step, in a scenario one of whose Then steps judges the frame (:data:`FRAME_STEPS`) and is reached
+(no Then step before it needs a capability the driver lacks, :data:`CAPABILITY_STEPS`); never around arrangement."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -17,6 +22,68 @@ from typing import Any, Final
 MISSING: Final = "<missing>"
 
 Path = tuple[str, ...]
+
+#: The Then step that judges the frame of the whole scenario (``judging.check_frame``), from its first When step.
+WHOLE_FRAME: Final = re.compile(r"^nothing else observable changed$")
+
+#: The Then steps that judge the frame (through ``judging.check_refused`` or ``judging.check_frame``; a test holds
+#: every step that does to this list). Over DUIS alone a scenario with none of them reads no state around its
+#: requests: no Then step would judge what the reads showed.
+FRAME_STEPS: Final = (
+    re.compile(r'^the request is refused as "'),
+    re.compile(r'^the general validation refuses it as "'),
+    WHOLE_FRAME,
+)
+
+
+def judges_frame(step: str) -> bool:
+    """Whether the Then step ``step`` (its text) judges the frame."""
+    return any(pattern.match(step) for pattern in FRAME_STEPS)
+
+
+def _step(text: str) -> re.Pattern[str]:
+    """A step's parse format (``{name}`` for a value) as a pattern of its texts."""
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "(.+?)", re.escape(text)) + "$")
+
+
+#: The Then steps that read through a driver capability (``steps.common.view``: "device-view", ``smki``: "smki";
+#: a test holds every step that does to this list). Without it such a step is NOT_APPLICABLE when reached, and no
+#: later Then step runs: a frame check after it judges nothing.
+CAPABILITY_STEPS: Final = tuple(
+    (_step(text), frozenset(needs))
+    for text, needs in (
+        ('the inventory records the {device}\'s new "{usage}" certificate', {"device-view"}),
+        ('the inventory records the "{usage}" certificate the {device} uses, if any', {"device-view"}),
+        ('the inventory still records the {device}\'s "{usage}" certificate as before', {"device-view"}),
+        ('the SMKI repository holds the {device}\'s new "{usage}" certificate as In Use', {"smki"}),
+        ('the SMKI repository holds the {device}\'s replaced "{usage}" certificate no longer In Use', {"smki"}),
+        ("the inventory and the SMKI repository hold the {device}'s certificates as before", {"smki", "device-view"}),
+        ("the inventory records the {other} joined to the {device}", {"device-view"}),
+        ("the inventory records no join of the {other} to the {device}", {"device-view"}),
+        ("the {device} itself holds the join with the {other}", {"device-view"}),
+        ("the {device} itself no longer holds the join with the {other}", {"device-view"}),
+        ("the organisation certificates tracked for the {device} include the one sent", {"device-view"}),
+        ("the organisation certificates tracked for the {device} lack the one sent", {"device-view"}),
+        ("the {device} itself holds the organisation certificate sent", {"device-view"}),
+        ("the GSME holds gas block thresholds of {values} Wh", {"device-view"}),
+    )
+)
+
+
+def needs(step: str) -> frozenset[str]:
+    """The driver capabilities the Then step ``step`` (its text) reads through."""
+    return frozenset().union(*(wanted for pattern, wanted in CAPABILITY_STEPS if pattern.match(step)))
+
+
+def reached(then_steps: Iterable[str], capabilities: frozenset[str]) -> list[str]:
+    """The Then steps of ``then_steps`` (in order) a driver of ``capabilities`` lets run: those before the first
+    that needs a capability the driver lacks (that one is NOT_APPLICABLE, and no step after it runs)."""
+    found: list[str] = []
+    for step in then_steps:
+        if not needs(step) <= capabilities:
+            break
+        found.append(step)
+    return found
 
 
 @dataclass(frozen=True)
@@ -152,13 +219,19 @@ def smki_update(subject: str, new: dict[str, str], replaced: Iterable[str], what
 
 
 __all__ = [
+    "CAPABILITY_STEPS",
+    "FRAME_STEPS",
+    "WHOLE_FRAME",
     "MISSING",
     "Change",
     "Difference",
     "Frame",
     "at",
     "differences",
+    "reached",
+    "judges_frame",
     "membership",
+    "needs",
     "smki_update",
     "unexplained",
     "value_becomes",

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from pytest_dcc.drivers import unrecorded
 from pytest_dcc.suite.context import Scenario
+from pytest_dcc.suite.frame import WHOLE_FRAME, judges_frame, reached
 
 
 def scenario_of(request: pytest.FixtureRequest) -> Scenario | None:
@@ -26,6 +28,11 @@ def step_starting(evidence: Scenario, scenario: Any, step: Any) -> None:
     under test: from a When step on (the frame check's origin is taken as the first starts), not a Then step's."""
     if not evidence.steps:
         evidence.steps = tuple(s.name for s in scenario.steps if s.type == "given")
+        then = reached(
+            [s.name for s in scenario.steps if s.type == "then"], unrecorded(evidence.target.driver).capabilities
+        )
+        evidence.judged_frame = any(judges_frame(text) for text in then)
+        evidence.whole_frame = any(WHOLE_FRAME.match(text) for text in then)
     if step.type == "when":
         evidence.act()
     elif step.type == "then":

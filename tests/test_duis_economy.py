@@ -1,0 +1,98 @@
+"""No request nobody judges (issue 27 item 3): the Then steps that judge the frame are the ones the scenario asks
+about (``frame.FRAME_STEPS``), and the run-wide DUIS client counts what it sends by purpose."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.suite.frame import judges_frame
+from pytest_dcc.transport.client import DuisClient, Purpose
+from tests.reference_harness import ESME, IS, Harness
+
+STEPS = Path(__file__).resolve().parent.parent / "pytest_dcc" / "steps"
+JUDGING = {"check_refused", "check_frame", "check_unchanged", "check_state"}
+
+
+def _then_texts(function: ast.FunctionDef) -> list[str]:
+    """The texts of ``function``'s ``@then`` decorators (the format of a ``parsers.parse``)."""
+    texts = []
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "then":
+            argument = decorator.args[0]
+            if isinstance(argument, ast.Call):  # parsers.parse("...")
+                argument = argument.args[0]
+            assert isinstance(argument, ast.Constant)
+            texts.append(str(argument.value))
+    return texts
+
+
+def test_every_then_step_that_judges_the_frame_is_known_to_judge_it() -> None:
+    """A Then step that calls the frame check must be one FRAME_STEPS names, else over DUIS alone nothing would be
+    read before the request it judges; and no other Then step is taken for one."""
+    found = 0
+    for module in sorted(STEPS.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            calls = {getattr(c.func, "id", "") for c in ast.walk(node) if isinstance(c, ast.Call)}
+            for text in _then_texts(node):
+                example = text.replace("{case}", "x").replace("{device}", "CHF").replace("{status}", "Pending")
+                assert judges_frame(example) == bool(calls & JUDGING), f"{module.name}: {text}"
+                found += bool(calls & JUDGING)
+    assert found >= 3
+
+
+def test_the_client_counts_each_request_by_scenario_srv_and_purpose() -> None:
+    harness = Harness()
+    client = DuisClient(harness.transport, {IS: harness.pki.identity(IS)}, schema_version=harness.version)
+    client.begin("one")
+    start = client.generation
+    assert client.request("8.2", user=IS, purpose=Purpose.ARRANGEMENT, **sample_values("8.2")).code == "I0"
+    assert client.generation == start  # a read changes nothing
+    client.request("8.2", user=IS, **sample_values("8.2"))  # a read under test may change anything
+    assert client.generation == start + 1
+    client.begin("two")
+    client.request("8.7.2", user=IS, cv=1, target=ESME, other_device_id=sample_values("8.7.2")["other_device_id"])
+    assert client.tally() == [
+        {"scenario": "one", "srv": "8.2", "purpose": "arrangement", "count": 1},
+        {"scenario": "one", "srv": "8.2", "purpose": "under test", "count": 1},
+        {"scenario": "two", "srv": "8.7.2", "purpose": "under test", "count": 1},
+    ]
+
+
+def _reads_through(module: ast.Module) -> dict[str, set[str]]:
+    """Per function of ``module``: the capabilities it reads through (``view``: device-view, ``smki``: smki),
+    directly or through another function of the module."""
+    functions = {n.name: n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)}
+    direct = {"view": "device-view", "smki": "smki"}
+
+    def called(node: ast.FunctionDef) -> set[str]:
+        return {getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(node) if isinstance(c, ast.Call)}
+
+    def through(name: str, seen: frozenset[str]) -> set[str]:
+        found = {direct[c] for c in called(functions[name]) if c in direct}
+        for callee in called(functions[name]) & set(functions) - seen - set(direct):
+            found |= through(callee, seen | {name})
+        return found
+
+    return {name: through(name, frozenset({name})) for name in functions}
+
+
+def test_every_then_step_that_reads_through_a_capability_is_known_to() -> None:
+    """A Then step that needs a capability must be one frame.CAPABILITY_STEPS names (else, over DUIS alone, the
+    state would be read for a frame check the step's NOT_APPLICABLE never lets run), with the same capabilities."""
+    from pytest_dcc.suite.frame import needs
+
+    found = 0
+    for module in sorted(STEPS.glob("*.py")):
+        tree = ast.parse(module.read_text())
+        reads = _reads_through(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                for text in _then_texts(node):
+                    example = text.replace("{", "<").replace("}", ">")
+                    assert needs(example) == reads[node.name], f"{module.name}: {text}"
+                    found += bool(reads[node.name])
+    assert found >= 10
