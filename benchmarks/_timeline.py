@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-_EVENTS: dict[str, Any] = {"tests": []}
+import pytest
+
+_EVENTS: dict[str, Any] = {"tests": [], "fixtures": {}}
 
 
 def pytest_configure(config: Any) -> None:
@@ -29,6 +31,18 @@ def pytest_runtest_logstart(nodeid: str, location: object) -> None:
 def pytest_runtest_logfinish(nodeid: str, location: object) -> None:
     if _EVENTS.get("process") != "controller" and _EVENTS["tests"]:
         _EVENTS["tests"][-1][2] = time.time()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: Any) -> Any:
+    """Session fixtures: how long each took to set up (its own part, the fixtures it asks for excluded)."""
+    if fixturedef.scope != "session":
+        return (yield)
+    start = time.time()
+    try:
+        return (yield)
+    finally:
+        _EVENTS["fixtures"][fixturedef.argname] = [start, time.time()]
 
 
 def pytest_unconfigure(config: Any) -> None:

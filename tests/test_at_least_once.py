@@ -130,3 +130,42 @@ def test_a_late_identical_redelivery_is_reported_by_the_scenario(
     scenario.report_redeliveries(request_id)
     scenario.report_redeliveries(request_id)  # said once per count
     assert scenario.reports == [f"the response to {request_id} was delivered 2 times, identically: one response"]
+
+
+# -- the settle after a scenario: a second response right behind the first, waited for only as long as it can come
+
+
+def test_a_second_response_right_behind_the_first_is_caught_the_moment_it_comes(
+    pki: TestPki, inbox: ResponseInbox, request_id: RequestID
+) -> None:
+    """The HTTP receiver's settle (issue 27, item 4): the check is woken by the second delivery, not by a clock."""
+    import threading
+    import time
+
+    inbox.settle_s = 5.0  # longer than the test: only the arrival can end the wait early
+    inbox.deliver(_signed(pki, _response(request_id)))
+    second = _signed(pki, _response(request_id, "E21"))
+    threading.Timer(0.05, inbox.deliver, (second,)).start()
+    start = time.monotonic()
+    with pytest.raises(DuplicateResponseError, match="different asynchronous responses"):
+        inbox.check_no_duplicates([request_id], max_wait_s=10.0)
+    assert time.monotonic() - start < 2.0
+
+
+def test_responses_that_came_before_the_settle_cost_no_wait_and_others_requests_do_not_hold_it(
+    pki: TestPki, inbox: ResponseInbox, request_id: RequestID, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    other = RequestBuilder(SUPPLIER, CounterStore(tmp_path / "o.json"), "5.4").request("8.8.2", target=ESME,
+                           other_device_id="00-DB-12-34-56-78-90-A4").request_id  # fmt: skip
+    inbox.settle_s = 0.25
+    inbox.deliver(_signed(pki, _response(request_id)))
+    time.sleep(0.3)
+    inbox.deliver(_signed(pki, _response(other)))  # another request's response, just now
+    start = time.monotonic()
+    inbox.check_no_duplicates([request_id])  # the old settle waited 0.25 s more here, for the other delivery
+    assert time.monotonic() - start < 0.15  # this request's response came before the settle: nothing to wait for
+    start = time.monotonic()
+    inbox.check_no_duplicates([other])  # one that just came: its settle, then no error
+    assert 0.1 < time.monotonic() - start < 1.0

@@ -6,15 +6,24 @@ relays each asynchronous response to every worker (:mod:`pytest_dcc.transport.fa
 offers the reference's test control, makes that address the users' Receive Response Service address (put back at
 the end). Each worker is told the fan-out's address and folder; it registers its own receiver there and checks
 delivery through it. The controller outlives every worker, so the address stays up until the last scenario ends.
+
+With ``--dist load`` (what ``-n N`` means by default) the lanes are scheduled by :class:`LaneScheduling`: a worker
+gets scenarios as soon as it has collected (pytest-xdist's own waits for the slowest worker's collection, which on
+a busy machine is seconds after the first), one at a time beyond the one it runs, the longest first (as measured in
+the previous parallel run against an endpoint, kept in ``<state folder>/lane-durations.json``), so the lanes end
+together.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -24,6 +33,10 @@ from pytest_dcc.suite.lanes import lane_problems
 #: The keys of ``workerinput`` a worker reads (the folder workers register in, the fan-out's address).
 FANOUT_DIR = "dcc_fanout_dir"
 FANOUT_URL = "dcc_fanout_url"
+#: The file (in the state folder) of each scenario's duration in the last parallel run: the next one's order.
+DURATIONS_FILE: Final = "lane-durations.json"
+#: The most scenarios kept in it.
+DURATIONS_KEEP: Final = 5000
 
 
 def lanes_wanted(config: pytest.Config, settings: DccSettings) -> int:
@@ -48,6 +61,7 @@ class ParallelLanes:
         self.folder = Path(tempfile.mkdtemp(prefix="pytest-dcc-lanes-"))
         self.fanout = ResponseFanout(self.folder, settings.receiver_host, settings.receiver_port)
         self._restore: Any = None
+        self.durations: dict[str, float] = {}
 
     def start(self) -> None:
         try:
@@ -94,7 +108,23 @@ class ParallelLanes:
         node.workerinput[FANOUT_DIR] = str(self.folder)
         node.workerinput[FANOUT_URL] = self.fanout.response_url
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """Lanes are scheduled by :class:`LaneScheduling` where pytest-xdist would load-balance (``--dist load``);
+        another ``--dist`` keeps its scheduler."""
+        if config.getvalue("dist") != "load":
+            return None
+        return lane_scheduling(config, log, read_durations(self.settings.state_dir))
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Each scenario's time, set-up to teardown (the controller sees every worker's reports)."""
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+
     def stop(self) -> None:
+        if self.durations:
+            write_durations(self.settings.state_dir, self.durations)
+            self.durations = {}
         if self._restore is not None:
             self._restore()
             self._restore = None
@@ -104,6 +134,70 @@ class ParallelLanes:
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.stop()
+
+
+def read_durations(state_dir: Path) -> dict[str, float]:
+    """Each scenario's duration in the last parallel run (empty when there is none, or it cannot be read)."""
+    try:
+        document = json.loads((state_dir / DURATIONS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {str(k): float(v) for k, v in document.items() if isinstance(v, int | float)}
+
+
+def write_durations(state_dir: Path, durations: Mapping[str, float]) -> None:
+    """Keep ``durations`` (merged over the last ones) for the next parallel run's order; best effort."""
+    merged = {**read_durations(state_dir), **{k: round(v, 3) for k, v in durations.items()}}
+    kept = dict(list(merged.items())[-DURATIONS_KEEP:])
+    with contextlib.suppress(OSError):
+        state_dir.mkdir(parents=True, exist_ok=True)
+        temporary = state_dir / f".{DURATIONS_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(kept), encoding="utf-8")
+        os.replace(temporary, state_dir / DURATIONS_FILE)
+
+
+def longest_first(collection: Sequence[str], durations: Mapping[str, float]) -> list[int]:
+    """The indices of ``collection``, the longest scenario first; those never timed first of all (they may be
+    long), in collection order."""
+    unknown = float("inf")
+    return sorted(range(len(collection)), key=lambda i: -durations.get(collection[i], unknown))
+
+
+def lane_scheduling(config: pytest.Config, log: Any, durations: Mapping[str, float]) -> Any:
+    """A :class:`LaneScheduling` (a subclass of pytest-xdist's ``LoadScheduling``, made here so that importing
+    this module never needs pytest-xdist)."""
+    from xdist.scheduler import LoadScheduling  # type: ignore[import-untyped]
+
+    class LaneScheduling(LoadScheduling):  # type: ignore[misc]
+        """pytest-xdist's load scheduling, except: a worker starts as soon as its collection is in (the same as the
+        first worker's, else it gets nothing), it holds one scenario beyond the one it runs, and the longest
+        scenarios go first."""
+
+        @property
+        def collection_is_completed(self) -> bool:
+            return bool(self.node2collection)
+
+        def schedule(self) -> None:
+            if getattr(self, "collection", None) is None:
+                collection: list[str] = next(iter(self.node2collection.values()))
+                self.collection = collection
+                self.pending[:] = longest_first(collection, durations)
+            for node in list(self.node2collection):
+                self.check_schedule(node)
+
+        def check_schedule(self, node: Any, duration: float = 0) -> None:
+            if node.shutting_down or node not in self.node2collection or node not in self.node2pending:
+                return
+            if not self.pending:
+                node.shutdown()
+                return
+            wanted = 2 - len(self.node2pending[node])
+            if wanted > 0:
+                self._send_tests(node, wanted)
+
+    return LaneScheduling(config, log)
 
 
 def start_lanes(config: pytest.Config, settings: DccSettings) -> None:
@@ -125,4 +219,16 @@ def fanout_of(config: pytest.Config) -> tuple[Path, str] | None:
     return Path(workerinput[FANOUT_DIR]), str(workerinput[FANOUT_URL])
 
 
-__all__ = ["FANOUT_DIR", "FANOUT_URL", "ParallelLanes", "fanout_of", "lanes_wanted", "start_lanes"]
+__all__ = [
+    "DURATIONS_FILE",
+    "FANOUT_DIR",
+    "FANOUT_URL",
+    "ParallelLanes",
+    "fanout_of",
+    "lane_scheduling",
+    "lanes_wanted",
+    "longest_first",
+    "read_durations",
+    "start_lanes",
+    "write_durations",
+]

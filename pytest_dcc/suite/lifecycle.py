@@ -45,7 +45,7 @@ def scenario_finished(evidence: Scenario) -> None:
     Skipped while an exception is on its way out: that one is the verdict."""
     if sys.exc_info()[1] is not None or not evidence.exchanges:
         return
-    inbox = evidence.target.inbox  # waits only while deliveries are still coming in
+    inbox = evidence.target.inbox  # waits only where a response just came, until a second one does
     inbox.check_no_duplicates([e.request.request_id for e in evidence.exchanges])
     for exchange in evidence.exchanges:  # late identical re-deliveries: reported, no error
         evidence.report_redeliveries(exchange.request.request_id)

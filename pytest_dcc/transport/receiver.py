@@ -100,8 +100,9 @@ class ResponseInbox:
     #: Identical re-deliveries of a response already accepted (same identity, same signed content): what
     #: at-least-once delivery gives when an acknowledgement is lost. One response; counted and reported, no error.
     redelivered: dict[RequestID | None, int] = field(default_factory=dict)
-    #: How long deliveries must have been quiet before :meth:`check_no_duplicates` trusts it has seen them all
-    #: (0 in process, where delivery happens before the request returns; the HTTP receiver sets it).
+    #: How long after a response :meth:`check_no_duplicates` waits for a second one right behind it (0 in process,
+    #: where delivery happens before the request returns; the HTTP receiver sets it). The wait ends the moment
+    #: another delivery for the same request comes.
     settle_s: float = 0.0
     #: Tokens of the delivery probes that reached this inbox (``X-Pytest-Dcc-Probe``; not DUIS, never judged).
     probes: dict[str, None] = field(default_factory=dict)  # in arrival order, bounded
@@ -110,7 +111,8 @@ class ResponseInbox:
     #: Why no asynchronous response can arrive (the endpoint has no address to deliver to): a wait for one is
     #: then an ERROR at once, with this reason, instead of a timeout.
     undeliverable: str | None = None
-    _last_delivery: float = 0.0
+    #: RequestID -> (deliveries of responses to it so far, when the last came): what the settle waits on.
+    _arrivals: dict[RequestID | None, tuple[int, float]] = field(default_factory=dict)
     _seen: dict[tuple[object, ...], bytes] = field(default_factory=dict)  # identity -> digest of signed content
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -129,7 +131,8 @@ class ResponseInbox:
             self.note_rejected(Rejected.of(raw, str(error), error.cause))
             raise error from None
         with self._cond:
-            self._last_delivery = time.monotonic()
+            rid = judged.response.request_id
+            self._arrivals[rid] = (self._arrivals.get(rid, (0, 0.0))[0] + 1, time.monotonic())
             content = _content(judged)
             key = _identity(judged, content)
             if self._seen.get(key) == content:  # the same response again: at-least-once delivery
@@ -180,16 +183,29 @@ class ResponseInbox:
             return [j for j in self.duplicates if j.response.request_id == request_id]
 
     def check_no_duplicates(self, request_ids: list[RequestID], max_wait_s: float = 2.0) -> None:
-        """Once deliveries have been quiet for :attr:`settle_s` (at most ``max_wait_s``), raise
-        :class:`DuplicateResponseError` if a second, different response to any of ``request_ids`` arrived (an
-        identical re-delivery is no error: :meth:`redeliveries_of`)."""
+        """Raise :class:`DuplicateResponseError` if a second, different response to any of ``request_ids`` arrived
+        (an identical re-delivery is no error: :meth:`redeliveries_of`). Where a response to one of them came less
+        than :attr:`settle_s` ago, a second one may be right behind it: the check waits for it until then (at most
+        ``max_wait_s``), and is woken the moment another delivery for one of them comes. Responses that came
+        earlier, or none, cost no wait."""
+        wanted = set(request_ids)
         deadline = time.monotonic() + max_wait_s
         with self._cond:
-            while (quiet := time.monotonic() - self._last_delivery) < self.settle_s and time.monotonic() < deadline:
-                self._cond.wait(min(self.settle_s - quiet, deadline - time.monotonic()))
+            before = self._arrived(wanted)
+            while True:
+                count, last = self._arrived(wanted)
+                remaining = min(last + self.settle_s, deadline) - time.monotonic()
+                if count > before[0] or remaining <= 0:
+                    break
+                self._cond.wait(remaining)
         for request_id in request_ids:
             if copies := self.duplicates_of(request_id):
                 raise DuplicateResponseError(_duplicate_message(request_id, copies))
+
+    def _arrived(self, request_ids: set[RequestID]) -> tuple[int, float]:
+        """(deliveries of responses to ``request_ids`` so far, when the last came; 0 for none); the lock held."""
+        arrivals = [self._arrivals[r] for r in request_ids if r in self._arrivals]
+        return sum(n for n, _ in arrivals), max((t for _, t in arrivals), default=0.0)
 
     def for_request(self, request_id: RequestID) -> list[Judged]:
         """Every accepted response that names ``request_id``."""
@@ -249,6 +265,7 @@ class ResponseInbox:
             self.duplicates.clear()
             self.redelivered.clear()
             self._seen.clear()
+            self._arrivals.clear()
 
 
 def _identity(judged: Judged, content: bytes) -> tuple[object, ...]:
