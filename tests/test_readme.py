@@ -1,7 +1,7 @@
-"""The README is executed: its quick start, the wheel in an empty directory, the server section and the DCC Boxed
-section, verbatim, each in bash as a newcomer would paste it, in a copy of the checkout with ``../shared`` beside
-it, a fresh home directory (so the per-user state folder starts empty) and no ``PYTEST_DCC_STATE``. Each must do
-what the README says of it.
+"""The README is executed: its quick start, the wheel in an empty directory, the server section, the parallel lanes
+and the DCC Boxed section, verbatim, each in bash as a newcomer would paste it, in a copy of the checkout with
+``../shared`` beside it, a fresh home directory (so the per-user state folder starts empty) and no
+``PYTEST_DCC_STATE``. Each must do what the README says of it.
 
 The blocks are the indented code blocks that follow a ``<!-- readme-test: NAME ... -->`` line; the project's own
 test command (the quick start's second command) is what CI runs, so it is checked to be in ``.ci/run`` instead of
@@ -64,7 +64,7 @@ def _marked(text: str) -> Iterator[tuple[str, str]]:
 
 def test_the_readme_marks_the_sections_it_promises_and_ci_runs_the_test_command() -> None:
     found = blocks()
-    assert set(found) == {"quick-start", "wheel", "server", "dccboxed"}, found
+    assert set(found) == {"quick-start", "wheel", "server", "lanes", "dccboxed"}, found
     assert all(found.values())
     text = README.read_text(encoding="utf-8")
     start = text.index("## Quick start")
@@ -179,6 +179,14 @@ def test_the_readme_does_what_it_says(tmp_path: Path) -> None:
     clauses = served["clauses"]  # type: ignore[index]
     assert [c for c, entry in clauses.items() if entry["verdict"] != "PASS"] == ["DP178-E080801"]  # not in 2025-11
     assert (home / ".cache" / "pytest-dcc" / "pki").is_dir() and not (checkout / "pki").exists()
+
+    # Parallel lanes from the quick start's plain install (pytest-xdist is a dependency), against one endpoint
+    text = _run("lanes", found["lanes"], checkout, env)
+    assert "created: 2/2 workers" in text, text[-3000:]
+    lanes = _verdicts(checkout)
+    assert lanes["run"]["endpoint"] == "http://127.0.0.1:8079"  # type: ignore[index]
+    assert set(lanes["run"]["endpoint_totals"]) == {"PASS", "NOT_APPLICABLE"}  # type: ignore[index]
+    assert len(lanes["scenarios"]) == 4  # type: ignore[arg-type]
 
     # DCC Boxed: its keys, no test control; the skeleton from SR 8.2, then a run over DUIS alone
     _run("dccboxed", found["dccboxed"], checkout, env)
