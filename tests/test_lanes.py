@@ -4,7 +4,6 @@ order of shared users, the fan-out, and whole runs through pytester against a se
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ import pytest
 from pytest_dcc.duis.estates import DEVICES, LANE_UPRN_STRIDE, SERVED_LANES, lane_devices, lane_eui
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import BuildError, LaneError
+from pytest_dcc.parallel import lane_scheduling, longest_first, read_durations, write_durations
 from pytest_dcc.reference.boxed import default_estate
 from pytest_dcc.statement import load_statement
 from pytest_dcc.suite.lanes import Lane, SendOrder, lane_problems, plan_lane, worker_lane
@@ -218,28 +218,22 @@ def test_the_fanout_relays_each_delivery_to_every_registered_worker(tmp_path: Pa
 
 
 def _normalised(document: dict[str, object]) -> dict[str, object]:
-    """Each scenario's outcome, lane EUIs and UPRNs named as lane 0's (a message names the lane's own device)."""
+    """Each scenario's outcome, lane EUIs and UPRNs named as lane 0's: the lanes benchmark's comparison."""
+    from tests.conftest import load_benchmark
 
-    def plain(text: str) -> str:
-        text = re.sub(r"00-DB-12-34-[0-9A-F]{2}-78", "00-DB-12-34-56-78", text)
-        return re.sub(r"\b1\d{11}\b", "UPRN", text)
-
-    kept = ("verdict", "message", "clauses", "example", "driver", "capabilities", "needs")
-    return {
-        s["id"]: {k: plain(v) if isinstance(v, str) else v for k, v in s.items() if k in kept}  # type: ignore[index]
-        for s in document["scenarios"]  # type: ignore[attr-defined]
-    }
+    return dict(load_benchmark("bench_lanes").normalised(document))
 
 
 def _run(pytester: pytest.Pytester, endpoint: str, pki: Path, receiver: int, report: str, *extra: str):  # type: ignore[no-untyped-def]
     return pytester.runpytest_subprocess(
         "--pyargs", "pytest_dcc.suite", f"--dcc-endpoint={endpoint}", f"--dcc-pki={pki}",
-        f"--dcc-receiver-port={receiver}", f"--dcc-report-dir={report}", "-p", "no:cacheprovider", *extra,
+        f"--dcc-receiver-port={receiver}", f"--dcc-report-dir={report}", "-p", "no:cacheprovider",
+        f"--dcc-state-dir={pytester.path / 'state'}", *extra,
     )  # fmt: skip
 
 
 @pytest.mark.slow
-def test_verdicts_are_the_same_with_four_lanes_as_with_none_on_one_endpoint(
+def test_verdicts_are_the_same_with_four_and_eight_lanes_as_with_none_on_one_endpoint(
     pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
     receiver = free_port()
@@ -247,16 +241,18 @@ def test_verdicts_are_the_same_with_four_lanes_as_with_none_on_one_endpoint(
     args = ["--pki", str(pki), "--test-control", "--log-level", "warning", "--latency", "0.01"]
     args += ["--device-latency", "0.2"]
     with ServeProcess(args, tmp_path / "serve.log") as server:
-        sequential = _run(pytester, server.url, pki, receiver, "r0")
-        parallel = _run(pytester, server.url, pki, receiver, "r4", "-n", "4")
+        runs = {n: _run(pytester, server.url, pki, receiver, f"r{n}", "-n", str(n)) for n in (0, 4, 8)}
         health = httpx.get(server.url + "/health", timeout=5).json()
-    assert sequential.ret == 0, sequential.stdout.str()[-3000:]
-    assert parallel.ret == 0, parallel.stdout.str()[-3000:]
-    one, four = (json.loads((pytester.path / r / "verdicts.json").read_text()) for r in ("r0", "r4"))
-    assert _normalised(one) == _normalised(four)
-    assert one["clauses"] == four["clauses"]
+    for n, result in runs.items():
+        assert result.ret == 0, f"-n {n}: " + result.stdout.str()[-3000:]
+    one, four, eight = (json.loads((pytester.path / f"r{n}" / "verdicts.json").read_text()) for n in (0, 4, 8))
+    assert _normalised(one) == _normalised(four) == _normalised(eight)
+    assert one["clauses"] == four["clauses"] == eight["clauses"]
     assert set(one["run"]["totals"]) == {"PASS", "NOT_APPLICABLE"}
     assert health["response_url"] is None  # the run put the delivery address back as it found it
+    # the parallel runs kept each scenario's time for the next one's order (longest first)
+    durations = read_durations(pytester.path / "state")
+    assert set(durations) == {s["id"] for s in eight["scenarios"]} and all(d > 0 for d in durations.values())
 
 
 @pytest.mark.slow
@@ -349,3 +345,80 @@ def test_workers_adding_their_lane_users_to_one_pki_folder_keep_each_others(tmp_
     write_pki(second, tmp_path)
     held = set(read_pki(tmp_path).identities)
     assert {lane_eui("90-B3-D5-1F-30-01-00-00", k) for k in (0, 1, 2)} <= held
+
+
+# -- scheduling: a worker starts as soon as it has collected, holds one scenario beyond the one it runs, the longest
+# first ------------------------------------------------------------------------------------------------------------
+
+
+class _Node:
+    """What the scheduler sees of a pytest-xdist worker."""
+
+    def __init__(self, name: str = "gw0") -> None:
+        self.sent: list[int] = []
+        self.shutting_down = False
+        self.gateway = type("Gateway", (), {"id": name})()
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.sent.extend(indices)
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+class _Config:
+    def getvalue(self, name: str) -> object:
+        return {"tx": ["2*popen"]}[name]
+
+    def getoption(self, name: str) -> object:
+        return {"maxschedchunk": None}[name]
+
+
+def test_the_longest_scenarios_go_first_and_those_never_timed_before_them() -> None:
+    collection = ["a", "b", "c", "d"]
+    assert longest_first(collection, {"a": 0.2, "b": 2.6, "d": 0.4}) == [2, 1, 3, 0]
+    assert longest_first(collection, {}) == [0, 1, 2, 3]
+
+
+def test_a_lane_starts_as_soon_as_it_has_collected_and_holds_one_scenario_beyond_the_one_it_runs() -> None:
+    collection = ["s0", "s1", "s2", "s3", "s4"]
+    sched = lane_scheduling(_Config(), None, {"s3": 3.0, "s1": 2.0, "s0": 1.0, "s2": 0.5, "s4": 0.1})
+    first, second = _Node(), _Node()
+    sched.add_node(first)
+    sched.add_node(second)
+    sched.add_node_collection(first, collection)
+    assert sched.collection_is_completed  # pytest-xdist's own would wait for the second worker's collection
+    sched.schedule()
+    assert first.sent == [3, 1] and second.sent == []  # the two longest, to the one worker ready
+    sched.add_node_collection(second, collection)
+    sched.schedule()
+    assert second.sent == [0, 2]
+    sched.mark_test_complete(first, 3, 3.0)
+    assert first.sent == [3, 1, 4]  # one more as one ends, never a batch
+    sched.mark_test_complete(second, 0, 1.0)
+    assert second.shutting_down and not first.shutting_down  # nothing left to give: it ends with what it holds
+    assert not sched.tests_finished
+    for node, index in ((first, 1), (second, 2), (first, 4)):
+        sched.mark_test_complete(node, index, 0.1)
+    assert sched.tests_finished
+
+
+def test_a_late_worker_whose_collection_differs_gets_nothing() -> None:
+    sched = lane_scheduling(_Config(), None, {})
+    first, second = _Node("gw0"), _Node("gw1")
+    sched.add_node(first)
+    sched.add_node(second)
+    sched.add_node_collection(first, ["s0", "s1", "s2"])
+    sched.schedule()
+    sched.add_node_collection(second, ["s0", "other"])
+    sched.schedule()
+    assert second.sent == [] and first.sent == [0, 1]
+
+
+def test_lane_durations_are_kept_merged_and_a_broken_file_is_none(tmp_path: Path) -> None:
+    assert read_durations(tmp_path) == {}
+    write_durations(tmp_path, {"a": 1.23456, "b": 2.0})
+    write_durations(tmp_path, {"b": 3.0})
+    assert read_durations(tmp_path) == {"a": 1.235, "b": 3.0}
+    (tmp_path / "lane-durations.json").write_text("[1, 2", encoding="utf-8")
+    assert read_durations(tmp_path) == {}

@@ -10,8 +10,8 @@ delivery through it. The controller outlives every worker, so the address stays 
 With ``--dist load`` (what ``-n N`` means by default) the lanes are scheduled by :class:`LaneScheduling`: a worker
 gets scenarios as soon as it has collected (pytest-xdist's own waits for the slowest worker's collection, which on
 a busy machine is seconds after the first), one at a time beyond the one it runs, the longest first (as measured in
-the previous parallel run against an endpoint, kept in ``<state folder>/lane-durations.json``), so the lanes end
-together.
+the previous parallel run against an endpoint, kept in ``<state folder>/lane-durations.json``; with
+``--dcc-shuffle`` the seed's order), so the lanes end together.
 """
 
 from __future__ import annotations
@@ -114,7 +114,8 @@ class ParallelLanes:
         another ``--dist`` keeps its scheduler."""
         if config.getvalue("dist") != "load":
             return None
-        return lane_scheduling(config, log, read_durations(self.settings.state_dir))
+        shuffled = self.settings.shuffle_seed is not None  # the order drawn from the seed is kept
+        return lane_scheduling(config, log, {} if shuffled else read_durations(self.settings.state_dir))
 
     @pytest.hookimpl
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -160,7 +161,7 @@ def write_durations(state_dir: Path, durations: Mapping[str, float]) -> None:
 
 def longest_first(collection: Sequence[str], durations: Mapping[str, float]) -> list[int]:
     """The indices of ``collection``, the longest scenario first; those never timed first of all (they may be
-    long), in collection order."""
+    long), in collection order (all of it without ``durations``)."""
     unknown = float("inf")
     return sorted(range(len(collection)), key=lambda i: -durations.get(collection[i], unknown))
 
