@@ -10,7 +10,9 @@ with ``-n 4`` and with ``-n 8`` lanes, one after another. Each process of each r
 scenario and when the last one ended. For each run it prints the wall time, the ratio to sequential, the scenarios'
 own time, the worker start-up (mean time from the command to a worker's first scenario) and teardown (from the last
 scenario's end to the command's exit), and its bound: the larger of the longest scenario and the work divided by N
-(both from the sequential run), plus that run's measured start-up and teardown. The verdicts of the three runs
+(both from the sequential run), plus that run's measured start-up and teardown; and the CPU time the run's
+processes used (the controller and its workers; the server's is not counted), which the machine's other load does
+not change. The verdicts of the three runs
 must be identical, scenario by scenario (lane EUIs and UPRNs named as lane 0's).
 
 Each run has its own ``--basetemp``: pytest-xdist makes the controller create pytest's numbered temporary folder,
@@ -27,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -52,6 +55,7 @@ class Run:
 
     workers: int
     wall: float
+    cpu: float
     launched: float
     verdicts: dict[str, Any]
     processes: list[dict[str, Any]]
@@ -102,10 +106,13 @@ def _suite(endpoint: str, pki: Path, folder: Path, workers: int, receiver: int) 
     path = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
     env = steady_env(DCC_BENCH_TIMELINE=str(timeline), PYTHONPATH=path)
     launched = time.time()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = timed(command, folder.parent, env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the controller and its workers, all waited for
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     verdicts = json.loads((folder / "verdicts.json").read_text(encoding="utf-8"))
     processes = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(timeline.glob("*.json"))]
-    return Run(workers, wall, launched, verdicts, [p for p in processes if p["process"] != "controller"])
+    return Run(workers, wall, cpu, launched, verdicts, [p for p in processes if p["process"] != "controller"])
 
 
 def bounds(
@@ -161,14 +168,14 @@ def _detail(run: Run) -> None:
 def _report(runs: list[Run], walls: dict[int, float]) -> int:
     sequential = runs[0]
     seq_wall = walls[0]
-    print(f"{'run':<12}{'wall s':>8}{'÷ seq':>7}{'own s':>8}{'longest':>9}{'start-up':>10}{'teardown':>10}"
+    print(f"{'run':<12}{'wall s':>8}{'CPU s':>7}{'÷ seq':>7}{'own s':>8}{'longest':>9}{'start-up':>10}{'teardown':>10}"
           f"{'spread':>8}{'bound s':>9}{'÷ bound':>9}")  # fmt: skip
     for run in runs:
         name = "sequential" if run.workers == 0 else f"-n {run.workers}"
         wall = walls[run.workers]
         bound = run.bound(sequential)
-        print(f"{name:<12}{wall:8.1f}{wall / seq_wall:7.2f}{run.own:8.1f}{run.longest:9.2f}{run.startup:10.2f}"
-              f"{run.teardown:10.2f}{run.finish_spread:8.2f}{bound:9.1f}{wall / bound:9.2f}")  # fmt: skip
+        print(f"{name:<12}{wall:8.1f}{run.cpu:7.1f}{wall / seq_wall:7.2f}{run.own:8.1f}{run.longest:9.2f}"
+              f"{run.startup:10.2f}{run.teardown:10.2f}{run.finish_spread:8.2f}{bound:9.1f}{wall / bound:9.2f}")  # fmt: skip
     last = runs[-1]
     ratio, over = walls[last.workers] / seq_wall, walls[last.workers] / last.bound(sequential)
     differ = differences(runs)
