@@ -175,7 +175,8 @@ def _report(runs: list[Run], walls: dict[int, float]) -> int:
         wall = walls[run.workers]
         bound = run.bound(sequential)
         print(f"{name:<12}{wall:8.1f}{run.cpu:7.1f}{wall / seq_wall:7.2f}{run.own:8.1f}{run.longest:9.2f}"
-              f"{run.startup:10.2f}{run.teardown:10.2f}{run.finish_spread:8.2f}{bound:9.1f}{wall / bound:9.2f}")  # fmt: skip
+              f"{run.startup:10.2f}{run.teardown:10.2f}{run.finish_spread:8.2f}{bound:9.1f}"
+              f"{wall / bound:9.2f}")  # fmt: skip
     last = runs[-1]
     ratio, over = walls[last.workers] / seq_wall, walls[last.workers] / last.bound(sequential)
     differ = differences(runs)
