@@ -16,7 +16,7 @@ import pytest
 from pytest_dcc.duis.estates import DEVICES, LANE_UPRN_STRIDE, SERVED_LANES, lane_devices, lane_eui
 from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.errors import BuildError, LaneError
-from pytest_dcc.parallel import lane_scheduling, longest_first, read_durations, write_durations
+from pytest_dcc.plugin.xdist_lanes import lane_scheduling, longest_first, read_durations, write_durations
 from pytest_dcc.reference.boxed import default_estate
 from pytest_dcc.statement import load_statement
 from pytest_dcc.suite.lanes import Lane, SendOrder, lane_problems, plan_lane, worker_lane
