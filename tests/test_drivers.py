@@ -135,3 +135,22 @@ def test_capabilities_are_the_enumeration_spelled_as_the_docs_spell_them() -> No
     assert [str(c) for c in CAPABILITIES] == [c.value for c in Capability]
     assert Capability("reset-lane") is Capability.RESET_LANE and Capability.RESET_LANE.method == "reset_lane"
     assert "seed" in FULL_CONTROL and "estate" not in FULL_CONTROL
+
+
+def test_the_test_control_routes_are_one_table_the_server_serves_and_the_driver_derives_its_capabilities_from() -> None:
+    """A capability route is named by its capability, so the HTTP driver offers exactly what the routes (and the
+    server's SMKI search) provide, and the reference serves every route of the table and no other."""
+    from pytest_dcc.drivers.control_over_http import TestControlDriver
+    from pytest_dcc.duis.control_api import ROUTE_CAPABILITIES, ROUTES
+    from pytest_dcc.reference.control_http import ControlApi
+
+    unknown = ROUTE_CAPABILITIES - {c.value for c in Capability}
+    assert not unknown, unknown
+    assert TestControlDriver.capabilities == FULL_CONTROL
+    for capability in TestControlDriver.capabilities:  # each has its own method, not NoDriver's refusal
+        assert capability.method in vars(TestControlDriver), capability
+    served = ControlApi(Harness().dcc, deliveries=None).routes()  # type: ignore[arg-type]
+    assert [(r.path, sorted(r.methods or ())) for r in served] == [
+        (route.template, sorted({route.method, "HEAD"} if route.method == "GET" else {route.method}))
+        for route in ROUTES
+    ]

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 
-from pytest_dcc.drivers import FULL_CONTROL, InventoryDocument, LaneScope, NoDriver
+from pytest_dcc.drivers import Capability, InventoryDocument, LaneScope, NoDriver
 from pytest_dcc.drivers.records import DeviceView, SmkiEntry
+from pytest_dcc.duis.control_api import ROUTE, ROUTE_CAPABILITIES
 from pytest_dcc.duis.control_token import authorization, read_token, token_file
 from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
 
@@ -21,7 +22,9 @@ class TestControlDriver(NoDriver):
 
     __test__ = False
     name = "reference DCC test-control API"
-    capabilities = FULL_CONTROL
+    #: What the API's routes provide (:data:`pytest_dcc.duis.control_api.ROUTES`), and the SMKI search the server
+    #: offers beside them.
+    capabilities = frozenset(c for c in Capability if c.value in ROUTE_CAPABILITIES) | {Capability.SMKI}
 
     def __init__(self, base_url: str, client: httpx.Client, token: str | None = None, *, where: str = "") -> None:
         self.base_url = base_url.rstrip("/")
@@ -51,8 +54,8 @@ class TestControlDriver(NoDriver):
         where = " or ".join(str(token_file(folder, port)) for folder in folders)
         return cls(base_url, client, read_token(folders, base_url), where=where)
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        url = self.base_url + "/test-control" + path
+    def _call(self, route: str, body: Any = None, **params: str) -> Any:
+        method, url = ROUTE[route].method, ROUTE[route].url(self.base_url, **params)
         try:
             reply = self.client.request(method, url, json=body, headers=self.headers)
         except httpx.HTTPError as exc:
@@ -72,51 +75,52 @@ class TestControlDriver(NoDriver):
         return reply.json()
 
     def reset(self) -> None:
-        self._call("POST", "/reset")
+        self._call("reset")
 
     def reset_lane(self, scope: LaneScope) -> None:
-        self._call("POST", "/reset", dict(scope))
+        self._call("reset", dict(scope))
 
     def register_receiver(self, url: str | None) -> str | None:
         """Make ``url`` the users' Receive Response Service address; answers the one before."""
-        previous = self._call("POST", "/response-url", {"url": url}).get("previous")
+        previous = self._call("response-url", {"url": url}).get("previous")
         return str(previous) if previous is not None else None
 
     def delivery_check(self, token: str) -> dict[str, Any]:
         """Have the endpoint POST a delivery probe carrying ``token`` to that address: ``url``, ``status``,
         ``error``."""
-        return dict(self._call("POST", "/delivery-check", {"token": token}))
+        return dict(self._call("delivery-check", {"token": token}))
 
     def seed(self, document: InventoryDocument) -> None:
-        self._call("POST", "/inventory", dict(document))
+        self._call("seed", dict(document))
 
     def device_view(self, eui: str) -> DeviceView:
         try:
-            return DeviceView.from_json(self._call("GET", f"/devices/{eui}"))
+            return DeviceView.from_json(self._call("device-view", eui=eui))
         except HttpStatusError as exc:
             if exc.status == 404:
                 raise LookupError(f"device {eui} is not in the endpoint's inventory") from None
             raise
 
     def set_status(self, eui: str, status: str) -> None:
-        self._call("POST", f"/devices/{eui}/status", {"status": status})
+        self._call("set-status", {"status": status}, eui=eui)
 
     def set_join(self, eui: str, other: str, *, smi: bool, device: bool, remove: bool = False) -> None:
-        self._call("POST", f"/devices/{eui}/joins", {"other": other, "smi": smi, "device": device, "remove": remove})
+        body = {"other": other, "smi": smi, "device": device, "remove": remove}
+        self._call("joins", body, eui=eui)
 
     def set_fault(self, eui: str, fault: str, times: int = 1) -> None:
-        self._call("POST", f"/devices/{eui}/faults", {"fault": fault, "times": times})
+        self._call("faults", {"fault": fault, "times": times}, eui=eui)
 
     def renew_certificates(self, eui: str) -> dict[str, str]:
-        return dict(self._call("POST", f"/devices/{eui}/certificates"))
+        return dict(self._call("renew-certificates", eui=eui))
 
     def execute_locally(self, request_id: str) -> bytes:
-        answer = self._call("POST", f"/local-commands/{request_id}/execute")
+        answer = self._call("execute-locally", request_id=request_id)
         return base64.b64decode(answer["gbcs_response"])
 
     def collect_alert(self, eui: str) -> bytes:
         try:
-            answer = self._call("POST", f"/devices/{eui}/alert")
+            answer = self._call("local-alert", eui=eui)
         except HttpStatusError as exc:
             if exc.status == 404:
                 raise LookupError(f"device {eui} is not in the endpoint's inventory") from None

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from pytest_dcc.duis.control_api import ROUTES
 from pytest_dcc.duis.control_token import TOKEN_HEADER, TOKEN_SCHEME, token_matches
 from pytest_dcc.duis.endpoint import read_body
 from pytest_dcc.errors import BodyTooLargeError, InventoryError, NotFoundError
@@ -51,23 +52,24 @@ class ControlApi:
         self.token = token
 
     def routes(self) -> list[Route]:
-        post, get = ["POST"], ["GET"]
-        table: list[tuple[str, Handler, list[str]]] = [
-            ("/test-control/response-url", self.response_url, post),
-            ("/test-control/delivery-check", self.delivery_check, post),
-            ("/test-control/latency", self.latency, post),
-            ("/test-control/outbox", self.outbox, get),
-            ("/test-control/reset", self.reset, post),
-            ("/test-control/inventory", self.seed, post),
-            ("/test-control/devices/{eui}", self.device, get),
-            ("/test-control/devices/{eui}/status", self.status, post),
-            ("/test-control/devices/{eui}/joins", self.joins, post),
-            ("/test-control/devices/{eui}/faults", self.faults, post),
-            ("/test-control/devices/{eui}/certificates", self.certificates, post),
-            ("/test-control/local-commands/{request_id}/execute", self.execute, post),
-            ("/test-control/devices/{eui}/alert", self.alert, post),
-        ]
-        return [Route(path, guarded(handler, self.token), methods=methods) for path, handler, methods in table]
+        """The API's routes (:data:`pytest_dcc.duis.control_api.ROUTES`, the table the suite's driver reads too),
+        each guarded."""
+        handlers: dict[str, Handler] = {
+            "response-url": self.response_url,
+            "delivery-check": self.delivery_check,
+            "latency": self.latency,
+            "outbox": self.outbox,
+            "reset": self.reset,
+            "seed": self.seed,
+            "device-view": self.device,
+            "set-status": self.status,
+            "joins": self.joins,
+            "faults": self.faults,
+            "renew-certificates": self.certificates,
+            "execute-locally": self.execute,
+            "local-alert": self.alert,
+        }
+        return [Route(r.template, guarded(handlers[r.name], self.token), methods=[r.method]) for r in ROUTES]
 
     def reset(self, request: Request, data: Any) -> None:
         """No body (or ``{}``): forget everything. ``{"devices": [...], "uprns": [low, high]}``: one lane's share."""
