@@ -96,3 +96,57 @@ def test_every_then_step_that_reads_through_a_capability_is_known_to() -> None:
                     assert needs(example) == reads[node.name], f"{module.name}: {text}"
                     found += bool(reads[node.name])
     assert found >= 10
+
+
+class _StatusOnlyDriver:
+    """A vendor's driver that sets statuses by its own test control and cannot view devices: the frame is observed
+    over DUIS (SR 8.2), the status it sets never passes through the run's DUIS client."""
+
+    name = "a vendor's status-only driver"
+    capabilities = frozenset({"estate", "set-status"})
+
+    def __init__(self, harness: Harness) -> None:
+        from pytest_dcc.drivers.reference_control import InProcessDriver
+
+        self.control = InProcessDriver(harness.dcc)
+
+    def arrange_estate(self, devices: object) -> None:
+        return None
+
+    def set_status(self, eui: str, status: str) -> None:
+        self.control.set_status(eui, status)
+
+
+def test_a_driver_change_outside_the_client_makes_earlier_reads_stale() -> None:
+    """What SR 8.2 showed before a driver changed the state (by its own means, not a DUIS request) is not the state
+    observed before the request under test: a stale origin would hide an endpoint that puts the status back."""
+    from types import SimpleNamespace
+
+    from pytest_dcc.duis.ids import CounterStore
+    from pytest_dcc.reporting.verdicts import ScenarioRecord
+    from pytest_dcc.steps.common import standard
+    from pytest_dcc.suite.context import Target
+    from tests.reference_harness import GS, GSME
+
+    harness = Harness()
+    target = Target(
+        transport=harness.transport,
+        inbox=harness.inbox,
+        driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
+        release="latest",
+        schema_version=harness.version,
+        counters=CounterStore(),
+        identities={user: harness.pki.identity(user) for user in (IS, GS)},
+        roles={"IS": IS, "GS": GS},
+        timeout_s=1.0,
+        declared_devices=frozenset({"ESME", "GSME", "CHF", "GPF"}),
+    )
+    request = SimpleNamespace(node=SimpleNamespace(nodeid="scenario"))
+    scenario = standard(target, ScenarioRecord(), request)  # type: ignore[arg-type]
+    read = scenario.request("8.2", device_id=GSME)  # a Given step's read, as the Gas Supplier
+    was = read.judged.response.inventory[0].status
+    now = "Suspended" if was != "Suspended" else "Commissioned"
+    scenario.target.driver.set_status(GSME, now)  # the driver's own test control
+    scenario.act()
+    seen = scenario.observe([GSME], sender=IS)  # observed as the Gas Supplier, IS's observer
+    assert seen[GSME] == {"8.2": {"type": "GSME", "status": now}}
