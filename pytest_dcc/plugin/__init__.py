@@ -57,7 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dcc", "DUIS conformance (pytest-dcc)")
     for option in OPTIONS:
         default = f" (default: {option.default})" if option.default else ""
-        text = f"{option.help}{default}" + (" (repeat)" if option.repeat else "")
+        choices = f" (one of: {', '.join(option.choices)})" if option.choices else ""
+        text = f"{option.help}{choices}{default}" + (" (repeat)" if option.repeat else "")
         if option.repeat:
             group.addoption(option.flag, metavar=option.value, action="append", default=[], help=text)
         else:
