@@ -192,7 +192,7 @@ class Scenario:
     phase: str = "given"  # the kind of step running: "given", "when" (requests under test) or "then"
     #: Whether a Then step judges the frame (a refusal, "nothing else observable changed") and is reached (no Then
     #: step before it needs a capability the driver lacks): over DUIS alone the state is read around the requests
-    #: under test only then. The plugin sets it from the scenario's Then steps (``frame.frame_judged``).
+    #: under test only then. The plugin sets it from the scenario's Then steps (``lifecycle.step_starting``).
     judged_frame: bool = True
     whole_frame: bool = True  # a Then step reached judges the frame of the whole scenario ("nothing else ...")
 
