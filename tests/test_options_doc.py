@@ -49,4 +49,3 @@ def test_the_options_group_names_the_values_an_option_admits(pytester: pytest.Py
         text = group[group.index(f"{option.flag}=") :]
         text = text[: text.index(" --dcc-", 1)] if " --dcc-" in text[1:] else text
         assert all(choice in text for choice in option.choices), (option.flag, text[:300])
-
