@@ -150,3 +150,41 @@ def test_a_driver_change_outside_the_client_makes_earlier_reads_stale() -> None:
     scenario.act()
     seen = scenario.observe([GSME], sender=IS)  # observed as the Gas Supplier, IS's observer
     assert seen[GSME] == {"8.2": {"type": "GSME", "status": now}}
+
+
+def test_a_state_read_once_is_shown_where_it_is_used_again() -> None:
+    """A frame check that reuses an earlier SR 8.2 (nothing sent since that may change it) names the answer it rests
+    on in its own step's evidence: the report shows what each judgement read."""
+    from pytest_dcc.duis.ids import CounterStore
+    from pytest_dcc.suite.context import Scenario, Target
+    from pytest_dcc.transport.client import NoEvidence
+    from tests.reference_harness import GS, GSME
+
+    class Notes(NoEvidence):
+        def __init__(self) -> None:
+            self.notes: list[str] = []
+
+        def note(self, text: str) -> None:
+            self.notes.append(text)
+
+    harness, evidence = Harness(), Notes()
+    target = Target(
+        transport=harness.transport,
+        inbox=harness.inbox,
+        driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
+        release="latest",
+        schema_version=harness.version,
+        counters=CounterStore(),
+        identities={user: harness.pki.identity(user) for user in (IS, GS)},
+        roles={"IS": IS, "GS": GS},
+        timeout_s=1.0,
+        evidence=evidence,
+    )
+    scenario = Scenario(target)
+    first = scenario.observe([GSME], sender=IS)
+    assert evidence.notes == []
+    assert scenario.observe([GSME], sender=IS) == first  # nothing sent since: the same read
+    (read,) = target.client.reads.values()
+    assert evidence.notes == [
+        f"SR 8.2 of {GSME}: the answer to {read[1].request.request_id}, nothing sent since that may change it"
+    ]

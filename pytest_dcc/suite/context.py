@@ -303,9 +303,14 @@ class Scenario:
         purpose = Purpose.JUDGED_READ if self.judged_frame else Purpose.OTHER_READ
         for eui in euis:
             try:
-                exchange = client.recall(observer, eui) or client.request(
-                    "8.2", user=observer, purpose=purpose, device_id=eui
-                )
+                exchange = client.recall(observer, eui)
+                if exchange is not None:  # the step that judges it shows which signed answer it rests on
+                    self.target.evidence.note(
+                        f"SR 8.2 of {eui}: the answer to {exchange.request.request_id}, nothing sent since that may "
+                        "change it"
+                    )
+                else:
+                    exchange = client.request("8.2", user=observer, purpose=purpose, device_id=eui)
             except (DccError, NotApplicableError):
                 continue
             if exchange.code != "I0":
