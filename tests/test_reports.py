@@ -558,3 +558,18 @@ def test_junit_xml_carries_each_verdict_as_a_plain_value(pytester: pytest.Pytest
         records = [json.loads(value) for name, value in properties if name == "dcc_record"]
         assert len(verdicts) == 1 and verdicts[0] in SEVERITY, properties
         assert len(records) == 1 and records[0]["verdict"] == verdicts[0], properties
+
+
+def test_a_scenarios_srvs_in_the_test_list_do_not_depend_on_the_hash_seed() -> None:
+    """pytest-bdd keeps a scenario's tags in a set, so its ``dcc_srv`` markers come in an order that changes with
+    PYTHONHASHSEED; test-list.json (in the certification bundle) lists them in one order, whatever the run."""
+    from types import SimpleNamespace
+
+    from pytest_dcc.plugin.certification import scenario_srvs
+
+    def item(*srvs: str) -> Any:
+        markers = [SimpleNamespace(args=(srv,)) for srv in srvs]
+        return SimpleNamespace(iter_markers=lambda name: iter(markers if name == "dcc_srv" else []))
+
+    assert scenario_srvs(item("8.8.2", "8.7.2")) == scenario_srvs(item("8.7.2", "8.8.2")) == ["8.7.2", "8.8.2"]
+    assert scenario_srvs(item("8.14.2", "8.9", "12.2")) == ["8.9", "8.14.2", "12.2"]
