@@ -188,3 +188,32 @@ def test_a_state_read_once_is_shown_where_it_is_used_again() -> None:
     assert evidence.notes == [
         f"SR 8.2 of {GSME}: the answer to {read[1].request.request_id}, nothing sent since that may change it"
     ]
+
+
+def test_a_scenario_never_sends_unsigned_for_want_of_a_key() -> None:
+    """The run's client sends unsigned as a user it holds no key for (the skeleton, the QA tooling); a scenario's
+    request must be signed as its originator, as before the one client: an unsigned request would be refused for
+    that, and a refusal scenario PASS for the wrong reason. No key is a harness error."""
+    import pytest
+
+    from pytest_dcc.duis.ids import CounterStore
+    from pytest_dcc.errors import HarnessError
+    from pytest_dcc.suite.context import Scenario, Target
+    from tests.reference_harness import GS, GSME
+
+    harness = Harness()
+    target = Target(
+        transport=harness.transport,
+        inbox=harness.inbox,
+        driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
+        release="latest",
+        schema_version=harness.version,
+        counters=CounterStore(),
+        identities={IS: harness.pki.identity(IS)},
+        roles={"IS": IS, "GS": GS},
+        timeout_s=1.0,
+    )
+    scenario = Scenario(target)
+    with pytest.raises(HarnessError, match=GS):
+        scenario.request("8.2", role="GS", device_id=GSME)
+    assert target.client.tally() == []  # nothing went on the wire

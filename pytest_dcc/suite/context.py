@@ -326,8 +326,10 @@ class Scenario:
     # -- sending ----------------------------------------------------------------------------------------------
 
     def send(self, request: DuisRequest, *, role: str, path: str | None = None, observe: bool = True) -> Answer:
-        """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`)."""
+        """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`); never
+        unsigned for want of a key (a HarnessError)."""
         user = self.target.user(role)
+        self.target.client.identity(str(request.request_id.originator))
         return self.send_bytes(request, self.target.client.serialise(request), path, user=user, observe=observe)
 
     def needs_origin(self) -> bool:
