@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
+
+from pytest_dcc.drivers.reference_control import InProcessDriver
+from pytest_dcc.duis.ids import CounterStore
 from pytest_dcc.duis.samples import sample_values
+from pytest_dcc.errors import HarnessError
+from pytest_dcc.reporting.verdicts import ScenarioRecord
+from pytest_dcc.steps.common import standard
+from pytest_dcc.suite.context import Scenario, Target
 from pytest_dcc.suite.frame import judges_frame
-from pytest_dcc.transport.client import DuisClient, Purpose
-from tests.reference_harness import ESME, IS, Harness
+from pytest_dcc.transport.client import DuisClient, NoEvidence, Purpose
+from tests.reference_harness import ESME, GS, GSME, IS, Harness
 
 STEPS = Path(__file__).resolve().parent.parent / "pytest_dcc" / "steps"
 JUDGING = {"check_refused", "check_frame", "check_unchanged", "check_state"}
@@ -106,8 +116,6 @@ class _StatusOnlyDriver:
     capabilities = frozenset({"estate", "set-status"})
 
     def __init__(self, harness: Harness) -> None:
-        from pytest_dcc.drivers.reference_control import InProcessDriver
-
         self.control = InProcessDriver(harness.dcc)
 
     def arrange_estate(self, devices: object) -> None:
@@ -117,30 +125,37 @@ class _StatusOnlyDriver:
         self.control.set_status(eui, status)
 
 
-def test_a_driver_change_outside_the_client_makes_earlier_reads_stale() -> None:
-    """What SR 8.2 showed before a driver changed the state (by its own means, not a DUIS request) is not the state
-    observed before the request under test: a stale origin would hide an endpoint that puts the status back."""
-    from types import SimpleNamespace
+class _Notes(NoEvidence):
+    """The notes a scenario's evidence was given."""
 
-    from pytest_dcc.duis.ids import CounterStore
-    from pytest_dcc.reporting.verdicts import ScenarioRecord
-    from pytest_dcc.steps.common import standard
-    from pytest_dcc.suite.context import Target
-    from tests.reference_harness import GS, GSME
+    def __init__(self) -> None:
+        self.notes: list[str] = []
 
-    harness = Harness()
-    target = Target(
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+
+def _target(harness: Harness, keys: tuple[str, ...] = (IS, GS), **more: Any) -> Target:
+    """The Import and the Gas Supplier on the harness, with keys of ``keys``, arranged by a status-only driver."""
+    return Target(
         transport=harness.transport,
         inbox=harness.inbox,
         driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
         release="latest",
         schema_version=harness.version,
         counters=CounterStore(),
-        identities={user: harness.pki.identity(user) for user in (IS, GS)},
+        identities={user: harness.pki.identity(user) for user in keys},
         roles={"IS": IS, "GS": GS},
         timeout_s=1.0,
-        declared_devices=frozenset({"ESME", "GSME", "CHF", "GPF"}),
+        **more,
     )
+
+
+def test_a_driver_change_outside_the_client_makes_earlier_reads_stale() -> None:
+    """What SR 8.2 showed before a driver changed the state (by its own means, not a DUIS request) is not the state
+    observed before the request under test: a stale origin would hide an endpoint that puts the status back."""
+    harness = Harness()
+    target = _target(harness, declared_devices=frozenset({"ESME", "GSME", "CHF", "GPF"}))
     request = SimpleNamespace(node=SimpleNamespace(nodeid="scenario"))
     scenario = standard(target, ScenarioRecord(), request)  # type: ignore[arg-type]
     read = scenario.request("8.2", device_id=GSME)  # a Given step's read, as the Gas Supplier
@@ -155,31 +170,8 @@ def test_a_driver_change_outside_the_client_makes_earlier_reads_stale() -> None:
 def test_a_state_read_once_is_shown_where_it_is_used_again() -> None:
     """A frame check that reuses an earlier SR 8.2 (nothing sent since that may change it) names the answer it rests
     on in its own step's evidence: the report shows what each judgement read."""
-    from pytest_dcc.duis.ids import CounterStore
-    from pytest_dcc.suite.context import Scenario, Target
-    from pytest_dcc.transport.client import NoEvidence
-    from tests.reference_harness import GS, GSME
-
-    class Notes(NoEvidence):
-        def __init__(self) -> None:
-            self.notes: list[str] = []
-
-        def note(self, text: str) -> None:
-            self.notes.append(text)
-
-    harness, evidence = Harness(), Notes()
-    target = Target(
-        transport=harness.transport,
-        inbox=harness.inbox,
-        driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
-        release="latest",
-        schema_version=harness.version,
-        counters=CounterStore(),
-        identities={user: harness.pki.identity(user) for user in (IS, GS)},
-        roles={"IS": IS, "GS": GS},
-        timeout_s=1.0,
-        evidence=evidence,
-    )
+    harness, evidence = Harness(), _Notes()
+    target = _target(harness, evidence=evidence)
     scenario = Scenario(target)
     first = scenario.observe([GSME], sender=IS)
     assert evidence.notes == []
@@ -194,25 +186,7 @@ def test_a_scenario_never_sends_unsigned_for_want_of_a_key() -> None:
     """The run's client sends unsigned as a user it holds no key for (the skeleton, the QA tooling); a scenario's
     request must be signed as its originator, as before the one client: an unsigned request would be refused for
     that, and a refusal scenario PASS for the wrong reason. No key is a harness error."""
-    import pytest
-
-    from pytest_dcc.duis.ids import CounterStore
-    from pytest_dcc.errors import HarnessError
-    from pytest_dcc.suite.context import Scenario, Target
-    from tests.reference_harness import GS, GSME
-
-    harness = Harness()
-    target = Target(
-        transport=harness.transport,
-        inbox=harness.inbox,
-        driver=_StatusOnlyDriver(harness),  # type: ignore[arg-type]
-        release="latest",
-        schema_version=harness.version,
-        counters=CounterStore(),
-        identities={IS: harness.pki.identity(IS)},
-        roles={"IS": IS, "GS": GS},
-        timeout_s=1.0,
-    )
+    target = _target(Harness(), keys=(IS,))
     scenario = Scenario(target)
     with pytest.raises(HarnessError, match=GS):
         scenario.request("8.2", role="GS", device_id=GSME)
