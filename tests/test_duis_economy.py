@@ -43,15 +43,31 @@ def test_every_then_step_that_judges_the_frame_is_known_to_judge_it() -> None:
     read before the request it judges; and no other Then step is taken for one."""
     found = 0
     for module in sorted(STEPS.glob("*.py")):
-        for node in ast.walk(ast.parse(module.read_text())):
+        tree = ast.parse(module.read_text())
+        judging = _judges_through(tree)
+        for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef):
                 continue
-            calls = {getattr(c.func, "id", "") for c in ast.walk(node) if isinstance(c, ast.Call)}
             for text in _then_texts(node):
                 example = text.replace("{case}", "x").replace("{device}", "CHF").replace("{status}", "Pending")
-                assert judges_frame(example) == bool(calls & JUDGING), f"{module.name}: {text}"
-                found += bool(calls & JUDGING)
+                assert judges_frame(example) == judging[node.name], f"{module.name}: {text}"
+                found += judging[node.name]
     assert found >= 3
+
+
+def _judges_through(module: ast.Module) -> dict[str, bool]:
+    """Per function of ``module``: whether it calls a frame check, directly or through another function of the
+    module (a Then step that judges through a helper is one too)."""
+    functions = {n.name: n for n in ast.walk(module) if isinstance(n, ast.FunctionDef)}
+
+    def called(node: ast.FunctionDef) -> set[str]:
+        return {getattr(c.func, "id", getattr(c.func, "attr", "")) for c in ast.walk(node) if isinstance(c, ast.Call)}
+
+    def through(name: str, seen: frozenset[str]) -> bool:
+        calls = called(functions[name])
+        return bool(calls & JUDGING) or any(through(c, seen | {c}) for c in calls & set(functions) - seen)
+
+    return {name: through(name, frozenset({name})) for name in functions}
 
 
 def test_the_client_counts_each_request_by_scenario_srv_and_purpose() -> None:
