@@ -62,7 +62,6 @@ NEUTRAL = (
 #: The driver seam (the contract) and the bundled drivers the suite side chooses between.
 _DRIVER_CONTRACT = "pytest_dcc.drivers"
 _TEST_CONTROL_DRIVER = "pytest_dcc.drivers.control_over_http"
-SUITE_TOOLS = (*TEST_TOOLS, *WEB)
 #: What the commands (outside both sides) may import: everything but the pytest wiring.
 _COMMANDS_MAY_IMPORT = (
     "pytest_dcc",
@@ -115,7 +114,7 @@ LAYERS: dict[str, Layer] = {
         "reference)",
     ),
     "pytest_dcc.drivers.duis": _layer(
-        *NEUTRAL, _DRIVER_CONTRACT, "pytest_dcc.transport", tools=WEB, note="arrangement over DUIS itself"
+        *NEUTRAL, _DRIVER_CONTRACT, "pytest_dcc.transport", note="arrangement over DUIS, by the run's client"
     ),
     _TEST_CONTROL_DRIVER: _layer(*NEUTRAL, _DRIVER_CONTRACT, tools=WEB, note="test control over HTTP"),
     "pytest_dcc.drivers.check": _layer(*NEUTRAL, _DRIVER_CONTRACT, note="a vendor's driver checked offline"),
@@ -169,7 +168,7 @@ LAYERS: dict[str, Layer] = {
         tools=(*WEB, "pytest"),
         note="the commands: wire the reference to uvicorn, run pytest, the report commands",
     ),
-    "pytest_dcc.cli": _layer(*_COMMANDS_MAY_IMPORT, "pytest_dcc.commands", tools=(*WEB, "pytest"), note="entry points"),
+    "pytest_dcc.cli": _layer("pytest_dcc.errors", "pytest_dcc.commands", note="entry points: the commands only"),
 }
 #: The pytest wiring, the package ``pytest_dcc.plugin``: each module its own contract. The entry point (the package
 #: itself) registers the others and asks the suite side; only the fixtures build the in-process reference DCC.
@@ -218,7 +217,7 @@ LAYERS.update(
             "pytest_dcc.reporting",
             "pytest_dcc.reporting.allure",
             *(f"{_PLUGIN}.{m}" for m in ("options", "recorder", "xdist_lanes")),
-            tools=SUITE_TOOLS,
+            tools=_PYTEST,
             note="the fixtures: the only wiring that may build the in-process reference",
         ),
         f"{_PLUGIN}.recorder": _layer(

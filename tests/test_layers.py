@@ -138,6 +138,19 @@ PLANTED = {
         "allowed",
         "imports pytest_dcc.duis.ids",
     ),
+    "the entry points import more than the commands": (
+        "pytest_dcc.cli",
+        "from pytest_dcc.reference.setup import build_reference",
+        "allowed",
+        "imports pytest_dcc.reference.setup",
+    ),
+    "the fixtures import allure": ("pytest_dcc.plugin.fixtures", "import allure", "allowed", "imports allure"),
+    "the DUIS driver imports a web framework": (
+        "pytest_dcc.drivers.duis",
+        "import starlette",
+        "allowed",
+        "imports starlette",
+    ),
     "the QA tooling imports the suite side": (
         "qa.hostile",
         "from pytest_dcc.suite import judging",

@@ -38,3 +38,14 @@ def test_the_options_group_and_the_ini_keys_are_the_table(pytester: pytest.Pytes
         assert text.startswith(f"{option.flag}={option.value} {' '.join(option.help.split()[:3])}"), text[:200]
     ini = shown[shown.index("[pytest] configuration options") :]
     assert sorted(re.findall(r"^  (dcc_[a-z_]+) ", ini, flags=re.M)) == sorted(INI_KEYS)
+
+
+def test_the_options_group_names_the_values_an_option_admits(pytester: pytest.Pytester) -> None:
+    """As before the options were described once: ``--help`` lists the schema versions, signature policies, modes
+    and releases an option takes (a user should not need the docs for the spelling)."""
+    shown = pytester.runpytest("--help").stdout.str()
+    group = " ".join(shown[shown.index("DUIS conformance (pytest-dcc):") :].split())
+    for option in (o for o in OPTIONS if o.choices):
+        text = group[group.index(f"{option.flag}=") :]
+        text = text[: text.index(" --dcc-", 1)] if " --dcc-" in text[1:] else text
+        assert all(choice in text for choice in option.choices), (option.flag, text[:300])

@@ -256,8 +256,10 @@ def test_one_run_writes_every_report(certification_run: Path) -> None:
     assert list(results.glob("*-globals.json")), "the clause matrix is not attached to the report"
     junit = (reports / "junit.xml").read_text()
     assert '<property name="clause" value="MP081-DUIS-3.8.106.3" />' in junit
-    carried = [p.get("value") for p in ElementTree.fromstring(junit).iter("property") if p.get("name") == "dcc_verdict"]
+    carried = [p.get("value") for p in ElementTree.fromstring(junit).iter("property") if p.get("name") == "dcc_record"]
     assert carried and {json.loads(value or "")["verdict"] for value in carried} == {"PASS", "NOT_APPLICABLE"}
+    plain = {p.get("value") for p in ElementTree.fromstring(junit).iter("property") if p.get("name") == "dcc_verdict"}
+    assert plain == {"PASS", "NOT_APPLICABLE"}
     assert (reports / "clause-matrix.md").is_file() and (reports / "clause-matrix.html").is_file()
     assert json.loads((reports / "test-list.json").read_text())["mode"] == "certification"
     # Evidence on the step that produced it, and never a key.
@@ -533,3 +535,41 @@ def test_the_html_report_sorts_results_into_the_suites_categories(tmp_path: Path
     assert found["ERROR: timeout"] == ["waits for ever"]
     assert found["NOT_APPLICABLE"] == ["not offered"]
     assert not any(name.startswith("FAIL") and name != "FAIL MP178-UNJOIN" for name in found), found
+
+
+def test_junit_xml_carries_each_verdict_as_a_plain_value(pytester: pytest.Pytester) -> None:
+    """A CI gate that reads JUnit XML finds ``dcc_verdict`` as it always did, the verdict itself (``PASS``,
+    ``FAIL``, ...), each clause as ``clause``, and the whole record (name, message, driver, ...) as one JSON object,
+    ``dcc_record``."""
+    from xml.etree import ElementTree
+
+    from pytest_dcc._resources import features_dir
+    from pytest_dcc.reporting.verdicts import SEVERITY
+
+    feature = features_dir() / "wire" / "request-building.feature"
+    pytester.makepyfile(test_suite=f"from pytest_bdd import scenarios\nscenarios({str(feature)!r})\n")
+    result = pytester.runpytest("--junitxml=junit.xml", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    cases = list(ElementTree.parse(pytester.path / "junit.xml").getroot().iter("testcase"))
+    assert cases
+    for case in cases:
+        properties = [(p.get("name"), p.get("value") or "") for p in case.iter("property")]
+        verdicts = [value for name, value in properties if name == "dcc_verdict"]
+        records = [json.loads(value) for name, value in properties if name == "dcc_record"]
+        assert len(verdicts) == 1 and verdicts[0] in SEVERITY, properties
+        assert len(records) == 1 and records[0]["verdict"] == verdicts[0], properties
+
+
+def test_a_scenarios_srvs_in_the_test_list_do_not_depend_on_the_hash_seed() -> None:
+    """pytest-bdd keeps a scenario's tags in a set, so its ``dcc_srv`` markers come in an order that changes with
+    PYTHONHASHSEED; test-list.json (in the certification bundle) lists them in one order, whatever the run."""
+    from types import SimpleNamespace
+
+    from pytest_dcc.plugin.certification import scenario_srvs
+
+    def item(*srvs: str) -> Any:
+        markers = [SimpleNamespace(args=(srv,)) for srv in srvs]
+        return SimpleNamespace(iter_markers=lambda name: iter(markers if name == "dcc_srv" else []))
+
+    assert scenario_srvs(item("8.8.2", "8.7.2")) == scenario_srvs(item("8.7.2", "8.8.2")) == ["8.7.2", "8.8.2"]
+    assert scenario_srvs(item("8.14.2", "8.9", "12.2")) == ["8.9", "8.14.2", "12.2"]

@@ -9,7 +9,7 @@ lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which mak
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -199,16 +199,24 @@ class NoDriver:
 METHOD_CAPABILITIES: Final = MappingProxyType({c.method: c for c in Capability})
 
 
+#: The capabilities that only read: a call of any other may change the endpoint's state.
+DRIVER_READS: Final = frozenset({Capability.DEVICE_VIEW, Capability.SMKI})
+
+
 class RecordingDriver:
     """``driver`` as one scenario sees it: every call is passed on and its capability recorded in ``used`` (unless
-    the driver works over DUIS, which is no capability beyond DUIS)."""
+    the driver works over DUIS, which is no capability beyond DUIS). ``changed`` is told after every call that may
+    change the endpoint's state by the driver's own means (any capability but the reads :data:`DRIVER_READS`; a
+    driver over DUIS sends its requests through the run's DUIS client, which knows), so no SR 8.2 read from before
+    it is taken for the state after it."""
 
-    def __init__(self, driver: Driver, used: set[str]) -> None:
+    def __init__(self, driver: Driver, used: set[str], changed: Callable[[], None] | None = None) -> None:
         self.inner = driver
         self.used = used
         self.name = driver.name
         self.capabilities = driver.capabilities
         self.over_duis = bool(getattr(driver, "over_duis", False))
+        self.changed = changed
 
     def __getattr__(self, attribute: str) -> Any:
         capability = METHOD_CAPABILITIES.get(attribute)
@@ -221,7 +229,11 @@ class RecordingDriver:
         def call(*args: Any, **kwargs: Any) -> Any:
             if not self.over_duis:  # a lane's reset is the reset of what the scenario owns: reported alike whatever -n
                 self.used.add("reset" if capability == "reset-lane" else capability)
-            return value(*args, **kwargs)
+            try:
+                return value(*args, **kwargs)
+            finally:
+                if self.changed is not None and not self.over_duis and capability not in DRIVER_READS:
+                    self.changed()
 
         return call
 
@@ -239,6 +251,7 @@ __all__ = [
     "CAPABILITIES",
     "CAPABILITY_TABLE",
     "Capability",
+    "DRIVER_READS",
     "CapabilityRow",
     "FULL_CONTROL",
     "InventoryDocument",

@@ -20,11 +20,12 @@ from pytest_dcc._version import __version__
 from pytest_dcc.plugin import allure_compat, step_lookup
 from pytest_dcc.plugin.certification import TestListWriter, check_certification_run, not_applicable_reason
 from pytest_dcc.plugin.options import SETTINGS_KEY, load_settings
+from pytest_dcc.plugin.options import report_dir as report_dir_of
 from pytest_dcc.plugin.recorder import VerdictRecorder
 from pytest_dcc.plugin.xdist_lanes import start_lanes
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
-from pytest_dcc.settings import INI_KEYS, OPTION, OPTIONS
+from pytest_dcc.settings import INI_KEYS, OPTIONS
 from pytest_dcc.spec.clauses import CLAUSES
 from pytest_dcc.suite import lifecycle
 from pytest_dcc.suite.applicability import check_release_tag
@@ -57,7 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("dcc", "DUIS conformance (pytest-dcc)")
     for option in OPTIONS:
         default = f" (default: {option.default})" if option.default else ""
-        text = f"{option.help}{default}" + (" (repeat)" if option.repeat else "")
+        choices = f" (one of: {', '.join(option.choices)})" if option.choices else ""
+        text = f"{option.help}{choices}{default}" + (" (repeat)" if option.repeat else "")
         if option.repeat:
             group.addoption(option.flag, metavar=option.value, action="append", default=[], help=text)
         else:
@@ -79,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for kind, text in TAG_MARKERS.items():
         config.addinivalue_line("markers", f"dcc_{kind}(value): {text} (Gherkin tag @{kind}:<value>)")
     config.stash[SETTINGS_KEY] = settings = load_settings(config)
-    report_dir = Path(config.getoption("dcc_report_dir") or OPTION["dcc_report_dir"].default)
+    report_dir = report_dir_of(config)
     if settings.mode == "certification":
         check_certification_run(config, settings)
     pattern = config.getoption("dcc_clause_link_pattern") or allure_reports.DEFAULT_LINK_PATTERN

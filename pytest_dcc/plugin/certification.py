@@ -19,12 +19,17 @@ from pytest_dcc.suite.certification_rules import incompleteness, run_refusal
 
 
 def scenario_srvs(item: pytest.Item) -> list[str]:
-    """The SRVs a scenario exercises: its ``@srv:`` tags and an Examples column named ``srv``."""
-    srvs = [str(m.args[0]) for m in item.iter_markers("dcc_srv")]
+    """The SRVs a scenario exercises: its ``@srv:`` tags (in SRV order: pytest-bdd keeps tags in a set, whose order
+    changes with the hash seed) and an Examples column named ``srv``."""
+    srvs = sorted({str(m.args[0]) for m in item.iter_markers("dcc_srv")}, key=_srv_order)
     example = bdd.example_row(item)
     if example.get("srv"):
         srvs.append(str(example["srv"]))
     return srvs
+
+
+def _srv_order(srv: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in srv.split("."))
 
 
 def not_applicable_reason(item: pytest.Item, settings: DccSettings) -> str | None:

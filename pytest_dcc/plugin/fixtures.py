@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore
 from pytest_dcc.errors import ConfigError, HarnessError, SessionCheckError, TransportError
-from pytest_dcc.plugin.options import SETTINGS_KEY
+from pytest_dcc.plugin.options import SETTINGS_KEY, report_dir
 from pytest_dcc.plugin.recorder import RECORD_KEY
 from pytest_dcc.reference.dcc import ReferenceDcc
 from pytest_dcc.reference.setup import build_reference
@@ -296,7 +295,7 @@ def dcc_client(
     yield client
     if not dcc_settings.in_process and client.counts:
         worker = getattr(request.config, "workerinput", {}).get("workerid")
-        folder = Path(request.config.getoption("dcc_report_dir") or "reports")
+        folder = report_dir(request.config)
         client.write_tally(folder / (f"duis-requests-{worker}.json" if worker else "duis-requests.json"))
 
 

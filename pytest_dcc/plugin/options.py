@@ -70,6 +70,11 @@ def _usage(option: str, why: str, given: object) -> pytest.UsageError:
     return pytest.UsageError(f"--{option} {why}, given: {given}")
 
 
+def report_dir(config: pytest.Config) -> Path:
+    """``--dcc-report-dir``, else its default: the folder every report of the run is written to."""
+    return Path(_given(config, "dcc_report_dir"))
+
+
 def load_settings(config: pytest.Config) -> DccSettings:
     """Read and check every ``--dcc-*`` option; raises :class:`pytest.UsageError` naming option and value."""
     endpoint = _endpoint(config)
@@ -253,4 +258,4 @@ def _port(config: pytest.Config) -> int:
 
 SETTINGS_KEY: Final = pytest.StashKey[DccSettings]()
 
-__all__ = ["SETTINGS_KEY", "load_settings"]
+__all__ = ["SETTINGS_KEY", "load_settings", "report_dir"]

@@ -21,6 +21,7 @@ from pytest_dcc.reporting.redaction import Redactor
 from pytest_dcc.reporting.verdicts import (
     ERROR,
     FAIL,
+    JUNIT_VERDICT,
     KNOWN_FAILURE,
     NA_PREFIX,
     NOT_APPLICABLE,
@@ -103,7 +104,7 @@ class VerdictRecorder:
         carrier = verdict_property(found_verdict, message if isinstance(exc, SessionCheckError) else "")
         report.user_properties.append(carrier)
         # The JUnit XML takes a test's properties from its teardown report, which is made from the item's.
-        item.user_properties.extend([*(("clause", c) for c in clauses), carrier])
+        item.user_properties.extend([*(("clause", c) for c in clauses), (JUNIT_VERDICT, verdict), carrier])
 
     def _allure(self, item: pytest.Item, report: pytest.TestReport, verdict: str, clauses: list[str]) -> str:
         """Give allure the verdict (FAILs sorted by clause): the scenario's allure result ID ("" without allure)."""

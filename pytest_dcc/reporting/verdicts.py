@@ -73,8 +73,12 @@ class ScenarioVerdict:
 
 #: The report property that carries a scenario's verdict: one JSON-serialisable mapping (the fields of
 #: :class:`ScenarioVerdict` but the ID and the duration, which the report has, and the failed session check), so it
-#: crosses pytest-xdist, which serialises a report's user properties, as it is.
-VERDICT_PROPERTY: Final = "dcc_verdict"
+#: crosses pytest-xdist, which serialises a report's user properties, as it is. JUnit XML shows it as JSON, beside
+#: :data:`JUNIT_VERDICT`.
+VERDICT_PROPERTY: Final = "dcc_record"
+#: The JUnit XML property that holds the verdict itself (``PASS``, ``FAIL``, ...), as it always has: what a CI gate
+#: reading JUnit XML looks for.
+JUNIT_VERDICT: Final = "dcc_verdict"
 #: The field naming a failed session check, said once at the end of the run (not part of the verdict).
 SESSION_CHECK: Final = "session_check"
 
@@ -187,6 +191,7 @@ __all__ = [
     "SEVERITY",
     "UNEXPECTED_PASS",
     "SESSION_CHECK",
+    "JUNIT_VERDICT",
     "VERDICT_PROPERTY",
     "ScenarioRecord",
     "ScenarioVerdict",

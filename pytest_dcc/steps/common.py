@@ -34,7 +34,7 @@ def standard(dcc_target: Target, dcc_record: ScenarioRecord, request: pytest.Fix
     scenario sees the driver through a recorder of the capabilities it uses; the run's DUIS client counts what is
     sent from now on under this scenario."""
     dcc_target.client.begin(request.node.nodeid)
-    driver = RecordingDriver(dcc_target.driver, dcc_record.used)
+    driver = RecordingDriver(dcc_target.driver, dcc_record.used, dcc_target.client.changed)
     dcc_record.driver = driver.name
     dcc_target = replace(dcc_target, driver=driver)
     if {"reset", "seed"} <= driver.capabilities:

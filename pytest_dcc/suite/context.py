@@ -192,7 +192,7 @@ class Scenario:
     phase: str = "given"  # the kind of step running: "given", "when" (requests under test) or "then"
     #: Whether a Then step judges the frame (a refusal, "nothing else observable changed") and is reached (no Then
     #: step before it needs a capability the driver lacks): over DUIS alone the state is read around the requests
-    #: under test only then. The plugin sets it from the scenario's Then steps (``frame.frame_judged``).
+    #: under test only then. The plugin sets it from the scenario's Then steps (``lifecycle.step_starting``).
     judged_frame: bool = True
     whole_frame: bool = True  # a Then step reached judges the frame of the whole scenario ("nothing else ...")
 
@@ -303,9 +303,14 @@ class Scenario:
         purpose = Purpose.JUDGED_READ if self.judged_frame else Purpose.OTHER_READ
         for eui in euis:
             try:
-                exchange = client.recall(observer, eui) or client.request(
-                    "8.2", user=observer, purpose=purpose, device_id=eui
-                )
+                exchange = client.recall(observer, eui)
+                if exchange is not None:  # the step that judges it shows which signed answer it rests on
+                    self.target.evidence.note(
+                        f"SR 8.2 of {eui}: the answer to {exchange.request.request_id}, nothing sent since that may "
+                        "change it"
+                    )
+                else:
+                    exchange = client.request("8.2", user=observer, purpose=purpose, device_id=eui)
             except (DccError, NotApplicableError):
                 continue
             if exchange.code != "I0":
@@ -321,8 +326,10 @@ class Scenario:
     # -- sending ----------------------------------------------------------------------------------------------
 
     def send(self, request: DuisRequest, *, role: str, path: str | None = None, observe: bool = True) -> Answer:
-        """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`)."""
+        """Sign ``request`` as the user of ``role`` (its originator) and send it (see :meth:`send_bytes`); never
+        unsigned for want of a key (a HarnessError)."""
         user = self.target.user(role)
+        self.target.client.identity(str(request.request_id.originator))
         return self.send_bytes(request, self.target.client.serialise(request), path, user=user, observe=observe)
 
     def needs_origin(self) -> bool:

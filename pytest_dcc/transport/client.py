@@ -5,7 +5,8 @@ Every DUIS request the suite sends goes through one :class:`DuisClient`: the sce
 observation reads (``suite.context``), the DUIS driver's arrangement (``drivers.duis``), the statement skeleton, and
 the QA tooling's load clients. Its :attr:`~DuisClient.generation` moves on with every request that may change the
 endpoint's state (any but a read of :data:`READS`, and any request under test) and with :meth:`~DuisClient.changed`
-(a device response came in, a scenario began): what a read showed holds while the generation it was read in does.
+(a device response came in, a scenario began, a driver changed the state by its own means: ``drivers.RecordingDriver``):
+what a read showed holds while the generation it was read in does.
 """
 
 from __future__ import annotations
