@@ -252,7 +252,9 @@ def test_verdicts_are_the_same_with_four_and_eight_lanes_as_with_none_on_one_end
     assert health["response_url"] is None  # the run put the delivery address back as it found it
     # the parallel runs kept each scenario's time for the next one's order (longest first)
     durations = read_durations(Path(os.environ["PYTEST_DCC_STATE"]))  # the state folder the runs share
-    assert {s["id"] for s in eight["scenarios"]} <= set(durations) and all(d > 0 for d in durations.values())
+    assert {s["id"] for s in eight["scenarios"]} <= set(durations) and all(d >= 0 for d in durations.values())
+    # a scenario found NOT_APPLICABLE at its start may take under the half millisecond kept; one judged over HTTP not
+    assert all(durations[s["id"]] > 0 for s in eight["scenarios"] if s["verdict"] == "PASS" and not s["self_check"])
 
 
 @pytest.mark.slow
