@@ -143,13 +143,11 @@ LAYERS: dict[str, Layer] = {
     ),
     "pytest_dcc.suite": _layer(
         *NEUTRAL,
-        "pytest_dcc._resources",
         "pytest_dcc.statement",
         "pytest_dcc.transport",
         _DRIVER_CONTRACT,
         _TEST_CONTROL_DRIVER,
-        "pytest_dcc.reporting",
-        tools=("pytest", "_pytest", *WEB),
+        tools=("pytest", "_pytest", "httpx"),
         note="the suite's judgements and scenario state",
     ),
     "pytest_dcc.steps": _layer(
