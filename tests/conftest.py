@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import json
 import os
 import socket
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 # httpx imports its HTTP core lazily. Imported here, before any test runs, it is in the snapshot of sys.modules
 # that the pytester fixture restores after each test; first imported inside a pytester test, it would be dropped
@@ -59,3 +63,45 @@ def load_benchmark(name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# -- what workers share ------------------------------------------------------------------------------------------
+# pytest-xdist's ``--dist loadgroup`` renames a grouped test's node ID, which pytest 9 no longer reads (its node IDs
+# are structured): ``xdist_group`` marks are silently ignored, and two workers can run a "group" at once. What must
+# not overlap takes a lock instead, and what two tests read is made once, whichever worker comes first.
+
+
+def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder every worker of this run sees (the parent of the workers' base temporary folders)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture
+def fixed_ports() -> Iterator[None]:
+    """Held for the whole test: one test at a time binds DCC Boxed's fixed ports (8079, and the receiver's 8090),
+    whichever worker, or other test run on this machine, runs it (an exclusive lock on a file in the temporary
+    folder; the system releases it if the process dies)."""
+    with (Path(tempfile.gettempdir()) / "pytest-dcc-fixed-ports.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> Any:
+    """``make(folder)``'s JSON result, made by the first worker that asks (in a folder of the run's shared temporary
+    folder) and read back from there by any other: a costly fixture two tests share, whichever workers run them."""
+    shared = _shared_folder(tmp_path_factory)
+    made = shared / f"{name}.json"
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not made.exists():
+                folder = shared / name
+                folder.mkdir(exist_ok=True)
+                made.write_text(json.dumps(make(folder)), encoding="utf-8")
+            return json.loads(made.read_text(encoding="utf-8"))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

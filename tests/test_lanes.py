@@ -239,7 +239,7 @@ def test_verdicts_are_the_same_with_four_and_eight_lanes_as_with_none_on_one_end
     receiver = free_port()
     pki = tmp_path / "pki"
     args = ["--pki", str(pki), "--test-control", "--log-level", "warning", "--latency", "0.01"]
-    args += ["--device-latency", "0.2"]
+    args += ["--device-latency", "0.05"]  # device responses after the answers, relayed to the worker waiting
     with ServeProcess(args, tmp_path / "serve.log") as server:
         runs = {n: _run(pytester, server.url, pki, receiver, f"r{n}", "-n", str(n)) for n in (0, 4, 8)}
         health = httpx.get(server.url + "/health", timeout=5).json()

@@ -24,8 +24,8 @@ import pytest
 
 from tests.conftest import SHARED, port_free
 
-#: These tests bind DCC Boxed's fixed ports: under pytest-xdist they share one worker (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("fixed-ports")
+#: These tests bind DCC Boxed's fixed ports: one at a time, whichever worker runs them (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_ports")
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

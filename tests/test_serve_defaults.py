@@ -25,8 +25,8 @@ from pytest_dcc.transport.receiver import ServerThread, free_port
 from qa.serve import ServeProcess
 from tests.conftest import port_free
 
-#: These tests bind DCC Boxed's fixed ports: under pytest-xdist they share one worker (``--dist loadgroup``).
-pytestmark = pytest.mark.xdist_group("fixed-ports")
+#: These tests bind DCC Boxed's fixed ports: one at a time, whichever worker runs them (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fixed_ports")
 
 BIN = Path(sys.executable).parent
 

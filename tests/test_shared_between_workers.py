@@ -1,0 +1,52 @@
+"""What the project's own test run shares between its pytest-xdist workers (tests/conftest.py): the lock that keeps
+the fixed-port tests apart, and a costly result made once whichever worker asks first."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import made_once
+
+LOCK = Path(tempfile.gettempdir()) / "pytest-dcc-fixed-ports.lock"
+_TRY = """
+import fcntl, sys
+with open(sys.argv[1], "w") as lock:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("held")
+    else:
+        print("free")
+"""
+
+
+def _another_process_sees() -> str:
+    done = subprocess.run([sys.executable, "-c", _TRY, str(LOCK)], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_the_fixed_ports_lock_keeps_every_other_process_out_while_a_test_holds_it(
+    fixed_ports: None,
+) -> None:
+    assert _another_process_sees() == "held"
+
+
+def test_a_shared_result_is_made_once_and_read_back(tmp_path_factory: pytest.TempPathFactory) -> None:
+    made: list[Path] = []
+
+    def make(folder: Path) -> dict[str, int]:
+        made.append(folder)
+        (folder / "work").write_text("x")
+        return {"runs": len(made)}
+
+    name = f"made-once-{id(made)}"
+    assert made_once(tmp_path_factory, name, make) == {"runs": 1}
+    assert made_once(tmp_path_factory, name, make) == {"runs": 1}
+    assert len(made) == 1 and (made[0] / "work").is_file()
+    assert json.loads((made[0].parent / f"{name}.json").read_text()) == {"runs": 1}
