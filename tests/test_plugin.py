@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -108,3 +110,47 @@ def test_gherkin_tags_become_registered_markers_and_unknown_clauses_stop_the_run
     assert result.ret != pytest.ExitCode.OK
     output = result.stdout.str() + result.stderr.str()
     assert "names a clause that is not in the registry: MP999-NOPE" in output
+
+
+_WRONG_FEATURE = """
+Feature: a wrong endpoint
+  Scenario: the answer breaks the clause
+    Then the endpoint's answer is wrong
+"""
+_WRONG_STEPS = """
+from pytest_bdd import scenarios, then
+from pytest_dcc.errors import EndpointAssertion
+
+scenarios("wrong.feature")
+
+
+def _judge(code):
+    raise EndpointAssertion(f"the answer names {code}, the clause says E081402")
+
+
+@then("the endpoint's answer is wrong")
+def _wrong():
+    _judge("E081401")
+"""
+
+
+@pytest.mark.parametrize("tb", [None, "long"])
+def test_a_verdicts_trace_starts_at_its_step_and_tb_gives_pytests_own(
+    pytester: pytest.Pytester, tb: str | None
+) -> None:
+    """A FAIL (any pytest-dcc exception) is traced as Python prints it, from the step that raised it: no frame of
+    pytest, pluggy or pytest-bdd, and no source parsed per frame (a quarter of a second per scenario otherwise);
+    ``--tb`` asks for pytest's rendering. The verdict is the same either way."""
+    pytester.makefile(".feature", wrong=_WRONG_FEATURE)
+    pytester.makepyfile(test_wrong=_WRONG_STEPS)
+    result = pytester.runpytest("-p", "no:cacheprovider", *([f"--tb={tb}"] if tb else []))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str().partition(" FAILURES ")[2]
+    assert "the answer names E081401, the clause says E081402" in text
+    document = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
+    assert [s["verdict"] for s in document["scenarios"]] == ["FAIL"]
+    if tb is None:
+        assert 'in _wrong\n    _judge("E081401")' in text and "in _judge" in text, text
+        assert "pluggy" not in text and "pytest_bdd" not in text and "\nE   " not in text, text
+    else:
+        assert "\nE   " in text and "def _judge(code):" in text, text  # pytest's long style: source and E lines

@@ -21,7 +21,7 @@ from pytest_dcc.plugin import allure_compat, step_lookup
 from pytest_dcc.plugin.certification import TestListWriter, check_certification_run, not_applicable_reason
 from pytest_dcc.plugin.options import SETTINGS_KEY, load_settings
 from pytest_dcc.plugin.options import report_dir as report_dir_of
-from pytest_dcc.plugin.recorder import VerdictRecorder
+from pytest_dcc.plugin.recorder import VerdictRecorder, verdict_report
 from pytest_dcc.plugin.xdist_lanes import start_lanes
 from pytest_dcc.reporting import allure as allure_reports
 from pytest_dcc.reporting.verdicts import run_metadata
@@ -165,6 +165,13 @@ def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scen
     evidence = lifecycle.scenario_of(request)
     if evidence is not None:
         lifecycle.scenario_finished(evidence)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """A scenario's phase that ended in a verdict's exception: its report traced from the step that raised it
+    (:func:`pytest_dcc.plugin.recorder.verdict_report`); any other, pytest's."""
+    return verdict_report(item, call)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 import pytest
 
-from pytest_dcc.errors import SessionCheckError
+from pytest_dcc.errors import DccError, SessionCheckError
 from pytest_dcc.plugin import bdd_items as bdd
 from pytest_dcc.plugin.options import SETTINGS_KEY
 from pytest_dcc.reporting import matrix
@@ -40,6 +40,35 @@ from pytest_dcc.reporting.verdicts import (
     verdict_property,
 )
 from pytest_dcc.statement import ExpectedFailures
+
+#: The modules of the test runner (a module's top-level package): a verdict's trace starts past their frames.
+_RUNNER: Final = frozenset({"pluggy", "_pytest", "pytest", "pytest_bdd", "allure_pytest_bdd", "allure_commons"})
+
+
+def verdict_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """pytest's report of a scenario's phase that ended in one of pytest-dcc's exceptions (a FAIL, an ERROR the
+    endpoint caused, a NOT_APPLICABLE), its trace in Python's own form from the step (or fixture) that raised it
+    (None: pytest makes the report). pytest's default rendering parses the module of every frame, pytest's and
+    pytest-bdd's included: a quarter of a second per scenario, 40 s for a run whose every scenario is an ERROR.
+    ``--tb`` or ``--fulltrace`` given: pytest's rendering, as asked."""
+    excinfo = call.excinfo
+    if excinfo is None or not isinstance(excinfo.value, DccError) or bdd.template(item) is None:
+        return None
+    if item.config.getoption("tbstyle", "auto") != "auto" or item.config.getoption("fulltrace", False):
+        return None
+    report = pytest.TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, when=call.when))
+    report.outcome = "failed"
+    entries = excinfo.traceback  # from the first frame past the test runner's: the step, or the fixture
+    first = next((n for n, e in enumerate(entries) if _package(e.frame.f_globals) not in _RUNNER), len(entries))
+    excinfo.traceback = entries[first:]
+    report.longrepr = excinfo.getrepr(style="native")  # as Python prints it, with the crash line pytest summarises
+    report.duration, report.start, report.stop = call.duration, call.start, call.stop
+    return report
+
+
+def _package(names: dict[str, Any]) -> str:
+    return str(names.get("__name__", "")).split(".")[0]
+
 
 #: Where a scenario's record is kept for the recorder.
 RECORD_KEY: Final = pytest.StashKey[ScenarioRecord]()
