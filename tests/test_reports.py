@@ -23,6 +23,7 @@ import pytest
 from pytest_dcc.reporting import bundle, gate, matrix
 from pytest_dcc.reporting.html import remote_references, strip_analytics
 from pytest_dcc.spec.clauses import CLAUSES
+from tests.conftest import made_once
 
 ROOT = Path(__file__).resolve().parent.parent
 STATEMENT = ROOT / "fixtures" / "statements" / "reference-latest.yaml"
@@ -223,14 +224,18 @@ def _conformance(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def certification_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``dcc-conformance`` in certification mode from the checkout: reports in a temporary directory."""
-    reports = tmp_path_factory.mktemp("reports")
-    done = _conformance(
-        ROOT, "--dcc-mode", "certification", f"--dcc-statement={STATEMENT}", f"--dcc-report-dir={reports}",
-        "-p", "no:cacheprovider", "-q",
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return reports
+    """``dcc-conformance`` in certification mode from the checkout: reports in a temporary directory, made once
+    whichever worker asks first (the tests only read it)."""
+
+    def make(reports: Path) -> str:
+        done = _conformance(
+            ROOT, "--dcc-mode", "certification", f"--dcc-statement={STATEMENT}", f"--dcc-report-dir={reports}",
+            "-p", "no:cacheprovider", "-q",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return str(reports)
+
+    return Path(made_once(tmp_path_factory, "certification-run", make))
 
 
 @pytest.mark.slow
