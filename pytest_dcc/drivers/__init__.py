@@ -5,6 +5,8 @@ reference DCC in process), :class:`~pytest_dcc.drivers.control_over_http.TestCon
 --test-control``), :class:`~pytest_dcc.drivers.duis.DuisDriver` (arrangement over SR 8.2, 8.4 and 12.2 for an
 endpoint with nothing else), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver
 lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
+A driver with "device-view" may also read many devices at once (:class:`BatchedViews`, no capability of its own);
+:func:`snapshots` reads through it where offered, else device by device, to the same records.
 """
 
 from __future__ import annotations
