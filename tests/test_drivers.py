@@ -154,3 +154,20 @@ def test_the_test_control_routes_are_one_table_the_server_serves_and_the_driver_
         (route.template, sorted({route.method, "HEAD"} if route.method == "GET" else {route.method}))
         for route in ROUTES
     ]
+
+
+def test_a_route_part_of_a_capability_is_its_optional_batch_which_the_http_driver_offers() -> None:
+    """``device-views`` is no capability of its own (no name a driver lists): the batched form of "device-view",
+    which the test-control driver offers (BatchedViews) and NoDriver does not (read device by device)."""
+    from pytest_dcc.drivers import BatchedViews, NoDriver
+    from pytest_dcc.drivers.control_over_http import TestControlDriver
+    from pytest_dcc.drivers.reference_control import InProcessDriver
+    from pytest_dcc.duis.control_api import ROUTE_CAPABILITIES, ROUTES
+
+    parts = {r.name: r.part_of for r in ROUTES if r.part_of is not None}
+    assert parts == {"device-views": "device-view"}
+    assert not any(r.capability for r in ROUTES if r.part_of) and set(parts) - ROUTE_CAPABILITIES == set(parts)
+    assert set(parts.values()) <= {c.value for c in TestControlDriver.capabilities}
+    assert not set(parts) & {c.value for c in Capability}
+    assert issubclass(TestControlDriver, BatchedViews) and issubclass(InProcessDriver, BatchedViews)
+    assert not isinstance(NoDriver(), BatchedViews)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -28,6 +29,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from pytest_dcc.drivers.control_over_http import TestControlDriver
+from pytest_dcc.duis.control_api import MAX_VIEW_DEVICES
 from pytest_dcc.duis.control_token import read_token, token_file, token_matches, write_token
 from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.errors import ConfigError, HttpStatusError
@@ -70,6 +72,7 @@ class Attack:
 
 RETARGET = b'{"url": "' + EVIL_URL.encode() + b'"}'
 RESET = b"{}"
+VIEWS = b'{"devices": ["' + ESME.encode() + b'"], "smki": true}'
 
 
 def _cert_swap() -> bytes:
@@ -94,6 +97,7 @@ ATTACKS = [
     ),
     Attack("blob-without-type", "POST", "/response-url", {}, RETARGET, 415),
     Attack("text-json", "POST", "/inventory", {"content-type": "text/json"}, b"CERT", 415),
+    Attack("text-plain-batched-read", "POST", "/device-views", {"content-type": "text/plain"}, VIEWS, 415),
     Attack(
         "text-plain-on-a-bodyless-call",
         "POST",
@@ -114,6 +118,7 @@ ATTACKS = [
     ),
     Attack("origin-like-its-own", "POST", "/devices/" + ESME + "/certificates", {"origin": "http://127.0.0.1:{port}"}),
     Attack("origin-on-a-read", "GET", "/devices/" + ESME, {"origin": "https://attacker.test"}),
+    Attack("origin-on-a-batched-read", "POST", "/device-views", {"content-type": JSON, "origin": "null"}, VIEWS),
     Attack("cross-site-fetch", "GET", "/outbox", {"sec-fetch-site": "cross-site"}),
     Attack("same-site-fetch", "POST", "/reset", {"content-type": JSON, "sec-fetch-site": "same-site"}, RESET),
     # DNS rebinding: the page's own name now resolves to 127.0.0.1; the browser sends that name.
@@ -127,10 +132,12 @@ ATTACKS = [
         "right-address-wrong-port", "POST", "/inventory", {"content-type": JSON, "host": "127.0.0.1:{other}"}, b"CERT"
     ),
     Attack("ipv6-loopback-wrong-port", "GET", "/outbox", {"host": "[::1]:{other}"}),
+    Attack("rebound-batched-read", "POST", "/device-views", {"content-type": JSON, "host": "attacker.test"}, VIEWS),
     Attack("address-without-port", "POST", "/response-url", {"content-type": JSON, "host": "127.0.0.1"}, RETARGET),
     # The token: without, wrong, another server's, in the wrong scheme or place.
     Attack("no-token", "POST", "/reset", {"content-type": JSON}, RESET, 401, None),
     Attack("no-token-read", "GET", "/devices/" + ESME, {}, b"", 401, None),
+    Attack("no-token-batched-read", "POST", "/device-views", {"content-type": JSON}, VIEWS, 401, None),
     Attack("wrong-token", "POST", "/response-url", {"content-type": JSON}, RETARGET, 401, secrets.token_urlsafe(32)),
     Attack("other-servers-token", "POST", "/inventory", {"content-type": JSON}, b"CERT", 401, "other"),
     Attack("token-prefix", "POST", "/reset", {"content-type": JSON}, RESET, 401, TOKEN[:20]),
@@ -215,6 +222,40 @@ def test_the_local_user_with_the_token_is_served(target: Target, mode: str) -> N
     assert target.send(mode, "POST", "/latency", json_utf8, body).status_code == 200
     assert target.deliveries.latency.answer_s == 0.01
     assert target.send(mode, "POST", "/latency", {**own, "content-type": JSON}, b'{"answer_s": 0}').status_code == 200
+
+
+def _views(*devices: object, **more: object) -> bytes:
+    return json.dumps({"devices": list(devices), "smki": True, **more}).encode()
+
+
+_SPARE = [f"00-DB-12-34-56-79-00-{i:02X}" for i in range(MAX_VIEW_DEVICES)]
+BAD_VIEWS = {
+    "too-many": _views(ESME, *_SPARE),
+    "none": _views(),
+    "not-an-eui": _views("00-DB-12-34-56-78-90"),
+    "a-number": _views(123),
+    "a-string-not-a-list": json.dumps({"devices": ESME}).encode(),
+    "missing": b'{"smki": true}',
+    "smki-not-a-boolean": json.dumps({"devices": [ESME], "smki": "yes"}).encode(),
+    "another-key": _views(ESME, sql="1"),
+    "a-list": json.dumps([ESME]).encode(),
+}
+
+
+@pytest.mark.parametrize("mode", ["in-process", "http"])
+def test_the_batched_read_bounds_its_input_and_answers_within_them(target: Target, mode: str) -> None:
+    """``device-views`` takes 1 to MAX_VIEW_DEVICES EUI-64 strings and a boolean, nothing else (400 naming what is
+    wrong, nothing read); within the bounds it answers every device in order, an unknown one as ``null``."""
+    own = {"authorization": f"Bearer {target.token}", "content-type": JSON}
+    for case, body in BAD_VIEWS.items():
+        reply = target.send(mode, "POST", "/device-views", own, body)
+        assert reply.status_code == 400 and "EUI-64" in reply.text, (case, reply.text)
+    most = [ESME.lower(), *_SPARE[1:]]
+    reply = target.send(mode, "POST", "/device-views", own, _views(*most))
+    assert reply.status_code == 200, reply.text[:200]
+    answers = reply.json()["devices"]
+    assert len(answers) == MAX_VIEW_DEVICES and all(a == {"view": None} for a in answers[1:])
+    assert answers[0]["view"]["smi"]["eui"] == ESME and {"serial", "usage", "status"} == set(answers[0]["smki"][0])
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_sent_whole(target: Target) -> None:

@@ -5,17 +5,19 @@ reference DCC in process), :class:`~pytest_dcc.drivers.control_over_http.TestCon
 --test-control``), :class:`~pytest_dcc.drivers.duis.DuisDriver` (arrangement over SR 8.2, 8.4 and 12.2 for an
 endpoint with nothing else), and whatever a vendor returns from the ``pytest_dcc_driver`` hook. A capability a driver
 lacks raises :class:`~pytest_dcc.errors.NotApplicableError` naming it, which makes the scenario NOT_APPLICABLE.
+A driver with "device-view" may also read many devices at once (:class:`BatchedViews`, no capability of its own);
+:func:`snapshots` reads through it where offered, else device by device, to the same records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeAlias, TypedDict, runtime_checkable
 
-from pytest_dcc.drivers.records import DeviceRecord, DeviceView, SmiRecord, SmkiEntry
+from pytest_dcc.drivers.records import DeviceRecord, DeviceSnapshot, DeviceView, SmiRecord, SmkiEntry
 from pytest_dcc.errors import DriverContractError, NotApplicableError
 
 
@@ -130,6 +132,66 @@ class Driver(Protocol):
     def arrange_estate(self, devices: Mapping[str, str]) -> None:
         """Capability "estate", for a driver without "reset" and "seed": make the declared devices (type -> EUI)
         usable as the estate."""
+
+
+@runtime_checkable
+class BatchedViews(Protocol):
+    """The optional batched form of capability "device-view" (with "smki"): no capability of its own. A driver that
+    can read many devices in one go offers ``device_views``; the suite reads one that does not device by device
+    (``device_view``, ``smki``), with the same observations (:func:`snapshots`)."""
+
+    def device_views(self, euis: Sequence[str], *, smki: bool) -> list[DeviceSnapshot | None]:
+        """Every device of ``euis``, in that order: its :class:`DeviceSnapshot` (with ``smki``: its SMKI entries as
+        ``smki(eui)`` answers them), or ``None`` for a device ``device_view`` refuses with ``LookupError``. Exactly
+        what the one-device calls answer, read at once."""
+
+
+def snapshots(driver: Driver, euis: Sequence[str], *, smki: bool) -> list[DeviceSnapshot | None]:
+    """Each device of ``euis`` read through ``driver`` (capability "device-view"; with ``smki`` "smki" too): in one
+    call of :class:`BatchedViews` where the driver offers it, else device by device. A device the driver does not
+    know (``LookupError``, or NOT_APPLICABLE) is ``None``; an answer of the wrong shape a
+    :class:`DriverContractError`."""
+    if not isinstance(driver, BatchedViews):
+        return one_by_one(driver, euis, smki=smki)
+    answers = driver.device_views(list(euis), smki=smki)
+    if not isinstance(answers, list) or len(answers) != len(euis):
+        raise DriverContractError(f"driver {driver.name}: device_views of {len(euis)} devices gave {answers!r:.200}")
+    for eui, answer in zip(euis, answers, strict=True):
+        if answer is None:
+            continue
+        ok = isinstance(answer, DeviceSnapshot) and isinstance(answer.view, DeviceView)
+        if not ok or _digits(answer.view.smi.eui) != _digits(eui):
+            raise DriverContractError(f"driver {driver.name}: device_views gave {answer!r:.200} for {eui}")
+        if smki:
+            _check_entries(driver, eui, answer.smki)
+    return answers
+
+
+def _digits(eui: str) -> str:
+    return eui.replace("-", "").upper()
+
+
+def _check_entries(driver: Driver, eui: str, entries: object) -> list[SmkiEntry]:
+    if not isinstance(entries, list | tuple) or not all(isinstance(e, SmkiEntry) for e in entries):
+        raise DriverContractError(f"driver {driver.name}: the SMKI entries of {eui} are {entries!r:.200}")
+    return list(entries)
+
+
+def one_by_one(driver: Driver, euis: Sequence[str], *, smki: bool) -> list[DeviceSnapshot | None]:
+    """What :meth:`BatchedViews.device_views` answers, read device by device (``device_view``, ``smki``)."""
+    return [_one_snapshot(driver, eui, smki) for eui in euis]
+
+
+def _one_snapshot(driver: Driver, eui: str, smki: bool) -> DeviceSnapshot | None:
+    try:
+        view = driver.device_view(eui)
+    except (LookupError, NotApplicableError):  # the contract: an unknown device is a LookupError
+        return None
+    if not isinstance(view, DeviceView):
+        raise DriverContractError(f"driver {driver.name}: device_view({eui}) gave a {type(view).__name__}")
+    if not smki:
+        return DeviceSnapshot(view)
+    return DeviceSnapshot(view, _check_entries(driver, eui, driver.smki(eui)))
 
 
 def require(driver: Driver, capability: str, why: str) -> None:
@@ -248,6 +310,7 @@ def unrecorded(driver: Driver) -> Driver:
 
 
 __all__ = [
+    "BatchedViews",
     "CAPABILITIES",
     "CAPABILITY_TABLE",
     "Capability",
@@ -258,6 +321,7 @@ __all__ = [
     "LaneScope",
     "METHOD_CAPABILITIES",
     "DeviceRecord",
+    "DeviceSnapshot",
     "DeviceView",
     "Driver",
     "DriverContractError",
@@ -265,6 +329,8 @@ __all__ = [
     "RecordingDriver",
     "SmiRecord",
     "SmkiEntry",
+    "one_by_one",
     "require",
+    "snapshots",
     "unrecorded",
 ]

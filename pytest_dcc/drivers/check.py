@@ -4,8 +4,10 @@ What is checked: the driver's name and capabilities (known names only; "seed" ne
 capability it lists is implemented (not left to :class:`~pytest_dcc.drivers.NoDriver`, which refuses it, nor
 missing); and, for the devices given, that ``device_view`` and ``smki`` answer the typed records of
 :mod:`pytest_dcc.drivers.records` with DUIS values, and that a device the driver cannot know is refused with
-``LookupError`` (or NOT_APPLICABLE), never answered; and that ``collect_alert`` gives each device's GBCS Device
-Alert (CRA flag 03, the device as originator). Only calls that change no record are made.
+``LookupError`` (or NOT_APPLICABLE), never answered; that a driver offering the optional batched read
+(``device_views``) answers those devices and the unknown one exactly as ``device_view`` and ``smki`` do one by one;
+and that ``collect_alert`` gives each device's GBCS Device Alert (CRA flag 03, the device as originator). Only calls
+that change no record are made.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_dcc.drivers import CAPABILITIES, DeviceView, NoDriver, SmkiEntry
+from pytest_dcc.drivers import (
+    CAPABILITIES,
+    BatchedViews,
+    DeviceSnapshot,
+    DeviceView,
+    NoDriver,
+    SmkiEntry,
+    one_by_one,
+    snapshots,
+)
 from pytest_dcc.duis.gbcs import alert_problems
 from pytest_dcc.errors import DccError, NotApplicableError
 from pytest_dcc.spec import DEVICE_STATUSES, DEVICE_TYPES
@@ -70,6 +81,8 @@ def check_driver(driver: Any, devices: Sequence[str] = ()) -> list[Finding]:
         found += _check_views(driver, devices)
     if "smki" in capabilities:
         found += _check_smki(driver, devices)
+    if "device-view" in capabilities and isinstance(driver, BatchedViews):
+        found += _check_batch(driver, devices, smki="smki" in capabilities)
     if "local-alert" in capabilities:
         found += _check_alerts(driver, devices)
     return found
@@ -119,6 +132,22 @@ def _check_smki(driver: Any, devices: Sequence[str]) -> list[Finding]:
         ok = isinstance(entries, list) and all(isinstance(e, SmkiEntry) for e in entries)
         found.append(Finding(ok, f"smki({eui}) gives a list of SmkiEntry ({len(entries) if ok else entries!r})"))
     return found
+
+
+def _check_batch(driver: Any, devices: Sequence[str], *, smki: bool) -> list[Finding]:
+    euis = [*devices, UNKNOWN_DEVICE]
+    what = f"device_views({', '.join(euis)}) answers as device_view{' and smki' if smki else ''} do one by one"
+    try:
+        batched, single = snapshots(driver, euis, smki=smki), one_by_one(driver, euis, smki=smki)
+    except Exception as exc:
+        return [Finding(False, f"{what}: {type(exc).__name__}: {exc}")]
+    differ = [eui for eui, one, other in zip(euis, batched, single, strict=True) if _seen(one) != _seen(other)]
+    return [Finding(not differ, f"{what} ({'differs for ' + ', '.join(differ) if differ else 'yes'})")]
+
+
+def _seen(snapshot: DeviceSnapshot | None) -> object:
+    """A snapshot as the suite observes it (the order of SMKI entries is not observed)."""
+    return None if snapshot is None else (snapshot.view, sorted(map(repr, snapshot.smki or ())))
 
 
 def _check_alerts(driver: Any, devices: Sequence[str]) -> list[Finding]:

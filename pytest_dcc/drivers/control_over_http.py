@@ -4,17 +4,17 @@ server's token (``Authorization: Bearer``, read from the state folder: :mod:`pyt
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from pytest_dcc.drivers import Capability, InventoryDocument, LaneScope, NoDriver
-from pytest_dcc.drivers.records import DeviceView, SmkiEntry
-from pytest_dcc.duis.control_api import ROUTE, ROUTE_CAPABILITIES
+from pytest_dcc.drivers import Capability, InventoryDocument, LaneScope, NoDriver, one_by_one
+from pytest_dcc.drivers.records import DeviceSnapshot, DeviceView, SmkiEntry
+from pytest_dcc.duis.control_api import MAX_VIEW_DEVICES, ROUTE, ROUTE_CAPABILITIES
 from pytest_dcc.duis.control_token import authorization, read_token, token_file
-from pytest_dcc.errors import EndpointUnreachableError, HttpStatusError
+from pytest_dcc.errors import DriverContractError, EndpointUnreachableError, HttpStatusError
 
 
 class TestControlDriver(NoDriver):
@@ -31,6 +31,7 @@ class TestControlDriver(NoDriver):
         self.client = client
         self.headers = authorization(token)
         self.where = where  # the token files looked for, named when the server refuses the token
+        self.batched = True  # whether the server serves device-views (one of an older release may not)
 
     @classmethod
     def probe(cls, base_url: str, client: httpx.Client, state_dirs: Iterable[Path] = ()) -> TestControlDriver | None:
@@ -100,6 +101,30 @@ class TestControlDriver(NoDriver):
             if exc.status == 404:
                 raise LookupError(f"device {eui} is not in the endpoint's inventory") from None
             raise
+
+    def device_views(self, euis: Sequence[str], *, smki: bool) -> list[DeviceSnapshot | None]:
+        """The optional batched "device-view" (and "smki"): one ``device-views`` call per
+        :data:`~pytest_dcc.duis.control_api.MAX_VIEW_DEVICES` devices; a server without that route (404, 405) is
+        read device by device from then on."""
+        answers: list[DeviceSnapshot | None] = []
+        for start in range(0, len(euis), MAX_VIEW_DEVICES):
+            chunk = list(euis[start : start + MAX_VIEW_DEVICES])
+            if not self.batched:
+                answers += one_by_one(self, chunk, smki=smki)
+                continue
+            try:
+                reply = self._call("device-views", {"devices": chunk, "smki": smki})
+            except HttpStatusError as exc:
+                if exc.status not in (404, 405):
+                    raise
+                self.batched = False
+                answers += one_by_one(self, chunk, smki=smki)
+                continue
+            found = reply.get("devices") if isinstance(reply, dict) else None
+            if not isinstance(found, list) or len(found) != len(chunk):
+                raise DriverContractError(f"test control: device-views of {len(chunk)} devices gave {reply!r:.200}")
+            answers += [DeviceSnapshot.from_json(answer) for answer in found]
+        return answers
 
     def set_status(self, eui: str, status: str) -> None:
         self._call("set-status", {"status": status}, eui=eui)

@@ -99,4 +99,25 @@ class SmkiEntry:
         return sorted((cls.from_json(e) for e in entries), key=lambda e: (e.usage, e.serial))
 
 
-__all__ = ["DeviceRecord", "DeviceView", "DriverContractError", "SmiRecord", "SmkiEntry"]
+@dataclass(frozen=True)
+class DeviceSnapshot:
+    """One device as a batched read answers it (``device_views``, an optional part of capability "device-view"):
+    its :class:`DeviceView` and, when asked for, its SMKI entries (``None``: not asked for)."""
+
+    view: DeviceView
+    smki: list[SmkiEntry] | None = None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DeviceSnapshot | None:
+        """From one answer of the reference DCC's ``POST /test-control/device-views``: ``None`` for a device it
+        does not know (``"view": null``)."""
+        try:
+            view, smki = data["view"], data.get("smki")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise DriverContractError(f"not a device snapshot: {type(exc).__name__}: {exc}") from None
+        if view is None:
+            return None
+        return cls(DeviceView.from_json(view), SmkiEntry.many(smki) if smki is not None else None)
+
+
+__all__ = ["DeviceRecord", "DeviceSnapshot", "DeviceView", "DriverContractError", "SmiRecord", "SmkiEntry"]

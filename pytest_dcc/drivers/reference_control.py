@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pytest_dcc.drivers import FULL_CONTROL, InventoryDocument, LaneScope, NoDriver
-from pytest_dcc.drivers.records import DeviceView, SmkiEntry
+from pytest_dcc.drivers.records import DeviceSnapshot, DeviceView, SmkiEntry
+from pytest_dcc.duis.control_api import MAX_VIEW_DEVICES
 from pytest_dcc.duis.ids import Eui
 from pytest_dcc.reference.dcc import ReferenceDcc
 
@@ -28,6 +31,14 @@ class InProcessDriver(NoDriver):
 
     def device_view(self, eui: str) -> DeviceView:
         return DeviceView.from_json(self.dcc.device_view(eui))
+
+    def device_views(self, euis: Sequence[str], *, smki: bool) -> list[DeviceSnapshot | None]:
+        """The optional batched "device-view" (and "smki"): the reference's ``device_views``, as its route answers."""
+        answers: list[DeviceSnapshot | None] = []
+        for start in range(0, len(euis), MAX_VIEW_DEVICES):
+            found = self.dcc.device_views({"devices": list(euis[start : start + MAX_VIEW_DEVICES]), "smki": smki})
+            answers += [DeviceSnapshot.from_json(answer) for answer in found["devices"]]
+        return answers
 
     def set_status(self, eui: str, status: str) -> None:
         self.dcc.set_status(eui, status)

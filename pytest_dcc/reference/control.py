@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
+from pytest_dcc.duis.control_api import MAX_VIEW_DEVICES
 from pytest_dcc.duis.ids import Eui, RequestID
 from pytest_dcc.duis.pki import self_signed_certificate
 from pytest_dcc.errors import NotFoundError
@@ -153,6 +154,31 @@ class TestControl:
                 "state": inv.sim_state(key),
             },
         }
+
+    def device_views(self, query: Mapping[str, Any]) -> dict[str, Any]:
+        """Many devices at once (``{"devices": [EUI-64, ...], "smki": bool}``, 1 to :data:`MAX_VIEW_DEVICES` EUIs):
+        ``{"devices": [...]}`` in the order asked, each ``{"view": ...}`` as :meth:`device_view` answers it, or
+        ``{"view": None}`` for a device not in the inventory; with ``"smki"``, a device's ``"smki"`` entries
+        (serial, usage, status) as ``GET /smki/certificates?subject=EUI`` finds them. One consistent reading.
+        :class:`ValueError` naming what is wrong with ``query``."""
+        devices, smki = query.get("devices"), query.get("smki", False)
+        if set(query) - {"devices", "smki"} or not isinstance(devices, list) or type(smki) is not bool:
+            raise ValueError('a device-views query is {"devices": [EUI-64, ...], "smki": true|false}')
+        if not 1 <= len(devices) <= MAX_VIEW_DEVICES or not all(isinstance(d, str) for d in devices):
+            raise ValueError(f"devices must be 1 to {MAX_VIEW_DEVICES} EUI-64 strings, given {len(devices)}")
+        euis = [Eui(d) for d in devices]  # a BuildError (a ValueError) names one that is not an EUI-64
+        answers: list[dict[str, Any]] = []
+        with self.inventory.lock:
+            for eui in euis:
+                if self.inventory.device(eui) is None:
+                    answers.append({"view": None})
+                    continue
+                answer: dict[str, Any] = {"view": self.device_view(eui)}
+                if smki:
+                    keys = ("serial", "usage", "status")
+                    answer["smki"] = [{k: e[k] for k in keys} for e in self.inventory.smki_search(subject=eui)]
+                answers.append(answer)
+        return {"devices": answers}
 
 
 def device_certificate(eui: str, usage: str) -> tuple[str, bytes]:

@@ -62,6 +62,7 @@ class ControlApi:
             "reset": self.reset,
             "seed": self.seed,
             "device-view": self.device,
+            "device-views": self.devices,
             "set-status": self.status,
             "joins": self.joins,
             "faults": self.faults,
@@ -87,6 +88,11 @@ class ControlApi:
 
     def device(self, request: Request, data: Any) -> Any:
         return self.dcc.device_view(request.path_params["eui"])
+
+    def devices(self, request: Request, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError('a device-views query is {"devices": [EUI-64, ...], "smki": true|false}')
+        return self.dcc.device_views(data)
 
     def status(self, request: Request, data: Any) -> None:
         self.dcc.set_status(request.path_params["eui"], str(data["status"]))

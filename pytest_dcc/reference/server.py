@@ -7,6 +7,8 @@ Test-control API (JSON; documented in docs/reference-dcc.md):
 ``POST /test-control/reset``             forget everything
 ``POST /test-control/inventory``         seed: body is an inventory document (devices, users, coverage)
 ``GET  /test-control/devices/{eui}``     both views of a device (SMI and the simulated device)
+``POST /test-control/device-views``      ``{"devices": [EUI, ...], "smki": bool}``: 1 to 64 devices' views (and SMKI
+                                         entries) at once, ``{"view": null}`` for an unknown one
 ``POST /test-control/devices/{eui}/status``        ``{"status": "Pending"}``: set the SMI status
 ``POST /test-control/devices/{eui}/joins``         ``{"other": EUI, "smi": bool, "device": bool}``
 ``POST /test-control/devices/{eui}/faults``        ``{"fault": "lose-next-response"|"reject-rejoin", "times": n}``

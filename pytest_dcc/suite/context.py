@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Final
 
-from pytest_dcc.drivers import DeviceView, Driver, unrecorded
+from pytest_dcc.drivers import Driver, snapshots, unrecorded
 from pytest_dcc.duis.build import DuisRequest, RequestBuilder
 from pytest_dcc.duis.estates import DEVICES
 from pytest_dcc.duis.ids import CounterStore
@@ -16,7 +16,6 @@ from pytest_dcc.duis.signing import SigningIdentity
 from pytest_dcc.errors import (
     ArrangementError,
     DccError,
-    DriverContractError,
     EndpointAssertion,
     HarnessError,
     HttpStatusError,
@@ -263,31 +262,28 @@ class Scenario:
         return found
 
     def observe(self, euis: list[str], *, sender: str | None = None) -> dict[str, Any]:
-        """What can be observed of ``euis``: the driver's device views and SMKI entries; without a "device-view"
-        driver, the inventory's record of each device over DUIS (SR 8.2). A device not found is observed as
-        absent."""
+        """What can be observed of ``euis``: the driver's device views and SMKI entries, the devices asked for and
+        then the GPFs their hubs name (one read each where the driver reads devices in batches,
+        :func:`~pytest_dcc.drivers.snapshots`); without a "device-view" driver, the inventory's record of each
+        device over DUIS (SR 8.2). A device not found is observed as absent."""
         driver = unrecorded(self.target.driver)  # observing is no capability used
         state: dict[str, Any] = {}
         if "device-view" not in driver.capabilities:
             return self._observe_over_duis(euis, sender)
-        pending = list(euis)
+        smki = "smki" in driver.capabilities
+        pending = list(dict.fromkeys(euis))
         while pending:
-            eui = pending.pop(0)
-            if eui in state:
-                continue
-            try:
-                view = driver.device_view(eui)
-            except (LookupError, NotApplicableError):  # the contract: an unknown device is a LookupError
-                state[eui] = "absent"
-                continue
-            if not isinstance(view, DeviceView):
-                raise DriverContractError(f"driver {driver.name}: device_view({eui}) gave a {type(view).__name__}")
-            state[eui] = _plain(asdict(view))
-            gpf = view.smi.gpf
-            if gpf and gpf not in state:
-                pending.append(gpf)
-            if "smki" in driver.capabilities:
-                state[f"smki {eui}"] = sorted((_plain(asdict(e)) for e in driver.smki(eui)), key=str)
+            learned: list[str] = []
+            for eui, snapshot in zip(pending, snapshots(driver, pending, smki=smki), strict=True):
+                if snapshot is None:
+                    state[eui] = "absent"
+                    continue
+                state[eui] = _plain(asdict(snapshot.view))
+                if snapshot.view.smi.gpf:
+                    learned.append(snapshot.view.smi.gpf)
+                if smki:
+                    state[f"smki {eui}"] = sorted((_plain(asdict(e)) for e in snapshot.smki or ()), key=str)
+            pending = [gpf for gpf in dict.fromkeys(learned) if gpf not in state]
         return state
 
     def _observe_over_duis(self, euis: list[str], sender: str | None) -> dict[str, Any]:
