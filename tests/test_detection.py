@@ -36,6 +36,18 @@ def dcc_reference(dcc_test_pki):
     dcc = build_reference(dcc_test_pki, release=MUTATION.inner or {claimed!r})
     attach(dcc, MUTATION, dcc_test_pki)
     yield dcc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def as_the_bundled_suite():
+    # test_suite.py holds bundled features alone, as pytest_dcc.suite.test_features does: their steps are looked
+    # up as the bundled suite's are (the plugin's cached lookup, not pytest-bdd's per-step scan of every fixture)
+    from pytest_dcc.plugin import step_lookup
+
+    saved = step_lookup.SUITE_MODULES
+    step_lookup.SUITE_MODULES = (saved, "test_suite")
+    yield
+    step_lookup.SUITE_MODULES = saved
 """
 
 
