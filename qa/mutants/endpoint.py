@@ -167,10 +167,17 @@ class MutatingEndpoint:
 
         def deliver(raw: bytes) -> None:
             out = self.on_delivery(raw)
-            if out is not None:
-                sink(out)
-                if self.mutation.redeliver_after_s is not None:
-                    self.redeliver(sink, out, self.mutation.redeliver_after_s)
+            if out is None:
+                return
+            if self.mutation.deliver_after_s is not None:  # after the answer: the suite must wait for it
+                _later(self.mutation.deliver_after_s, lambda: forward(out))
+            else:
+                forward(out)
+
+        def forward(out: bytes) -> None:
+            sink(out)
+            if self.mutation.redeliver_after_s is not None:
+                self.redeliver(sink, out, self.mutation.redeliver_after_s)
 
         return deliver
 
@@ -193,14 +200,7 @@ class MutatingEndpoint:
         with contextlib.suppress(DccError):  # a copy the receiver refuses is the suite's to report, not ours
             sink(out)
         later = self.signed_bytes(parse(out).getroot())
-
-        def late() -> None:
-            with contextlib.suppress(Exception):  # the run may be over and its receiver gone
-                sink(later)
-
-        timer = threading.Timer(after_s, late)
-        timer.daemon = True
-        timer.start()
+        _later(after_s, lambda: sink(later))
 
     # -- helpers for mutations --------------------------------------------------------------------------------
 
@@ -260,6 +260,19 @@ class MutatingEndpoint:
         """The request an asynchronous response answers."""
         rid = response.findtext(f"{_SR}Header/{_SR}RequestID")
         return self.calls.get(rid.strip()) if rid else None
+
+
+def _later(after_s: float, send: Callable[[], None]) -> None:
+    """``send`` in ``after_s`` seconds, on a timer thread (what it raises is dropped: a delivery the receiver
+    refuses is the suite's to report, and the run may be over and its receiver gone)."""
+
+    def late() -> None:
+        with contextlib.suppress(Exception):
+            send()
+
+    timer = threading.Timer(after_s, late)
+    timer.daemon = True
+    timer.start()
 
 
 __all__ = ["Call", "Control", "DeliveryHook", "MutatingEndpoint", "ReplyHook", "RequestHook"]

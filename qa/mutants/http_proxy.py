@@ -64,6 +64,8 @@ class ProxyRoutes:
                 return Response(b"receiver unreachable", 502)
             return Response(status_code=reply.status_code)
         out = await asyncio.to_thread(self.proxy.on_delivery, raw)
+        if out is not None and self.proxy.mutation.deliver_after_s is not None:
+            await asyncio.sleep(self.proxy.mutation.deliver_after_s)
         if out is not None:
             try:
                 headers = {"content-type": "application/xml"}

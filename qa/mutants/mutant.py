@@ -32,7 +32,8 @@ class Mutant:
     mutant, which ``error_cause`` names: the suite must answer ERROR naming it, never FAIL); ``claimed`` the release
     the suite claims; ``inner`` the release the correct endpoint behind the proxy runs (default: ``claimed``);
     ``statement`` extra implementation-statement entries the run declares. A reference mutant has ``patch``; a
-    black-box or green one the proxy's hooks (``request``, ``reply``, ``delivery``, ``redeliver_after_s``).
+    black-box or green one the proxy's hooks (``request``, ``reply``, ``delivery``, ``deliver_after_s``,
+    ``redeliver_after_s``).
     """
 
     name: str
@@ -46,6 +47,9 @@ class Mutant:
     delivery: DeliveryHook | None = None
     statement: Mapping[str, Any] = field(default_factory=dict)
     error_cause: str | None = None  # the suite must answer ERROR naming this (not FAIL)
+    #: deliver each asynchronous response this many seconds after the endpoint sends it: after its synchronous
+    #: answer, in process as over HTTP (the in-process reference delivers before the answer returns)
+    deliver_after_s: float | None = None
     #: deliver each asynchronous response again, identically, at once and (signed again) this many seconds later
     redeliver_after_s: float | None = None
     #: the reference family: the white-box change, applied to the process that runs the reference DCC
