@@ -69,11 +69,9 @@ def _run(pytester: pytest.Pytester, mutation: Mutant) -> list[dict[str, object]]
     # A wrong endpoint that never answers asynchronously is judged after the timeout (twice over where the device
     # shows the effect absent). The reference in process delivers before its answer returns, and the latest any
     # mutant here delivers is green-slow-endpoint's 0.1 s after the answer: 1.5 s leaves a margin for a loaded
-    # machine (benchmarks/mutants.py, over HTTP too, keeps 3 s).
-    # The judgement reads verdicts.json alone (each verdict's message is its exception's), never pytest's failure
-    # text: --tb=native spares pytest's long tracebacks (it parses the source of every frame, per FAIL/ERROR: ~0.2 s
-    # each, 30 s for a transport mutant that ERRORs in every one of ~150 scenarios).
-    args = [f"--dcc-release={mutation.claimed}", f"--dcc-timeout={TIMEOUT_S:g}", "--tb=native"]
+    # machine (benchmarks/mutants.py, over HTTP too, keeps 3 s). No --tb: a verdict's trace is the plugin's own
+    # (plugin.recorder.verdict_report), as in a user's run.
+    args = [f"--dcc-release={mutation.claimed}", f"--dcc-timeout={TIMEOUT_S:g}"]
     args += ["-p", "no:cacheprovider", "-p", "no:randomly"]
     if mutation.statement:
         data = yaml.safe_load((FIXTURES / "statements" / "reference-latest.yaml").read_text())
