@@ -5,6 +5,7 @@ proxy over HTTP loads it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any, Final
 
@@ -68,11 +69,21 @@ class ProxyRoutes:
             await asyncio.sleep(self.proxy.mutation.deliver_after_s)
         if out is not None:
             try:
-                headers = {"content-type": "application/xml"}
-                await asyncio.to_thread(self.client.post, self.receiver, content=out, headers=headers)
+                await asyncio.to_thread(self._post, out)
             except httpx.HTTPError:
                 return Response(b"receiver unreachable", 502)
+            again = self.proxy.mutation.redeliver_after_s
+            if again is not None:  # at-least-once delivery, as in process: a copy at once, another signed later
+                await asyncio.to_thread(self.proxy.redeliver, self._post_quietly, out, again)
         return Response(status_code=204)
+
+    def _post(self, out: bytes) -> None:
+        self.client.post(self.receiver, content=out, headers={"content-type": "application/xml"})
+
+    def _post_quietly(self, out: bytes) -> None:
+        """A copy: the receiver may refuse it or be gone (the run over); that is the suite's to report, not ours."""
+        with contextlib.suppress(httpx.HTTPError):
+            self._post(out)
 
     async def passthrough(self, request: Request) -> Response:
         body = await request.body()
