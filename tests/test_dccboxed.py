@@ -101,7 +101,7 @@ def test_the_suite_against_a_dcc_boxed_stand_in_over_duis_alone(pytester: pytest
         statement["users"].append({"role": "OU", "eui": OTHER_USER})
         statement["joins"] = []
         (tmp_path / "statement.yaml").write_text(yaml.safe_dump(statement))
-        pytester.runpytest(
+        pytester.runpytest_subprocess(
             "--pyargs",
             "pytest_dcc.suite",
             f"--dcc-endpoint={server.url}",

@@ -157,7 +157,7 @@ def _run(pytester: pytest.Pytester, endpoint: str, pki_dir: Path, receiver_port:
     pytester.makepyfile(
         test_suite="from pytest_bdd import scenarios\n" + "".join(f"scenarios({str(f)!r})\n" for f in FEATURES)
     )
-    return pytester.runpytest(
+    return pytester.runpytest_subprocess(
         f"--dcc-endpoint={endpoint}",
         f"--dcc-pki={pki_dir}",
         f"--dcc-receiver-port={receiver_port}",
@@ -238,7 +238,7 @@ def test_a_refused_connection_is_one_message_every_scenario_an_error(pytester: p
         test_suite="from pytest_bdd import scenarios\n"
         + "".join(f"scenarios({str(f)!r})\n" for f in [*FEATURES, features_dir() / "wire" / "request-building.feature"])
     )
-    result = pytester.runpytest(
+    result = pytester.runpytest_subprocess(
         f"--dcc-endpoint={url}",
         f"--dcc-pki={pki_dir}",
         f"--dcc-timeout={TIMEOUT_S}",

@@ -102,7 +102,7 @@ def test_missing_driver_capability_is_not_applicable(pytester: pytest.Pytester, 
     for inventory in (default_estate(), users_only):
         dcc = build_reference(pki, inventory=inventory)
         with ServerThread(make_app(dcc, test_control=False)) as server:  # DUIS only, no test control
-            result = pytester.runpytest(
+            result = pytester.runpytest_subprocess(
                 f"--dcc-endpoint={server.url}", f"--dcc-pki={tmp_path / 'pki'}", "-p", "no:cacheprovider", "-rs"
             )
         assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
@@ -141,7 +141,7 @@ def test_duis_only_endpoint_is_arranged_over_8_4_and_12_2(pytester: pytest.Pytes
 
     def run_against_duis_only_server() -> pytest.RunResult:
         with ServerThread(make_app(dcc, test_control=False, offload=True)) as server:
-            return pytester.runpytest(
+            return pytester.runpytest_subprocess(
                 f"--dcc-endpoint={server.url}",
                 f"--dcc-pki={tmp_path / 'pki'}",
                 f"--dcc-statement={FIXTURES / 'statements' / 'reference-latest.yaml'}",
@@ -218,7 +218,7 @@ def test_bundled_suite_passes_over_http_against_pytest_dcc_serve(
     args = ["--pki", str(pki), "--test-control", "--release", release]
     args += ["--response-url", f"http://127.0.0.1:{receiver_port}/", "--log-level", "warning"]
     with ServeProcess(args, tmp_path / "serve.log", port=server_port):
-        result = pytester.runpytest(
+        result = pytester.runpytest_subprocess(
             "--pyargs",
             "pytest_dcc.suite",
             f"--dcc-endpoint=http://127.0.0.1:{server_port}",
@@ -382,7 +382,7 @@ def test_joins_and_e080801_are_judged_over_duis_alone(
     path.write_text(yaml.safe_dump(statement))
     _suite(pytester, JOIN_FEATURE)
     with ServerThread(make_app(dcc, test_control=False, offload=True)) as server:
-        pytester.runpytest(
+        pytester.runpytest_subprocess(
             f"--dcc-endpoint={server.url}",
             f"--dcc-pki={tmp_path / 'pki'}",
             f"--dcc-statement={path}",
