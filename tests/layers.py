@@ -286,6 +286,20 @@ class Module:
     #: (imported module or name, line, inside TYPE_CHECKING)
     imports: list[tuple[str, int, bool]] = field(default_factory=list)
     private_names: list[tuple[str, str, int]] = field(default_factory=list)  # (from module, name, line)
+    #: the private names the module defines, and the ``obj._name`` it reads (name, line, on self/cls, as written)
+    private_defined: frozenset[str] = frozenset()
+    private_reads: tuple[tuple[str, int, bool, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """What the rules need of one module's source: a pure function of (name, source, is_package), so cached."""
+
+    tree: ast.Module
+    imports: tuple[tuple[str, int, bool], ...]
+    private_names: tuple[tuple[str, str, int], ...]
+    private_defined: frozenset[str]
+    private_reads: tuple[tuple[str, int, bool, str], ...]
 
 
 def layer_of(module: str) -> str:
@@ -319,10 +333,37 @@ def _modules_of(root: Path) -> dict[str, Module]:
         if parts[-1] == "__init__":
             parts = parts[:-1]
         name = ".".join(parts)
-        module = Module(name, path, ast.parse(path.read_text(encoding="utf-8"), str(path)))
-        _read_imports(module, is_package=path.name == "__init__.py")
-        found[name] = module
+        parsed = _parse(name, path.read_text(encoding="utf-8"), path, is_package=path.name == "__init__.py")
+        found[name] = Module(
+            name,
+            path,
+            parsed.tree,
+            list(parsed.imports),
+            list(parsed.private_names),
+            parsed.private_defined,
+            parsed.private_reads,
+        )
     return found
+
+
+#: (name, source, is_package) -> what the rules read of it: a copy of the tree that differs in one file parses
+#: that file again only (the path is not part of the key: a copy elsewhere with the same content is the same module).
+_PARSED: dict[tuple[str, str, bool], _Parsed] = {}
+
+
+def _parse(name: str, source: str, path: Path, *, is_package: bool) -> _Parsed:
+    key = (name, source, is_package)
+    if key not in _PARSED:
+        module = Module(name, path, ast.parse(source, str(path)))
+        _read_imports(module, is_package=is_package)
+        _PARSED[key] = _Parsed(
+            module.tree,
+            tuple(module.imports),
+            tuple(module.private_names),
+            frozenset(_defined_private_names(module.tree)),
+            tuple(_private_reads(module.tree)),
+        )
+    return _PARSED[key]
 
 
 def _type_checking_nodes(tree: ast.Module) -> set[int]:
@@ -473,31 +514,43 @@ def _private_definitions(known: dict[str, Module]) -> dict[str, set[str]]:
     """private name -> the modules that define it (functions, classes, methods, assignments, ``self._x``)."""
     defined: dict[str, set[str]] = {}
     for module in known.values():
-        for node in ast.walk(module.tree):
-            names: list[str] = []
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                names.append(node.name)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                names.append(node.id)
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-                names.append(node.attr)
-            for name in names:
-                if name.startswith("_") and not name.startswith("__"):
-                    defined.setdefault(name, set()).add(module.name)
+        for name in module.private_defined:
+            defined.setdefault(name, set()).add(module.name)
     return defined
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _defined_private_names(tree: ast.Module) -> Iterator[str]:
+    """The private names one module defines (functions, classes, methods, assignments, ``self._x``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and _is_private(node.name):
+            yield node.name
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and _is_private(node.id):
+            yield node.id
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and _is_private(node.attr):
+            yield node.attr
+
+
+def _private_reads(tree: ast.Module) -> Iterator[tuple[str, int, bool, str]]:
+    """Every ``obj._name`` in one module: (name, line, whether obj is ``self``/``cls``, the expression)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            on_self = isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"}
+            yield node.attr, node.lineno, on_self, "" if on_self else ast.unparse(node)
 
 
 def _private_attributes(module: Module, defined: dict[str, set[str]]) -> Iterator[Violation]:
     """``obj._name`` where ``_name`` is one of this project's private names defined in another module only."""
-    for node in ast.walk(module.tree):
-        if not isinstance(node, ast.Attribute) or node.attr not in defined:
+    for attr, line, on_self, written in module.private_reads:
+        if attr not in defined or module.name in defined[attr]:
+            continue  # not a private name of ours, or the module's own (its own objects, or a same-named one)
+        if on_self:
             continue
-        if module.name in defined[node.attr]:
-            continue  # the module's own private name (its own objects, or a same-named one of its own)
-        if isinstance(node.value, ast.Name) and node.value.id in {"self", "cls"}:
-            continue
-        where = ", ".join(sorted(defined[node.attr]))
-        yield Violation("private", module.name, f"line {node.lineno} reads {ast.unparse(node)} (private to {where})")
+        where = ", ".join(sorted(defined[attr]))
+        yield Violation("private", module.name, f"line {line} reads {written} (private to {where})")
 
 
 def loaded_violations(roots: Path | Iterable[Path], layers: Iterable[str] | None = None) -> list[Violation]:

@@ -38,6 +38,9 @@ pytestmark = pytest.mark.slow
 SR = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 TIMEOUT_S = 2.0  # generous: a loaded 2-core machine must not turn a signature fault into a timeout
+#: How long the ``slow`` endpoint holds each DUIS answer: past every --dcc-timeout the suite is given (the run's
+#: TIMEOUT_S, then 0.5 s), and no longer (the server's shutdown waits for the last held answer).
+SLOW_S = TIMEOUT_S + 0.5
 FEATURES = [
     features_dir() / "clauses" / "join-unjoin.feature",
     features_dir() / "clauses" / "chf-install-no-wan.feature",
@@ -112,7 +115,7 @@ class FaultyEndpoint:
         async def duis(request: Request) -> Response:
             body = await request.body()
             if self.mode == "slow":
-                await asyncio.sleep(TIMEOUT_S * 2)
+                await asyncio.sleep(SLOW_S)
             reply = await asyncio.to_thread(dcc.handle, "POST", request.url.path, dict(request.headers), body)  # type: ignore[attr-defined]
             return self.break_answer(reply.status, reply.body, dict(reply.headers))
 

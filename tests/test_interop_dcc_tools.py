@@ -9,10 +9,15 @@ duis-sign-wrap's tool.jar) and @smartdcc/duis-parser.
 
 Signed with DCC Boxed's own test key for the supplier 90-B3-D5-1F-30-01-00-00, as DCC Boxed's clients sign, so the
 tool finds the certificate by serial number. The npm build validates against DUIS 5.1.
+
+The tool runs once per batch of files, not once per file (tests/oracles/DccToolBatch.java calls its own Validate and
+Sign on each file in one JVM, each file with the code and output its own run would give): the in-scope requests are
+validated in one module-scoped batch, as are the requests its Sign signs; each SRV keeps its own test and verdict.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -31,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 JAR = ROOT / "node_modules" / "@smartdcc" / "duis-sign-wrap" / "dist" / "tool.jar"
 PKI = ROOT.parent / "shared" / "dccboxed" / "pki"
 SUPPLIER = "90-B3-D5-1F-30-01-00-00"
+BATCH = ROOT / "tests" / "oracles" / "DccToolBatch.java"
 
 pytestmark = pytest.mark.slow
 
@@ -46,15 +52,42 @@ def _tool() -> str:
     return str(java)
 
 
-def _validate(data: bytes) -> tuple[int, str]:
-    done = subprocess.run(
-        [_tool(), "-cp", str(JAR), "uk.co.smartdcc.boxed.xmldsig.Validate", "-"],
-        input=data,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    return done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
+def _run_tool(mode: str, inputs: dict[str, bytes], folder: Path) -> dict[str, tuple[int, bytes, str]]:
+    """DCC's tool (``mode``: Validate or Sign) on each input, one JVM for all: name -> (the exit code its own run
+    would give, its stdout, its stdout and stderr as text). Java without its compiler (a JRE: no source launcher)
+    runs the tool's own main once per input instead."""
+    java = _tool()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n, data in enumerate(inputs.values()):
+        files.append(folder / f"{mode.lower()}-{n}.xml")
+        files[-1].write_bytes(data)
+    if not (Path(java).resolve().parent / "javac").exists():
+        one_by_one = {}
+        for name, file in zip(inputs, files, strict=True):
+            run = subprocess.run(
+                [java, "-cp", str(JAR), f"uk.co.smartdcc.boxed.xmldsig.{mode}", str(file)],
+                capture_output=True,
+                timeout=120,
+                check=False,
+            )
+            one_by_one[name] = (run.returncode, run.stdout, (run.stdout + run.stderr).decode("utf-8", "replace"))
+        return one_by_one
+    command = [java, "-Djava.security.manager=allow", "-cp", str(JAR), str(BATCH), mode, *map(str, files)]
+    done = subprocess.run(command, capture_output=True, timeout=300, check=False)
+    lines = done.stdout.decode("ascii", "replace").splitlines()
+    assert done.returncode == 0 and len(lines) == len(files), done.stderr.decode("utf-8", "replace")[-2000:]
+    answers = {}
+    for name, line in zip(inputs, lines, strict=True):
+        code, out, err = line.split(" ")
+        stdout = base64.b64decode(out)
+        answers[name] = (int(code), stdout, (stdout + base64.b64decode(err)).decode("utf-8", "replace"))
+    return answers
+
+
+def _validate_all(inputs: dict[str, bytes], folder: Path) -> dict[str, tuple[int, str]]:
+    """DCC's Validate on each input: name -> (exit code, log)."""
+    return {name: (code, log) for name, (code, _, log) in _run_tool("Validate", inputs, folder).items()}
 
 
 def _signed_request() -> DuisRequest:
@@ -69,25 +102,45 @@ def _signed_request() -> DuisRequest:
     return request
 
 
+@pytest.fixture(scope="module")
+def validated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]]:
+    """DCC's Validate on every request the tests below hand it, in one JVM: the suite's signed request as it is,
+    changed after signing, with a signature bit flipped, and every in-scope SRV signed with the supplier key."""
+    flipped = _signed_request()
+    flip_signature_bit(flipped.root)
+    inputs = {
+        "signed": _signed_request().to_bytes(),
+        "changed": change_signed_value(_signed_request().to_bytes()),
+        "flipped": flipped.to_bytes(),
+    }
+    for srv in IN_SCOPE_SRVS:
+        request = _request_of(srv)
+        sign(request.root, _supplier())
+        inputs[f"SRV {srv}"] = request.to_bytes()
+    return _validate_all(inputs, tmp_path_factory.mktemp("validate"))
+
+
 @pytest.mark.slow
-def test_dcc_tool_accepts_the_suite_s_signed_request() -> None:
-    code, log = _validate(_signed_request().to_bytes())
+def test_dcc_tool_accepts_the_suite_s_signed_request(validated: dict[str, tuple[int, str]]) -> None:
+    code, log = validated["signed"]
     assert code == 0, log
     assert "passed xsd validation" in log and "passed signature check" in log
 
 
 @pytest.mark.slow
-def test_a_signed_value_changed_afterwards_passes_dcc_xsd_and_fails_its_signature_check() -> None:
-    code, log = _validate(change_signed_value(_signed_request().to_bytes()))
+def test_a_signed_value_changed_afterwards_passes_dcc_xsd_and_fails_its_signature_check(
+    validated: dict[str, tuple[int, str]],
+) -> None:
+    code, log = validated["changed"]
     assert code == 10, log
     assert "passed xsd validation" in log and "failed signature check" in log
 
 
 @pytest.mark.slow
-def test_a_flipped_signature_bit_passes_dcc_xsd_and_fails_its_signature_check() -> None:
-    request = _signed_request()
-    flip_signature_bit(request.root)
-    code, log = _validate(request.to_bytes())
+def test_a_flipped_signature_bit_passes_dcc_xsd_and_fails_its_signature_check(
+    validated: dict[str, tuple[int, str]],
+) -> None:
+    code, log = validated["flipped"]
     assert code == 10, log
     assert "passed xsd validation" in log and "failed signature check" in log
 
@@ -110,34 +163,41 @@ def _supplier() -> SigningIdentity:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("srv", IN_SCOPE_SRVS)
-def test_dcc_tool_validates_every_in_scope_request_the_suite_signs(srv: str) -> None:
-    request = _request_of(srv)
-    sign(request.root, _supplier())
-    code, log = _validate(request.to_bytes())
+def test_dcc_tool_validates_every_in_scope_request_the_suite_signs(
+    srv: str, validated: dict[str, tuple[int, str]]
+) -> None:
+    code, log = validated[f"SRV {srv}"]
     assert code == 0, f"SRV {srv}: {log[-600:]}"
     assert "passed signature check" in log
 
 
+SIGNED_BY_DCC = ("8.2", "6.24.2", "12.1")
+
+
+@pytest.fixture(scope="module")
+def signed_by_dcc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[DuisRequest, int, bytes, str]]:
+    """DCC's Sign on each request of :data:`SIGNED_BY_DCC`, in one JVM: srv -> (the unsigned request, exit code,
+    the signed request, log)."""
+    unsigned = {srv: _request_of(srv) for srv in SIGNED_BY_DCC}
+    answers = _run_tool("Sign", {srv: r.to_bytes() for srv, r in unsigned.items()}, tmp_path_factory.mktemp("sign"))
+    return {srv: (unsigned[srv], *answers[srv]) for srv in SIGNED_BY_DCC}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("srv", ["8.2", "6.24.2", "12.1"])
-def test_a_request_signed_by_dcc_s_tool_is_accepted_by_the_server_on_dcc_boxed_s_keys(srv: str) -> None:
+@pytest.mark.parametrize("srv", SIGNED_BY_DCC)
+def test_a_request_signed_by_dcc_s_tool_is_accepted_by_the_server_on_dcc_boxed_s_keys(
+    srv: str, signed_by_dcc: dict[str, tuple[DuisRequest, int, bytes, str]]
+) -> None:
     """DCC's Sign (it holds the ZAZ1 keys itself and stamps the counter with the current millisecond) signs a request
     the reference, run on DCC Boxed's keys as shipped, accepts: neither E1 nor an HTTP refusal."""
     from pytest_dcc.duis.pki import load_or_create_pki
     from pytest_dcc.reference.setup import build_reference
     from tests.reference_harness import PREMISES
 
-    unsigned = _request_of(srv)
-    done = subprocess.run(
-        [_tool(), "-cp", str(JAR), "uk.co.smartdcc.boxed.xmldsig.Sign", "-"],
-        input=unsigned.to_bytes(),
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    unsigned, code, signed, log = signed_by_dcc[srv]
+    assert code == 0, log
     dcc = build_reference(load_or_create_pki(PKI), release="2021-06", inventory=PREMISES)
-    reply = dcc.handle("POST", unsigned.path, {"content-type": "application/xml"}, done.stdout)
+    reply = dcc.handle("POST", unsigned.path, {"content-type": "application/xml"}, signed)
     assert reply.status == 200, reply.body[:400]
     answered = reply.body.split(b"<sr:ResponseCode>")[1].split(b"<")[0].decode()
     assert answered in ("I0", "I99"), (answered, reply.body[:600])
@@ -168,8 +228,10 @@ def _responses_on_dcc_boxed_keys() -> list[tuple[str, bytes]]:
 def test_every_response_signed_with_dcc_boxed_s_dsp_key_passes_dcc_s_tool_and_parser(tmp_path: Path) -> None:
     answers = _responses_on_dcc_boxed_keys()
     assert len(answers) > len(IN_SCOPE_SRVS)  # device responses came too
-    for name, body in answers:
-        code, log = _validate(body)
+    checked = _validate_all(dict(answers), tmp_path / "validate")
+    assert len(checked) == len(answers)  # each answer its own name (a duplicate would hide one)
+    for name, _ in answers:
+        code, log = checked[name]
         assert code == 0 and "passed signature check" in log, f"{name}: {log[-600:]}"
     node = shutil.which("node")
     parser = ROOT / "node_modules" / "@smartdcc" / "duis-parser"

@@ -175,6 +175,25 @@ def test_a_module_in_no_layer_is_named(copy: Path, tmp_path: Path) -> None:
     assert any(v.module == "pytest_dcc.stray" and "no layer" in v.detail for v in check_tree(roots))
 
 
+def test_an_edit_after_a_check_is_seen(copy: Path, tmp_path: Path) -> None:
+    """The checker reads each module once per content (tests/layers.py caches the parse): a file edited after a check,
+    in place, is read again, its new import and private read are named, and named no longer once it is put back."""
+    roots = _plant(copy, tmp_path, "pytest_dcc.reference.server", "")
+    path = roots[0] / "reference" / "server.py"
+    clean = path.read_text(encoding="utf-8")
+
+    def planted() -> list[str]:
+        return [str(v) for v in check_tree(roots) if v.module == "pytest_dcc.reference.server"]
+
+    assert planted() == []
+    path.write_text(clean + "\nfrom pytest_dcc.suite import judging\ndef _peek(dcc):\n    return dcc._sink\n")
+    found = planted()
+    assert any("[allowed]" in v and "imports pytest_dcc.suite.judging" in v for v in found), found
+    assert any("[private]" in v and "reads dcc._sink" in v for v in found), found
+    path.write_text(clean, encoding="utf-8")
+    assert planted() == []
+
+
 def test_the_product_alone_importing_qa_is_named(copy: Path, tmp_path: Path) -> None:
     """The product checked without qa beside it (as the wheel holds it) still names an import of qa."""
     roots = _plant(copy, tmp_path, "pytest_dcc.duis.ids", "import qa.mutants.catalogue")

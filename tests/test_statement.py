@@ -151,7 +151,7 @@ def test_certification_refuses_an_incomplete_run(pytester: pytest.Pytester) -> N
 
 @pytest.mark.slow
 def test_certification_run_of_the_bundled_suite(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest(
         "--pyargs",
         "pytest_dcc.suite",
         "--dcc-mode=certification",

@@ -204,9 +204,7 @@ def test_every_registry_clause_has_a_scenario() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("release", [*RELEASES, "latest"])
 def test_bundled_suite_passes_against_the_reference_in_every_release(pytester: pytest.Pytester, release: str) -> None:
-    result = pytester.runpytest_subprocess(
-        "--pyargs", "pytest_dcc.suite", f"--dcc-release={release}", "-p", "no:cacheprovider"
-    )
+    result = pytester.runpytest("--pyargs", "pytest_dcc.suite", f"--dcc-release={release}", "-p", "no:cacheprovider")
     _assert_all_pass_or_not_applicable(pytester, result)
 
 
