@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 # httpx imports its HTTP core lazily. Imported here, before any test runs, it is in the snapshot of sys.modules
 # that the pytester fixture restores after each test; first imported inside a pytester test, it would be dropped
@@ -67,8 +67,31 @@ def load_benchmark(name: str) -> ModuleType:
 
 # -- what workers share ------------------------------------------------------------------------------------------
 # pytest-xdist's ``--dist loadgroup`` renames a grouped test's node ID, which pytest 9 no longer reads (its node IDs
-# are structured): ``xdist_group`` marks are silently ignored, and two workers can run a "group" at once. What must
-# not overlap takes a lock instead, and what two tests read is made once, whichever worker comes first.
+# are structured): ``xdist_group`` marks are silently ignored. The groups are kept here instead, by module, in the
+# scheduler; what must not overlap also takes a lock (another test run on this machine), and what two tests read is
+# made once, whichever worker comes first (made_once).
+
+#: Modules whose tests share one worker under ``-n N --dist loadgroup`` (a group name per module): the tests that
+#: bind DCC Boxed's fixed ports, and the modules whose tests read one costly result (so no worker waits for it).
+ONE_WORKER: Final = {
+    "tests/test_readme.py": "fixed-ports",
+    "tests/test_serve_defaults.py": "fixed-ports",
+    "tests/test_duis_only.py": "duis-only-runs",
+    "tests/test_reports.py": "certification-run",
+}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups of :data:`ONE_WORKER` (pytest-xdist's own scheduler otherwise)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ONE_WORKER.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+
+    return ModuleGroups(config, log)
 
 
 def _shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
