@@ -23,8 +23,8 @@ def duis_only() -> ModuleType:
 
 def _orders(duis_only: ModuleType, factory: pytest.TempPathFactory, release: str) -> list[dict[str, object]]:
     """The suite at ``release`` in the three orders of SEEDS, on one endpoint never reset (the benchmark itself
-    runs the releases other than ORDER_RELEASE in the first order alone): made once whichever worker asks first,
-    so the two tests share six runs, and two workers make the two releases side by side."""
+    runs the releases other than ORDER_RELEASE in the first order alone): made once, so the two tests share six
+    runs (one worker runs both: tests/conftest.py ONE_WORKER)."""
 
     def make(folder: Path) -> list[dict[str, object]]:
         return list(duis_only.orders(folder, release, duis_only.SEEDS))
