@@ -50,3 +50,23 @@ def test_a_shared_result_is_made_once_and_read_back(tmp_path_factory: pytest.Tem
     assert made_once(tmp_path_factory, name, make) == {"runs": 1}
     assert len(made) == 1 and (made[0] / "work").is_file()
     assert json.loads((made[0].parent / f"{name}.json").read_text()) == {"runs": 1}
+
+
+def test_a_result_whose_making_failed_is_made_again_in_an_empty_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A ``make`` that raised (a failing run) leaves no result and no files for the next attempt to read as its own."""
+    seen: list[list[str]] = []
+
+    def make(folder: Path) -> int:
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        (folder / f"attempt-{len(seen)}").write_text("partial")
+        if len(seen) == 1:
+            raise RuntimeError("the first run failed half way")
+        return len(seen)
+
+    name = f"made-again-{id(seen)}"
+    with pytest.raises(RuntimeError, match="half way"):
+        made_once(tmp_path_factory, name, make)
+    assert made_once(tmp_path_factory, name, make) == 2
+    assert seen == [[], []]
