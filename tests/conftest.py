@@ -4,6 +4,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -115,7 +116,8 @@ def fixed_ports() -> Iterator[None]:
 
 def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> Any:
     """``make(folder)``'s JSON result, made by the first worker that asks (in a folder of the run's shared temporary
-    folder) and read back from there by any other: a costly fixture two tests share, whichever workers run them."""
+    folder) and read back from there by any other: a costly fixture two tests share, whichever workers run them. A
+    ``make`` that raised is tried again by the next that asks, in an empty folder."""
     shared = _shared_folder(tmp_path_factory)
     made = shared / f"{name}.json"
     with (shared / f"{name}.lock").open("w") as lock:
@@ -123,7 +125,8 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callabl
         try:
             if not made.exists():
                 folder = shared / name
-                folder.mkdir(exist_ok=True)
+                shutil.rmtree(folder, ignore_errors=True)  # what an earlier attempt that failed left behind
+                folder.mkdir()
                 made.write_text(json.dumps(make(folder)), encoding="utf-8")
             return json.loads(made.read_text(encoding="utf-8"))
         finally:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -52,17 +53,33 @@ def _tool() -> str:
     return str(java)
 
 
+#: The first Java whose JVM refuses a Security Manager (JEP 486: ``-Djava.security.manager=allow`` is an error at
+#: startup): DccToolBatch cannot turn the tool's System.exit into one file's code there.
+NO_SECURITY_MANAGER = 24
+
+
+def _batches(java: str) -> bool:
+    """Whether DccToolBatch runs on ``java``: a JDK (its compiler beside it: the source launcher, Java 11 on) before
+    :data:`NO_SECURITY_MANAGER`, as its installation's ``release`` file says (no JVM started; unknown: no)."""
+    home = Path(java).resolve().parent
+    release = home.parent / "release"
+    if not (home / "javac").exists() or not release.is_file():
+        return False
+    found = re.search(r'^JAVA_VERSION="(\d+)', release.read_text(encoding="utf-8", errors="replace"), re.MULTILINE)
+    return found is not None and 11 <= int(found.group(1)) < NO_SECURITY_MANAGER
+
+
 def _run_tool(mode: str, inputs: dict[str, bytes], folder: Path) -> dict[str, tuple[int, bytes, str]]:
     """DCC's tool (``mode``: Validate or Sign) on each input, one JVM for all: name -> (the exit code its own run
     would give, its stdout, its stdout and stderr as text). Java without its compiler (a JRE: no source launcher)
-    runs the tool's own main once per input instead."""
+    runs the tool's own main once per input instead, as does a Java that refuses a Security Manager (24 on)."""
     java = _tool()
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for n, data in enumerate(inputs.values()):
         files.append(folder / f"{mode.lower()}-{n}.xml")
         files[-1].write_bytes(data)
-    if not (Path(java).resolve().parent / "javac").exists():
+    if not _batches(java):
         one_by_one = {}
         for name, file in zip(inputs, files, strict=True):
             run = subprocess.run(
@@ -125,6 +142,41 @@ def test_dcc_tool_accepts_the_suite_s_signed_request(validated: dict[str, tuple[
     code, log = validated["signed"]
     assert code == 0, log
     assert "passed xsd validation" in log and "passed signature check" in log
+
+
+_JDK_25 = """#!/bin/sh
+# A JDK 25 (JEP 486): a Security Manager asked for at startup is an error; otherwise the real java.
+echo "$*" >> "$(dirname "$0")/calls"
+case " $* " in *" -Djava.security.manager=allow "*)
+  echo "Error occurred during initialization of VM" >&2
+  echo "java.lang.Error: A command line option has attempted to allow or enable the Security Manager." >&2
+  exit 1;;
+esac
+exec {java} "$@"
+"""
+
+
+@pytest.mark.slow
+def test_a_java_that_refuses_a_security_manager_runs_dcc_s_tool_once_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Java 24 and later (JEP 486) the batch cannot keep the tool's System.exit to one file: the tool's own main
+    runs per file, with the same answers, rather than failing the tests."""
+    real = _tool()
+    bin_folder = tmp_path / "jdk-25" / "bin"
+    bin_folder.mkdir(parents=True)
+    (bin_folder / "java").write_text(_JDK_25.format(java=real))
+    (bin_folder / "javac").write_text("#!/bin/sh\nexit 1\n")
+    for tool in ("java", "javac"):
+        (bin_folder / tool).chmod(0o755)
+    (bin_folder.parent / "release").write_text('JAVA_VERSION="25.0.1"\n')
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: str(bin_folder / name) if name == "java" else None)
+    inputs = {"signed": _signed_request().to_bytes(), "changed": change_signed_value(_signed_request().to_bytes())}
+    (signed_code, signed_log), (changed_code, changed_log) = _validate_all(inputs, tmp_path / "validate").values()
+    assert signed_code == 0 and "passed signature check" in signed_log, signed_log
+    assert changed_code == 10 and "failed signature check" in changed_log, changed_log
+    calls = (bin_folder / "calls").read_text().splitlines()
+    assert len(calls) == 2 and all("security.manager" not in c for c in calls), calls
 
 
 @pytest.mark.slow

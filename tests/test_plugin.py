@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -154,3 +155,16 @@ def test_a_verdicts_trace_starts_at_its_step_and_tb_gives_pytests_own(
         assert "pluggy" not in text and "pytest_bdd" not in text and "\nE   " not in text, text
     else:
         assert "\nE   " in text and "def _judge(code):" in text, text  # pytest's long style: source and E lines
+
+
+def test_showlocals_on_a_verdict_gives_pytests_rendering_with_the_locals(pytester: pytest.Pytester) -> None:
+    """``-l`` asks for every frame's locals: a verdict's trace is then pytest's own, which shows them (the plugin's
+    Python-style trace has none); the verdict is the same."""
+    pytester.makefile(".feature", wrong=_WRONG_FEATURE)
+    pytester.makepyfile(test_wrong=_WRONG_STEPS)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-l")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str().partition(" FAILURES ")[2]
+    assert re.search(r"\ncode +=  ?'E081401'\n", text), text  # _judge's local, as pytest shows locals
+    document = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
+    assert [s["verdict"] for s in document["scenarios"]] == ["FAIL"]

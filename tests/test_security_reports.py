@@ -207,6 +207,43 @@ def test_an_unreachable_endpoint_with_credentials_is_reported_without_them(pytes
     result.stdout.fnmatch_lines(["*the endpoint under test does not answer*cannot reach https://127.0.0.1:*/duis*"])
 
 
+_ECHOING_FEATURE = """
+Feature: an endpoint that echoes what it was sent
+  Scenario: its refusal quotes the request's headers
+    Then the endpoint's refusal is judged
+"""
+_ECHOING_STEPS = """
+from pytest_bdd import scenarios, then
+from pytest_dcc.errors import EndpointAssertion, HttpStatusError
+
+scenarios("echoing.feature")
+
+
+@then("the endpoint's refusal is judged")
+def _judged(dcc_settings):
+    echoed = dict(dcc_settings.headers)  # an endpoint (or a gateway) that echoes the headers in its refusal
+    try:
+        raise HttpStatusError(f"HTTP 401: you sent {echoed}", 401)
+    except HttpStatusError as exc:
+        raise EndpointAssertion(f"the refusal of {echoed} names no E-code") from exc
+"""
+
+
+def test_an_exception_message_that_carries_a_secret_reaches_no_allure_result(pytester: pytest.Pytester) -> None:
+    """allure-pytest-bdd takes a failure's message and trace from the exception itself (the scenario's and the
+    step's status details), not from pytest's report, which the recorder scrubs: they are scrubbed too."""
+    pytester.makefile(".feature", echoing=_ECHOING_FEATURE)
+    pytester.makepyfile(test_echoing=_ECHOING_STEPS)
+    result = pytester.runpytest(
+        f"--dcc-header=X-Api-Key: {API_KEY}", "--alluredir=reports/allure-results", "-p", "no:cacheprovider",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    results = _files(pytester.path / "reports" / "allure-results")
+    steps = [json.loads(v) for k, v in results.items() if k.endswith("-result.json")]
+    assert [r["status"] for r in steps] == ["failed"] and "<redacted>" in steps[0]["statusDetails"]["message"]
+    assert _leaks({**results, "terminal": result.stdout.str().encode()}, [API_KEY]) == []
+
+
 def test_usage_errors_and_the_settings_repr_hide_credentials(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(dcc_settings):\n    assert repr(dcc_settings) == ''\n")
     result = pytester.runpytest(f"--dcc-endpoint=ftp://{USER}:{PASSWORD}@h/", "-p", "no:cacheprovider")

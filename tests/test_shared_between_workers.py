@@ -82,3 +82,23 @@ def test_the_modules_that_share_one_worker_run_on_one_worker(pytester: pytest.Py
         workers.setdefault(path.suffix.lstrip("."), set()).add(path.read_text())
     assert len(workers["test_readme"] | workers["test_serve_defaults"]) == 1, workers  # one group: fixed-ports
     assert workers["test_zz_elsewhere"], workers
+
+
+def test_a_result_whose_making_failed_is_made_again_in_an_empty_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A ``make`` that raised (a failing run) leaves no result and no files for the next attempt to read as its own."""
+    seen: list[list[str]] = []
+
+    def make(folder: Path) -> int:
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        (folder / f"attempt-{len(seen)}").write_text("partial")
+        if len(seen) == 1:
+            raise RuntimeError("the first run failed half way")
+        return len(seen)
+
+    name = f"made-again-{id(seen)}"
+    with pytest.raises(RuntimeError, match="half way"):
+        made_once(tmp_path_factory, name, make)
+    assert made_once(tmp_path_factory, name, make) == 2
+    assert seen == [[], []]

@@ -96,6 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
         allure_results=Path(config.option.allure_report_dir) if allure_reports.active(config) else None,
     )
     config.pluginmanager.register(recorder, "pytest-dcc-verdicts")
+    if allure_reports.active(config):  # what allure takes from an exception itself, scrubbed as pytest's reports are
+        config.add_cleanup(allure_reports.scrub_results(settings.redactor))
     config.pluginmanager.register(TestListWriter(report_dir, settings), "pytest-dcc-test-list")
     start_lanes(config, settings)  # -n N against an endpoint: a lane per worker (pytest_dcc.plugin.xdist_lanes)
 

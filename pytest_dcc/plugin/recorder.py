@@ -43,6 +43,8 @@ from pytest_dcc.statement import ExpectedFailures
 
 #: The modules of the test runner (a module's top-level package): a verdict's trace starts past their frames.
 _RUNNER: Final = frozenset({"pluggy", "_pytest", "pytest", "pytest_bdd", "allure_pytest_bdd", "allure_commons"})
+#: The options that ask for pytest's own rendering of a failure (besides a ``--tb`` style): every frame, the locals.
+_OWN_RENDERING: Final = ("fulltrace", "showlocals")
 
 
 def verdict_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
@@ -50,11 +52,12 @@ def verdict_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.Tes
     endpoint caused, a NOT_APPLICABLE), its trace in Python's own form from the step (or fixture) that raised it
     (None: pytest makes the report). pytest's default rendering parses the module of every frame, pytest's and
     pytest-bdd's included: a quarter of a second per scenario, 40 s for a run whose every scenario is an ERROR.
-    ``--tb`` or ``--fulltrace`` given: pytest's rendering, as asked."""
+    ``--tb``, ``--fulltrace`` or ``-l`` (``--showlocals``) given: pytest's rendering, as asked."""
     excinfo = call.excinfo
     if excinfo is None or not isinstance(excinfo.value, DccError) or bdd.template(item) is None:
         return None
-    if item.config.getoption("tbstyle", "auto") != "auto" or item.config.getoption("fulltrace", False):
+    config = item.config
+    if config.getoption("tbstyle", "auto") != "auto" or any(config.getoption(o, False) for o in _OWN_RENDERING):
         return None
     report = pytest.TestReport.from_item_and_call(item, pytest.CallInfo.from_call(lambda: None, when=call.when))
     report.outcome = "failed"

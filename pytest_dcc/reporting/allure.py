@@ -15,7 +15,7 @@ import html
 import json
 import platform
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -153,6 +153,42 @@ def _judgement_step(title: str, lines: list[str]) -> None:
                 pass
 
 
+class ResultScrubber:
+    """Hides the run's secrets in every allure result and container before allure writes it: allure-pytest-bdd takes
+    a failure's message and trace from the exception itself (the scenario's and each step's status details), which
+    the recorder's scrub of pytest's report does not reach."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_result(self, result: Any) -> None:
+        self._scrub(result)
+
+    @allure_commons.hookimpl(tryfirst=True)
+    def report_container(self, container: Any) -> None:
+        for fixture in [*(getattr(container, "befores", None) or ()), *(getattr(container, "afters", None) or ())]:
+            self._scrub(fixture)
+
+    def _scrub(self, node: Any) -> None:
+        details = getattr(node, "statusDetails", None)
+        if details is not None:
+            for name in ("message", "trace"):
+                text = getattr(details, name, None)
+                if text:
+                    setattr(details, name, self.redactor.text(str(text)))
+        for step in getattr(node, "steps", None) or ():
+            self._scrub(step)
+
+
+def scrub_results(redactor: Redactor) -> Callable[[], None]:
+    """Scrub every allure result of this session with ``redactor`` (:class:`ResultScrubber`); call what is returned
+    when the session ends."""
+    scrubber = ResultScrubber(redactor)
+    allure_commons.plugin_manager.register(scrubber)
+    return lambda: allure_commons.plugin_manager.unregister(scrubber)
+
+
 class AllureEvidence:
     """Attaches each exchange to the Gherkin step running when it happened; text it writes goes through the run's
     ``redactor`` (the literal secrets of the settings too, not only the shapes :func:`redact_text` knows)."""
@@ -257,9 +293,11 @@ __all__ = [
     "CLAUSE_TRACE_MARK",
     "DEFAULT_LINK_PATTERN",
     "AllureEvidence",
+    "ResultScrubber",
     "active",
     "add_verdict",
     "check_link_pattern",
     "label_item",
+    "scrub_results",
     "write_results_metadata",
 ]
