@@ -106,7 +106,7 @@ def fixed_ports() -> Iterator[None]:
     """Held for the whole test: one test at a time binds DCC Boxed's fixed ports (8079, and the receiver's 8090),
     whichever worker, or other test run on this machine, runs it (an exclusive lock on a file in the temporary
     folder; the system releases it if the process dies)."""
-    with (Path(tempfile.gettempdir()) / "pytest-dcc-fixed-ports.lock").open("w") as lock:
+    with (Path(tempfile.gettempdir()) / f"pytest-dcc-fixed-ports-{os.getuid()}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -68,7 +68,8 @@ def _run(pytester: pytest.Pytester, mutation: Mutant) -> list[dict[str, object]]
     pytester.makeconftest(CONFTEST.format(name=mutation.name, claimed=mutation.claimed))
     # A wrong endpoint that never answers asynchronously is judged after the timeout (twice over where the device
     # shows the effect absent). The reference in process delivers before its answer returns, and the latest any
-    # mutant here delivers is green-slow-endpoint's 0.1 s after the answer: 1.5 s leaves a margin for a loaded
+    # mutant here delivers a first copy is green-slow-endpoint's 0.1 s after the answer (an at-least-once copy may
+    # follow later, but the first is what is waited for): 1.5 s leaves a margin for a loaded
     # machine (benchmarks/mutants.py, over HTTP too, keeps 3 s). No --tb: a verdict's trace is the plugin's own
     # (plugin.recorder.verdict_report), as in a user's run.
     args = [f"--dcc-release={mutation.claimed}", f"--dcc-timeout={TIMEOUT_S:g}"]

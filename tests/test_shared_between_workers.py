@@ -4,6 +4,7 @@ the fixed-port tests apart, and a costly result made once whichever worker asks 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ import pytest
 
 from tests.conftest import made_once
 
-LOCK = Path(tempfile.gettempdir()) / "pytest-dcc-fixed-ports.lock"
+LOCK = Path(tempfile.gettempdir()) / f"pytest-dcc-fixed-ports-{os.getuid()}.lock"
 _TRY = """
 import fcntl, sys
 with open(sys.argv[1], "w") as lock:
