@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from pytest_dcc.duis.build import RequestBuilder
-from pytest_dcc.duis.ids import CounterStore, normalise_eui
+from pytest_dcc.duis.ids import COUNTERS_FILE, CounterStore, normalise_eui
 from pytest_dcc.duis.pki import load_or_create_pki
 from pytest_dcc.duis.samples import IN_SCOPE_SRVS
 from pytest_dcc.duis.schema import load_schema
@@ -44,14 +44,23 @@ def _srvs() -> dict[str, list[int]]:
 
 
 def skeleton(
-    endpoint: str, pki_dir: Path, user: str, query: Mapping[str, Any], *, release: str = "latest", timeout_s: float = 10
+    endpoint: str,
+    pki_dir: Path,
+    user: str,
+    query: Mapping[str, Any],
+    *,
+    state_dir: Path,
+    release: str = "latest",
+    timeout_s: float = 10,
 ) -> dict[str, Any]:
-    """The statement document for the premises ``query`` (``{"uprn": N}`` or ``{"postcode", "address_identifier"}``)."""
+    """The statement document for the premises ``query`` (``{"uprn": N}`` or ``{"postcode", "address_identifier"}``).
+    The user's originator counter is the suite's (``state_dir``'s counters.json, as ``--dcc-state-dir``): a run
+    straight after never sends a counter below this one's, and the key folder is read, never written."""
     from pytest_dcc.transport.http import HttpTransport
 
     pki = load_or_create_pki(pki_dir, [user])
     judge = ResponseJudge(load_schema(None), pki.dsp_trust())
-    builder = RequestBuilder(normalise_eui(user), CounterStore(pki_dir / ".counters"))
+    builder = RequestBuilder(normalise_eui(user), CounterStore(state_dir / COUNTERS_FILE))
     with HttpTransport(endpoint, judge, timeout_s=timeout_s) as transport:
         transport.probe()  # a server started a moment ago gets a few seconds to bind its port
         client = DuisClient.of_user(builder, transport, pki.identity(user))

@@ -178,6 +178,7 @@ def _check_driver(parser: argparse.ArgumentParser, rest: list[str]) -> int:
 
 
 def _statement_skeleton(parser: argparse.ArgumentParser, rest: list[str]) -> int:
+    from pytest_dcc._resources import default_state_dir
     from pytest_dcc.errors import DccError
     from pytest_dcc.skeleton import skeleton, write_skeleton
 
@@ -190,6 +191,11 @@ def _statement_skeleton(parser: argparse.ArgumentParser, rest: list[str]) -> int
     parser.add_argument("--postcode")
     parser.add_argument("--address", help="the AddressIdentifier, with --postcode")
     parser.add_argument("--release", default="latest")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None,
+        help="the state folder the suite's runs use (--dcc-state-dir; default $PYTEST_DCC_STATE, else "
+        "~/.cache/pytest-dcc): the user's originator counter is kept there, so the suite's next request is above it",
+    )  # fmt: skip
     parser.add_argument("-o", "--output", type=Path, default=Path("statement.yaml"))
     args = parser.parse_args(rest)
     if (args.uprn is None) == (args.postcode is None or args.address is None):
@@ -200,7 +206,8 @@ def _statement_skeleton(parser: argparse.ArgumentParser, rest: list[str]) -> int
         else {"postcode": args.postcode, "address_identifier": args.address}
     )
     try:
-        document = skeleton(args.endpoint, args.pki, args.user, query, release=args.release)
+        state_dir = args.state_dir.expanduser() if args.state_dir else default_state_dir()
+        document = skeleton(args.endpoint, args.pki, args.user, query, state_dir=state_dir, release=args.release)
     except DccError as exc:
         raise ConfigError(str(exc)) from None
     write_skeleton(document, args.output, args.endpoint)

@@ -105,6 +105,11 @@ def epoch_millis() -> int:
     return time.time_ns() // 1_000_000
 
 
+#: The originator counters' file in the per-user state folder, which the suite's runs and the commands that send
+#: as a user (statement-skeleton) share: a run straight after another never sends a counter below its.
+COUNTERS_FILE: Final = "counters.json"
+
+
 class CounterStore:
     """Strictly increasing originator counters, persisted across runs and processes.
 
@@ -196,4 +201,13 @@ class CounterStore:
         return {str(k): int(v) for k, v in raw.items()}
 
 
-__all__ = ["Eui", "MAX_COUNTER", "CounterStore", "RequestID", "epoch_millis", "eui_hex", "normalise_eui"]
+__all__ = [
+    "COUNTERS_FILE",
+    "MAX_COUNTER",
+    "CounterStore",
+    "Eui",
+    "RequestID",
+    "epoch_millis",
+    "eui_hex",
+    "normalise_eui",
+]

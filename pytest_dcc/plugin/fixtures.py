@@ -13,7 +13,7 @@ from pytest_dcc.drivers.duis import DuisDriver
 from pytest_dcc.drivers.reference_control import InProcessDriver
 from pytest_dcc.duis.build import RequestBuilder
 from pytest_dcc.duis.estates import DEVICES
-from pytest_dcc.duis.ids import CounterStore, normalise_eui
+from pytest_dcc.duis.ids import COUNTERS_FILE, CounterStore, normalise_eui
 from pytest_dcc.duis.pki import ShippedPki, TestPki, folder_lock, load_or_create_pki, write_pki
 from pytest_dcc.duis.schema import DuisSchema, load_schema
 from pytest_dcc.duis.signing import SigningIdentity, TrustStore
@@ -100,7 +100,7 @@ def dcc_counters(dcc_settings: DccSettings, pytestconfig: pytest.Config) -> Coun
     parallel lanes sharing an endpoint each value comes from the state file (no block held by one worker), so a
     user the lanes share sends strictly increasing counters."""
     _, count = _lane_slot(dcc_settings, pytestconfig)
-    return CounterStore(dcc_settings.state_dir / "counters.json", block=1 if count > 1 else 10_000)
+    return CounterStore(dcc_settings.state_dir / COUNTERS_FILE, block=1 if count > 1 else 10_000)
 
 
 def _lane_slot(settings: DccSettings, config: pytest.Config) -> tuple[int, int]:
