@@ -210,3 +210,21 @@ def test_the_contract_check_compares_the_batch_with_the_one_device_calls() -> No
     (finding,) = [f for f in check_driver(lying, [ESME]) if f.what.startswith("device_views(")]
     assert not finding.ok and "DriverContractError" in finding.what
     assert not [f for f in check_driver(_OneByOne(InProcessDriver(harness.dcc)), [ESME]) if "device_views" in f.what]
+
+
+def test_smki_entries_of_the_wrong_shape_device_by_device_are_a_contract_error() -> None:
+    """Read device by device, SMKI entries that are not a list of SmkiEntry (a generator, dicts) are a
+    DriverContractError, as they are in a batch: the contract says list[SmkiEntry]."""
+    harness = Harness()
+
+    class Generating(_OneByOne):
+        def smki(self, subject: str) -> list[SmkiEntry]:
+            return (entry for entry in self.inner.smki(subject))  # type: ignore[return-value]
+
+    class Dicts(_OneByOne):
+        def smki(self, subject: str) -> list[SmkiEntry]:
+            return [{"serial": e.serial} for e in self.inner.smki(subject)]  # type: ignore[misc]
+
+    for wrong in (Generating, Dicts):
+        with pytest.raises(DriverContractError, match="the SMKI entries of"):
+            _observe(harness, wrong(InProcessDriver(harness.dcc)), [ESME])
