@@ -168,3 +168,19 @@ def test_showlocals_on_a_verdict_gives_pytests_rendering_with_the_locals(pyteste
     assert re.search(r"\ncode +=  ?'E081401'\n", text), text  # _judge's local, as pytest shows locals
     document = json.loads((pytester.path / "reports" / "verdicts.json").read_text())
     assert [s["verdict"] for s in document["scenarios"]] == ["FAIL"]
+
+
+def test_with_allure_a_fails_summary_line_names_its_exception_and_its_trace_its_clauses(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With allure on, the FAIL's clauses go after its trace (allure sorts FAILs by them) and pytest's one-line
+    summary still gives the exception, not "Traceback (most recent call last):"."""
+    pytester.makefile(".feature", wrong=_WRONG_FEATURE.replace("  Scenario:", "  @clause:MP178-UNJOIN\n  Scenario:"))
+    pytester.makepyfile(test_wrong=_WRONG_STEPS)
+    monkeypatch.setenv("COLUMNS", "300")  # the summary line whole
+    result = pytester.runpytest("-p", "no:cacheprovider", "--alluredir=allure", "-rf")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["FAILED test_wrong.py::*EndpointAssertion: the answer names E081401*"])
+    found = [json.loads(p.read_text()) for p in (pytester.path / "allure").glob("*-result.json")]
+    assert [r["status"] for r in found] == ["failed"]
+    assert "[dcc clauses: MP178-UNJOIN]" in found[0]["statusDetails"]["trace"]

@@ -147,7 +147,12 @@ class VerdictRecorder:
         add_verdict(verdict)
         allure_id = result_id(item) or ""
         if verdict == FAIL:  # categories.json sorts FAILs by clause on this line of the trace
-            report.longrepr = f"{report.longreprtext}\n{CLAUSE_TRACE_MARK.format(', '.join(clauses))}"
+            mark = CLAUSE_TRACE_MARK.format(", ".join(clauses))
+            sections = getattr(report.longrepr, "addsection", None)
+            if sections is not None:  # a section after the trace: pytest's one-line summary keeps the exception's
+                sections("the clauses", mark)
+            else:
+                report.longrepr = f"{report.longreprtext}\n{mark}"
         return allure_id
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
