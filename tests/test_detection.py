@@ -45,7 +45,7 @@ def as_the_bundled_suite():
     from pytest_dcc.plugin import step_lookup
 
     saved = step_lookup.SUITE_MODULES
-    step_lookup.SUITE_MODULES = (saved, "test_suite")
+    step_lookup.SUITE_MODULES = (*saved, "test_suite")
     yield
     step_lookup.SUITE_MODULES = saved
 """

@@ -24,7 +24,8 @@ import pytest
 from pytest_bdd.compat import get_fixture_names, getfixturedefs
 from pytest_bdd.steps import StepFunctionContext, step_function_context_registry
 
-SUITE_MODULES = "pytest_dcc.suite"
+#: The module name prefixes whose scenarios are the bundled suite's (their steps come from the plugin alone).
+SUITE_MODULES: tuple[str, ...] = ("pytest_dcc.suite",)
 #: The module, not the ``scenario`` function ``pytest_bdd`` exports under the same name.
 bdd_scenario: Any = importlib.import_module("pytest_bdd.scenario")
 _CACHE = pytest.StashKey[dict[tuple[Any, ...], list[tuple[Any, StepFunctionContext]]]]()
